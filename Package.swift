@@ -1,0 +1,54 @@
+// swift-tools-version:6.0
+// jobs: a local, persistent, batch LLM generation service. No package dependencies:
+// Foundation, Dispatch, Glibc and two system libraries (SQLite3, OpenBLAS).
+import PackageDescription
+
+/// The numeric hot paths are built with AVX-512 code generation (the product needs an x86_64 CPU
+/// with AVX-512F/BW/VL; `jobs doctor` and model loading check for it) and stay optimized even
+/// in debug builds, so that tests on real model files run in seconds rather than minutes.
+let hotPathSettings: [SwiftSetting] = [
+    .unsafeFlags(["-target-cpu", "skylake-avx512"]),
+    .unsafeFlags(["-O"], .when(configuration: .debug)),
+    .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "jobs",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "jobs", targets: ["jobs"]),
+        .executable(name: "jobsd", targets: ["jobsd"]),
+    ],
+    targets: [
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
+                       providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+
+        .target(name: "GGUF", dependencies: ["Kernels"]),
+        .target(name: "Kernels", dependencies: ["COpenBLAS"], swiftSettings: hotPathSettings),
+        .target(name: "Tokenizer", dependencies: ["GGUF"]),
+        .target(name: "KVCache", swiftSettings: hotPathSettings),
+        .target(name: "Model", dependencies: ["GGUF", "Kernels", "Tokenizer", "KVCache"],
+                swiftSettings: hotPathSettings),
+        .target(name: "Engine", dependencies: ["Model", "KVCache", "Tokenizer", "Kernels"],
+                swiftSettings: hotPathSettings),
+        .target(name: "JobStore", dependencies: ["CSQLite"]),
+        .target(name: "Daemon", dependencies: ["JobStore", "Engine", "Model"]),
+        .target(name: "JobsCLI", dependencies: ["JobStore", "Engine", "Model", "Daemon"]),
+        .executableTarget(name: "jobs", dependencies: ["JobsCLI"]),
+        .executableTarget(name: "jobsd", dependencies: ["JobsCLI"]),
+
+        // Test-only helpers (a GGUF writer, tiny model builders, temporary files).
+        .target(name: "TestSupport", dependencies: ["GGUF"], path: "Tests/TestSupport"),
+        .testTarget(name: "GGUFTests", dependencies: ["GGUF", "TestSupport"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "GGUF", "TestSupport", "COpenBLAS"]),
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "GGUF", "TestSupport"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "TestSupport"]),
+        .testTarget(name: "KVCacheTests", dependencies: ["KVCache"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Model", "TestSupport"]),
+        .testTarget(name: "JobStoreTests", dependencies: ["JobStore", "TestSupport"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "JobStore", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["JobsCLI", "TestSupport"]),
+    ]
+)

@@ -1,0 +1,1 @@
+// Module Daemon: see ../../../shared/DESIGN.md (module table).

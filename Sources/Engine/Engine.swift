@@ -1,0 +1,1 @@
+// Module Engine: see ../../../shared/DESIGN.md (module table).

@@ -1,0 +1,1 @@
+// Module JobStore: see ../../../shared/DESIGN.md (module table).

@@ -1,0 +1,1 @@
+// Module JobsCLI: see ../../../shared/DESIGN.md (module table).

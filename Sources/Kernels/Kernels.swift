@@ -1,0 +1,1 @@
+// Module Kernels: pure numerics (GEMM over packed weights, norms, RoPE, attention, dequantization).

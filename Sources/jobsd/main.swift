@@ -1,0 +1,1 @@
+print("jobsd: under construction")
