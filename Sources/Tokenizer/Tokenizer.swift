@@ -17,4 +17,17 @@ public protocol Tokenizer: Sendable {
     /// The bytes a token prints as: byte-fallback tokens give their byte, `▁`/`Ġ` become spaces,
     /// control tokens give nothing unless `special` is true. Not always valid UTF-8 on its own.
     func pieceBytes(_ token: Int32, special: Bool) -> [UInt8]
+
+    /// The id of the vocabulary entry whose piece is exactly `piece` as stored in the file
+    /// (`"<end_of_turn>"`, `"▁the"`, `"Ġthe"`), if there is one.
+    func token(forPiece piece: String) -> Int32?
+}
+
+extension Tokenizer {
+    /// Token ids to text. Bytes that do not form valid UTF-8 become U+FFFD.
+    public func decode(_ tokens: [Int32], special: Bool = false) -> String {
+        var bytes: [UInt8] = []
+        for token in tokens { bytes.append(contentsOf: pieceBytes(token, special: special)) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
 }

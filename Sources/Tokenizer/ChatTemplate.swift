@@ -1,0 +1,142 @@
+/// The turn formats `/v1/chat/completions` jobs can be rendered in.
+public enum ChatFormat: Sendable, Equatable, CaseIterable {
+    /// `<start_of_turn>user\n…<end_of_turn>\n`, assistant turns as `model`, the system message
+    /// folded into the first user turn (Gemma 1–3).
+    case gemma
+    /// `<|start_header_id|>role<|end_header_id|>\n\n…<|eot_id|>` (Llama 3).
+    case llama3
+    /// `<|im_start|>role\n…<|im_end|>\n` (ChatML: Qwen2).
+    case chatML
+
+    public var name: String {
+        switch self {
+        case .gemma: return "Gemma"
+        case .llama3: return "Llama 3"
+        case .chatML: return "ChatML"
+        }
+    }
+
+    /// A piece of the Jinja source that only this family's template contains.
+    var templateMarker: String {
+        switch self {
+        case .gemma: return "<start_of_turn>"
+        case .llama3: return "<|start_header_id|>"
+        case .chatML: return "<|im_start|>"
+        }
+    }
+}
+
+/// Renders chat messages into a prompt in a model's turn format.
+///
+/// The format is recognised from the file's Jinja template (`tokenizer.chat_template`) by a
+/// marker only that family uses, not by running the template: the three supported families
+/// render the same way whatever their template's details. A file without a template gets its
+/// architecture's known format, and `note` says so for the log.
+public struct ChatTemplate: Sendable, Equatable {
+    public let format: ChatFormat
+    /// Set when the format was chosen without a template in the file: worth logging once.
+    public let note: String?
+
+    public init(format: ChatFormat, note: String? = nil) {
+        self.format = format
+        self.note = note
+    }
+
+    /// Picks the format from `template` (the Jinja source, nil when the file has none) or, failing
+    /// that, from the architecture (`general.architecture`) and vocabulary.
+    public static func detect(template: String?, architecture: String, tokenizer: any Tokenizer,
+                              source: String) throws(TokenizerError) -> ChatTemplate {
+        if let template, !template.allSatisfy(\.isWhitespace) {
+            for format in ChatFormat.allCases where template.contains(format.templateMarker) {
+                return ChatTemplate(format: format)
+            }
+            throw .unknownChatTemplate(source: source, firstLine: firstLine(of: template))
+        }
+        let format: ChatFormat
+        switch architecture {
+        case "gemma", "gemma2", "gemma3":
+            format = .gemma
+        case "llama" where tokenizer.token(forPiece: ChatFormat.llama3.templateMarker) != nil:
+            format = .llama3
+        case "qwen2":
+            format = .chatML
+        default:
+            throw .noChatTemplate(source: source, architecture: architecture)
+        }
+        return ChatTemplate(format: format,
+                            note: "no chat template in \(source); using the \(format.name) turn format")
+    }
+
+    /// The prompt for the next assistant turn after `messages`.
+    public func render(_ messages: [ChatMessage]) throws(TokenizerError) -> ChatPrompt {
+        if messages.isEmpty { throw .emptyConversation }
+        for (index, message) in messages.enumerated().dropFirst() where message.role == .system {
+            throw .systemMessageNotFirst(index: index)
+        }
+        switch format {
+        case .gemma: return try renderGemma(messages)
+        case .llama3: return renderLlama3(messages)
+        case .chatML: return renderChatML(messages)
+        }
+    }
+
+    /// Gemma's template: the system text and a blank line open the first user turn; the other
+    /// turns must alternate user/model; contents are trimmed.
+    private func renderGemma(_ messages: [ChatMessage]) throws(TokenizerError) -> ChatPrompt {
+        var turns = messages[...]
+        var systemPrefix = ""
+        if let first = turns.first, first.role == .system {
+            systemPrefix = first.content + "\n\n"
+            turns = turns.dropFirst()
+        }
+        if turns.isEmpty { throw .emptyConversation }
+        var text = ""
+        for (offset, message) in turns.enumerated() {
+            let expected: ChatRole = offset % 2 == 0 ? .user : .assistant
+            if message.role != expected {
+                throw .rolesMustAlternate(index: turns.startIndex + offset, expected: expected, found: message.role)
+            }
+            let role = message.role == .assistant ? "model" : "user"
+            text += "<start_of_turn>" + role + "\n" + (offset == 0 ? systemPrefix : "")
+                + trimmed(message.content) + "<end_of_turn>\n"
+        }
+        text += "<start_of_turn>model\n"
+        return ChatPrompt(text: text, addsBOS: true)
+    }
+
+    /// Llama 3's template writes `<|begin_of_text|>` first: left to the tokenizer's BOS so it is
+    /// never doubled.
+    private func renderLlama3(_ messages: [ChatMessage]) -> ChatPrompt {
+        var text = ""
+        for message in messages {
+            text += "<|start_header_id|>" + message.role.rawValue + "<|end_header_id|>\n\n"
+                + trimmed(message.content) + "<|eot_id|>"
+        }
+        text += "<|start_header_id|>assistant<|end_header_id|>\n\n"
+        return ChatPrompt(text: text, addsBOS: true)
+    }
+
+    private func renderChatML(_ messages: [ChatMessage]) -> ChatPrompt {
+        var text = ""
+        for message in messages {
+            text += "<|im_start|>" + message.role.rawValue + "\n" + message.content + "<|im_end|>\n"
+        }
+        text += "<|im_start|>assistant\n"
+        return ChatPrompt(text: text, addsBOS: false)
+    }
+}
+
+/// Jinja's `trim`: leading and trailing whitespace removed.
+private func trimmed(_ text: String) -> String {
+    let scalars = text.unicodeScalars
+    guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
+          let last = scalars.lastIndex(where: { !$0.properties.isWhitespace }) else { return "" }
+    return String(scalars[first...last])
+}
+
+/// The first non-blank line of a template, shortened for an error message.
+private func firstLine(of template: String) -> String {
+    let line = template.split(whereSeparator: \.isNewline)
+        .first { !$0.allSatisfy(\.isWhitespace) }.map(String.init) ?? ""
+    return line.count > 80 ? String(line.prefix(80)) + "…" : line
+}

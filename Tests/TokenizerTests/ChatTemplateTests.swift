@@ -1,0 +1,119 @@
+import XCTest
+@testable import Tokenizer
+
+final class ChatTemplateTests: XCTestCase {
+    private let gemmaTemplate = """
+        {{ bos_token }}
+        {%- if messages[0]['role'] == 'system' -%}
+        {%- set first_user_prefix = messages[0]['content'] + '\\n\\n' -%}
+        {%- endif -%}
+        {{ '<start_of_turn>' + role + '\\n' }}
+        """
+    private let llama3Template = """
+        {% set loop_messages = messages %}{% for message in loop_messages %}{% set content = \
+        '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n'+ message['content'] | trim + '<|eot_id|>' %}
+        """
+    private let chatMLTemplate = """
+        {% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}
+        """
+
+    private let plainVocabulary = try! TestVocabularies.sentencePieceTokenizer([("a", 0)])
+    private let llama3Vocabulary = try! BytePairTokenizer(vocabulary: Vocabulary(
+        source: "llama3.gguf", tokens: ["a", "<|start_header_id|>"], tokenTypes: [.normal, .control],
+        preTokenizer: "llama-bpe"))
+
+    private func detect(_ template: String?, architecture: String = "llama",
+                        tokenizer: (any Tokenizer)? = nil) throws -> ChatTemplate {
+        try ChatTemplate.detect(template: template, architecture: architecture,
+                                tokenizer: tokenizer ?? plainVocabulary, source: "model.gguf")
+    }
+
+    func testTemplatesAreRecognisedByTheirTurnMarkers() throws {
+        XCTAssertEqual(try detect(gemmaTemplate), ChatTemplate(format: .gemma))
+        XCTAssertEqual(try detect(llama3Template), ChatTemplate(format: .llama3))
+        XCTAssertEqual(try detect(chatMLTemplate), ChatTemplate(format: .chatML))
+    }
+
+    func testUnknownTemplateIsAnErrorQuotingItsFirstLine() {
+        let template = "\n{% for message in messages %}[INST] {{ message['content'] }} [/INST]{% endfor %}"
+        XCTAssertThrowsError(try detect(template)) { error in
+            XCTAssertEqual("\(error)", "model.gguf: chat template not recognised (first line: "
+                + "{% for message in messages %}[INST] {{ message['content'] }} [/INST]{% endfor %}); "
+                + "supported: Gemma, Llama 3, ChatML")
+        }
+    }
+
+    func testWithoutATemplateTheArchitectureChoosesTheFormatAndSaysSo() throws {
+        let gemma = try detect(nil, architecture: "gemma3")
+        XCTAssertEqual(gemma.format, .gemma)
+        XCTAssertEqual(gemma.note, "no chat template in model.gguf; using the Gemma turn format")
+        XCTAssertEqual(try detect("", architecture: "qwen2").format, .chatML)
+        XCTAssertEqual(try detect(nil, architecture: "llama", tokenizer: llama3Vocabulary).format, .llama3)
+    }
+
+    func testLlamaWithoutALlama3VocabularyHasNoKnownFormat() {
+        XCTAssertThrowsError(try detect(nil, architecture: "llama")) { error in
+            XCTAssertEqual(error as? TokenizerError, .noChatTemplate(source: "model.gguf", architecture: "llama"))
+        }
+    }
+
+    private let conversation = [
+        ChatMessage(role: .system, content: "Be brief."),
+        ChatMessage(role: .user, content: " Hi \n"),
+        ChatMessage(role: .assistant, content: "Hello."),
+        ChatMessage(role: .user, content: "Fruit?"),
+    ]
+
+    func testGemmaFoldsTheSystemMessageIntoTheFirstUserTurn() throws {
+        let prompt = try ChatTemplate(format: .gemma).render(conversation)
+        XCTAssertEqual(prompt.text, "<start_of_turn>user\nBe brief.\n\nHi<end_of_turn>\n"
+            + "<start_of_turn>model\nHello.<end_of_turn>\n"
+            + "<start_of_turn>user\nFruit?<end_of_turn>\n"
+            + "<start_of_turn>model\n")
+        XCTAssertTrue(prompt.addsBOS)
+    }
+
+    func testLlama3LeavesBOSToTheTokenizer() throws {
+        let prompt = try ChatTemplate(format: .llama3).render(conversation)
+        XCTAssertEqual(prompt.text, "<|start_header_id|>system<|end_header_id|>\n\nBe brief.<|eot_id|>"
+            + "<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>"
+            + "<|start_header_id|>assistant<|end_header_id|>\n\nHello.<|eot_id|>"
+            + "<|start_header_id|>user<|end_header_id|>\n\nFruit?<|eot_id|>"
+            + "<|start_header_id|>assistant<|end_header_id|>\n\n")
+        XCTAssertTrue(prompt.addsBOS)
+        XCTAssertFalse(prompt.text.contains("<|begin_of_text|>"))
+    }
+
+    func testChatMLKeepsContentAsWritten() throws {
+        let prompt = try ChatTemplate(format: .chatML).render(conversation)
+        XCTAssertEqual(prompt.text, "<|im_start|>system\nBe brief.<|im_end|>\n"
+            + "<|im_start|>user\n Hi \n<|im_end|>\n"
+            + "<|im_start|>assistant\nHello.<|im_end|>\n"
+            + "<|im_start|>user\nFruit?<|im_end|>\n"
+            + "<|im_start|>assistant\n")
+        XCTAssertFalse(prompt.addsBOS)
+    }
+
+    func testGemmaRequiresAlternatingRoles() {
+        let messages = [ChatMessage(role: .user, content: "a"), ChatMessage(role: .user, content: "b")]
+        XCTAssertThrowsError(try ChatTemplate(format: .gemma).render(messages)) { error in
+            XCTAssertEqual(error as? TokenizerError, .rolesMustAlternate(index: 1, expected: .assistant, found: .user))
+        }
+        let startsWithAssistant = [ChatMessage(role: .system, content: "s"), ChatMessage(role: .assistant, content: "a")]
+        XCTAssertThrowsError(try ChatTemplate(format: .gemma).render(startsWithAssistant)) { error in
+            XCTAssertEqual(error as? TokenizerError, .rolesMustAlternate(index: 1, expected: .user, found: .assistant))
+        }
+    }
+
+    func testEmptyConversationsAndLateSystemMessagesAreErrors() {
+        for format in ChatFormat.allCases {
+            XCTAssertThrowsError(try ChatTemplate(format: format).render([])) { error in
+                XCTAssertEqual(error as? TokenizerError, .emptyConversation)
+            }
+            let late = [ChatMessage(role: .user, content: "a"), ChatMessage(role: .system, content: "s")]
+            XCTAssertThrowsError(try ChatTemplate(format: format).render(late)) { error in
+                XCTAssertEqual(error as? TokenizerError, .systemMessageNotFirst(index: 1))
+            }
+        }
+    }
+}
