@@ -1,5 +1,5 @@
 /// A little-endian cursor over a GGUF file's bytes that checks every read against the end of
-/// the file and every count against what the rest of the file can hold, so that a damaged file
+/// the file and every count against what the file can hold, so that a damaged file
 /// produces a `GGUFError` naming the part being read, never a trap or a huge allocation.
 struct GGUFByteReader {
     let base: UnsafeRawPointer
@@ -56,20 +56,24 @@ struct GGUFByteReader {
     /// repaired with U+FFFD rather than rejected, as llama.cpp does not validate it either.
     mutating func string() throws(GGUFError) -> String {
         let length = try uint64()
-        guard length <= UInt64(remaining) else {
+        guard length <= UInt64(size) else {
             throw .absurdCount(path: path, part: part, what: "a string length of", count: length,
-                               limit: UInt64(remaining))
+                               limit: UInt64(size))
         }
         let count = Int(length)
+        try need(count)
         let bytes = UnsafeRawBufferPointer(start: base + offset, count: count)
         offset += count
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Reads a u64 element count and checks that `count * minimumElementSize` bytes remain.
+    /// Reads a u64 element count and checks that a file of this size could hold that many
+    /// elements of at least `minimumElementSize` bytes. (A count the whole file cannot hold is
+    /// corrupt; one that merely runs past the end is reported as truncation when the elements
+    /// are read.) Memory for the elements is therefore bounded by a small multiple of the size.
     mutating func count(of what: String, minimumElementSize: Int) throws(GGUFError) -> Int {
         let count = try uint64()
-        let limit = UInt64(remaining / minimumElementSize)
+        let limit = UInt64(size / minimumElementSize)
         guard count <= limit else {
             throw .absurdCount(path: path, part: part, what: what, count: count, limit: limit)
         }

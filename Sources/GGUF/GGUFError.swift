@@ -13,8 +13,8 @@ public enum GGUFError: Error, Equatable, Sendable, CustomStringConvertible {
     case bigEndian(path: String, storedVersion: UInt32)
     /// The file ends before `part` does: `needed` bytes were wanted at `offset`.
     case truncated(path: String, part: GGUFFilePart, offset: Int, needed: Int, fileSize: Int)
-    /// A count or length field that cannot be true for a file of this size; checked before
-    /// anything is allocated for it.
+    /// A count or length field that cannot be true for a file of this size (it exceeds `limit`,
+    /// what the whole file could hold); checked before anything is allocated for it.
     case absurdCount(path: String, part: GGUFFilePart, what: String, count: UInt64, limit: UInt64)
     /// A metadata value (or array element) type id outside 0...12.
     case invalidValueType(path: String, part: GGUFFilePart, typeID: UInt32)
@@ -67,7 +67,7 @@ public enum GGUFError: Error, Equatable, Sendable, CustomStringConvertible {
                 + "has only \(fileSize) bytes; re-download the file"
         case let .absurdCount(path, part, what, count, limit):
             return "\(path) is corrupt: \(part) declares \(what) \(count), more than the \(limit) that "
-                + "the rest of the file can hold; the file is truncated or damaged: re-download it"
+                + "a file of this size can hold; the file is damaged: re-download it"
         case let .invalidValueType(path, part, typeID):
             return "\(path) is corrupt: \(part) has value type \(typeID), which is not a GGUF type "
                 + "(0...12); re-download the file"
