@@ -10,9 +10,11 @@ import Foundation
 public final class KVBlockStorage: @unchecked Sendable {
     public let layout: KVCacheLayout
     public let blockCount: Int
-    private let base: UnsafeMutablePointer<Float>
+    /// Start of block 0.
+    public let base: UnsafeMutablePointer<Float>
     private let mappedBytes: Int
-    private let floatsPerBlock: Int
+    /// Floats from one block to the next.
+    public let floatsPerBlock: Int
     private let floatsPerSlot: Int
 
     public enum AllocationError: Error, CustomStringConvertible {
@@ -63,6 +65,12 @@ public final class KVBlockStorage: @unchecked Sendable {
     public func values(block: Int32, slot: Int) -> UnsafeMutablePointer<Float> {
         base + Int(block) * floatsPerBlock + slot * floatsPerSlot + layout.keyFloatsPerLayerBlock
     }
+
+    /// Floats from a block's start to the keys of a layer slot.
+    public func keyOffset(slot: Int) -> Int { slot * floatsPerSlot }
+
+    /// Floats from a block's start to the values of a layer slot.
+    public func valueOffset(slot: Int) -> Int { slot * floatsPerSlot + layout.keyFloatsPerLayerBlock }
 
     /// Total bytes reserved.
     public var capacityBytes: Int { mappedBytes }

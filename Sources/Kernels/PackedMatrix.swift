@@ -1,0 +1,143 @@
+/// A weight matrix W [rows × columns] prepared once at load for `y = x · Wᵀ` over a batch.
+///
+/// This is the one type behind which the weight format lives. Rows (outputs) are grouped in
+/// panels of 16, so the micro-kernel reads 16 outputs' weights for one input as one vector:
+///
+/// - `.int8`: what quantized GGUF tensors become. Every weight is `scale · q + offset` with an
+///   integer `q` in -128...127 and a scale (and, for Q4_K/Q5_K/Q4_1/Q5_1, an offset) per row and
+///   group of 16 or 32 columns — the GGUF block structure, kept exactly (Q8_0, Q4_0, Q5_0 and
+///   Q6_K quants fit in int8 unchanged). About 1.1 bytes per weight instead of 4 for F32, which
+///   is what decoding one token at a time is bound by.
+///   Panel layout, per group: `q [groupSize][16] Int8`, `scale [16] Float`, (`offset [16] Float`).
+/// - `.float32`: for F32/F16/BF16 tensors. Panel layout: `w [columns][16] Float`.
+///
+/// Batch invariance: every output `y[m, n]` is one fused multiply-add chain over the columns in
+/// order, `acc = fma(x[m, k], w[n, k], acc)`, whatever the number of rows in the batch, the
+/// tile a row lands in, or the thread that runs it. So a sequence's numbers never depend on its
+/// neighbours (OpenBLAS's sgemm does not give this: its rows change with their position in a
+/// tile, measured).
+public final class PackedMatrix: @unchecked Sendable {
+    public enum Format: Equatable, Sendable, CustomStringConvertible {
+        case int8(groupSize: Int, hasOffsets: Bool)
+        case float32
+
+        public var description: String {
+            switch self {
+            case let .int8(groupSize, hasOffsets):
+                return "int8 groups of \(groupSize)\(hasOffsets ? " with offsets" : "")"
+            case .float32: return "f32"
+            }
+        }
+    }
+
+    /// Outputs (N).
+    public let rows: Int
+    /// Inputs (K).
+    public let columns: Int
+    public let format: Format
+    /// Panels of 16 rows (the last one zero-padded).
+    let panelCount: Int
+    /// Bytes per panel.
+    let panelBytes: Int
+    let storage: UnsafeMutableRawPointer
+
+    /// Bytes of packed weights.
+    public var byteCount: Int { panelCount * panelBytes }
+
+    /// Bytes per group of columns in a panel (int8 format).
+    var groupBytes: Int {
+        switch format {
+        case let .int8(groupSize, hasOffsets): return groupSize * 16 + 64 + (hasOffsets ? 64 : 0)
+        case .float32: return 0
+        }
+    }
+
+    private init(rows: Int, columns: Int, format: Format) {
+        precondition(rows > 0 && columns > 0)
+        self.rows = rows
+        self.columns = columns
+        self.format = format
+        panelCount = (rows + 15) / 16
+        switch format {
+        case let .int8(groupSize, hasOffsets):
+            precondition(groupSize == 16 || groupSize == 32, "int8 groups are 16 or 32 columns")
+            precondition(columns % groupSize == 0, "columns must be whole groups")
+            panelBytes = columns / groupSize * (groupSize * 16 + 64 + (hasOffsets ? 64 : 0))
+        case .float32:
+            panelBytes = columns * 16 * 4
+        }
+        storage = UnsafeMutableRawPointer.allocate(byteCount: panelCount * panelBytes, alignment: 64)
+        storage.initializeMemory(as: UInt8.self, repeating: 0, count: panelCount * panelBytes)
+    }
+
+    deinit { storage.deallocate() }
+
+    /// Packs an integer-quantized matrix. `fill(row, quants, scales, offsets)` writes one row:
+    /// `columns` quants and `columns / groupSize` scales and offsets (offsets start at zero and
+    /// may be left alone when `hasOffsets` is false).
+    public convenience init(
+        rows: Int, columns: Int, groupSize: Int, hasOffsets: Bool,
+        fill: (_ row: Int, _ quants: UnsafeMutablePointer<Int8>, _ scales: UnsafeMutablePointer<Float>,
+               _ offsets: UnsafeMutablePointer<Float>) -> Void
+    ) {
+        self.init(rows: rows, columns: columns, format: .int8(groupSize: groupSize, hasOffsets: hasOffsets))
+        let groups = columns / groupSize
+        let quants = UnsafeMutablePointer<Int8>.allocate(capacity: columns)
+        let scales = UnsafeMutablePointer<Float>.allocate(capacity: groups)
+        let offsets = UnsafeMutablePointer<Float>.allocate(capacity: groups)
+        defer { quants.deallocate(); scales.deallocate(); offsets.deallocate() }
+        let groupBytes = self.groupBytes
+        for row in 0..<rows {
+            offsets.initialize(repeating: 0, count: groups)
+            fill(row, quants, scales, offsets)
+            let panel = storage + (row / 16) * panelBytes
+            let lane = row % 16
+            for g in 0..<groups {
+                let group = panel + g * groupBytes
+                let q = group.assumingMemoryBound(to: Int8.self)
+                for j in 0..<groupSize { q[j * 16 + lane] = quants[g * groupSize + j] }
+                let s = (group + groupSize * 16).assumingMemoryBound(to: Float.self)
+                s[lane] = scales[g]
+                if hasOffsets { s[16 + lane] = offsets[g] }
+            }
+        }
+    }
+
+    /// Packs a float matrix; `fill(row, values)` writes one row of `columns` floats.
+    public convenience init(rows: Int, columns: Int,
+                            fill: (_ row: Int, _ values: UnsafeMutablePointer<Float>) -> Void) {
+        self.init(rows: rows, columns: columns, format: .float32)
+        let values = UnsafeMutablePointer<Float>.allocate(capacity: columns)
+        defer { values.deallocate() }
+        let w = storage.assumingMemoryBound(to: Float.self)
+        for row in 0..<rows {
+            fill(row, values)
+            let panel = w + (row / 16) * (panelBytes / 4)
+            for k in 0..<columns { panel[k * 16 + row % 16] = values[k] }
+        }
+    }
+
+    /// The weights of one row as floats (for embedding lookups from a tied output matrix).
+    public func row(_ n: Int, into out: UnsafeMutablePointer<Float>) {
+        precondition(n >= 0 && n < rows)
+        let panel = storage + (n / 16) * panelBytes
+        let lane = n % 16
+        switch format {
+        case let .int8(groupSize, hasOffsets):
+            for g in 0..<columns / groupSize {
+                let group = panel + g * groupBytes
+                let q = group.assumingMemoryBound(to: Int8.self)
+                let s = (group + groupSize * 16).assumingMemoryBound(to: Float.self)
+                let scale = s[lane], offset = hasOffsets ? s[16 + lane] : 0
+                for j in 0..<groupSize {
+                    out[g * groupSize + j] = hasOffsets
+                        ? offset.addingProduct(Float(q[j * 16 + lane]), scale)
+                        : Float(q[j * 16 + lane]) * scale
+                }
+            }
+        case .float32:
+            let w = panel.assumingMemoryBound(to: Float.self)
+            for k in 0..<columns { out[k] = w[k * 16 + lane] }
+        }
+    }
+}

@@ -1,0 +1,236 @@
+/// `y = x · Wᵀ` for a `PackedMatrix`: the GEMM every projection of the decoder runs through.
+///
+/// Work is split over the pool by panels of output rows; each thread walks its panels two at
+/// a time (32 outputs) and, for each pair, the batch rows eight at a time: 16 accumulators in
+/// registers, weights decoded to floats in registers once per column and reused by all eight
+/// rows. At one row (decoding a single sequence) this streams the packed weights once; at 64+
+/// rows it runs near the FMA units' peak (about 200 GFLOP/s on 2 cores, measured).
+extension PackedMatrix {
+    /// y[m][n] = Σ_k x[m][k] · W[n][k] for m in 0..<rowCount and n in 0..<rows.
+    /// - Parameters:
+    ///   - x: [rowCount][xStride] floats, the first `columns` of each row used.
+    ///   - y: [rowCount][yStride] floats, the first `rows` of each row written.
+    public func multiply(_ x: UnsafePointer<Float>, xStride: Int? = nil, rowCount: Int,
+                         into y: UnsafeMutablePointer<Float>, yStride: Int? = nil,
+                         pool: WorkerPool = .shared) {
+        if rowCount <= 0 { return }
+        let job = MultiplyJob(matrix: self, x: x, xStride: xStride ?? columns, rowCount: rowCount,
+                              y: y, yStride: yStride ?? rows)
+        // Enough panels per part to keep threads busy without splitting tiny matrices.
+        let pairs = (panelCount + 1) / 2
+        if pairs < 4 || pool.threadCount == 1 {
+            job.run(panels: 0..<panelCount)
+            return
+        }
+        pool.parallelRanges(pairs) { range in
+            job.run(panels: range.lowerBound * 2..<min(panelCount, range.upperBound * 2))
+        }
+    }
+}
+
+/// One multiply call's operands, shared read-only by the threads.
+struct MultiplyJob: @unchecked Sendable {
+    let matrix: PackedMatrix
+    let x: UnsafePointer<Float>
+    let xStride: Int
+    let rowCount: Int
+    let y: UnsafeMutablePointer<Float>
+    let yStride: Int
+
+    /// Rows of x processed against one panel pair before moving on (keeps x in L2).
+    static let rowBlock = 96
+
+    func run(panels: Range<Int>) {
+        var m0 = 0
+        while m0 < rowCount {
+            let m1 = min(rowCount, m0 + Self.rowBlock)
+            var p = panels.lowerBound
+            while p < panels.upperBound {
+                let pair = p + 1 < panels.upperBound
+                switch matrix.format {
+                case .int8(_, false):
+                    pair ? rowTiles(Int8Panel.self, panel: p, rows: m0..<m1, pair: SIMDPair.self)
+                        : rowTiles(Int8Panel.self, panel: p, rows: m0..<m1, pair: SIMDSingle.self)
+                case .int8(_, true):
+                    pair ? rowTiles(Int8OffsetPanel.self, panel: p, rows: m0..<m1, pair: SIMDPair.self)
+                        : rowTiles(Int8OffsetPanel.self, panel: p, rows: m0..<m1, pair: SIMDSingle.self)
+                case .float32:
+                    pair ? rowTiles(Float32Panel.self, panel: p, rows: m0..<m1, pair: SIMDPair.self)
+                        : rowTiles(Float32Panel.self, panel: p, rows: m0..<m1, pair: SIMDSingle.self)
+                }
+                p += pair ? 2 : 1
+            }
+            m0 = m1
+        }
+    }
+
+    @inline(__always)
+    private func rowTiles<D: PanelDecoder, W: PanelWidth>(_ decoder: D.Type, panel: Int, rows: Range<Int>,
+                                                          pair: W.Type) {
+        var m = rows.lowerBound
+        while m + 8 <= rows.upperBound { tile(D.self, W.self, rows: 8, m: m, panel: panel); m += 8 }
+        if m + 4 <= rows.upperBound { tile(D.self, W.self, rows: 4, m: m, panel: panel); m += 4 }
+        while m < rows.upperBound { tile(D.self, W.self, rows: 1, m: m, panel: panel); m += 1 }
+    }
+
+    @inline(__always)
+    private func tile<D: PanelDecoder, W: PanelWidth>(_ decoder: D.Type, _ width: W.Type, rows: Int, m: Int,
+                                                      panel: Int) {
+        switch rows {
+        case 8: microTile(D.self, W.self, m: m, panel: panel, accumulators: InlineArray<8, W.Vector>(repeating: W.zero))
+        case 4: microTile(D.self, W.self, m: m, panel: panel, accumulators: InlineArray<4, W.Vector>(repeating: W.zero))
+        default: microTile(D.self, W.self, m: m, panel: panel, accumulators: InlineArray<1, W.Vector>(repeating: W.zero))
+        }
+    }
+
+    /// R rows × (16 or 32) outputs. Each accumulator lane is one output's FMA chain over k.
+    @inline(__always)
+    private func microTile<D: PanelDecoder, W: PanelWidth, let R: Int>(
+        _ decoder: D.Type, _ width: W.Type, m: Int, panel: Int, accumulators: InlineArray<R, W.Vector>
+    ) {
+        var acc = accumulators
+        let first = UnsafeRawPointer(matrix.storage + panel * matrix.panelBytes)
+        let second = first + matrix.panelBytes
+        let xBase = x + m * xStride
+        let groupSize = D.groupSize(matrix)
+        let groupBytes = D.groupBytes(matrix)
+        var k = 0
+        var group = 0
+        while k < matrix.columns {
+            let g0 = D.group(first, index: group, bytes: groupBytes)
+            let g1 = W.isPair ? D.group(second, index: group, bytes: groupBytes) : g0
+            let s0 = D.scales(g0, groupSize: groupSize)
+            let s1 = W.isPair ? D.scales(g1, groupSize: groupSize) : s0
+            for j in 0..<groupSize {
+                let w = W.make(D.weights(g0, column: j, scales: s0), D.weights(g1, column: j, scales: s1))
+                for r in 0..<R {
+                    let v = SIMD16<Float>(repeating: xBase[r * xStride + k + j])
+                    acc[r] = W.fma(acc[r], v, w)
+                }
+            }
+            k += groupSize
+            group += 1
+        }
+        let outputs = panel * 16
+        let valid = min(W.width, matrix.rows - outputs)
+        for r in 0..<R {
+            let out = y + (m + r) * yStride + outputs
+            W.store(acc[r], to: out, valid: valid)
+        }
+    }
+}
+
+// MARK: - Panel formats
+
+/// How one format's panel yields the 16 weights of one column.
+protocol PanelDecoder {
+    associatedtype Scales
+    static func groupSize(_ matrix: PackedMatrix) -> Int
+    static func groupBytes(_ matrix: PackedMatrix) -> Int
+    static func group(_ panel: UnsafeRawPointer, index: Int, bytes: Int) -> UnsafeRawPointer
+    static func scales(_ group: UnsafeRawPointer, groupSize: Int) -> Scales
+    static func weights(_ group: UnsafeRawPointer, column: Int, scales: Scales) -> SIMD16<Float>
+}
+
+@inline(__always)
+private func int8Vector(_ p: UnsafeRawPointer) -> SIMD16<Float> {
+    // A lane-by-lane conversion: LLVM turns it into vpmovsxbd + vcvtdq2ps, while the stdlib's
+    // SIMD conversion initializers are opaque calls (measured 4x slower).
+    let q = p.assumingMemoryBound(to: Int8.self)
+    var f = SIMD16<Float>()
+    for i in 0..<16 { f[i] = Float(q[i]) }
+    return f
+}
+
+enum Int8Panel: PanelDecoder {
+    @inline(__always) static func groupSize(_ matrix: PackedMatrix) -> Int {
+        if case let .int8(size, _) = matrix.format { return size }
+        return 0
+    }
+    @inline(__always) static func groupBytes(_ matrix: PackedMatrix) -> Int { matrix.groupBytes }
+    @inline(__always) static func group(_ panel: UnsafeRawPointer, index: Int, bytes: Int) -> UnsafeRawPointer {
+        panel + index * bytes
+    }
+    @inline(__always) static func scales(_ group: UnsafeRawPointer, groupSize: Int) -> SIMD16<Float> {
+        group.loadUnaligned(fromByteOffset: groupSize * 16, as: SIMD16<Float>.self)
+    }
+    @inline(__always) static func weights(_ group: UnsafeRawPointer, column: Int, scales: SIMD16<Float>) -> SIMD16<Float> {
+        int8Vector(group + column * 16) * scales
+    }
+}
+
+enum Int8OffsetPanel: PanelDecoder {
+    @inline(__always) static func groupSize(_ matrix: PackedMatrix) -> Int { Int8Panel.groupSize(matrix) }
+    @inline(__always) static func groupBytes(_ matrix: PackedMatrix) -> Int { matrix.groupBytes }
+    @inline(__always) static func group(_ panel: UnsafeRawPointer, index: Int, bytes: Int) -> UnsafeRawPointer {
+        panel + index * bytes
+    }
+    @inline(__always) static func scales(_ group: UnsafeRawPointer, groupSize: Int) -> (SIMD16<Float>, SIMD16<Float>) {
+        (group.loadUnaligned(fromByteOffset: groupSize * 16, as: SIMD16<Float>.self),
+         group.loadUnaligned(fromByteOffset: groupSize * 16 + 64, as: SIMD16<Float>.self))
+    }
+    @inline(__always) static func weights(_ group: UnsafeRawPointer, column: Int,
+                                          scales: (SIMD16<Float>, SIMD16<Float>)) -> SIMD16<Float> {
+        scales.1.addingProduct(int8Vector(group + column * 16), scales.0)
+    }
+}
+
+/// F32 panels: `w [columns][16]`; a "group" is the whole row of columns.
+enum Float32Panel: PanelDecoder {
+    @inline(__always) static func groupSize(_ matrix: PackedMatrix) -> Int { matrix.columns }
+    @inline(__always) static func groupBytes(_ matrix: PackedMatrix) -> Int { 0 }
+    @inline(__always) static func group(_ panel: UnsafeRawPointer, index: Int, bytes: Int) -> UnsafeRawPointer { panel }
+    @inline(__always) static func scales(_ group: UnsafeRawPointer, groupSize: Int) -> Void { () }
+    @inline(__always) static func weights(_ group: UnsafeRawPointer, column: Int, scales: Void) -> SIMD16<Float> {
+        group.loadUnaligned(fromByteOffset: column * 64, as: SIMD16<Float>.self)
+    }
+}
+
+// MARK: - One or two panels per tile
+
+protocol PanelWidth {
+    associatedtype Vector
+    static var isPair: Bool { get }
+    static var width: Int { get }
+    static var zero: Vector { get }
+    static func make(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> Vector
+    static func fma(_ acc: Vector, _ x: SIMD16<Float>, _ w: Vector) -> Vector
+    static func store(_ v: Vector, to out: UnsafeMutablePointer<Float>, valid: Int)
+}
+
+@inline(__always)
+private func store16(_ v: SIMD16<Float>, to out: UnsafeMutablePointer<Float>, valid: Int) {
+    if valid >= 16 {
+        UnsafeMutableRawPointer(out).storeBytes(of: v, as: SIMD16<Float>.self)
+    } else {
+        for i in 0..<max(0, valid) { out[i] = v[i] }
+    }
+}
+
+enum SIMDSingle: PanelWidth {
+    @inline(__always) static var isPair: Bool { false }
+    @inline(__always) static var width: Int { 16 }
+    @inline(__always) static var zero: SIMD16<Float> { SIMD16<Float>() }
+    @inline(__always) static func make(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> { a }
+    @inline(__always) static func fma(_ acc: SIMD16<Float>, _ x: SIMD16<Float>, _ w: SIMD16<Float>) -> SIMD16<Float> {
+        acc.addingProduct(x, w)
+    }
+    @inline(__always) static func store(_ v: SIMD16<Float>, to out: UnsafeMutablePointer<Float>, valid: Int) {
+        store16(v, to: out, valid: valid)
+    }
+}
+
+enum SIMDPair: PanelWidth {
+    struct Vector { var a: SIMD16<Float>; var b: SIMD16<Float> }
+    @inline(__always) static var isPair: Bool { true }
+    @inline(__always) static var width: Int { 32 }
+    @inline(__always) static var zero: Vector { Vector(a: SIMD16<Float>(), b: SIMD16<Float>()) }
+    @inline(__always) static func make(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> Vector { Vector(a: a, b: b) }
+    @inline(__always) static func fma(_ acc: Vector, _ x: SIMD16<Float>, _ w: Vector) -> Vector {
+        Vector(a: acc.a.addingProduct(x, w.a), b: acc.b.addingProduct(x, w.b))
+    }
+    @inline(__always) static func store(_ v: Vector, to out: UnsafeMutablePointer<Float>, valid: Int) {
+        store16(v.a, to: out, valid: valid)
+        store16(v.b, to: out + 16, valid: valid - 16)
+    }
+}

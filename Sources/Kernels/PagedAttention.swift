@@ -1,0 +1,91 @@
+/// Causal attention of one query token over keys and values kept in paged KV blocks.
+///
+/// Each call handles the query heads that share one KV head (GQA), so each key and value vector
+/// is loaded once for the whole group. A query's result depends only on its own sequence's
+/// cached keys and values, never on the rest of the batch.
+public enum PagedAttention {
+    /// Where one layer's keys and values of one KV head live in the block pool.
+    public struct Layout {
+        /// Start of block 0 of the pool.
+        public var base: UnsafeMutablePointer<Float>
+        /// Floats from one block to the next.
+        public var floatsPerBlock: Int
+        /// Positions per block.
+        public var blockSize: Int
+        /// Floats from a block's start to this layer's (and KV head's) first key / value.
+        public var keyOffset: Int
+        public var valueOffset: Int
+        /// Floats between consecutive positions' keys / values.
+        public var keyStride: Int
+        public var valueStride: Int
+
+        public init(base: UnsafeMutablePointer<Float>, floatsPerBlock: Int, blockSize: Int, keyOffset: Int,
+                    valueOffset: Int, keyStride: Int, valueStride: Int) {
+            self.base = base
+            self.floatsPerBlock = floatsPerBlock
+            self.blockSize = blockSize
+            self.keyOffset = keyOffset
+            self.valueOffset = valueOffset
+            self.keyStride = keyStride
+            self.valueStride = valueStride
+        }
+
+        @inline(__always)
+        func key(_ table: UnsafePointer<Int32>, _ position: Int) -> UnsafeMutablePointer<Float> {
+            base + Int(table[position / blockSize]) * floatsPerBlock + keyOffset + (position % blockSize) * keyStride
+        }
+
+        @inline(__always)
+        func value(_ table: UnsafePointer<Int32>, _ position: Int) -> UnsafeMutablePointer<Float> {
+            base + Int(table[position / blockSize]) * floatsPerBlock + valueOffset + (position % blockSize) * valueStride
+        }
+    }
+
+    /// out_h = Σ_j softmax_j(scale · q_h·k_j) · v_j over positions `first...last`, for the
+    /// `groupHeads` query heads of one KV head.
+    /// - Parameters:
+    ///   - query: head h at `query + h * headDim`.
+    ///   - blockTable: physical block of each logical block of the sequence.
+    ///   - scores: scratch of at least `groupHeads * (last - first + 1)` floats.
+    ///   - out: head h written at `out + h * headDim`.
+    public static func attend(query: UnsafePointer<Float>, groupHeads: Int, headDim: Int, layout: Layout,
+                              blockTable: UnsafePointer<Int32>, first: Int, last: Int, scale: Float,
+                              scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
+        precondition(headDim % 16 == 0 && groupHeads >= 1 && groupHeads <= 8 && first <= last)
+        let count = last - first + 1
+        let chunks = headDim / 16
+
+        // Scores: one pass over the keys, all heads of the group at once.
+        for position in first...last {
+            let key = layout.key(blockTable, position)
+            var dots = SIMD8<Float>()
+            for h in 0..<groupHeads {
+                let q = query + h * headDim
+                var acc = SIMD16<Float>()
+                for c in 0..<chunks { acc = acc.addingProduct(VectorMath.load(q + c * 16), VectorMath.load(key + c * 16)) }
+                dots[h] = VectorMath.sum(acc)
+            }
+            for h in 0..<groupHeads { scores[h * count + position - first] = dots[h] * scale }
+        }
+
+        // Softmax per head.
+        for h in 0..<groupHeads {
+            let row = scores + h * count
+            let peak = VectorMath.maximum(row, count: count)
+            let total = VectorMath.expInPlace(row, count: count, shift: peak)
+            VectorMath.scale(row, count: count, by: 1 / total)
+        }
+
+        // Weighted sum of the values, 16 dimensions at a time for every head of the group.
+        for c in 0..<chunks {
+            var acc = InlineArray<8, SIMD16<Float>>(repeating: SIMD16<Float>())
+            for position in first...last {
+                let v = VectorMath.load(layout.value(blockTable, position) + c * 16)
+                for h in 0..<groupHeads {
+                    acc[h] = acc[h].addingProduct(SIMD16(repeating: scores[h * count + position - first]), v)
+                }
+            }
+            for h in 0..<groupHeads { VectorMath.store(acc[h], out + h * headDim + c * 16) }
+        }
+    }
+}

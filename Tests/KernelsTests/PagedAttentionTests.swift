@@ -1,0 +1,47 @@
+import Foundation
+import XCTest
+@testable import Kernels
+
+final class PagedAttentionTests: XCTestCase {
+    /// Blocks of 4 positions, scattered through a pool; checks against a dense computation.
+    func testMatchesDenseSoftmaxAttentionOverScatteredBlocks() {
+        let headDim = 32, groupHeads = 2, blockSize = 4, positions = 11
+        let blocks: [Int32] = [5, 0, 3]  // logical → physical
+        let floatsPerBlock = 2 * blockSize * headDim
+        let pool = UnsafeMutablePointer<Float>.allocate(capacity: 6 * floatsPerBlock)
+        defer { pool.deallocate() }
+        pool.initialize(repeating: .nan, count: 6 * floatsPerBlock)
+        var keys = [[Float]](), values = [[Float]]()
+        for p in 0..<positions {
+            let k = (0..<headDim).map { sin(Float(p * 31 + $0)) }
+            let v = (0..<headDim).map { cos(Float(p * 17 + $0)) }
+            keys.append(k); values.append(v)
+            let block = pool + Int(blocks[p / blockSize]) * floatsPerBlock
+            for d in 0..<headDim {
+                block[(p % blockSize) * headDim + d] = k[d]
+                block[blockSize * headDim + (p % blockSize) * headDim + d] = v[d]
+            }
+        }
+        let layout = PagedAttention.Layout(base: pool, floatsPerBlock: floatsPerBlock, blockSize: blockSize,
+                                           keyOffset: 0, valueOffset: blockSize * headDim,
+                                           keyStride: headDim, valueStride: headDim)
+        let query = (0..<groupHeads * headDim).map { Float($0 % 7) * 0.2 - 0.5 }
+        var scores = [Float](repeating: 0, count: groupHeads * positions)
+        var out = [Float](repeating: 0, count: groupHeads * headDim)
+        let first = 3, last = 9  // a window that starts mid-block
+        PagedAttention.attend(query: query, groupHeads: groupHeads, headDim: headDim, layout: layout,
+                              blockTable: blocks, first: first, last: last, scale: 0.25,
+                              scores: &scores, out: &out)
+        for h in 0..<groupHeads {
+            let q = query[h * headDim..<(h + 1) * headDim]
+            let logits = (first...last).map { p in 0.25 * zip(q, keys[p]).reduce(0.0) { $0 + Double($1.0 * $1.1) } }
+            let peak = logits.max()!
+            let weights = logits.map { Foundation.exp($0 - peak) }
+            let total = weights.reduce(0, +)
+            for d in 0..<headDim {
+                let expected = (first...last).enumerated().reduce(0.0) { $0 + weights[$1.offset] / total * Double(values[$1.element][d]) }
+                XCTAssertEqual(Double(out[h * headDim + d]), expected, accuracy: 1e-5)
+            }
+        }
+    }
+}
