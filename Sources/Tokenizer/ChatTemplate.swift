@@ -1,3 +1,5 @@
+import GGUF
+
 /// The turn formats `/v1/chat/completions` jobs can be rendered in.
 public enum ChatFormat: Sendable, Equatable, CaseIterable {
     /// `<start_of_turn>user\n…<end_of_turn>\n`, assistant turns as `model`, the system message
@@ -40,6 +42,15 @@ public struct ChatTemplate: Sendable, Equatable {
     public init(format: ChatFormat, note: String? = nil) {
         self.format = format
         self.note = note
+    }
+
+    /// The format for a model file: from its `tokenizer.chat_template`, else its architecture.
+    public static func detect(in file: GGUFFile, tokenizer: any Tokenizer) throws -> ChatTemplate {
+        let template = try file.metadata[GGUFKey.chatTemplate].map { _ in
+            try file.metadata.requireString(GGUFKey.chatTemplate)
+        }
+        return try detect(template: template, architecture: file.architecture ?? "unknown",
+                          tokenizer: tokenizer, source: file.path)
     }
 
     /// Picks the format from `template` (the Jinja source, nil when the file has none) or, failing

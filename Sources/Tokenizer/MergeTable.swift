@@ -9,8 +9,6 @@ struct MergeTable: Sendable {
 
     private var keys: [UInt64]
     private var values: [Merge]
-    /// Merges whose pieces or result are not in the vocabulary; they can never apply.
-    private(set) var skipped = 0
 
     private static let empty = UInt64.max
 
@@ -34,10 +32,10 @@ struct MergeTable: Sendable {
                 return .some((left, right, result))
             }
             guard let parsed else { throw .badMerge(source: source, index: rank, line: line) }
-            guard let (left, right, result) = parsed else {
-                skipped += 1
-                continue
-            }
+            // A merge whose pieces or result are not in the vocabulary could only produce a
+            // symbol without a token; llama.cpp would emit that symbol's bytes, so skipping it
+            // differs only for malformed vocabularies.
+            guard let (left, right, result) = parsed else { continue }
             insert(left: left, right: right, Merge(rank: Int32(rank), result: result))
         }
     }

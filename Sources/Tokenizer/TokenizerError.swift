@@ -1,9 +1,10 @@
+import GGUF
+
 /// Everything that can go wrong while building a tokenizer from a vocabulary or rendering a chat
 /// prompt. `source` names the model file (or the test vocabulary) so messages say where to look.
 public enum TokenizerError: Error, Equatable, Sendable, CustomStringConvertible {
     case unsupportedModel(source: String, name: String)
     case unknownPreTokenizer(source: String, name: String)
-    case missingKey(source: String, key: String)
     case emptyVocabulary(source: String)
     case lengthMismatch(source: String, key: String, expected: Int, found: Int)
     case duplicateToken(source: String, piece: String, firstID: Int32, secondID: Int32)
@@ -20,22 +21,20 @@ public enum TokenizerError: Error, Equatable, Sendable, CustomStringConvertible 
     public var description: String {
         switch self {
         case .unsupportedModel(let source, let name):
-            return "\(source): tokenizer.ggml.model '\(name)' is not supported; supported: "
+            return "\(source): \(GGUFKey.tokenizerModel) '\(name)' is not supported; supported: "
                 + "llama (SentencePiece-style), gpt2 (byte-level BPE)"
         case .unknownPreTokenizer(let source, let name):
-            return "\(source): pre-tokenizer (tokenizer.ggml.pre) '\(name)' is not supported; supported: "
+            return "\(source): pre-tokenizer (\(GGUFKey.tokenizerPre)) '\(name)' is not supported; supported: "
                 + PreTokenizer.supportedNames.joined(separator: ", ")
-        case .missingKey(let source, let key):
-            return "\(source): the tokenizer needs metadata key '\(key)', which the file does not have"
         case .emptyVocabulary(let source):
-            return "\(source): the vocabulary (tokenizer.ggml.tokens) is empty"
+            return "\(source): the vocabulary (\(GGUFKey.tokens)) is empty"
         case .lengthMismatch(let source, let key, let expected, let found):
             return "\(source): '\(key)' has \(found) entries but the vocabulary has \(expected) tokens; "
                 + "the file's tokenizer arrays must have one entry per token"
         case .duplicateToken(let source, let piece, let firstID, let secondID):
             return "\(source): token '\(piece)' appears twice in the vocabulary (ids \(firstID) and \(secondID))"
         case .badMerge(let source, let index, let line):
-            return "\(source): tokenizer.ggml.merges[\(index)] = '\(line)' is not two pieces separated by a space"
+            return "\(source): \(GGUFKey.merges)[\(index)] = '\(line)' is not two pieces separated by a space"
         case .badByteToken(let source, let id, let piece):
             return "\(source): token \(id) '\(piece)' has type BYTE but is not of the form <0xNN>"
         case .specialTokenOutOfRange(let source, let key, let id, let vocabularySize):
@@ -47,7 +46,7 @@ public enum TokenizerError: Error, Equatable, Sendable, CustomStringConvertible 
                 + "supported: " + ChatFormat.allCases.map(\.name).joined(separator: ", ")
         case .noChatTemplate(let source, let architecture):
             return "\(source): no chat template in the file and no known turn format for architecture "
-                + "'\(architecture)'; use a model with tokenizer.chat_template, or plain completion jobs"
+                + "'\(architecture)'; use a model with \(GGUFKey.chatTemplate), or plain completion jobs"
         case .emptyConversation:
             return "chat job has no messages"
         case .systemMessageNotFirst(let index):

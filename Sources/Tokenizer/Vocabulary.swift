@@ -1,3 +1,5 @@
+import GGUF
+
 /// A model's vocabulary as its GGUF file describes it (`tokenizer.ggml.*`), before any lookup
 /// tables are built. Plain data: the loader fills it from a file, tests build small ones by hand.
 ///
@@ -57,24 +59,20 @@ public struct Vocabulary: Sendable, Equatable {
         tokenTypes.isEmpty ? .normal : tokenTypes[Int(token)]
     }
 
-    public func score(of token: Int32) -> Float {
-        scores.isEmpty ? 0 : scores[Int(token)]
-    }
-
     /// Checks the invariants the tokenizers rely on; the error names the offending key.
     public func validate() throws(TokenizerError) {
         if tokens.isEmpty { throw .emptyVocabulary(source: source) }
         if !scores.isEmpty && scores.count != tokens.count {
-            throw .lengthMismatch(source: source, key: "tokenizer.ggml.scores",
+            throw .lengthMismatch(source: source, key: GGUFKey.tokenScores,
                                   expected: tokens.count, found: scores.count)
         }
         if !tokenTypes.isEmpty && tokenTypes.count != tokens.count {
-            throw .lengthMismatch(source: source, key: "tokenizer.ggml.token_type",
+            throw .lengthMismatch(source: source, key: GGUFKey.tokenTypes,
                                   expected: tokens.count, found: tokenTypes.count)
         }
         let specials: [(String, Int32?)] = [
-            ("tokenizer.ggml.bos_token_id", bosToken), ("tokenizer.ggml.eos_token_id", eosToken),
-            ("tokenizer.ggml.unknown_token_id", unknownToken), ("tokenizer.ggml.eot_token_id", endOfTurnToken),
+            (GGUFKey.bosTokenID, bosToken), (GGUFKey.eosTokenID, eosToken),
+            (GGUFKey.unknownTokenID, unknownToken), (GGUFKey.eotTokenID, endOfTurnToken),
         ]
         for (key, id) in specials {
             if let id, id < 0 || Int(id) >= tokens.count {
@@ -82,12 +80,10 @@ public struct Vocabulary: Sendable, Equatable {
             }
         }
         if addBOS && bosToken == nil {
-            throw .missingSpecialToken(source: source, flagKey: "tokenizer.ggml.add_bos_token",
-                                       idKey: "tokenizer.ggml.bos_token_id")
+            throw .missingSpecialToken(source: source, flagKey: GGUFKey.addBOSToken, idKey: GGUFKey.bosTokenID)
         }
         if addEOS && eosToken == nil {
-            throw .missingSpecialToken(source: source, flagKey: "tokenizer.ggml.add_eos_token",
-                                       idKey: "tokenizer.ggml.eos_token_id")
+            throw .missingSpecialToken(source: source, flagKey: GGUFKey.addEOSToken, idKey: GGUFKey.eosTokenID)
         }
     }
 
