@@ -15,16 +15,21 @@ struct SpecialTokenSplitter: Sendable {
         case token(Int32)
     }
 
-    /// Trie edges: `node << 8 | byte` → child node. Node 0 is the root.
-    private let edges: [Int32: Int32]
-    /// Root edges by first byte (the hot path: one array read per text byte), -1 = none.
+    /// Trie edges, open addressing: key `node << 8 | byte` (`emptyKey` = free slot) → child.
+    /// Node 0 is the root.
+    private let edgeKeys: [UInt32]
+    private let edgeChildren: [Int32]
+    /// Root edges by first byte (one array read per text byte on the hot path), -1 = none.
     private let rootEdges: [Int32]
     /// Per node: the special token ending there, or -1.
     private let terminal: [Int32]
-    /// Per node with a terminal: its claim priority (0 = claims first).
+    /// Per terminal node: its claim priority, 0 claims first (longest piece, then lowest id).
     private let priority: [Int32]
     private let length: [Int32]
     private let needsParseSpecial: [Bool]
+    private let specialCount: Int
+
+    private static let emptyKey = UInt32.max
 
     init(vocabulary: Vocabulary) {
         var special: [Int32] = []
@@ -39,7 +44,7 @@ struct SpecialTokenSplitter: Sendable {
         var rank = [Int](repeating: 0, count: special.count)
         for (position, index) in order.enumerated() { rank[index] = position }
 
-        var edges: [Int32: Int32] = [:]
+        var edges: [UInt32: Int32] = [:]
         var rootEdges = [Int32](repeating: -1, count: 256)
         var terminal: [Int32] = [-1]
         var priority: [Int32] = [0]
@@ -48,9 +53,10 @@ struct SpecialTokenSplitter: Sendable {
         for (index, id) in special.enumerated() {
             var node: Int32 = 0
             for byte in vocabulary.tokens[Int(id)].utf8 {
-                let key = node << 8 | Int32(byte)
-                if let child = node == 0 ? (rootEdges[Int(byte)] >= 0 ? rootEdges[Int(byte)] : nil) : edges[key] {
-                    node = child
+                let key = UInt32(node) << 8 | UInt32(byte)
+                let existing = node == 0 ? rootEdges[Int(byte)] : edges[key] ?? -1
+                if existing >= 0 {
+                    node = existing
                     continue
                 }
                 let child = Int32(terminal.count)
@@ -66,64 +72,116 @@ struct SpecialTokenSplitter: Sendable {
             length[Int(node)] = Int32(lengths[index])
             needsParseSpecial[Int(node)] = vocabulary.type(of: id).needsParseSpecial
         }
-        self.edges = edges
+
+        var capacity = 16
+        while capacity < edges.count * 2 { capacity <<= 1 }
+        var edgeKeys = [UInt32](repeating: Self.emptyKey, count: capacity)
+        var edgeChildren = [Int32](repeating: -1, count: capacity)
+        for (key, child) in edges {
+            var slot = Self.slot(key, capacity - 1)
+            while edgeKeys[slot] != Self.emptyKey { slot = (slot + 1) & (capacity - 1) }
+            edgeKeys[slot] = key
+            edgeChildren[slot] = child
+        }
+        self.edgeKeys = edgeKeys
+        self.edgeChildren = edgeChildren
         self.rootEdges = rootEdges
         self.terminal = terminal
         self.priority = priority
         self.length = length
         self.needsParseSpecial = needsParseSpecial
+        specialCount = special.count
     }
 
     /// The text as an ordered list of text ranges and special tokens, covering every byte.
     func split(_ text: UnsafeBufferPointer<UInt8>, parseSpecial: Bool) -> [Fragment] {
         let n = text.count
         if n == 0 { return [] }
-        // Every occurrence of every eligible special token, as (priority, start, node).
-        var occurrences: [(priority: Int32, start: Int32, node: Int32)] = []
+        // Every occurrence of every eligible special token: (start, trie node), by start.
+        var starts: [Int32] = []
+        var nodes: [Int32] = []
         for start in 0..<n {
             var node = rootEdges[Int(text[start])]
             var position = start + 1
             while node >= 0 {
                 if terminal[Int(node)] >= 0 && (parseSpecial || !needsParseSpecial[Int(node)]) {
-                    occurrences.append((priority[Int(node)], Int32(start), node))
+                    starts.append(Int32(start))
+                    nodes.append(node)
                 }
                 if position == n { break }
-                node = edges[node << 8 | Int32(text[position])] ?? -1
+                node = child(of: node, byte: text[position])
                 position += 1
             }
         }
-        if occurrences.isEmpty { return [.text(0..<n)] }
+        if starts.isEmpty { return [.text(0..<n)] }
+
+        // Counting sort by priority, keeping each token's occurrences in text order. A run of
+        // 100k newlines has ~3M occurrences of Gemma's newline-run tokens: no comparison sort.
+        var bucketStart = [Int](repeating: 0, count: specialCount + 1)
+        for node in nodes { bucketStart[Int(priority[Int(node)]) + 1] += 1 }
+        for p in 0..<specialCount { bucketStart[p + 1] += bucketStart[p] }
+        var byPriority = [Int32](repeating: 0, count: starts.count)
+        for occurrence in starts.indices {
+            let p = Int(priority[Int(nodes[occurrence])])
+            byPriority[bucketStart[p]] = Int32(occurrence)
+            bucketStart[p] += 1
+        }
 
         // Replay the claims: highest priority token first, leftmost occurrence first, never
-        // overlapping an earlier claim or the same token's previous occurrence.
-        occurrences.sort { $0.priority != $1.priority ? $0.priority < $1.priority : $0.start < $1.start }
+        // overlapping an earlier claim or the same token's previous occurrence. Earlier claims
+        // are at least as long as the candidate, so one that overlaps it covers its first or
+        // last byte: checking those two bytes is enough.
         var claimed = [Bool](repeating: false, count: n)
-        var accepted: [(start: Int, node: Int32)] = []
-        var currentPriority: Int32 = -1
+        var acceptedNode = [Int32](repeating: -1, count: n)
+        var currentNode: Int32 = -1
         var sameTokenEnd = 0
-        for occurrence in occurrences {
-            if occurrence.priority != currentPriority {
-                currentPriority = occurrence.priority
+        for occurrence in byPriority {
+            let node = nodes[Int(occurrence)]
+            if node != currentNode {
+                currentNode = node
                 sameTokenEnd = 0
             }
-            let start = Int(occurrence.start)
-            let end = start + Int(length[Int(occurrence.node)])
-            if start < sameTokenEnd { continue }
-            if claimed[start..<end].contains(true) { continue }
+            let start = Int(starts[Int(occurrence)])
+            let end = start + Int(length[Int(node)])
+            if start < sameTokenEnd || claimed[start] || claimed[end - 1] { continue }
             for i in start..<end { claimed[i] = true }
-            accepted.append((start, occurrence.node))
+            acceptedNode[start] = node
             sameTokenEnd = end
         }
 
-        accepted.sort { $0.start < $1.start }
         var fragments: [Fragment] = []
-        var cursor = 0
-        for (start, node) in accepted {
-            if start > cursor { fragments.append(.text(cursor..<start)) }
+        var textStart = 0
+        var position = 0
+        while position < n {
+            let node = acceptedNode[position]
+            if node < 0 {
+                position += 1
+                continue
+            }
+            if position > textStart { fragments.append(.text(textStart..<position)) }
             fragments.append(.token(terminal[Int(node)]))
-            cursor = start + Int(length[Int(node)])
+            position += Int(length[Int(node)])
+            textStart = position
         }
-        if cursor < n { fragments.append(.text(cursor..<n)) }
+        if textStart < n { fragments.append(.text(textStart..<n)) }
         return fragments
+    }
+
+    @inline(__always)
+    private func child(of node: Int32, byte: UInt8) -> Int32 {
+        let key = UInt32(node) << 8 | UInt32(byte)
+        let mask = edgeKeys.count - 1
+        var slot = Self.slot(key, mask)
+        while true {
+            let stored = edgeKeys[slot]
+            if stored == key { return edgeChildren[slot] }
+            if stored == Self.emptyKey { return -1 }
+            slot = (slot + 1) & mask
+        }
+    }
+
+    @inline(__always)
+    private static func slot(_ key: UInt32, _ mask: Int) -> Int {
+        Int(truncatingIfNeeded: (UInt64(key) &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
     }
 }

@@ -56,9 +56,14 @@ final class GoldenFileTests: XCTestCase {
         let path = environment["JOBS_TOKENIZER_TESTDATA"].flatMap { $0.isEmpty ? nil : $0 }
             ?? "/work/shared/testdata/tokenizers"
         if FileManager.default.fileExists(atPath: "\(path)/ggml-vocab-gpt-2.gguf") { return path }
-        if environment["JOBS_REQUIRE_MODEL"] == "1" {
-            XCTFail("JOBS_REQUIRE_MODEL=1 but the tokenizer test vectors are not in \(path); set JOBS_TOKENIZER_TESTDATA")
-        }
+        if environment["JOBS_REQUIRE_MODEL"] == "1" { throw MissingVectors(path: path) }
         throw XCTSkip("tokenizer test vectors absent from \(path) (set JOBS_TOKENIZER_TESTDATA)")
+    }
+
+    struct MissingVectors: Error, CustomStringConvertible {
+        let path: String
+        var description: String {
+            "JOBS_REQUIRE_MODEL=1 but the tokenizer test vectors are not in \(path); set JOBS_TOKENIZER_TESTDATA"
+        }
     }
 }
