@@ -171,7 +171,8 @@ enum Int8OffsetPanel: PanelDecoder {
     }
     @inline(__always) static func weights(_ group: UnsafeRawPointer, column: Int,
                                           scales: (SIMD16<Float>, SIMD16<Float>)) -> SIMD16<Float> {
-        scales.1.addingProduct(int8Vector(group + column * 16), scales.0)
+        // Rounded product, then add: exactly ggml's dequantized value (not a fused multiply-add).
+        int8Vector(group + column * 16) * scales.0 + scales.1
     }
 }
 
