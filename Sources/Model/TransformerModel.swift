@@ -49,7 +49,9 @@ public final class TransformerModel: LanguageModel, @unchecked Sendable {
 
     public func forward(_ batch: ForwardBatch, cache: KVBlockStorage) throws -> ForwardResult {
         try lock.withLock { _ in
-            guard cache.layout == kvLayout else {
+            let layout = cache.layout, expected = kvLayout
+            guard layout.keyDim == expected.keyDim, layout.valueDim == expected.valueDim,
+                  layout.groups == expected.groups else {
                 throw ModelError.invalidBatch("the KV cache layout does not belong to this model")
             }
             var pass = try ForwardPass(batch: batch, configuration: configuration, buffers: buffers, cache: cache, pool: pool)

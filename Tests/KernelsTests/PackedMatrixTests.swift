@@ -1,6 +1,6 @@
 import COpenBLAS
 import XCTest
-@testable import Kernels
+import Kernels
 
 final class PackedMatrixTests: XCTestCase {
     /// A deterministic pseudo-random stream (SplitMix64) so failures reproduce.

@@ -1,7 +1,7 @@
 import Foundation
 import KVCache
 import XCTest
-@testable import Model
+import Model
 import TestSupport
 
 /// The decoder on the real Gemma 3 270M file, against the numpy reference numbers in
