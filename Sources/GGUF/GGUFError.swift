@@ -63,8 +63,8 @@ public enum GGUFError: Error, Equatable, Sendable, CustomStringConvertible {
                 + "this build reads little-endian files only: convert it with a recent llama.cpp "
                 + "(gguf-py's gguf_convert_endian.py)"
         case let .truncated(path, part, offset, needed, fileSize):
-            return "\(path) is truncated: \(part) needs \(needed) bytes at offset \(offset), but the file "
-                + "has only \(fileSize) bytes; re-download the file"
+            return "\(path) is truncated: \(part) needs \(needed) bytes at offset \(offset), past the end "
+                + "of the \(fileSize)-byte file; re-download the file"
         case let .absurdCount(path, part, what, count, limit):
             return "\(path) is corrupt: \(part) declares \(what) \(count), more than the \(limit) that "
                 + "a file of this size can hold; the file is damaged: re-download it"
