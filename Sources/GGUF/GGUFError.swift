@@ -63,8 +63,8 @@ public enum GGUFError: Error, Equatable, Sendable, CustomStringConvertible {
                 + "this build reads little-endian files only: convert it with a recent llama.cpp "
                 + "(gguf-py's gguf_convert_endian.py)"
         case let .truncated(path, part, offset, needed, fileSize):
-            return "\(path) is truncated: \(part) needs \(needed) bytes at offset \(offset), but the file "
-                + "has only \(fileSize) bytes; re-download the file"
+            return "\(path) is truncated: \(part) needs \(needed) bytes at offset \(offset), past the end "
+                + "of the \(fileSize)-byte file; re-download the file"
         case let .absurdCount(path, part, what, count, limit):
             return "\(path) is corrupt: \(part) declares \(what) \(count), more than the \(limit) that "
                 + "a file of this size can hold; the file is damaged: re-download it"
@@ -107,31 +107,10 @@ public enum GGUFError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(path) has no tensor '\(name)'; the file is not a complete model of its "
                 + "architecture: re-download it or convert it again with a recent llama.cpp"
         case let .unsupportedTensorType(path, tensor, typeID, typeName, supported):
-            let type = typeName.map { "\($0) (\(typeID))" } ?? "id \(typeID), unknown to this build,"
-            return "tensor '\(tensor)' in \(path) has type \(type) which this build cannot read; "
-                + "supported: \(supported.joined(separator: ", ")); use a model file quantized to "
-                + "those types (for example Q4_K_M, Q8_0 or F16)"
-        }
-    }
-}
-
-/// The region of a GGUF file a reading error happened in, for messages.
-public enum GGUFFilePart: Equatable, Sendable, CustomStringConvertible {
-    case header
-    /// Entry `index` (0-based) of the metadata; `key` once it has been read.
-    case metadata(index: Int, key: String?)
-    /// Tensor info `index` (0-based); `name` once it has been read.
-    case tensorInfo(index: Int, name: String?)
-    case tensorData(name: String)
-
-    public var description: String {
-        switch self {
-        case .header: return "the header"
-        case let .metadata(index, key?): return "metadata entry \(index) ('\(key)')"
-        case let .metadata(index, nil): return "metadata entry \(index)"
-        case let .tensorInfo(index, name?): return "tensor info \(index) ('\(name)')"
-        case let .tensorInfo(index, nil): return "tensor info \(index)"
-        case let .tensorData(name): return "the data of tensor '\(name)'"
+            let problem = typeName.map { "has type \($0) (\(typeID)), which this build cannot read" }
+                ?? "has type id \(typeID), which this build does not know"
+            return "tensor '\(tensor)' in \(path) \(problem); supported: \(supported.joined(separator: ", ")); "
+                + "use a model file quantized to those types (for example Q4_K_M, Q8_0 or F16)"
         }
     }
 }

@@ -3,7 +3,8 @@
 /// This is the one type behind which the weight format lives. Rows (outputs) are grouped in
 /// panels of 16, so the micro-kernel reads 16 outputs' weights for one input as one vector:
 ///
-/// - `.int8`: what quantized GGUF tensors become. Every weight is `scale · q + offset` with an
+/// - `.int8`: what quantized GGUF tensors become. Every weight is `scale · q + offset` (rounded
+///   product, then add: bit for bit ggml's dequantized value) with an
 ///   integer `q` in -128...127 and a scale (and, for Q4_K/Q5_K/Q4_1/Q5_1, an offset) per row and
 ///   group of 16 or 32 columns — the GGUF block structure, kept exactly (Q8_0, Q4_0, Q5_0 and
 ///   Q6_K quants fit in int8 unchanged). About 1.1 bytes per weight instead of 4 for F32, which
@@ -131,7 +132,7 @@ public final class PackedMatrix: @unchecked Sendable {
                 let scale = s[lane], offset = hasOffsets ? s[16 + lane] : 0
                 for j in 0..<groupSize {
                     out[g * groupSize + j] = hasOffsets
-                        ? offset.addingProduct(Float(q[j * 16 + lane]), scale)
+                        ? Float(q[j * 16 + lane]) * scale + offset
                         : Float(q[j * 16 + lane]) * scale
                 }
             }

@@ -48,15 +48,18 @@ struct MultiplyJob: @unchecked Sendable {
             while p < panels.upperBound {
                 let pair = p + 1 < panels.upperBound
                 switch matrix.format {
+                case .int8(_, let hasOffsets) where m1 - m0 >= Self.predecodeRows:
+                    hasOffsets ? predecoded(Int8OffsetPanel.self, panel: p, pair: pair, rows: m0..<m1)
+                        : predecoded(Int8Panel.self, panel: p, pair: pair, rows: m0..<m1)
                 case .int8(_, false):
-                    pair ? rowTiles(Int8Panel.self, panel: p, rows: m0..<m1, pair: SIMDPair.self)
-                        : rowTiles(Int8Panel.self, panel: p, rows: m0..<m1, pair: SIMDSingle.self)
+                    pair ? rowTiles(Int8Panel.self, SIMDPair.self, panel: p, rows: m0..<m1)
+                        : rowTiles(Int8Panel.self, SIMDSingle.self, panel: p, rows: m0..<m1)
                 case .int8(_, true):
-                    pair ? rowTiles(Int8OffsetPanel.self, panel: p, rows: m0..<m1, pair: SIMDPair.self)
-                        : rowTiles(Int8OffsetPanel.self, panel: p, rows: m0..<m1, pair: SIMDSingle.self)
+                    pair ? rowTiles(Int8OffsetPanel.self, SIMDPair.self, panel: p, rows: m0..<m1)
+                        : rowTiles(Int8OffsetPanel.self, SIMDSingle.self, panel: p, rows: m0..<m1)
                 case .float32:
-                    pair ? rowTiles(Float32Panel.self, panel: p, rows: m0..<m1, pair: SIMDPair.self)
-                        : rowTiles(Float32Panel.self, panel: p, rows: m0..<m1, pair: SIMDSingle.self)
+                    pair ? rowTiles(Float32Panel.self, SIMDPair.self, panel: p, rows: m0..<m1)
+                        : rowTiles(Float32Panel.self, SIMDSingle.self, panel: p, rows: m0..<m1)
                 }
                 p += pair ? 2 : 1
             }
@@ -64,41 +67,81 @@ struct MultiplyJob: @unchecked Sendable {
         }
     }
 
+    /// From this many rows on, a panel pair's weights are decoded to floats once (into a
+    /// per-thread buffer) and the tiles read floats, instead of every tile decoding them again.
+    /// The floats are exactly the values the tiles would have decoded, so results are the same
+    /// bit for bit either way.
+    static let predecodeRows = 16
+
     @inline(__always)
-    private func rowTiles<D: PanelDecoder, W: PanelWidth>(_ decoder: D.Type, panel: Int, rows: Range<Int>,
-                                                          pair: W.Type) {
-        var m = rows.lowerBound
-        while m + 8 <= rows.upperBound { tile(D.self, W.self, rows: 8, m: m, panel: panel); m += 8 }
-        if m + 4 <= rows.upperBound { tile(D.self, W.self, rows: 4, m: m, panel: panel); m += 4 }
-        while m < rows.upperBound { tile(D.self, W.self, rows: 1, m: m, panel: panel); m += 1 }
+    private func predecoded<D: PanelDecoder>(_ decoder: D.Type, panel: Int, pair: Bool, rows: Range<Int>) {
+        let k = matrix.columns
+        let scratch = ThreadScratch.buffer(bytes: 2 * k * 64)
+        let groupSize = D.groupSize(matrix), groupBytes = D.groupBytes(matrix)
+        for index in 0..<(pair ? 2 : 1) {
+            let base = UnsafeRawPointer(matrix.storage + (panel + index) * matrix.panelBytes)
+            let out = (scratch + index * k * 64).assumingMemoryBound(to: Float.self)
+            for g in 0..<k / groupSize {
+                let group = D.group(base, index: g, bytes: groupBytes)
+                let scales = D.scales(group, groupSize: groupSize)
+                for j in 0..<groupSize {
+                    VectorMath.store(D.weights(group, column: j, scales: scales), out + (g * groupSize + j) * 16)
+                }
+            }
+        }
+        let first = UnsafeRawPointer(scratch), second = first + k * 64
+        pair ? rowTiles(Float32Panel.self, SIMDPair.self, first: first, second: second, outputs: panel * 16, rows: rows)
+            : rowTiles(Float32Panel.self, SIMDSingle.self, first: first, second: first, outputs: panel * 16, rows: rows)
     }
 
     @inline(__always)
-    private func tile<D: PanelDecoder, W: PanelWidth>(_ decoder: D.Type, _ width: W.Type, rows: Int, m: Int,
-                                                      panel: Int) {
-        switch rows {
-        case 8: microTile(D.self, W.self, m: m, panel: panel, accumulators: InlineArray<8, W.Vector>(repeating: W.zero))
-        case 4: microTile(D.self, W.self, m: m, panel: panel, accumulators: InlineArray<4, W.Vector>(repeating: W.zero))
-        default: microTile(D.self, W.self, m: m, panel: panel, accumulators: InlineArray<1, W.Vector>(repeating: W.zero))
+    private func rowTiles<D: PanelDecoder, W: PanelWidth>(_ decoder: D.Type, _ width: W.Type, panel: Int, rows: Range<Int>) {
+        let first = UnsafeRawPointer(matrix.storage + panel * matrix.panelBytes)
+        rowTiles(D.self, W.self, first: first, second: first + matrix.panelBytes, outputs: panel * 16, rows: rows)
+    }
+
+    @inline(__always)
+    private func rowTiles<D: PanelDecoder, W: PanelWidth>(_ decoder: D.Type, _ width: W.Type, first: UnsafeRawPointer,
+                                                          second: UnsafeRawPointer, outputs: Int, rows: Range<Int>) {
+        let panels = Panels(first: first, second: second, outputs: outputs,
+                            groupSize: D.groupSize(matrix), groupBytes: D.groupBytes(matrix))
+        var m = rows.lowerBound
+        while m + 8 <= rows.upperBound {
+            microTile(D.self, W.self, m: m, panels: panels, accumulators: InlineArray<8, W.Vector>(repeating: W.zero))
+            m += 8
         }
+        if m + 4 <= rows.upperBound {
+            microTile(D.self, W.self, m: m, panels: panels, accumulators: InlineArray<4, W.Vector>(repeating: W.zero))
+            m += 4
+        }
+        while m < rows.upperBound {
+            microTile(D.self, W.self, m: m, panels: panels, accumulators: InlineArray<1, W.Vector>(repeating: W.zero))
+            m += 1
+        }
+    }
+
+    /// The weights a tile reads: one or two panels and the first output they hold.
+    struct Panels {
+        let first: UnsafeRawPointer
+        let second: UnsafeRawPointer
+        let outputs: Int
+        let groupSize: Int
+        let groupBytes: Int
     }
 
     /// R rows × (16 or 32) outputs. Each accumulator lane is one output's FMA chain over k.
     @inline(__always)
     private func microTile<D: PanelDecoder, W: PanelWidth, let R: Int>(
-        _ decoder: D.Type, _ width: W.Type, m: Int, panel: Int, accumulators: InlineArray<R, W.Vector>
+        _ decoder: D.Type, _ width: W.Type, m: Int, panels: Panels, accumulators: InlineArray<R, W.Vector>
     ) {
         var acc = accumulators
-        let first = UnsafeRawPointer(matrix.storage + panel * matrix.panelBytes)
-        let second = first + matrix.panelBytes
         let xBase = x + m * xStride
-        let groupSize = D.groupSize(matrix)
-        let groupBytes = D.groupBytes(matrix)
+        let groupSize = panels.groupSize
         var k = 0
         var group = 0
         while k < matrix.columns {
-            let g0 = D.group(first, index: group, bytes: groupBytes)
-            let g1 = W.isPair ? D.group(second, index: group, bytes: groupBytes) : g0
+            let g0 = D.group(panels.first, index: group, bytes: panels.groupBytes)
+            let g1 = W.isPair ? D.group(panels.second, index: group, bytes: panels.groupBytes) : g0
             let s0 = D.scales(g0, groupSize: groupSize)
             let s1 = W.isPair ? D.scales(g1, groupSize: groupSize) : s0
             for j in 0..<groupSize {
@@ -111,11 +154,9 @@ struct MultiplyJob: @unchecked Sendable {
             k += groupSize
             group += 1
         }
-        let outputs = panel * 16
-        let valid = min(W.width, matrix.rows - outputs)
+        let valid = min(W.width, matrix.rows - panels.outputs)
         for r in 0..<R {
-            let out = y + (m + r) * yStride + outputs
-            W.store(acc[r], to: out, valid: valid)
+            W.store(acc[r], to: y + (m + r) * yStride + panels.outputs, valid: valid)
         }
     }
 }
@@ -171,7 +212,8 @@ enum Int8OffsetPanel: PanelDecoder {
     }
     @inline(__always) static func weights(_ group: UnsafeRawPointer, column: Int,
                                           scales: (SIMD16<Float>, SIMD16<Float>)) -> SIMD16<Float> {
-        scales.1.addingProduct(int8Vector(group + column * 16), scales.0)
+        // Rounded product, then add: exactly ggml's dequantized value (not a fused multiply-add).
+        int8Vector(group + column * 16) * scales.0 + scales.1
     }
 }
 

@@ -8,6 +8,7 @@ public protocol LanguageModel: AnyObject, Sendable {
     var vocabularySize: Int { get }
     /// Longest sequence (prompt + generated tokens) the model supports.
     var contextLength: Int { get }
+    /// The model's KV layout with the default block size; any block size works with `forward`.
     var kvLayout: KVCacheLayout { get }
 
     /// Runs the batch, writes its keys and values into `cache`, and returns one row of

@@ -1,6 +1,6 @@
 import COpenBLAS
 import XCTest
-@testable import Kernels
+import Kernels
 
 final class PackedMatrixTests: XCTestCase {
     /// A deterministic pseudo-random stream (SplitMix64) so failures reproduce.
@@ -44,7 +44,7 @@ final class PackedMatrixTests: XCTestCase {
             for k in 0..<columns {
                 let g = row * columns / groupSize + k / groupSize
                 let q = Float(quants[row * columns + k])
-                weights[row * columns + k] = hasOffsets ? offsets[g].addingProduct(q, scales[g]) : q * scales[g]
+                weights[row * columns + k] = hasOffsets ? q * scales[g] + offsets[g] : q * scales[g]
             }
         }
         return Case(matrix: matrix, weights: weights)

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import Kernels
+import Kernels
 
 final class PagedAttentionTests: XCTestCase {
     /// Blocks of 4 positions, scattered through a pool; checks against a dense computation.

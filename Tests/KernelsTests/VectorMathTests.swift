@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import Kernels
+import Kernels
 
 final class VectorMathTests: XCTestCase {
     func testExpIsWithinTwoUlpsOfLibm() {

@@ -1,14 +1,14 @@
 import Foundation
+import Model
 import XCTest
 
 /// Locates the real model file for tests that need it.
 ///
-/// The path is `$JOBS_MODEL`, or `/work/models/gemma-3-270m-q4_k_m.gguf`. When the file is
+/// The path is `$JOBS_MODEL`, or the default model's install location (`DefaultModel.path()`,
+/// where `Scripts/install-model` puts it). When the file is
 /// absent the test is skipped, unless `JOBS_REQUIRE_MODEL=1`, which turns the skip into a
 /// failure (for CI runs that must exercise the real model).
 public enum RealModel {
-    public static let defaultPath = "/work/models/gemma-3-270m-q4_k_m.gguf"
-
     public struct Missing: Error, CustomStringConvertible {
         public let path: String
         public var description: String {
@@ -18,7 +18,7 @@ public enum RealModel {
 
     public static func path() throws -> String {
         let environment = ProcessInfo.processInfo.environment
-        let path = environment["JOBS_MODEL"].flatMap { $0.isEmpty ? nil : $0 } ?? defaultPath
+        let path = DefaultModel.path(environment: environment)
         if FileManager.default.fileExists(atPath: path) { return path }
         if environment["JOBS_REQUIRE_MODEL"] == "1" { throw Missing(path: path) }
         throw XCTSkip("model file \(path) is absent (set JOBS_MODEL, or JOBS_REQUIRE_MODEL=1 to fail)")

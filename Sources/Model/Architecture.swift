@@ -1,0 +1,46 @@
+import GGUF
+import Kernels
+
+/// One model family: how its hyperparameters differ from the common reading, which tensors it
+/// loads, and its forward pass. Three real implementations: `Gemma3`, `Llama`, `Qwen2`.
+protocol Architecture: Sendable {
+    /// `general.architecture` values this family handles.
+    static var names: [String] { get }
+    /// Adjusts the common configuration to the family's conventions.
+    static func configure(_ configuration: inout ModelConfiguration, file: GGUFFile) throws
+    init(loader: WeightLoader, configuration: ModelConfiguration) throws
+    /// Runs the layers over the batch and returns logits for the sampled positions.
+    func forward(_ pass: inout ForwardPass) -> Logits
+    /// Bytes of prepared weights.
+    var weightBytes: Int { get }
+}
+
+/// The families this build can run, by `general.architecture`. Adding one is one line.
+enum ArchitectureRegistry {
+    static let families: [any Architecture.Type] = [Gemma3.self, Llama.self, Qwen2.self]
+
+    static var supportedNames: [String] { families.flatMap { $0.names } }
+
+    static func family(named name: String?) -> (any Architecture.Type)? {
+        guard let name else { return nil }
+        return families.first { $0.names.contains(name) }
+    }
+}
+
+/// Q, K and V stacked into one matrix (one multiply per layer instead of three).
+func loadQKV(_ loader: WeightLoader, layer: Int, _ c: ModelConfiguration) throws -> PackedMatrix {
+    try loader.matrix([TensorNames.query(layer), TensorNames.key(layer), TensorNames.value(layer)],
+                      columns: c.embeddingLength, rows: [c.queryDim, c.keyDim, c.valueDim])
+}
+
+/// Gate and up stacked into one matrix; rows hold [gate | up].
+func loadGateUp(_ loader: WeightLoader, layer: Int, _ c: ModelConfiguration) throws -> PackedMatrix {
+    try loader.matrix([TensorNames.gate(layer), TensorNames.up(layer)], columns: c.embeddingLength,
+                      rows: [c.feedForwardLength, c.feedForwardLength])
+}
+
+/// The output projection: `output.weight`, or the token embeddings when the file ties them.
+func loadOutput(_ loader: WeightLoader, embeddings: PackedMatrix, _ c: ModelConfiguration) throws -> PackedMatrix {
+    guard loader.has(TensorNames.output) else { return embeddings }
+    return try loader.matrix([TensorNames.output], columns: c.embeddingLength, rows: [c.vocabularySize])
+}

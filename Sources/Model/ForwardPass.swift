@@ -1,0 +1,276 @@
+import Foundation
+import KVCache
+import Kernels
+
+/// One forward pass in progress: the batch, its buffers and the operations the architecture
+/// files compose (embedding, norms, projections, attention, logits).
+///
+/// Every operation works row by row or (token, head) by (token, head), split over the worker
+/// pool; nothing a token computes depends on which other tokens share the batch.
+struct ForwardPass {
+    let configuration: ModelConfiguration
+    let buffers: ForwardBuffers
+    let cache: KVBlockStorage
+    let pool: WorkerPool
+    let tokenCount: Int
+    let tokens: [Int32]
+    let positions: [Int32]
+    let sequenceOfToken: [Int32]
+    let logitTokens: [Int32]
+    /// Block tables of all sequences, flattened: table of (sequence s, group g) starts at
+    /// `tableStarts[s * groupCount + g]`.
+    let tables: [Int32]
+    let tableStarts: [Int]
+    let groupCount: Int
+    /// Seconds spent in attention so far.
+    var attentionSeconds: Double = 0
+
+    init(batch: ForwardBatch, configuration: ModelConfiguration, buffers: ForwardBuffers, cache: KVBlockStorage,
+         pool: WorkerPool) throws {
+        let layout = cache.layout
+        groupCount = layout.groups.count
+        var tables: [Int32] = []
+        var starts: [Int] = []
+        for sequence in batch.sequences {
+            guard sequence.blockTables.count == groupCount else {
+                throw ModelError.invalidBatch("a sequence has \(sequence.blockTables.count) block tables; the KV layout has \(groupCount) groups")
+            }
+            for table in sequence.blockTables {
+                starts.append(tables.count)
+                tables.append(contentsOf: table)
+            }
+        }
+        // Every token's own slot must exist, in every group.
+        var maxPosition = 0
+        for t in 0..<batch.tokenCount {
+            let s = Int(batch.sequenceOfToken[t]), p = Int(batch.positions[t])
+            guard s >= 0, s < batch.sequences.count, p >= 0 else {
+                throw ModelError.invalidBatch("token \(t) has sequence \(s) and position \(p)")
+            }
+            guard p < configuration.contextLength else {
+                throw ModelError.positionBeyondContext(position: p, context: configuration.contextLength)
+            }
+            for table in batch.sequences[s].blockTables {
+                let index = p / layout.blockSize
+                guard index < table.count, table[index] >= 0, Int(table[index]) < cache.blockCount else {
+                    throw ModelError.invalidBatch("sequence \(s) has no KV block for position \(p)")
+                }
+            }
+            maxPosition = max(maxPosition, p)
+        }
+        for r in batch.logitTokens where r < 0 || Int(r) >= batch.tokenCount {
+            throw ModelError.invalidBatch("logit row for token \(r) outside the batch of \(batch.tokenCount)")
+        }
+        self.configuration = configuration
+        self.buffers = buffers
+        self.cache = cache
+        self.pool = pool
+        tokenCount = batch.tokenCount
+        tokens = batch.tokens
+        positions = batch.positions
+        sequenceOfToken = batch.sequenceOfToken
+        logitTokens = batch.logitTokens
+        self.tables = tables
+        tableStarts = starts
+        buffers.reserve(tokens: tokenCount, rows: batch.logitTokens.count, positions: maxPosition + 1,
+                        configuration: configuration, parts: pool.threadCount)
+        prepareRotaryTables()
+    }
+
+    // MARK: Buffers the architectures name
+
+    var x: UnsafeMutablePointer<Float> { buffers.residual.base }
+    var h: UnsafeMutablePointer<Float> { buffers.normed.base }
+    var qkv: UnsafeMutablePointer<Float> { buffers.qkv.base }
+    var attentionOutput: UnsafeMutablePointer<Float> { buffers.attention.base }
+    var projected: UnsafeMutablePointer<Float> { buffers.projected.base }
+    var gateUp: UnsafeMutablePointer<Float> { buffers.gateUp.base }
+    var activated: UnsafeMutablePointer<Float> { buffers.activated.base }
+    var qkvWidth: Int { configuration.queryDim + configuration.keyDim + configuration.valueDim }
+
+    // MARK: Operations
+
+    /// x[t] = embedding row of token t, times `scale`.
+    func embed(_ embeddings: PackedMatrix, scale: Float) {
+        let dim = configuration.embeddingLength
+        let x = self.x, tokens = self.tokens
+        pool.parallelRanges(tokenCount) { range in
+            for t in range {
+                embeddings.row(Int(tokens[t]), into: x + t * dim)
+                if scale != 1 { VectorMath.scale(x + t * dim, count: dim, by: scale) }
+            }
+        }
+    }
+
+    /// out = RMSNorm(rows of `input`) · weight, for every token.
+    func norm(_ input: UnsafeMutablePointer<Float>, weight: [Float], into out: UnsafeMutablePointer<Float>) {
+        weight.withUnsafeBufferPointer { w in
+            RMSNorm.rows(input, rows: tokenCount, count: w.count, weight: w.baseAddress!,
+                         epsilon: configuration.rmsEpsilon, into: out, pool: pool)
+        }
+    }
+
+    /// y[t] = W · input[t] for every token.
+    func project(_ matrix: PackedMatrix, _ input: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+        matrix.multiply(input, rowCount: tokenCount, into: out, pool: pool)
+    }
+
+    /// qkv[t] += bias (Qwen2's Q/K/V biases, stacked like the projection).
+    func addBias(_ bias: [Float]) {
+        let width = qkvWidth, qkv = self.qkv
+        bias.withUnsafeBufferPointer { b in
+            for t in 0..<tokenCount { VectorMath.add(b.baseAddress!, into: qkv + t * width, count: width) }
+        }
+    }
+
+    /// x += delta, for every token.
+    func addResidual(_ delta: UnsafeMutablePointer<Float>) {
+        VectorMath.add(delta, into: x, count: tokenCount * configuration.embeddingLength)
+    }
+
+    /// Gemma's QK-norm: RMSNorm over each head of the queries and keys in `qkv`.
+    func normalizeHeads(queryWeight: [Float], keyWeight: [Float]) {
+        let c = configuration, width = qkvWidth, qkv = self.qkv
+        queryWeight.withUnsafeBufferPointer { qw in
+            keyWeight.withUnsafeBufferPointer { kw in
+                let qwp = qw.baseAddress!, kwp = kw.baseAddress!
+                pool.parallelRanges(tokenCount) { range in
+                    for t in range {
+                        let row = qkv + t * width
+                        for head in 0..<c.headCount {
+                            let v = row + head * c.keyLength
+                            RMSNorm.row(v, weight: qwp, count: c.keyLength, epsilon: c.rmsEpsilon, into: v)
+                        }
+                        for head in 0..<c.kvHeadCount {
+                            let v = row + c.queryDim + head * c.keyLength
+                            RMSNorm.row(v, weight: kwp, count: c.keyLength, epsilon: c.rmsEpsilon, into: v)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Rotates the queries and keys in `qkv` by position, with the layer's RoPE.
+    func rotate(local: Bool) {
+        let c = configuration, width = qkvWidth, qkv = self.qkv
+        let rope = local ? c.localRope! : c.rope
+        let half = rope.dimensions / 2
+        let cos = local ? buffers.localCosines.base : buffers.cosines.base
+        let sin = local ? buffers.localSines.base : buffers.sines.base
+        pool.parallelRanges(tokenCount) { range in
+            for t in range {
+                let row = qkv + t * width
+                rope.apply(row, heads: c.headCount, headStride: c.keyLength, cosines: cos + t * half, sines: sin + t * half)
+                rope.apply(row + c.queryDim, heads: c.kvHeadCount, headStride: c.keyLength,
+                           cosines: cos + t * half, sines: sin + t * half)
+            }
+        }
+    }
+
+    /// Writes every token's key and value into its KV slot, then attends each query over its
+    /// sequence's cached positions (within the layer's window), into `attentionOutput`.
+    mutating func attention(layer: Int) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let c = configuration, width = qkvWidth, qkv = self.qkv, out = attentionOutput
+        let layout = cache.layout
+        let (group, slot) = layout.locations[layer]
+        let window = layout.groups[group].window
+        let blockSize = layout.blockSize
+        let base = cache.base, floatsPerBlock = cache.floatsPerBlock
+        let keyOffset = cache.keyOffset(slot: slot), valueOffset = cache.valueOffset(slot: slot)
+        let positions = self.positions, sequenceOfToken = self.sequenceOfToken
+        let tableStarts = self.tableStarts, groupCount = self.groupCount
+        let scoreStride = buffers.scoreCapacity, scores = buffers.scores.base
+        tables.withUnsafeBufferPointer { tables in
+            let tableBase = tables.baseAddress!
+            func table(_ t: Int) -> UnsafePointer<Int32> {
+                tableBase + tableStarts[Int(sequenceOfToken[t]) * groupCount + group]
+            }
+            // Keys and values first, so tokens of one sequence in this batch see each other.
+            pool.parallelRanges(tokenCount) { range in
+                for t in range {
+                    let p = Int(positions[t])
+                    let block = base + Int(table(t)[p / blockSize]) * floatsPerBlock
+                    let row = qkv + t * width
+                    (block + keyOffset + (p % blockSize) * c.keyDim).update(from: row + c.queryDim, count: c.keyDim)
+                    (block + valueOffset + (p % blockSize) * c.valueDim)
+                        .update(from: row + c.queryDim + c.keyDim, count: c.valueDim)
+                }
+            }
+            let items = tokenCount * c.kvHeadCount
+            let parts = min(items, pool.threadCount)
+            pool.parallelFor(parts) { part in
+                let scratch = scores + part * scoreStride
+                for item in items * part / parts..<items * (part + 1) / parts {
+                    let t = item / c.kvHeadCount, kvHead = item % c.kvHeadCount
+                    let p = Int(positions[t])
+                    let first = window.map { max(0, p - $0 + 1) } ?? 0
+                    let headLayout = PagedAttention.Layout(
+                        base: base, floatsPerBlock: floatsPerBlock, blockSize: blockSize,
+                        keyOffset: keyOffset + kvHead * c.keyLength, valueOffset: valueOffset + kvHead * c.valueLength,
+                        keyStride: c.keyDim, valueStride: c.valueDim)
+                    let queryHead = kvHead * c.groupSize
+                    PagedAttention.attend(query: qkv + t * width + queryHead * c.keyLength, groupHeads: c.groupSize,
+                                          headDim: c.keyLength, layout: headLayout, blockTable: table(t),
+                                          first: first, last: p, scale: c.attentionScale, scores: scratch,
+                                          out: out + t * c.queryDim + queryHead * c.valueLength)
+                }
+            }
+        }
+        attentionSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+
+    /// The gated feed-forward's middle: activated = act(gate) ⊙ up, from `gateUp` rows
+    /// holding [gate | up].
+    func gatedActivation(gelu: Bool) {
+        let ff = configuration.feedForwardLength, gateUp = self.gateUp, activated = self.activated
+        pool.parallelRanges(tokenCount) { range in
+            for t in range {
+                let row = gateUp + t * 2 * ff
+                if gelu {
+                    VectorMath.geluGated(gate: row, up: row + ff, count: ff, into: activated + t * ff)
+                } else {
+                    VectorMath.siluGated(gate: row, up: row + ff, count: ff, into: activated + t * ff)
+                }
+            }
+        }
+    }
+
+    /// Final norm and vocabulary projection for the sampled tokens only.
+    func logits(norm weight: [Float], output: PackedMatrix) -> Logits {
+        let c = configuration, rows = logitTokens.count
+        let selected = buffers.selected.base, logits = buffers.logits.base
+        for (r, t) in logitTokens.enumerated() {
+            (selected + r * c.embeddingLength).update(from: x + Int(t) * c.embeddingLength, count: c.embeddingLength)
+        }
+        weight.withUnsafeBufferPointer { w in
+            RMSNorm.rows(selected, rows: rows, count: c.embeddingLength, weight: w.baseAddress!,
+                         epsilon: c.rmsEpsilon, into: selected, pool: pool)
+        }
+        output.multiply(selected, rowCount: rows, into: logits, pool: pool)
+        if let cap = c.finalLogitSoftcap {
+            let count = rows * c.vocabularySize
+            pool.parallelRanges(count, granularity: 4096) { range in
+                var i = range.lowerBound
+                while i + 16 <= range.upperBound {
+                    let v = UnsafeRawPointer(logits + i).loadUnaligned(as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(logits + i).storeBytes(of: VectorMath.tanh(v / cap) * cap, as: SIMD16<Float>.self)
+                    i += 16
+                }
+                while i < range.upperBound { logits[i] = Foundation.tanh(logits[i] / cap) * cap; i += 1 }
+            }
+        }
+        return Logits(base: logits, rowCount: rows, vocabularySize: c.vocabularySize)
+    }
+
+    private func prepareRotaryTables() {
+        let c = configuration
+        positions.withUnsafeBufferPointer { p in
+            c.rope.table(positions: p, cosines: buffers.cosines.base, sines: buffers.sines.base)
+            if let local = c.localRope {
+                local.table(positions: p, cosines: buffers.localCosines.base, sines: buffers.localSines.base)
+            }
+        }
+    }
+}

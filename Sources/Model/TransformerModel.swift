@@ -1,0 +1,64 @@
+import Foundation
+import GGUF
+import KVCache
+import Kernels
+import Synchronization
+
+/// A decoder-only transformer loaded from a GGUF file: the real `LanguageModel`.
+///
+/// Loading reads the hyperparameters, picks the family by `general.architecture`, and packs
+/// every weight matrix once (see `PackedMatrix`); the GGUF file is not needed afterwards.
+/// `forward` may be called from any thread, one call at a time.
+public final class TransformerModel: LanguageModel, @unchecked Sendable {
+    public let path: String
+    public let configuration: ModelConfiguration
+    /// Bytes of prepared weights in memory.
+    public let weightBytes: Int
+    /// Wall time the load took.
+    public let loadSeconds: Double
+
+    private let architecture: any Architecture
+    private let buffers = ForwardBuffers()
+    private let pool: WorkerPool
+    private let lock = Mutex<Void>(())
+
+    public var vocabularySize: Int { configuration.vocabularySize }
+    public var contextLength: Int { configuration.contextLength }
+    public var kvLayout: KVCacheLayout { configuration.kvLayout() }
+
+    public convenience init(path: String, pool: WorkerPool = .shared) throws {
+        try self.init(file: GGUFFile(path: path), pool: pool)
+    }
+
+    public init(file: GGUFFile, pool: WorkerPool = .shared) throws {
+        try CPUFeatures.check()
+        let start = Date()
+        guard let family = ArchitectureRegistry.family(named: file.architecture) else {
+            throw ModelError.unknownArchitecture(path: file.path, name: file.architecture,
+                                                 supported: ArchitectureRegistry.supportedNames)
+        }
+        var configuration = try ModelConfiguration(file: file, architecture: file.architecture!)
+        try family.configure(&configuration, file: file)
+        architecture = try family.init(loader: WeightLoader(file: file), configuration: configuration)
+        self.configuration = configuration
+        self.pool = pool
+        path = file.path
+        weightBytes = architecture.weightBytes
+        loadSeconds = Date().timeIntervalSince(start)
+    }
+
+    public func forward(_ batch: ForwardBatch, cache: KVBlockStorage) throws -> ForwardResult {
+        try lock.withLock { _ in
+            let layout = cache.layout, expected = kvLayout
+            guard layout.keyDim == expected.keyDim, layout.valueDim == expected.valueDim,
+                  layout.groups == expected.groups else {
+                throw ModelError.invalidBatch("the KV cache layout does not belong to this model")
+            }
+            var pass = try ForwardPass(batch: batch, configuration: configuration, buffers: buffers, cache: cache, pool: pool)
+            let logits = batch.tokenCount == 0
+                ? Logits(base: buffers.logits.base, rowCount: 0, vocabularySize: vocabularySize)
+                : architecture.forward(&pass)
+            return ForwardResult(logits: logits, attentionSeconds: pass.attentionSeconds)
+        }
+    }
+}

@@ -1,0 +1,185 @@
+import Foundation
+import GGUF
+import KVCache
+import Model
+import TestSupport
+import XCTest
+
+/// Forward-pass properties on tiny random models of every family.
+final class TinyModelForwardTests: XCTestCase {
+    var directory: TemporaryDirectory!
+
+    override func setUpWithError() throws { directory = try TemporaryDirectory() }
+
+    func load(_ family: TinyModel.Family, shape: TinyModel.Shape = .init()) throws -> TransformerModel {
+        try TransformerModel(path: TinyModel.write(family, to: directory.file("\(family).gguf"), shape: shape))
+    }
+
+    /// Hands out consecutive blocks per sequence, in every group.
+    struct Allocation {
+        let layout: KVCacheLayout
+        var next: Int32 = 0
+        mutating func tables(positions: Int) -> ForwardBatch.Sequence {
+            let blocks = (positions + layout.blockSize - 1) / layout.blockSize
+            return .init(blockTables: layout.groups.map { _ in
+                (0..<blocks).map { _ in defer { next += 1 }; return next }
+            })
+        }
+    }
+
+    func cache(for model: TransformerModel, blockSize: Int = 4, blocks: Int = 512) throws -> KVBlockStorage {
+        let c = model.configuration
+        return try KVBlockStorage(layout: KVCacheLayout(windows: c.layerWindows, keyDim: c.keyDim, valueDim: c.valueDim,
+                                                        blockSize: blockSize), blockCount: blocks)
+    }
+
+    func sequences(_ count: Int, seed: UInt64) -> [[Int32]] {
+        var rng = SplitMix64(seed: seed)
+        return (0..<count).map { i in (0..<(3 + i * 5 % 17)).map { _ in Int32(rng.nextInt(below: TinyModel.vocabularySize)) } }
+    }
+
+    func testEveryFamilyLoadsAndGivesFiniteLogitsOfVocabularyWidth() throws {
+        for family in TinyModel.Family.allCases {
+            let model = try load(family)
+            let cache = try cache(for: model)
+            var allocation = Allocation(layout: cache.layout)
+            var batch = ForwardBatch()
+            batch.append(sequence: allocation.tables(positions: 5), tokens: [2, 10, 20, 30, 40], startPosition: 0, wantsLogits: true)
+            let logits = try model.forward(batch, cache: cache).logits
+            XCTAssertEqual(logits.rowCount, 1, "\(family)")
+            XCTAssertEqual(logits.vocabularySize, TinyModel.vocabularySize)
+            XCTAssertTrue(logits.row(0).allSatisfy { $0.isFinite }, "\(family)")
+            XCTAssertGreaterThan(Set(logits.row(0)).count, 100, "\(family): logits should differ")
+        }
+    }
+
+    /// Several sequences prefilled in one batch give bit-identical logits to each one alone.
+    func testBatchedSequencesMatchEachSequenceAloneBitForBit() throws {
+        for family in TinyModel.Family.allCases {
+            let model = try load(family)
+            let prompts = sequences(5, seed: 7)
+            var alone: [[Float]] = []
+            for prompt in prompts {
+                let cache = try cache(for: model)
+                var allocation = Allocation(layout: cache.layout)
+                var batch = ForwardBatch()
+                batch.append(sequence: allocation.tables(positions: prompt.count), tokens: prompt, startPosition: 0, wantsLogits: true)
+                alone.append(Array(try model.forward(batch, cache: cache).logits.row(0)))
+            }
+            let cache = try cache(for: model)
+            var allocation = Allocation(layout: cache.layout)
+            var batch = ForwardBatch()
+            for prompt in prompts {
+                batch.append(sequence: allocation.tables(positions: prompt.count), tokens: prompt, startPosition: 0, wantsLogits: true)
+            }
+            let together = try model.forward(batch, cache: cache).logits
+            for (i, expected) in alone.enumerated() {
+                XCTAssertEqual(Array(together.row(i)), expected, "\(family) sequence \(i)")
+            }
+        }
+    }
+
+    /// Prefill in chunks (and then decoding token by token) gives the same numbers as one pass.
+    func testChunkedPrefillAndDecodeMatchOnePassBitForBit() throws {
+        for family in TinyModel.Family.allCases {
+            let model = try load(family)
+            let tokens = sequences(1, seed: 3)[0] + sequences(1, seed: 4)[0] + [5, 6, 7, 8, 9, 10, 11, 12]
+            let oneCache = try cache(for: model)
+            var oneAllocation = Allocation(layout: oneCache.layout)
+            let oneTables = oneAllocation.tables(positions: tokens.count)
+            var one = ForwardBatch()
+            one.append(sequence: oneTables, tokens: tokens, startPosition: 0, wantsLogits: true)
+            let expected = Array(try model.forward(one, cache: oneCache).logits.row(0))
+
+            let cache = try cache(for: model)
+            var allocation = Allocation(layout: cache.layout)
+            let tables = allocation.tables(positions: tokens.count)
+            var start = 0
+            var last: [Float] = []
+            for size in [3, 1, 7, 2] + Array(repeating: 1, count: tokens.count) where start < tokens.count {
+                let end = min(tokens.count, start + size)
+                var batch = ForwardBatch()
+                batch.append(sequence: tables, tokens: Array(tokens[start..<end]), startPosition: start, wantsLogits: end == tokens.count)
+                let logits = try model.forward(batch, cache: cache).logits
+                if end == tokens.count { last = Array(logits.row(0)) }
+                start = end
+            }
+            XCTAssertEqual(last, expected, "\(family)")
+        }
+    }
+
+    /// Gemma's sliding-window layers never read keys that left the window, so their blocks
+    /// can be released (-1 in the table) without changing anything.
+    func testReleasedBlocksOutsideTheWindowAreNeverRead() throws {
+        var shape = TinyModel.Shape()
+        shape.window = 4
+        let model = try load(.gemma3, shape: shape)
+        let tokens = sequences(1, seed: 9)[0] + [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+        let cache = try cache(for: model, blockSize: 4)
+        var allocation = Allocation(layout: cache.layout)
+        let tables = allocation.tables(positions: tokens.count + 1)
+        var prefill = ForwardBatch()
+        prefill.append(sequence: tables, tokens: tokens, startPosition: 0, wantsLogits: false)
+        _ = try model.forward(prefill, cache: cache)
+
+        let position = tokens.count
+        var full = ForwardBatch()
+        full.append(sequence: tables, tokens: [42], startPosition: position, wantsLogits: true)
+        let expected = Array(try model.forward(full, cache: cache).logits.row(0))
+
+        var released = tables
+        let layout = cache.layout
+        for (g, group) in layout.groups.enumerated() where group.window != nil {
+            let firstVisible = position - group.window! + 1
+            for b in 0..<firstVisible / layout.blockSize { released.blockTables[g][b] = -1 }
+        }
+        XCTAssertTrue(released.blockTables.flatMap { $0 }.contains(-1))
+        var windowed = ForwardBatch()
+        windowed.append(sequence: released, tokens: [42], startPosition: position, wantsLogits: true)
+        XCTAssertEqual(Array(try model.forward(windowed, cache: cache).logits.row(0)), expected)
+    }
+
+    func testUnknownArchitectureIsRejectedWithTheSupportedList() throws {
+        var w = GGUFWriter()
+        w.add(GGUFKey.architecture, .string("phi3"))
+        let path = directory.file("phi3.gguf")
+        try w.write(to: path)
+        XCTAssertThrowsError(try TransformerModel(path: path)) { error in
+            XCTAssertEqual("\(error)", "\(path): unsupported model architecture 'phi3'; supported: gemma3, llama, qwen2")
+        }
+    }
+
+    func testMissingTensorIsNamed() throws {
+        let path = try TinyModel.write(.llama, to: directory.file("full.gguf"))
+        let file = try GGUFFile(path: path)
+        var w = GGUFWriter()
+        for (key, value) in file.metadata.entries { w.add(key, value) }
+        for info in file.tensors where info.name != "blk.1.ffn_up.weight" {
+            w.addTensor(info.name, shape: info.shape, typeID: info.typeID, bytes: Array(file.data(of: info)))
+        }
+        let broken = directory.file("broken.gguf")
+        try w.write(to: broken)
+        XCTAssertThrowsError(try TransformerModel(path: broken)) { error in
+            XCTAssertTrue("\(error)".contains("blk.1.ffn_up.weight"), "\(error)")
+        }
+    }
+
+    func testTensorWithWrongShapeIsReported() throws {
+        let path = try TinyModel.write(.qwen2, to: directory.file("full.gguf"))
+        let file = try GGUFFile(path: path)
+        var w = GGUFWriter()
+        for (key, value) in file.metadata.entries { w.add(key, value) }
+        for info in file.tensors {
+            if info.name == "blk.0.attn_k.bias" {
+                w.addTensor(info.name, shape: [8], type: .f32, values: Array(repeating: 0, count: 8))
+            } else {
+                w.addTensor(info.name, shape: info.shape, typeID: info.typeID, bytes: Array(file.data(of: info)))
+            }
+        }
+        let broken = directory.file("broken.gguf")
+        try w.write(to: broken)
+        XCTAssertThrowsError(try TransformerModel(path: broken)) { error in
+            XCTAssertEqual("\(error)", "\(broken): tensor 'blk.0.attn_k.bias' has shape [8], expected [32]; the file does not match its own metadata (re-convert it)")
+        }
+    }
+}
