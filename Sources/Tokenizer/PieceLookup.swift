@@ -56,8 +56,6 @@ struct PieceLookup: Sendable {
         self.slots = slots
     }
 
-    var count: Int { offsets.count - 1 }
-
     /// The id whose piece is exactly `key`, if any.
     func id(of key: UnsafeBufferPointer<UInt8>) -> Int32? {
         if key.isEmpty { return nil }
