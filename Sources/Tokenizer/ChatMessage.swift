@@ -22,4 +22,9 @@ public struct ChatPrompt: Sendable, Equatable {
     public var text: String
     /// The format starts with BOS, which is not written in `text`: the tokenizer must add it.
     public var addsBOS: Bool
+
+    public init(text: String, addsBOS: Bool) {
+        self.text = text
+        self.addsBOS = addsBOS
+    }
 }
