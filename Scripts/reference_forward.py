@@ -41,7 +41,10 @@ class Model:
 
     def __init__(self, path):
         self.path = path
-        self.reader = GGUFReader(path)
+        try:
+            self.reader = GGUFReader(path)
+        except ValueError as e:  # the gguf package's word for a malformed file
+            raise ModelFileError(f'{path}: not a readable GGUF file ({e})')
         self.tensors = {t.name: t for t in self.reader.tensors}
         self.arch = self.meta('general.architecture')
         a = self.arch
