@@ -9,10 +9,9 @@ import Model
 /// Each token writes, into every layer's slot of its block, a key [token, position, chain hash
 /// (two 16-bit halves)] and a value [layer, position, token, 0]. The chain hash of position p
 /// mixes the hash stored at p − 1 (read back from the cache) with the token, so it stands for
-/// the whole history. For a token whose logits are wanted, "attention" reads every key its
-/// layers may see — all positions for full-attention groups, (p − window, p] for window groups —
-/// checks each one (position, layer, consistent chain), and hands the history read back from
-/// the cache to `script`, which writes the logits. The logits are therefore a deterministic
+/// the whole history. For every token, "attention" reads every key its layers may see — all positions for full-attention groups, (p − window, p] for window groups —
+/// checks each one (position, layer, consistent chain); for a token whose logits are wanted it
+/// hands the history read back from the cache to `script`, which writes the logits. The logits are therefore a deterministic
 /// function of the sequence's history only, whatever the batch looks like.
 final class FakeLanguageModel: LanguageModel, @unchecked Sendable {
     typealias Script = @Sendable (_ history: [Int32], _ logits: UnsafeMutableBufferPointer<Float>) -> Void
@@ -81,8 +80,9 @@ final class FakeLanguageModel: LanguageModel, @unchecked Sendable {
                 }
                 let position = Int(batch.positions[i])
                 try write(token: batch.tokens[i], position: position, tables: sequence.blockTables, cache: cache)
+                // Every token attends (as in a real model), so a key missing for any query throws.
+                let history = try attend(position: position, tables: sequence.blockTables, cache: cache)
                 if let row = wanted[i] {
-                    let history = try attend(position: position, tables: sequence.blockTables, cache: cache)
                     script(history, UnsafeMutableBufferPointer(start: logits + row * vocabularySize, count: vocabularySize))
                 }
             }
