@@ -8,6 +8,12 @@
 enum LogitMath {
     typealias Vector = SIMD16<Float>
     static let width = Vector.scalarCount
+    /// Elements per partial sum in `sumExp`/`drawIndex`: summed in a Float vector, then added
+    /// to a Double total. (A horizontal sum per 16 lanes costs more than the exp itself.)
+    static let block = 1024
+
+    // Note: `pointwiseMax`/`clamped` on SIMD vectors compile to per-lane scalar code here
+    // (NaN handling); `replace(with:where:)` compiles to vector compare-and-blend.
 
     /// Largest value; -infinity for an empty row.
     static func max(_ row: UnsafeBufferPointer<Float>) -> Float {
@@ -15,7 +21,8 @@ enum LogitMath {
         var best = Vector(repeating: -.infinity)
         var i = 0
         while i + width <= n {
-            best = pointwiseMax(best, load(base + i))
+            let v = load(base + i)
+            best.replace(with: v, where: v .> best)
             i += width
         }
         var result = best.max()
@@ -26,56 +33,77 @@ enum LogitMath {
     /// Index of the largest value, the lowest index among ties (0 for a row of NaNs).
     static func argmax(_ row: UnsafeBufferPointer<Float>) -> Int {
         let m = max(row)
-        return row.firstIndex(of: m) ?? 0
-    }
-
-    /// Σ exp((x − maximum) · scale) over the row, summed per 16-lane chunk in Double.
-    static func sumExp(_ row: UnsafeBufferPointer<Float>, maximum: Float, scale: Float) -> Double {
         let n = row.count, base = row.baseAddress!
-        let m = Vector(repeating: maximum), s = Vector(repeating: scale)
-        var total = 0.0
+        let target = Vector(repeating: m)
         var i = 0
         while i + width <= n {
-            total += Double(exp((load(base + i) - m) * s).sum())
-            i += width
-        }
-        while i < n { total += Double(exp((base[i] - maximum) * scale)); i += 1 }
-        return total
-    }
-
-    /// The index where the running sum of exp((x − maximum) · scale), taken in the same chunks
-    /// as `sumExp`, first exceeds `target`. Falls back to the last index with a nonzero weight.
-    static func drawIndex(_ row: UnsafeBufferPointer<Float>, maximum: Float, scale: Float, target: Double) -> Int {
-        let n = row.count, base = row.baseAddress!
-        let m = Vector(repeating: maximum), s = Vector(repeating: scale)
-        var running = 0.0
-        var lastNonzero = 0
-        var i = 0
-        while i + width <= n {
-            let weights = exp((load(base + i) - m) * s)
-            let chunk = Double(weights.sum())
-            if running + chunk > target {
-                for lane in 0..<width where weights[lane] > 0 {
-                    running += Double(weights[lane])
-                    lastNonzero = i + lane
-                    if running > target { return i + lane }
-                }
-                return lastNonzero
-            }
-            if chunk > 0 { lastNonzero = i + width - 1 }
-            running += chunk
+            if any(load(base + i) .== target) { break }
             i += width
         }
         while i < n {
-            let w = exp((base[i] - maximum) * scale)
-            if w > 0 {
-                running += Double(w)
-                lastNonzero = i
-                if running > target { return i }
-            }
+            if base[i] == m { return i }
             i += 1
         }
+        return 0
+    }
+
+    /// Σ exp((x − maximum) · scale) over the row, in blocks of `block` elements.
+    static func sumExp(_ row: UnsafeBufferPointer<Float>, maximum: Float, scale: Float) -> Double {
+        var total = 0.0
+        var start = 0
+        while start < row.count {
+            let end = Swift.min(start + block, row.count)
+            total += blockSum(row, start, end, maximum: maximum, scale: scale)
+            start = end
+        }
+        return total
+    }
+
+    /// The index where the running sum of exp((x − maximum) · scale), taken block by block as
+    /// in `sumExp`, first exceeds `target`. Falls back to the last index with a nonzero weight
+    /// when rounding leaves the target out of reach.
+    static func drawIndex(_ row: UnsafeBufferPointer<Float>, maximum: Float, scale: Float, target: Double) -> Int {
+        let base = row.baseAddress!
+        var running = 0.0
+        var lastNonzero = 0
+        var start = 0
+        while start < row.count {
+            let end = Swift.min(start + block, row.count)
+            let sum = blockSum(row, start, end, maximum: maximum, scale: scale)
+            if running + sum > target || end == row.count {
+                // The target falls in this block: walk it one element at a time.
+                for i in start..<end {
+                    let w = exp((base[i] - maximum) * scale)
+                    guard w > 0 else { continue }
+                    running += Double(w)
+                    lastNonzero = i
+                    if running > target { return i }
+                }
+                if end == row.count { return lastNonzero }
+            } else if sum > 0 {
+                lastNonzero = (start..<end).last { base[$0] > -.infinity } ?? lastNonzero
+                running += sum
+            }
+            start = end
+        }
         return lastNonzero
+    }
+
+    /// Σ exp((x − maximum) · scale) over row[start..<end].
+    @inline(__always)
+    private static func blockSum(_ row: UnsafeBufferPointer<Float>, _ start: Int, _ end: Int,
+                                 maximum: Float, scale: Float) -> Double {
+        let base = row.baseAddress!
+        let m = Vector(repeating: maximum), s = Vector(repeating: scale)
+        var accumulator = Vector(repeating: 0)
+        var i = start
+        while i + width <= end {
+            accumulator += exp((load(base + i) - m) * s)
+            i += width
+        }
+        var tail: Float = 0
+        while i < end { tail += exp((base[i] - maximum) * scale); i += 1 }
+        return Double(accumulator.sum()) + Double(tail)
     }
 
     // MARK: exp
@@ -95,7 +123,9 @@ enum LogitMath {
 
     @inline(__always)
     static func exp(_ x: Vector) -> Vector {
-        let clamped = x.clamped(lowerBound: Vector(repeating: lowest), upperBound: Vector(repeating: highest))
+        var clamped = x
+        clamped.replace(with: Vector(repeating: lowest), where: x .< lowest)
+        clamped.replace(with: Vector(repeating: highest), where: x .> highest)
         let shifted = clamped * log2e + roundingMagic
         let n = shifted - roundingMagic
         let r = clamped - n * ln2High - n * ln2Low
@@ -118,7 +148,7 @@ enum LogitMath {
     @inline(__always)
     static func exp(_ x: Float) -> Float {
         if x < lowest { return 0 }
-        let clamped = Swift.min(x, highest)
+        let clamped = x > highest ? highest : x
         let shifted = clamped * log2e + roundingMagic
         let n = shifted - roundingMagic
         let r = clamped - n * ln2High - n * ln2Low

@@ -9,10 +9,11 @@ import Foundation
 ///
 /// Cost per token over a vocabulary of V: greedy is one vectorized pass (max) plus a scan for
 /// its index. Top-k keeps a bounded heap (a pass that mostly compares against the heap's
-/// minimum). Top-p and min-p without top-k first collect only the tokens within a threshold of
-/// the maximum (exact for min-p; for top-p the threshold is lowered until the collected mass
-/// reaches p) and sort just those. Pure temperature sampling draws by a running sum over the
-/// row without sorting anything. No allocation per token once the scratch has grown.
+/// minimum) and sorts the k. Top-p and min-p without top-k first collect only the tokens
+/// within a threshold of the maximum (exact for min-p; for top-p the threshold is lowered
+/// until the collected mass reaches p), then find the nucleus with a histogram. Pure
+/// temperature sampling draws by a running sum over the row without ordering anything. No
+/// allocation per token once the scratch has grown.
 struct Sampler {
     let parameters: SamplingParameters
     let seed: UInt64
@@ -23,18 +24,24 @@ struct Sampler {
     /// Distinct prompt tokens, kept only when the repetition penalty is on (as in llama.cpp and
     /// vLLM, the repetition penalty also covers the prompt; the others cover generated tokens).
     private let promptTokens: Set<Int32>
-    /// Scratch: candidate tokens, reused from token to token.
+    /// Scratch, reused from token to token: candidate tokens, and for top-p the mass per
+    /// histogram bin and the candidates of one bin.
     private var candidates: [Candidate] = []
+    private var binMass: [Double] = []
+    private var boundaryBin: [Candidate] = []
 
     struct Candidate {
         var token: Int32
-        /// The raw logit while selecting; the scaled logit z = (x − max) / T after.
+        /// The raw logit while selecting top k; the scaled logit z = (x − max) / T after.
         var value: Float
+        /// e^z: the unnormalized probability, once `value` is scaled.
+        var weight: Float = 0
     }
 
-    /// First cutoff (in scaled-logit units, z = (x − max) / T ≤ 0) when collecting top-p
-    /// candidates: tokens below e^−12 of the most likely one rarely matter.
-    private static let firstTopPCutoff: Float = -12
+    /// Cutoffs tried in turn (scaled-logit units, z = (x − max) / T ≤ 0) when collecting top-p
+    /// candidates: each try is one vector scan, and a tight first cutoff keeps the set to order
+    /// small when the distribution is peaked, as it usually is.
+    private static let topPCutoffs: [Float] = [-2, -4, -8, -16, -32, -.infinity]
 
     init(parameters: SamplingParameters, seed: UInt64, promptTokens: [Int32]) {
         self.parameters = parameters
@@ -75,27 +82,30 @@ struct Sampler {
         var kept: Int
         if topK > 0 {
             selectTopK(row, k: topK)
-            sortBestFirst()
+            Self.sortBestFirst(&candidates)
             scale(maximum: maximum, inverseTemperature: inverseTemperature)
-            // top-p over the renormalized top k.
+            // top-p over the renormalized top k, then min-p; both keep a best-first prefix.
             kept = topP < 1 ? nucleusLength(mass: Double(topP) * weightSum()) : candidates.count
+            kept = candidates.prefix(kept).count { $0.value >= minPCutoff }
         } else {
-            var cutoff = minP > 0 ? minPCutoff : Self.firstTopPCutoff
+            // Collect the tokens within `cutoff` of the best. With min-p the cutoff is min-p's
+            // and the collection is final: if its mass is short of p, the nucleus is larger
+            // than the min-p set and min-p decides. Without, the cutoff drops until the
+            // collected mass reaches p (every token beyond it is less likely than every
+            // collected one, so the nucleus lies within).
             let total = topP < 1 ? LogitMath.sumExp(row, maximum: maximum, scale: inverseTemperature) : 0
+            var attempt = 0
             while true {
+                let cutoff = minP > 0 ? minPCutoff : Self.topPCutoffs[attempt]
                 collect(row, maximum: maximum, inverseTemperature: inverseTemperature, cutoff: cutoff)
-                // With min-p the collection is final: if its mass is short of p, the nucleus
-                // is larger than the min-p set and min-p decides.
                 if topP >= 1 || minP > 0 || cutoff == -.infinity || weightSum() >= Double(topP) * total { break }
-                cutoff = cutoff < -48 ? -.infinity : cutoff * 2
+                attempt += 1
             }
-            sortBestFirst()
-            kept = topP < 1 ? nucleusLength(mass: Double(topP) * total) : candidates.count
+            // min-p alone draws among all collected tokens, in id order; no sorting needed.
+            kept = topP < 1 ? takeNucleus(mass: Double(topP) * total) : candidates.count
         }
         // Only a row of -infinity or NaN leaves nothing; fall back to greedy's answer.
         guard !candidates.isEmpty else { return Int32(LogitMath.argmax(row)) }
-        // min-p: candidates are best first, so the ones that pass form a prefix.
-        kept = min(kept, candidates.prefix(kept).count { $0.value >= minPCutoff })
         return draw(from: Swift.max(kept, 1))
     }
 
@@ -133,12 +143,12 @@ struct Sampler {
             if candidates.count < k {
                 guard x > -.infinity else { return }
                 candidates.append(Candidate(token: Int32(i), value: x))
-                Self.siftUp(&candidates, candidates.count - 1)
+                Self.siftUp(&candidates, candidates.count - 1, by: Self.worse)
                 if candidates.count == k { threshold = candidates[0].value }
             } else if x > threshold {
                 // Later tokens have higher ids, so an equal logit never displaces the root.
                 candidates[0] = Candidate(token: Int32(i), value: x)
-                Self.siftDown(&candidates, 0, count: k)
+                Self.siftDown(&candidates, 0, count: k, by: Self.worse)
                 threshold = candidates[0].value
             }
         }
@@ -153,7 +163,7 @@ struct Sampler {
     }
 
     /// Every token with z = (x − maximum) · inverseTemperature ≥ cutoff into `candidates`
-    /// (unordered), with `value` already scaled.
+    /// (in id order), with `value` scaled and `weight` set.
     private mutating func collect(_ row: UnsafeBufferPointer<Float>, maximum: Float, inverseTemperature: Float,
                                   cutoff: Float) {
         candidates.removeAll(keepingCapacity: true)
@@ -164,92 +174,157 @@ struct Sampler {
         while i + LogitMath.width <= n {
             let z = (LogitMath.load(base + i) - m) * s
             if any(z .>= c) {
+                let weights = LogitMath.exp(z)
                 for lane in 0..<LogitMath.width where z[lane] >= cutoff {
-                    candidates.append(Candidate(token: Int32(i + lane), value: z[lane]))
+                    candidates.append(Candidate(token: Int32(i + lane), value: z[lane], weight: weights[lane]))
                 }
             }
             i += LogitMath.width
         }
         while i < n {
             let z = (base[i] - maximum) * inverseTemperature
-            if z >= cutoff { candidates.append(Candidate(token: Int32(i), value: z)) }
+            if z >= cutoff { candidates.append(Candidate(token: Int32(i), value: z, weight: LogitMath.exp(z))) }
             i += 1
         }
     }
 
-    /// Raw logits of the candidates → z = (x − maximum) · inverseTemperature.
+    /// Raw logits of the candidates → z = (x − maximum) · inverseTemperature, and weights.
     private mutating func scale(maximum: Float, inverseTemperature: Float) {
         for i in candidates.indices {
-            candidates[i].value = (candidates[i].value - maximum) * inverseTemperature
+            let z = (candidates[i].value - maximum) * inverseTemperature
+            candidates[i].value = z
+            candidates[i].weight = LogitMath.exp(z)
         }
     }
 
     private func weightSum() -> Double {
-        candidates.reduce(0.0) { $0 + Double(LogitMath.exp($1.value)) }
+        candidates.reduce(0.0) { $0 + Double($1.weight) }
     }
 
     /// The fewest best-first candidates whose weights reach `mass` (all when they never do).
     private func nucleusLength(mass: Double) -> Int {
         var running = 0.0
         for (i, candidate) in candidates.enumerated() {
-            running += Double(LogitMath.exp(candidate.value))
+            running += Double(candidate.weight)
             if running >= mass { return i + 1 }
         }
         return candidates.count
     }
 
-    /// One draw among the first `count` candidates, weighted by e^z.
+    /// Keeps the fewest best candidates whose weights reach `mass` at the front of
+    /// `candidates` and returns their count. Not a sort: a histogram of the weights by z
+    /// (1/32-nat bins) finds the bin where the mass is reached; the better bins are kept
+    /// whole and only that one bin is ordered. O(n) plus a sort of one bin.
+    private mutating func takeNucleus(mass: Double) -> Int {
+        guard candidates.count > 1 else { return candidates.count }
+        if binMass.isEmpty { binMass = Array(repeating: 0, count: Self.binCount) }
+        for b in binMass.indices { binMass[b] = 0 }
+        for candidate in candidates { binMass[Self.bin(candidate.value)] += Double(candidate.weight) }
+        var running = 0.0
+        var boundary = Self.binCount - 1
+        for b in binMass.indices {
+            if running + binMass[b] >= mass { boundary = b; break }
+            running += binMass[b]
+        }
+        // Better bins stay in id order; the boundary bin is ordered and cut where the mass is
+        // reached (ties: lower id first, as everywhere).
+        boundaryBin.removeAll(keepingCapacity: true)
+        var kept = 0
+        for i in candidates.indices {
+            let b = Self.bin(candidates[i].value)
+            if b < boundary {
+                candidates[kept] = candidates[i]
+                kept += 1
+            } else if b == boundary {
+                boundaryBin.append(candidates[i])
+            }
+        }
+        // Already in order when its values tie (they arrived in id order).
+        if !zip(boundaryBin, boundaryBin.dropFirst()).allSatisfy({ !Self.worse($0, $1) }) {
+            Self.sortBestFirst(&boundaryBin)
+        }
+        for candidate in boundaryBin {
+            candidates[kept] = candidate
+            kept += 1
+            running += Double(candidate.weight)
+            if running >= mass { break }
+        }
+        candidates.removeLast(candidates.count - kept)
+        return kept
+    }
+
+    /// Histogram bins for `takeNucleus`: 32 per nat of z over [−32, 0], then one for the rest.
+    private static let binsPerNat: Float = 32
+    private static let binCount = 32 * 32 + 1
+
+    @inline(__always)
+    private static func bin(_ z: Float) -> Int {
+        guard z > -32 else { return binCount - 1 } // also -infinity and NaN
+        return Swift.min(binCount - 2, Int(-z * binsPerNat))
+    }
+
+    /// One draw among the first `count` candidates, by weight.
     private mutating func draw(from count: Int) -> Int32 {
         var total = 0.0
-        for i in 0..<count { total += Double(LogitMath.exp(candidates[i].value)) }
+        for i in 0..<count { total += Double(candidates[i].weight) }
         let target = rng.nextUnitDouble() * total
         var running = 0.0
         for i in 0..<count {
-            running += Double(LogitMath.exp(candidates[i].value))
+            running += Double(candidates[i].weight)
             if running > target { return candidates[i].token }
         }
         return candidates[count - 1].token
     }
 
-    // MARK: Heap (worst candidate at the root: lowest value, then highest token id)
+    // MARK: Heaps
 
+    /// Order for a heap with the worst candidate at the root: lower value, then higher id.
     @inline(__always)
     private static func worse(_ a: Candidate, _ b: Candidate) -> Bool {
         a.value < b.value || (a.value == b.value && a.token > b.token)
     }
 
-    private static func siftUp(_ heap: inout [Candidate], _ start: Int) {
-        var child = start
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard worse(heap[child], heap[parent]) else { return }
-            heap.swapAt(child, parent)
-            child = parent
+    /// Moves `heap[start]` up while it comes before its parent in `order`.
+    @inline(__always)
+    private static func siftUp(_ heap: inout [Candidate], _ start: Int, by order: (Candidate, Candidate) -> Bool) {
+        heap.withUnsafeMutableBufferPointer { heap in
+            var child = start
+            while child > 0 {
+                let parent = (child - 1) / 2
+                guard order(heap[child], heap[parent]) else { return }
+                heap.swapAt(child, parent)
+                child = parent
+            }
         }
     }
 
-    private static func siftDown(_ heap: inout [Candidate], _ start: Int, count: Int) {
-        var parent = start
-        while true {
-            let left = 2 * parent + 1, right = left + 1
-            var worst = parent
-            if left < count, worse(heap[left], heap[worst]) { worst = left }
-            if right < count, worse(heap[right], heap[worst]) { worst = right }
-            if worst == parent { return }
-            heap.swapAt(parent, worst)
-            parent = worst
+    /// Moves `heap[start]` down within `heap[0..<count]` until no child comes before it.
+    @inline(__always)
+    private static func siftDown(_ heap: inout [Candidate], _ start: Int, count: Int,
+                                 by order: (Candidate, Candidate) -> Bool) {
+        heap.withUnsafeMutableBufferPointer { heap in
+            var parent = start
+            while true {
+                let left = 2 * parent + 1, right = left + 1
+                var first = parent
+                if left < count, order(heap[left], heap[first]) { first = left }
+                if right < count, order(heap[right], heap[first]) { first = right }
+                if first == parent { return }
+                heap.swapAt(parent, first)
+                parent = first
+            }
         }
     }
 
-    /// Heap sort in place, best candidate first. Heapifies first, so it also sorts an
-    /// unordered collection; no allocation (unlike the standard library's sort).
-    private mutating func sortBestFirst() {
-        let n = candidates.count
+    /// Heap sort in place, best candidate first; no allocation (unlike the standard library's
+    /// sort). Used on the top k and on one histogram bin, both small.
+    private static func sortBestFirst(_ array: inout [Candidate]) {
+        let n = array.count
         guard n > 1 else { return }
-        for i in stride(from: n / 2 - 1, through: 0, by: -1) { Self.siftDown(&candidates, i, count: n) }
+        for i in stride(from: n / 2 - 1, through: 0, by: -1) { siftDown(&array, i, count: n, by: worse) }
         for end in stride(from: n - 1, to: 0, by: -1) {
-            candidates.swapAt(0, end)
-            Self.siftDown(&candidates, 0, count: end)
+            array.swapAt(0, end)
+            siftDown(&array, 0, count: end, by: worse)
         }
     }
 }
