@@ -82,7 +82,7 @@ final class ContinuousBatchScheduler {
             waiting.removeFirst()
             sequence.status = .running
             sequence.computedTokens = hit.tokenCount
-            if sequence.admittedAt == nil { sequence.prefixTokensReused = hit.tokenCount }
+            if sequence.preemptions == 0 { sequence.prefixTokensReused = hit.tokenCount }
             running.append(sequence)
             plan.entries.append(entry(sequence, count: count))
             budget -= count
