@@ -37,6 +37,8 @@ public final class Engine {
     /// Rows are sampled over the first `sampleableVocabulary` logits: ids the tokenizer knows.
     private let sampleableVocabulary: Int
     private var sequences: [Int64: SequenceState] = [:]
+    /// Finished sequences a failed step could not return; the next step reports them.
+    private var undelivered: [FinishedSequence] = []
     private var submissions = 0
     private let clockStart = DispatchTime.now().uptimeNanoseconds
 
@@ -101,7 +103,8 @@ public final class Engine {
     /// Requests the engine could start at once: sequence slots not taken by running or waiting
     /// ones. The daemon claims about this many jobs.
     public var freeSequenceSlots: Int { max(0, options.maxSequences - runningCount - waitingCount) }
-    public var hasWork: Bool { !sequences.isEmpty }
+    /// Whether `step()` has anything to do or report.
+    public var hasWork: Bool { !sequences.isEmpty || !undelivered.isEmpty }
 
     /// KV cache size, for status output.
     public var kvBlockCount: Int { kvCache.blockCount }
@@ -112,31 +115,27 @@ public final class Engine {
 
     // MARK: Step
 
-    /// Runs one step. Throws `forwardFailed` when the model throws; nothing is advanced then
-    /// and the same tokens are scheduled again by the next step.
+    /// Runs one step. Throws `forwardFailed` when the model throws: no sequence advances then
+    /// (preemptions made while scheduling stand), the next step schedules the same work again,
+    /// and sequences that failed while scheduling are reported by the next step.
     public func step() throws -> StepReport {
         let start = now()
         var report = StepReport()
+        report.finished = undelivered
+        undelivered = []
         let plan = scheduler.schedule()
         report.preempted = plan.preempted.map(\.id)
         for (sequence, error) in plan.failed {
             sequences[sequence.id] = nil
             report.finished.append(finished(sequence, reason: nil, error: error, at: start))
         }
-        guard !plan.entries.isEmpty else {
-            report.profile.totalSeconds = now() - start
-            report.profile.schedulingSeconds = report.profile.totalSeconds
-            profile.add(report.profile)
-            return report
-        }
+        // A step without a forward pass is not counted in the profile.
+        guard !plan.entries.isEmpty else { return report }
 
         var batch = ForwardBatch()
         var sampledEntries: [StepPlan.Entry] = []
         for entry in plan.entries {
             let sequence = entry.sequence
-            if sequence.admittedAt == nil { sequence.admittedAt = start }
-            sequence.activeSteps += 1
-            sequence.activeSequenceSum += plan.entries.count
             batch.append(sequence: ForwardBatch.Sequence(blockTables: sequence.blocks.tables),
                          tokens: Array(sequence.tokens[entry.start..<entry.start + entry.count]),
                          startPosition: entry.start, wantsLogits: entry.wantsLogits)
@@ -148,6 +147,8 @@ public final class Engine {
         do {
             result = try model.forward(batch, cache: storage)
         } catch {
+            // Sequences that failed while scheduling are reported by the next step.
+            undelivered = report.finished
             throw EngineError.forwardFailed(String(describing: error))
         }
         let forwardEnd = now()
@@ -160,6 +161,9 @@ public final class Engine {
         var row = 0
         for entry in plan.entries {
             let sequence = entry.sequence
+            if sequence.admittedAt == nil { sequence.admittedAt = start }
+            sequence.activeSteps += 1
+            sequence.activeSequenceSum += plan.entries.count
             scheduler.advance(sequence, by: entry.count)
             guard entry.wantsLogits else { continue }
             let token = sampled[row]

@@ -314,6 +314,25 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(try H.run(reference)[1]?.tokens, done.tokens)
     }
 
+    func testFailureFoundWhileSchedulingSurvivesForwardFailure() throws {
+        // Sequence 1 (8 prompt tokens) outgrows 6 blocks of 4 tokens when it computes position
+        // 24, in step 18; sequence 2 arrives just then and is admitted in the same step.
+        let model = FakeLanguageModel(windows: [nil])
+        let engine = try H.engine(model, kvBlocks: 6)
+        try engine.submit(GenerationRequest(id: 1, promptTokens: H.prompt(8, seed: 1),
+                                            parameters: SamplingParameters(seed: 1, maxTokens: 40, ignoreEOS: true)))
+        for _ in 1...17 { XCTAssertTrue(try engine.step().finished.isEmpty) }
+        try engine.submit(GenerationRequest(id: 2, promptTokens: H.prompt(4, seed: 2), parameters: .greedy(maxTokens: 2)))
+        model.injectFailures(1)
+        XCTAssertThrowsError(try engine.step())
+        XCTAssertEqual(engine.runningCount, 1)
+        let next = try engine.step()
+        XCTAssertEqual(next.finished.map(\.id), [1])
+        XCTAssertEqual(next.finished.first?.tokens.count, 17, "its tokens so far come with the error")
+        guard case .exceedsKVCache? = next.finished.first?.error else { return XCTFail("\(next.finished)") }
+        XCTAssertEqual(try H.run(engine)[2]?.tokens.count, 2)
+    }
+
     func testTimingsAndProfileAreFilledIn() throws {
         let model = FakeLanguageModel()
         let engine = try H.engine(model, maxBatchTokens: 8)
