@@ -1,1 +1,263 @@
-// Module Engine: see ../../../shared/DESIGN.md (module table).
+import Dispatch
+import Foundation
+import KVCache
+import Model
+import Tokenizer
+
+/// Runs many generation requests through one model with continuous batching.
+///
+/// The daemon submits requests and calls `step()` in a loop. Each step schedules tokens under
+/// the budget (`ContinuousBatchScheduler`), runs one forward pass over the flat batch of every
+/// scheduled token, samples one token for each sequence whose chunk reached its last known
+/// token, and finishes sequences (end-of-generation token, stop string, `max_tokens`, full
+/// context) in that same step, freeing their KV blocks for the next one.
+///
+/// ```swift
+/// let engine = try Engine(model: model, tokenizer: tokenizer, options: EngineOptions())
+/// try engine.submit(GenerationRequest(id: 1, promptTokens: tokens))
+/// while engine.hasWork {
+///     for done in try engine.step().finished { store(done) }
+/// }
+/// ```
+///
+/// Not thread-safe: one caller drives it. Sampling inside a step runs on all cores.
+///
+/// Context length: a prompt must leave room for at least one generated token (otherwise
+/// `submit` throws `promptTooLong`); `max_tokens` beyond the context is allowed, and such a
+/// sequence stops with `length` when the context is full, as llama.cpp does.
+public final class Engine {
+    public let options: EngineOptions
+    public let model: any LanguageModel
+    public let tokenizer: any Tokenizer
+    private let storage: KVBlockStorage
+    private let kvCache: KVCacheManager
+    private let scheduler: ContinuousBatchScheduler
+    /// Tokens that end generation unless a request ignores them.
+    private let endTokens: Set<Int32>
+    /// Rows are sampled over the first `sampleableVocabulary` logits: ids the tokenizer knows.
+    private let sampleableVocabulary: Int
+    private var sequences: [Int64: SequenceState] = [:]
+    /// Finished sequences a failed step could not return; the next step reports them.
+    private var undelivered: [FinishedSequence] = []
+    private var submissions = 0
+    private let clockStart = DispatchTime.now().uptimeNanoseconds
+
+    /// Step profiles added up since start-up or the last `resetProfile()`.
+    public private(set) var profile = EngineProfile()
+
+    /// Reserves the KV memory (`options.kvMemoryBytes`) for the model's layout.
+    public init(model: any LanguageModel, tokenizer: any Tokenizer, options: EngineOptions) throws {
+        try options.validate()
+        let layout = Self.layout(model.kvLayout, blockSize: options.blockSize)
+        do {
+            storage = try KVBlockStorage(layout: layout, memoryBytes: options.kvMemoryBytes)
+        } catch {
+            throw EngineError.kvMemory(String(describing: error))
+        }
+        self.options = options
+        self.model = model
+        self.tokenizer = tokenizer
+        kvCache = KVCacheManager(layout: layout, blockCount: storage.blockCount, prefixCaching: options.prefixCaching)
+        scheduler = ContinuousBatchScheduler(kvCache: kvCache, maxSequences: options.maxSequences,
+                                             maxBatchTokens: options.maxBatchTokens)
+        endTokens = tokenizer.endOfGenerationTokens.union(tokenizer.eosToken.map { [$0] } ?? [])
+        sampleableVocabulary = min(model.vocabularySize, tokenizer.vocabularySize)
+    }
+
+    // MARK: Queue
+
+    /// Queues a request. Throws, without affecting anything else, when the request is unusable:
+    /// empty or too long prompt, token ids outside the vocabulary, bad sampling parameters, or
+    /// an id already in the engine.
+    public func submit(_ request: GenerationRequest) throws {
+        guard sequences[request.id] == nil else { throw EngineError.duplicateRequest(id: request.id) }
+        try request.parameters.validate()
+        let prompt = request.promptTokens
+        guard !prompt.isEmpty else { throw EngineError.emptyPrompt }
+        guard prompt.count < model.contextLength else {
+            throw EngineError.promptTooLong(tokens: prompt.count, context: model.contextLength)
+        }
+        if let position = prompt.firstIndex(where: { $0 < 0 || Int($0) >= model.vocabularySize }) {
+            throw EngineError.tokenOutOfVocabulary(token: prompt[position], position: position,
+                                                   vocabularySize: model.vocabularySize)
+        }
+        var random = SystemRandomNumberGenerator()
+        let sequence = SequenceState(request: request, serial: submissions,
+                                     seed: request.parameters.seed ?? random.next(),
+                                     blocks: kvCache.makeBlocks(), submittedAt: now())
+        submissions += 1
+        sequences[request.id] = sequence
+        scheduler.add(sequence)
+    }
+
+    /// Drops a request wherever it is, freeing its blocks. Returns false for an unknown id.
+    @discardableResult
+    public func cancel(_ id: Int64) -> Bool {
+        guard let sequence = sequences.removeValue(forKey: id) else { return false }
+        scheduler.remove(sequence)
+        return true
+    }
+
+    public var waitingCount: Int { scheduler.waiting.count }
+    public var runningCount: Int { scheduler.running.count }
+    /// Requests the engine could start at once: sequence slots not taken by running or waiting
+    /// ones. The daemon claims about this many jobs.
+    public var freeSequenceSlots: Int { max(0, options.maxSequences - runningCount - waitingCount) }
+    /// Whether `step()` has anything to do or report.
+    public var hasWork: Bool { !sequences.isEmpty || !undelivered.isEmpty }
+
+    /// KV cache size, for status output.
+    public var kvBlockCount: Int { kvCache.blockCount }
+    public var kvAvailableBlockCount: Int { kvCache.availableBlockCount }
+    public var kvLayout: KVCacheLayout { kvCache.layout }
+
+    public func resetProfile() { profile = EngineProfile() }
+
+    // MARK: Step
+
+    /// Runs one step. Throws `forwardFailed` when the model throws: no sequence advances then
+    /// (preemptions made while scheduling stand), the next step schedules the same work again,
+    /// and sequences that failed while scheduling are reported by the next step.
+    public func step() throws -> StepReport {
+        let start = now()
+        var report = StepReport()
+        report.finished = undelivered
+        undelivered = []
+        let plan = scheduler.schedule()
+        report.preempted = plan.preempted.map(\.id)
+        for (sequence, error) in plan.failed {
+            sequences[sequence.id] = nil
+            report.finished.append(finished(sequence, reason: nil, error: error, at: start))
+        }
+        // A step without a forward pass is not counted in the profile.
+        guard !plan.entries.isEmpty else { return report }
+
+        var batch = ForwardBatch()
+        var sampledEntries: [StepPlan.Entry] = []
+        for entry in plan.entries {
+            let sequence = entry.sequence
+            batch.append(sequence: ForwardBatch.Sequence(blockTables: sequence.blocks.tables),
+                         tokens: Array(sequence.tokens[entry.start..<entry.start + entry.count]),
+                         startPosition: entry.start, wantsLogits: entry.wantsLogits)
+            if entry.wantsLogits { sampledEntries.append(entry) }
+        }
+
+        let forwardStart = now()
+        let result: ForwardResult
+        do {
+            result = try model.forward(batch, cache: storage)
+        } catch {
+            // Sequences that failed while scheduling are reported by the next step.
+            undelivered = report.finished
+            throw EngineError.forwardFailed(String(describing: error))
+        }
+        let forwardEnd = now()
+        precondition(result.logits.rowCount == sampledEntries.count,
+                     "the model returned \(result.logits.rowCount) rows of logits for \(sampledEntries.count) sampled tokens")
+
+        let sampled = sample(result.logits, for: sampledEntries.map(\.sequence))
+        let samplingEnd = now()
+
+        var row = 0
+        for entry in plan.entries {
+            let sequence = entry.sequence
+            if sequence.admittedAt == nil { sequence.admittedAt = start }
+            sequence.activeSteps += 1
+            sequence.activeSequenceSum += plan.entries.count
+            scheduler.advance(sequence, by: entry.count)
+            guard entry.wantsLogits else { continue }
+            let token = sampled[row]
+            row += 1
+            if sequence.firstTokenAt == nil { sequence.firstTokenAt = samplingEnd }
+            let isEnd = !sequence.parameters.ignoreEOS && endTokens.contains(token)
+            let piece = isEnd ? [] : tokenizer.pieceBytes(token, special: false)
+            if let reason = sequence.append(token, isEndToken: isEnd, piece: piece, contextLength: model.contextLength) {
+                scheduler.remove(sequence)
+                sequences[sequence.id] = nil
+                report.finished.append(finished(sequence, reason: reason, error: nil, at: samplingEnd))
+            }
+        }
+
+        let end = now()
+        var stepProfile = StepProfile()
+        stepProfile.totalSeconds = end - start
+        stepProfile.forwardSeconds = forwardEnd - forwardStart
+        stepProfile.attentionSeconds = result.attentionSeconds
+        stepProfile.samplingSeconds = samplingEnd - forwardEnd
+        stepProfile.schedulingSeconds = (forwardStart - start) + (end - samplingEnd)
+        stepProfile.tokenCount = batch.tokenCount
+        stepProfile.sampledCount = sampledEntries.count
+        stepProfile.sequenceCount = plan.entries.count
+        stepProfile.preemptionCount = plan.preempted.count
+        report.profile = stepProfile
+        profile.add(report.profile)
+        return report
+    }
+
+    // MARK: Helpers
+
+    /// One token per row, rows sampled in parallel (each row touches only its own sequence).
+    private func sample(_ logits: Logits, for rows: [SequenceState]) -> [Int32] {
+        var tokens = [Int32](repeating: 0, count: rows.count)
+        tokens.withUnsafeMutableBufferPointer { out in
+            let job = SamplingJob(rows: rows, logits: logits, vocabulary: sampleableVocabulary, out: out)
+            if rows.count == 1 {
+                job.sample(row: 0)
+            } else {
+                DispatchQueue.concurrentPerform(iterations: rows.count) { job.sample(row: $0) }
+            }
+        }
+        return tokens
+    }
+
+    /// The rows of one step for the sampling threads. Unchecked: row r reads only logits row r
+    /// and writes only `rows[r]`'s sampler and `out[r]`, so threads never share state.
+    private struct SamplingJob: @unchecked Sendable {
+        let rows: [SequenceState]
+        let logits: Logits
+        let vocabulary: Int
+        let out: UnsafeMutableBufferPointer<Int32>
+
+        func sample(row r: Int) {
+            let row = UnsafeMutableBufferPointer(rebasing: logits.row(r)[0..<vocabulary])
+            out[r] = rows[r].sampler.sample(row)
+        }
+    }
+
+    private func finished(_ sequence: SequenceState, reason: FinishReason?, error: EngineError?,
+                          at end: Double) -> FinishedSequence {
+        var timings = SequenceTimings()
+        timings.prefixTokensReused = sequence.prefixTokensReused
+        timings.preemptions = sequence.preemptions
+        if let admitted = sequence.admittedAt {
+            timings.waitSeconds = admitted - sequence.submittedAt
+            if let first = sequence.firstTokenAt {
+                timings.timeToFirstTokenSeconds = first - sequence.submittedAt
+                timings.prefillSeconds = first - admitted
+                timings.decodeSeconds = end - first
+                if sequence.sampledCount > 1, timings.decodeSeconds > 0 {
+                    timings.tokensPerSecond = Double(sequence.sampledCount - 1) / timings.decodeSeconds
+                }
+            }
+        }
+        if sequence.activeSteps > 0 {
+            timings.meanActiveSequences = Double(sequence.activeSequenceSum) / Double(sequence.activeSteps)
+        }
+        return FinishedSequence(
+            id: sequence.id, tokens: Array(sequence.outputTokens), text: sequence.text,
+            finishReason: reason, error: error, promptTokenCount: sequence.promptCount,
+            completionTokenCount: sequence.sampledCount, seed: sequence.sampler.seed, timings: timings)
+    }
+
+    /// Seconds since the engine started, from a monotonic clock.
+    private func now() -> Double {
+        Double(DispatchTime.now().uptimeNanoseconds - clockStart) / 1e9
+    }
+
+    /// The model's layout with the engine's block size (the grouping does not depend on it).
+    private static func layout(_ layout: KVCacheLayout, blockSize: Int) -> KVCacheLayout {
+        guard layout.blockSize != blockSize else { return layout }
+        let windows = layout.locations.map { layout.groups[$0.group].window }
+        return KVCacheLayout(windows: windows, keyDim: layout.keyDim, valueDim: layout.valueDim, blockSize: blockSize)
+    }
+}

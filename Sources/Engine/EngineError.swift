@@ -1,0 +1,51 @@
+/// Everything that can go wrong in the engine, with messages a user can act on.
+///
+/// Request errors (`emptyPrompt`, `promptTooLong`, `invalidParameter`, …) fail one request and
+/// nothing else: `Engine.submit` throws them, or a `FinishedSequence` carries them. The daemon
+/// stores the message on the job, so messages do not repeat the job id.
+public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// An option such as `--kv-memory` that is not a size.
+    case invalidByteCount(text: String, reason: String)
+    /// An engine option out of range (`--max-seqs 0`).
+    case invalidOption(name: String, value: String, expected: String)
+    /// A sampling parameter out of range, named as in the job file (`top_p`).
+    case invalidParameter(name: String, value: String, expected: String)
+    case emptyPrompt
+    case promptTooLong(tokens: Int, context: Int)
+    case tokenOutOfVocabulary(token: Int32, position: Int, vocabularySize: Int)
+    case duplicateRequest(id: Int64)
+    /// The sequence needs more KV blocks than the whole cache has, even with nothing else running.
+    case exceedsKVCache(tokens: Int, blocksNeeded: Int, blockCount: Int, blockBytes: Int)
+    /// The KV memory could not be reserved (from `KVBlockStorage`).
+    case kvMemory(String)
+    /// The model's forward pass threw; nothing was advanced.
+    case forwardFailed(String)
+
+    public var description: String {
+        switch self {
+        case let .invalidByteCount(text, reason):
+            return "'\(text)' is not a size: \(reason); write a number with an optional unit B, KB, KiB, MB, MiB, GB, GiB, TB or TiB (e.g. 2GiB, 512MiB, 1.5GB)"
+        case let .invalidOption(name, value, expected):
+            return "\(name) is \(value); expected \(expected)"
+        case let .invalidParameter(name, value, expected):
+            return "\(name) is \(value); expected \(expected)"
+        case .emptyPrompt:
+            return "prompt has no tokens; give the job a non-empty prompt"
+        case let .promptTooLong(tokens, context):
+            if tokens == context {
+                return "prompt has \(tokens) tokens; model context is \(context) (leave room for at least one generated token)"
+            }
+            return "prompt has \(tokens) tokens; model context is \(context)"
+        case let .tokenOutOfVocabulary(token, position, vocabularySize):
+            return "prompt token \(token) at position \(position) is outside the model's vocabulary of \(vocabularySize) tokens; was the prompt tokenized for another model?"
+        case let .duplicateRequest(id):
+            return "request \(id) is already in the engine"
+        case let .exceedsKVCache(tokens, needed, count, blockBytes):
+            return "a sequence of \(tokens) tokens needs \(needed) KV blocks but the whole cache holds \(count) (\(ByteCount.format(count * blockBytes))); raise --kv-memory or shorten the prompt or max_tokens"
+        case let .kvMemory(message):
+            return message
+        case let .forwardFailed(message):
+            return "forward pass failed: \(message)"
+        }
+    }
+}
