@@ -84,7 +84,7 @@ public final class Engine {
         var random = SystemRandomNumberGenerator()
         let sequence = SequenceState(request: request, serial: submissions,
                                      seed: request.parameters.seed ?? random.next(),
-                                     blocks: kvCache.makeBlocks(), submittedAt: now())
+                                     blocks: kvCache.makeBlocks(), tokenizer: tokenizer, submittedAt: now())
         submissions += 1
         sequences[request.id] = sequence
         scheduler.add(sequence)
@@ -170,8 +170,7 @@ public final class Engine {
             row += 1
             if sequence.firstTokenAt == nil { sequence.firstTokenAt = samplingEnd }
             let isEnd = !sequence.parameters.ignoreEOS && endTokens.contains(token)
-            let piece = isEnd ? [] : tokenizer.pieceBytes(token, special: false)
-            if let reason = sequence.append(token, isEndToken: isEnd, piece: piece, contextLength: model.contextLength) {
+            if let reason = sequence.append(token, isEndToken: isEnd, contextLength: model.contextLength) {
                 scheduler.remove(sequence)
                 sequences[sequence.id] = nil
                 report.finished.append(finished(sequence, reason: reason, error: nil, at: samplingEnd))

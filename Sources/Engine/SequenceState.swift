@@ -1,4 +1,5 @@
 import KVCache
+import Tokenizer
 
 /// One request inside the engine: its tokens, how many of them are in the KV cache, its blocks,
 /// its sampler and its output so far.
@@ -25,7 +26,7 @@ final class SequenceState {
     var sampler: Sampler
 
     // Output.
-    private var decoder = UTF8StreamDecoder()
+    private var decoder: StreamingDetokenizer
     private var stopMatcher: StopStringMatcher
     private(set) var text = ""
     /// Tokens sampled, including a final end-of-generation token that `outputTokens` omits.
@@ -42,7 +43,9 @@ final class SequenceState {
     var activeSteps = 0
     var activeSequenceSum = 0
 
-    init(request: GenerationRequest, serial: Int, seed: UInt64, blocks: SequenceBlocks, submittedAt: Double) {
+    init(request: GenerationRequest, serial: Int, seed: UInt64, blocks: SequenceBlocks, tokenizer: any Tokenizer,
+         submittedAt: Double) {
+        self.decoder = StreamingDetokenizer(tokenizer: tokenizer)
         self.request = request
         self.serial = serial
         self.tokens = request.promptTokens
@@ -67,7 +70,7 @@ final class SequenceState {
     /// Appends a sampled token and its text. Returns `.stop` when the token ends generation
     /// (end-of-generation token or stop string), `.length` at `max_tokens` or a full context,
     /// nil to go on.
-    func append(_ token: Int32, isEndToken: Bool, piece: [UInt8], contextLength: Int) -> FinishReason? {
+    func append(_ token: Int32, isEndToken: Bool, contextLength: Int) -> FinishReason? {
         tokens.append(token)
         sampledCount += 1
         sampler.accept(token)
@@ -76,7 +79,7 @@ final class SequenceState {
             finishText()
             return .stop
         }
-        switch stopMatcher.push(decoder.decode(piece)) {
+        switch stopMatcher.push(decoder.append(token)) {
         case .stopped(let before):
             text += before
             return .stop

@@ -22,7 +22,7 @@ final class ContinuousBatchSchedulerTests: XCTestCase {
                                         parameters: .greedy(maxTokens: 1000), priority: priority,
                                         arrivalTime: Date(timeIntervalSince1970: arrival))
         return SequenceState(request: request, serial: serial, seed: 0, blocks: scheduler.kvCache.makeBlocks(),
-                             submittedAt: 0)
+                             tokenizer: FakeTokenizer(), submittedAt: 0)
     }
 
     /// Applies a plan as the engine would, appending token 7 for each sampled row.
@@ -30,7 +30,7 @@ final class ContinuousBatchSchedulerTests: XCTestCase {
         for entry in plan.entries {
             scheduler.advance(entry.sequence, by: entry.count)
             if entry.wantsLogits {
-                _ = entry.sequence.append(7, isEndToken: false, piece: [], contextLength: 1 << 20)
+                _ = entry.sequence.append(7, isEndToken: false, contextLength: 1 << 20)
             }
         }
     }

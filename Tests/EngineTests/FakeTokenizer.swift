@@ -29,6 +29,8 @@ struct FakeTokenizer: Tokenizer {
         return tokens
     }
 
+    func token(forPiece piece: String) -> Int32? { nil }
+
     func pieceBytes(_ token: Int32, special: Bool) -> [UInt8] {
         switch token {
         case 0...3: return special ? Array("<\(token)>".utf8) : []
