@@ -1,0 +1,16 @@
+import Foundation
+
+/// A job a daemon holds a lease on: everything it needs to run it.
+public struct ClaimedJob: Sendable, Equatable {
+    public var id: Int64
+    public var batchID: Int64
+    public var customID: String
+    public var priority: Int
+    /// This attempt's number, from 1.
+    public var attempt: Int
+    public var maxAttempts: Int
+    public var request: JobRequest
+    /// SHA-256 of the request's canonical JSON, for `JobStore.findReusableResult`.
+    public var requestHash: String
+    public var leaseExpiresAt: Date
+}
