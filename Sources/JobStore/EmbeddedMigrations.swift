@@ -47,6 +47,8 @@ CREATE TABLE jobs (
     claimed_at       REAL,
     finished_at      REAL,
     last_error       TEXT,
+    -- 'completion' (a prompt) or 'chat' (messages): decides the shape of the result.
+    kind             TEXT NOT NULL CHECK (kind IN ('completion', 'chat')),
     -- Canonical JSON of the request (every sampling field filled in) and its SHA-256.
     request          TEXT NOT NULL,
     request_hash     TEXT NOT NULL,
