@@ -41,6 +41,9 @@ final class Connection {
         try execute("PRAGMA journal_mode = WAL")
         try execute("PRAGMA foreign_keys = ON")
         try execute("PRAGMA synchronous = NORMAL")
+        // 32 MiB of page cache (default 2 MiB): a 100,000-job submit then fits in memory
+        // instead of spilling pages to the WAL mid-transaction.
+        try execute("PRAGMA cache_size = -32768")
     }
 
     deinit {

@@ -64,10 +64,9 @@ CREATE INDEX jobs_claim_order ON jobs (priority DESC, id) WHERE state = 'queued'
 CREATE INDEX jobs_lease_expiry ON jobs (lease_expires_at) WHERE state = 'running';
 -- Per-batch counts, lists, cancel and retry.
 CREATE INDEX jobs_batch_state ON jobs (batch_id, state);
--- `jobs show CUSTOM_ID` without a batch.
-CREATE INDEX jobs_custom_id ON jobs (custom_id);
--- Result reuse by identical request.
-CREATE INDEX jobs_request_hash ON jobs (request_hash);
+-- Result reuse: identical requests among succeeded jobs. Partial, so submitting (100,000
+-- random hashes) does not pay for it.
+CREATE INDEX jobs_reusable ON jobs (request_hash) WHERE state = 'succeeded';
 -- Pruning old finished jobs.
 CREATE INDEX jobs_finished_at ON jobs (finished_at) WHERE finished_at IS NOT NULL;
 

@@ -160,9 +160,12 @@ extension JobStore {
             }
             return id
         case .customID(let customID):
+            // One probe of the (batch_id, custom_id) index per batch: CROSS JOIN keeps batches
+            // as the outer loop, so no index on custom_id alone is needed.
             let matches = try db.prepare("""
-                SELECT j.id, b.name FROM jobs j JOIN batches b ON b.id = j.batch_id
-                WHERE j.custom_id = ? ORDER BY j.id LIMIT 6
+                SELECT j.id, b.name
+                FROM batches b CROSS JOIN jobs j ON j.batch_id = b.id AND j.custom_id = ?
+                ORDER BY j.id LIMIT 6
                 """).bind(.text(customID)).rows { (id: $0.int64(0), batch: $0.string(1)) }
             switch matches.count {
             case 0: throw JobStoreError.unknownJob(reference: customID)

@@ -35,18 +35,20 @@ struct SHA256 {
     }
 
     private mutating func absorb(_ buffer: UnsafeBufferPointer<UInt8>) {
+        let schedule = UnsafeMutablePointer<UInt32>.allocate(capacity: 64)
+        defer { schedule.deallocate() }
         var offset = 0
         if !pending.isEmpty {
             let take = min(64 - pending.count, buffer.count)
             pending.append(contentsOf: buffer[0..<take])
             offset = take
             guard pending.count == 64 else { return }
-            pending.withUnsafeBufferPointer { compress($0.baseAddress!) }
+            pending.withUnsafeBufferPointer { compress($0.baseAddress!, schedule) }
             pending.removeAll(keepingCapacity: true)
         }
         guard let base = buffer.baseAddress else { return }
         while buffer.count - offset >= 64 {
-            compress(base + offset)
+            compress(base + offset, schedule)
             offset += 64
         }
         pending.append(contentsOf: buffer[offset...])
@@ -60,9 +62,11 @@ struct SHA256 {
         for shift in stride(from: 56, through: 0, by: -8) {
             tail.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift)))
         }
+        let schedule = UnsafeMutablePointer<UInt32>.allocate(capacity: 64)
+        defer { schedule.deallocate() }
         tail.withUnsafeBufferPointer { buffer in
             for block in stride(from: 0, to: buffer.count, by: 64) {
-                compress(buffer.baseAddress! + block)
+                compress(buffer.baseAddress! + block, schedule)
             }
         }
         let words = [state.0, state.1, state.2, state.3, state.4, state.5, state.6, state.7]
@@ -77,38 +81,51 @@ struct SHA256 {
         return String(decoding: text, as: UTF8.self)
     }
 
-    /// Processes one 64-byte block starting at `block`.
-    private mutating func compress(_ block: UnsafePointer<UInt8>) {
-        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
-            for i in 0..<16 {
-                let p = block + 4 * i
-                w[i] = UInt32(p[0]) << 24 | UInt32(p[1]) << 16 | UInt32(p[2]) << 8 | UInt32(p[3])
-            }
-            for i in 16..<64 {
-                let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
-                let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10)
-                w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
-            }
-            var (a, b, c, d, e, f, g, h) = state
-            SHA256.roundConstants.withUnsafeBufferPointer { k in
-                for i in 0..<64 {
-                    let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
-                    let choice = (e & f) ^ (~e & g)
-                    let t1 = h &+ s1 &+ choice &+ k[i] &+ w[i]
-                    let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
-                    let majority = (a & b) ^ (a & c) ^ (b & c)
-                    let t2 = s0 &+ majority
-                    h = g; g = f; f = e; e = d &+ t1
-                    d = c; c = b; b = a; a = t1 &+ t2
-                }
-            }
-            state = (state.0 &+ a, state.1 &+ b, state.2 &+ c, state.3 &+ d,
-                     state.4 &+ e, state.5 &+ f, state.6 &+ g, state.7 &+ h)
+    /// Processes one 64-byte block starting at `block`. Written with raw pointers and
+    /// transparent helpers because debug builds (tests, `swift build`) would otherwise spend
+    /// seconds per megabyte in non-inlined calls.
+    /// `w` is scratch space for the 64-word message schedule.
+    private mutating func compress(_ block: UnsafePointer<UInt8>, _ w: UnsafeMutablePointer<UInt32>) {
+        var i = 0
+        while i < 16 {
+            let p = block + 4 * i
+            w[i] = UInt32(p[0]) << 24 | UInt32(p[1]) << 16 | UInt32(p[2]) << 8 | UInt32(p[3])
+            i += 1
         }
+        while i < 64 {
+            let a = w[i - 15], b = w[i - 2]
+            let s0 = rotr(a, 7) ^ rotr(a, 18) ^ (a >> 3)
+            let s1 = rotr(b, 17) ^ rotr(b, 19) ^ (b >> 10)
+            w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
+            i += 1
+        }
+        var (a, b, c, d, e, f, g, h) = state
+        let k = SHA256.roundConstantsPointer
+        i = 0
+        while i < 64 {
+            let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
+            let choice = (e & f) ^ (~e & g)
+            let t1 = h &+ s1 &+ choice &+ k[i] &+ w[i]
+            let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
+            let majority = (a & b) ^ (a & c) ^ (b & c)
+            let t2 = s0 &+ majority
+            h = g; g = f; f = e; e = d &+ t1
+            d = c; c = b; b = a; a = t1 &+ t2
+            i += 1
+        }
+        state = (state.0 &+ a, state.1 &+ b, state.2 &+ c, state.3 &+ d,
+                 state.4 &+ e, state.5 &+ f, state.6 &+ g, state.7 &+ h)
     }
 
-    @inline(__always)
+    @_transparent
     private func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
+
+    /// The round constants in memory that lives as long as the process.
+    private nonisolated(unsafe) static let roundConstantsPointer: UnsafePointer<UInt32> = {
+        let pointer = UnsafeMutablePointer<UInt32>.allocate(capacity: 64)
+        pointer.initialize(from: roundConstants, count: 64)
+        return UnsafePointer(pointer)
+    }()
 
     private static let roundConstants: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,

@@ -118,6 +118,28 @@ final class MigratorTests: XCTestCase {
         XCTAssertTrue(expiry.contains("jobs_lease_expiry"), expiry)
     }
 
+    func testCustomIDLookupProbesTheBatchIndex() throws {
+        let db = try connection()
+        try Migrator.migrate(db)
+        let plan = try db.prepare("""
+            EXPLAIN QUERY PLAN
+            SELECT j.id, b.name
+            FROM batches b CROSS JOIN jobs j ON j.batch_id = b.id AND j.custom_id = ?
+            ORDER BY j.id LIMIT 6
+            """).rows { $0.string(3) }.joined(separator: "; ")
+        XCTAssertTrue(plan.contains("sqlite_autoindex_jobs_1 (batch_id=? AND custom_id=?)"), plan)
+    }
+
+    func testReuseLookupUsesThePartialIndex() throws {
+        let db = try connection()
+        try Migrator.migrate(db)
+        let plan = try db.prepare("""
+            EXPLAIN QUERY PLAN
+            SELECT j.id FROM jobs j WHERE j.request_hash = ? AND j.state = 'succeeded'
+            """).rows { $0.string(3) }.joined(separator: "; ")
+        XCTAssertTrue(plan.contains("jobs_reusable"), plan)
+    }
+
     func testMissingDatabaseIsReportedWhenCreationIsNotAllowed() {
         let path = directory.file("absent.db")
         XCTAssertThrowsError(try JobStore(path: path, createIfMissing: false)) { error in
