@@ -25,9 +25,9 @@ struct RetryCommand: JobsCommand {
     }
 
     func validate() throws {
+        if batch != nil, !allFailed { throw usageError("--batch goes with --failed") }
         if reference == nil, !allFailed { throw usageError("give a job ID or --failed") }
         if reference != nil, allFailed { throw usageError("give a job ID or --failed, not both") }
-        if batch != nil, !allFailed { throw usageError("--batch goes with --failed") }
     }
 
     func run(_ context: CommandContext) throws {

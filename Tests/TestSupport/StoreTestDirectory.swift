@@ -6,7 +6,7 @@ public final class StoreTestDirectory {
     public let path: String
 
     public init(_ label: String = "jobs-store-test") {
-        var template = Array((NSTemporaryDirectory() + "/\(label)-XXXXXX").utf8CString)
+        var template = Array((NSTemporaryDirectory() as NSString).appendingPathComponent("\(label)-XXXXXX").utf8CString)
         let created = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
         precondition(created != nil, "mkdtemp failed: errno \(errno)")
         path = String(cString: created!)
