@@ -99,7 +99,8 @@ extension JobStore {
 
     /// Calls `body` with each finished job of `batch` (all batches when nil) in id order,
     /// reading one row at a time from a single snapshot: memory stays flat however many
-    /// results there are. Holds this store's lock until done.
+    /// results there are. Holds this store's lock until done: `body` must not call back into
+    /// this store (open a second `JobStore` for that).
     public func resultsStream(batch: String? = nil, body: (ResultRecord) throws -> Void) throws {
         try withConnection { db in
             try db.transaction(.deferred) {
