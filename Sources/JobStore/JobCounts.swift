@@ -8,6 +8,9 @@ public struct JobCounts: Sendable, Equatable {
     public var cancelled = 0
     /// Sum of completion tokens over succeeded jobs.
     public var completionTokens = 0
+    /// Running jobs whose lease has expired: their daemon stopped renewing it (crashed or
+    /// stopped), and the next claim will put them back in the queue.
+    public var expiredLeases = 0
 
     public init() {}
 

@@ -50,12 +50,19 @@ extension JobStore {
         }
     }
 
-    /// Jobs per state in `batch` (all batches when nil) and the tokens generated so far.
-    public func counts(batch: String? = nil) throws -> JobCounts {
+    /// Jobs per state in `batch` (all batches when nil), the tokens generated so far, and the
+    /// running jobs whose lease expired before `now`.
+    public func counts(batch: String? = nil, now: Date = Date()) throws -> JobCounts {
         try withConnection { db in
             try db.transaction(.deferred) {
                 let batchID = try batch.map { try JobStore.batchID(named: $0, db) }
-                return try JobStore.counts(batchID: batchID, db)
+                var counts = try JobStore.counts(batchID: batchID, db)
+                counts.expiredLeases = try db.prepare("""
+                    SELECT count(*) FROM jobs
+                    WHERE state = 'running' AND lease_expires_at <= ? \(batchID == nil ? "" : "AND batch_id = ?")
+                    """).bind([.real(now.timeIntervalSince1970)] + (batchID.map { [.integer($0)] } ?? []))
+                    .firstRow { $0.int(0) } ?? 0
+                return counts
             }
         }
     }

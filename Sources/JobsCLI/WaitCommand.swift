@@ -29,7 +29,8 @@ struct WaitCommand: JobsCommand {
         let store = try context.openStore()
         let terminal = context.output.isTerminal
         let interval = self.interval ?? (terminal ? 0.5 : 5)
-        var progress = WaitProgress(counts: try store.counts(batch: batch), at: context.clock.now())
+        let start = context.clock.now()
+        var progress = WaitProgress(counts: try store.counts(batch: batch, now: start), at: start)
         if progress.latest.total == 0 {
             context.output.line("Nothing to wait for: \(batch.map { "batch \($0) has" } ?? "there are") no jobs.")
             return
@@ -43,7 +44,8 @@ struct WaitCommand: JobsCommand {
             }
             context.output.flush()
             context.clock.sleep(interval)
-            progress.record(try store.counts(batch: batch), at: context.clock.now())
+            let now = context.clock.now()
+            progress.record(try store.counts(batch: batch, now: now), at: now)
         }
         if terminal { context.output.write("\r\u{1B}[2K" + progress.bar() + "\n") }
         context.output.line(progress.summary(batch: batch))

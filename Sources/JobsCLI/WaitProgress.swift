@@ -12,7 +12,8 @@ struct WaitProgress {
     /// When the counts last changed, to notice a queue nobody is working on.
     private(set) var lastChangeAt: Date
 
-    /// No change for this long, with nothing running, earns a hint about the daemon.
+    /// No change for this long, with nothing running under a live lease, earns a hint about
+    /// the daemon.
     static let stallWarningSeconds: TimeInterval = 60
 
     init(counts: JobCounts, at time: Date) {
@@ -45,7 +46,8 @@ struct WaitProgress {
     }
 
     var isStalled: Bool {
-        latest.running == 0 && latestAt.timeIntervalSince(lastChangeAt) >= WaitProgress.stallWarningSeconds
+        latest.running == latest.expiredLeases
+            && latestAt.timeIntervalSince(lastChangeAt) >= WaitProgress.stallWarningSeconds
     }
 
     private var stallHint: String {

@@ -62,6 +62,17 @@ final class WaitCommandTests: XCTestCase {
         XCTAssertFalse(progress.plainLine().contains("jobsd"))
         progress.record(counts, at: start.addingTimeInterval(61))
         XCTAssertTrue(progress.plainLine().hasSuffix("; no progress for 1m 01s: is jobsd running?"), progress.plainLine())
+        // A job running under a live lease may simply be long: no hint.
+        counts.queued = 1
+        counts.running = 1
+        progress = WaitProgress(counts: counts, at: start)
+        progress.record(counts, at: start.addingTimeInterval(120))
+        XCTAssertFalse(progress.isStalled)
+        // Its lease expired: the daemon is gone.
+        counts.expiredLeases = 1
+        progress.record(counts, at: start.addingTimeInterval(121))
+        progress.record(counts, at: start.addingTimeInterval(190))
+        XCTAssertTrue(progress.isStalled)
     }
 }
 

@@ -36,6 +36,8 @@ final class LeaseTests: XCTestCase {
         try fixture.submitJobs(1)
         let first = try fixture.store.claim(limit: 1, owner: "crashed", lease: 30, now: t0)
         XCTAssertEqual(try fixture.store.claim(limit: 1, owner: "d2", lease: 30, now: at(29)), [])
+        XCTAssertEqual(try fixture.store.counts(now: at(29)).expiredLeases, 0)
+        XCTAssertEqual(try fixture.store.counts(now: at(30)).expiredLeases, 1)
         let again = try fixture.store.claim(limit: 1, owner: "d2", lease: 30, now: at(30))
         XCTAssertEqual(again.map(\.id), first.map(\.id))
         XCTAssertEqual(again.first?.attempt, 2)
