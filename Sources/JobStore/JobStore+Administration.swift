@@ -97,7 +97,12 @@ extension JobStore {
     /// Rewrites the file to return the space freed by `prune` to the file system. Needs free
     /// disk space about the size of the database, and blocks other writers while it runs.
     public func vacuum() throws {
-        try withConnection { try $0.execute("VACUUM") }
+        try withConnection { db in
+            try db.execute("VACUUM")
+            // In WAL mode the compacted pages land in the -wal file first; copy them back now so
+            // the database file itself shrinks.
+            try db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        }
     }
 
     /// Back to `queued` with attempts, backoff, lease, error and result cleared.

@@ -61,7 +61,8 @@ struct ResultsCommand: JobsCommand {
                 throw CLIError.user("cannot replace \(outputPath): \(reason)")
             }
             context.errors.line("Wrote \(TextFormat.count(written.finished, "result")) "
-                + "(\(written.succeeded) succeeded, \(written.failed) failed, \(written.cancelled) cancelled) to \(outputPath).")
+                + "(\(TextFormat.count(written.succeeded)) succeeded, \(TextFormat.count(written.failed)) failed, "
+                + "\(TextFormat.count(written.cancelled)) cancelled) to \(outputPath).")
         } else {
             written = try stream(store, to: context.output)
         }

@@ -76,8 +76,9 @@ struct WaitProgress {
     /// For logs: `450/1,000 jobs finished (440 succeeded, 10 failed, 0 cancelled), 12 running; ...`.
     func plainLine() -> String {
         var text = "\(TextFormat.count(latest.finished))/\(TextFormat.count(latest.total)) jobs finished "
-            + "(\(latest.succeeded) succeeded, \(latest.failed) failed, \(latest.cancelled) cancelled), "
-            + "\(latest.running) running, \(latest.queued) queued; \(rateAndETA)"
+            + "(\(TextFormat.count(latest.succeeded)) succeeded, \(TextFormat.count(latest.failed)) failed, "
+            + "\(TextFormat.count(latest.cancelled)) cancelled), \(TextFormat.count(latest.running)) running, "
+            + "\(TextFormat.count(latest.queued)) queued; \(rateAndETA)"
         if isStalled { text += "; \(stallHint)" }
         return text
     }
@@ -85,7 +86,8 @@ struct WaitProgress {
     /// The closing line: `Finished: 98 succeeded, 2 failed, 0 cancelled (waited 3m 12s).`
     func summary(batch: String?) -> String {
         let what = batch.map { "Batch \($0) finished" } ?? "All jobs finished"
-        return "\(what): \(latest.succeeded) succeeded, \(latest.failed) failed, "
-            + "\(latest.cancelled) cancelled (waited \(TextFormat.duration(elapsed)))."
+        return "\(what): \(TextFormat.count(latest.succeeded)) succeeded, "
+            + "\(TextFormat.count(latest.failed)) failed, \(TextFormat.count(latest.cancelled)) cancelled "
+            + "(waited \(TextFormat.duration(elapsed)))."
     }
 }

@@ -6,7 +6,9 @@ import XCTest
 ///
 ///     JOBS_BENCH=1 swift test --filter SubmitBenchmarkTests
 ///
-/// (a debug build; `jobs submit` in a release build is the figure users see, see the report).
+/// (a debug build). `JOBS_BENCH_WRITE=/tmp/big.jsonl` also writes the synthetic file, to time
+/// `jobs submit` itself in a release build: `swift build -c release --product jobs` and
+/// `time .build/release/jobs --db /tmp/bench.db submit /tmp/big.jsonl`.
 final class SubmitBenchmarkTests: XCTestCase {
     func testSubmitsOneHundredThousandLines() throws {
         guard ProcessInfo.processInfo.environment["JOBS_BENCH"] == "1" else {
@@ -15,6 +17,9 @@ final class SubmitBenchmarkTests: XCTestCase {
         let lineCount = Int(ProcessInfo.processInfo.environment["JOBS_BENCH_LINES"] ?? "") ?? 100_000
         let text = Self.syntheticBatch(lines: lineCount)
         let fixture = try StoreFixture()
+        if let path = ProcessInfo.processInfo.environment["JOBS_BENCH_WRITE"] {
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+        }
         var bytes = Array(text.utf8)
 
         let clock = ContinuousClock()
