@@ -13,4 +13,17 @@ public struct ClaimedJob: Sendable, Equatable {
     /// SHA-256 of the request's canonical JSON, for `JobStore.findReusableResult`.
     public var requestHash: String
     public var leaseExpiresAt: Date
+
+    public init(id: Int64, batchID: Int64, customID: String, priority: Int, attempt: Int,
+                maxAttempts: Int, request: JobRequest, requestHash: String, leaseExpiresAt: Date) {
+        self.id = id
+        self.batchID = batchID
+        self.customID = customID
+        self.priority = priority
+        self.attempt = attempt
+        self.maxAttempts = maxAttempts
+        self.request = request
+        self.requestHash = requestHash
+        self.leaseExpiresAt = leaseExpiresAt
+    }
 }
