@@ -55,6 +55,6 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Model", "TestSupport"]),
         .testTarget(name: "JobStoreTests", dependencies: ["JobStore", "TestSupport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "JobStore", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["JobsCLI", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["JobsCLI", "JobStore", "TestSupport"]),
     ]
 )

@@ -1,1 +1,163 @@
-// Module JobStore: see ../../../shared/DESIGN.md (module table).
+import Foundation
+
+/// The persistent job queue: one SQLite file holding batches, jobs and results.
+///
+/// ```swift
+/// let store = try JobStore(path: "/var/lib/jobs/jobs.db")
+/// let jobs = try store.claim(limit: 8, owner: "jobsd@host:1234", lease: 60)
+/// // ... generate, renewing the leases every few seconds ...
+/// try store.renewLeases(owner: "jobsd@host:1234", jobIDs: jobs.map(\.id), lease: 60)
+/// let written = try store.complete(jobID: jobs[0].id, owner: "jobsd@host:1234", result: result)
+/// ```
+///
+/// Several processes (daemons, `jobs` commands) may open the same file: writes take the
+/// database lock with `BEGIN IMMEDIATE` and wait up to `busyTimeout` for it. Within a process
+/// one `JobStore` may be shared between threads; its operations run one at a time.
+///
+/// Every operation is one transaction. Times are `Date`s in the API and Unix seconds in the
+/// file; `now` parameters exist so tests can move the clock.
+///
+/// The operations are grouped by caller: submit (this file), leases (the daemon), queries and
+/// administration (the `jobs` commands). SQL never leaves this module, so a PostgreSQL store
+/// would be a second implementation of the same operations.
+public final class JobStore: @unchecked Sendable {
+    public let path: String
+    public let retryPolicy: RetryPolicy
+    // Guarded by `lock`: a connection is not thread-safe (opened with SQLITE_OPEN_NOMUTEX).
+    private let connection: Connection
+    private let lock = NSLock()
+
+    public static let defaultBusyTimeout: TimeInterval = 5
+
+    /// Opens the database at `path`, creating it (mode 0600) when `createIfMissing`, and
+    /// applies any migrations it lacks. Fails with `schemaTooNew` for a file written by a newer
+    /// `jobs`, and with `databaseMissing` when the file is absent and may not be created.
+    public init(path: String, createIfMissing: Bool = true,
+                busyTimeout: TimeInterval = JobStore.defaultBusyTimeout,
+                retryPolicy: RetryPolicy = .default, now: Date = Date()) throws {
+        if !createIfMissing, !FileManager.default.fileExists(atPath: path) {
+            throw JobStoreError.databaseMissing(path: path)
+        }
+        self.path = path
+        self.retryPolicy = retryPolicy
+        do {
+            connection = try Connection(path: path, create: createIfMissing,
+                                        busyTimeoutMilliseconds: Int(busyTimeout * 1000))
+            try Migrator.migrate(connection, now: now)
+        } catch let error as SQLiteError {
+            throw JobStoreError.sqlite(error)
+        }
+    }
+
+    /// Runs `body` with exclusive use of the connection; SQLite errors become
+    /// `JobStoreError.sqlite`.
+    func withConnection<T>(_ body: (Connection) throws -> T) throws -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        do {
+            return try body(connection)
+        } catch let error as SQLiteError {
+            throw JobStoreError.sqlite(error)
+        }
+    }
+
+    // MARK: Submit
+
+    /// Inserts a batch and all its jobs in one transaction, or nothing when a batch with the
+    /// same SHA-256 exists already.
+    public func submit(_ submission: BatchSubmission, now: Date = Date()) throws -> SubmitOutcome {
+        guard !submission.jobs.isEmpty else { throw JobStoreError.emptySubmission }
+        if let name = submission.name, !BatchName.isValid(name) {
+            throw JobStoreError.invalidBatchName(name: name)
+        }
+        let time = now.timeIntervalSince1970
+        return try withConnection { db in
+            try db.transaction(.immediate) {
+                if let existing = try JobStore.batch(sha256: submission.sha256, db) {
+                    return .alreadySubmitted(existing)
+                }
+                let name = try JobStore.batchName(for: submission, db)
+                try db.prepare("""
+                    INSERT INTO batches (name, source, sha256, created_at, job_count, skipped_count)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """).bind(.text(name), .text(submission.source), .text(submission.sha256),
+                              .real(time), .int(submission.jobs.count),
+                              .int(submission.skippedLineCount)).run()
+                let batchID = db.lastInsertRowID
+                let insert = try db.prepare("""
+                    INSERT INTO jobs (batch_id, custom_id, line, priority, max_attempts,
+                                      created_at, queued_at, kind, request, request_hash)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+                for job in submission.jobs {
+                    let canonical = job.request.canonicalJSON
+                    try insert.bind(.integer(batchID), .text(job.customID), .int(job.line),
+                                    .int(submission.priority), .int(submission.maxAttempts),
+                                    .real(time), .real(time), .text(job.request.kind.rawValue),
+                                    .text(canonical), .text(SHA256.hex(canonical))).run()
+                }
+                return .inserted(BatchInfo(
+                    id: batchID, name: name, source: submission.source,
+                    sha256: submission.sha256, createdAt: Date(timeIntervalSince1970: time),
+                    jobCount: submission.jobs.count, skippedCount: submission.skippedLineCount))
+            }
+        }
+    }
+
+    /// The batch recorded for a file digest, if any: lets `jobs submit` skip validating a file
+    /// it has seen.
+    public func batch(sha256: String) throws -> BatchInfo? {
+        try withConnection { try JobStore.batch(sha256: sha256, $0) }
+    }
+
+    public func batch(named name: String) throws -> BatchInfo? {
+        try withConnection { db in
+            try db.prepare("SELECT \(BatchInfo.selectColumns) FROM batches b WHERE b.name = ?")
+                .bind(.text(name)).firstRow { BatchInfo(row: $0) }
+        }
+    }
+
+    /// Every batch, oldest first.
+    public func batches() throws -> [BatchInfo] {
+        try withConnection { db in
+            try db.prepare("SELECT \(BatchInfo.selectColumns) FROM batches b ORDER BY b.id")
+                .rows { BatchInfo(row: $0) }
+        }
+    }
+
+    static func batch(sha256: String, _ db: Connection) throws -> BatchInfo? {
+        try db.prepare("SELECT \(BatchInfo.selectColumns) FROM batches b WHERE b.sha256 = ?")
+            .bind(.text(sha256)).firstRow { BatchInfo(row: $0) }
+    }
+
+    /// The requested name if free, else the derived name, suffixed `-2`, `-3`, ... until free.
+    private static func batchName(for submission: BatchSubmission, _ db: Connection) throws -> String {
+        let exists = try db.prepare("SELECT 1 FROM batches WHERE name = ?")
+        func isTaken(_ name: String) throws -> Bool {
+            try exists.bind(.text(name)).firstRow { _ in true } ?? false
+        }
+        if let name = submission.name {
+            guard try !isTaken(name) else { throw JobStoreError.batchNameTaken(name: name) }
+            return name
+        }
+        let base = BatchName.derived(fromSource: submission.source)
+        var candidate = base
+        var suffix = 1
+        while try isTaken(candidate) {
+            suffix += 1
+            candidate = "\(base)-\(suffix)"
+        }
+        return candidate
+    }
+
+    /// The id of the batch called `name`, or `unknownBatch` listing the known names.
+    static func batchID(named name: String, _ db: Connection) throws -> Int64 {
+        if let id = try db.prepare("SELECT id FROM batches WHERE name = ?").bind(.text(name))
+            .firstRow({ $0.int64(0) }) {
+            return id
+        }
+        let known = try db.prepare("SELECT name FROM batches ORDER BY id DESC LIMIT 11")
+            .rows { $0.string(0) }
+        throw JobStoreError.unknownBatch(name: name, known: known)
+    }
+}

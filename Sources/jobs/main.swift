@@ -1,1 +1,4 @@
-print("jobs: under construction")
+import Foundation
+import JobsCLI
+
+exit(JobsCommandLine.main(Array(CommandLine.arguments.dropFirst())))

@@ -1,0 +1,111 @@
+/// Writes finished jobs as OpenAI Batch API output lines, so tools that read OpenAI's output
+/// files read ours:
+///
+///     {"id": "batch_req_42", "custom_id": "a", "response": {"status_code": 200,
+///      "request_id": "req_42", "body": {"id": "cmpl-42", "object": "text_completion",
+///      "created": 1764150000, "model": "gemma-3-270m", "choices": [...], "usage": {...}}},
+///      "error": null, "jobs_timings": {...}}
+///
+/// Failed and cancelled jobs have `"response": null` and `"error": {"code", "message"}`. Our
+/// measurements sit under the one extra key `jobs_timings` (seconds; see `timingsKey`).
+public enum BatchOutputFormat {
+    public static let timingsKey = "jobs_timings"
+
+    /// Appends the record's line, newline included, to `output`.
+    public static func appendLine(for record: ResultRecord, to output: inout [UInt8]) {
+        line(for: record).write(to: &output)
+        output.append(UInt8(ascii: "\n"))
+    }
+
+    public static func line(for record: ResultRecord) -> JSONValue {
+        var members = [
+            JSONMember("id", .string("batch_req_\(record.jobID)")),
+            JSONMember("custom_id", .string(record.customID)),
+        ]
+        switch record.outcome {
+        case .succeeded(let result, let queueWait, let total):
+            members.append(JSONMember("response", .object([
+                JSONMember("status_code", .integer(200)),
+                JSONMember("request_id", .string("req_\(record.jobID)")),
+                JSONMember("body", responseBody(record, result)),
+            ])))
+            members.append(JSONMember("error", .null))
+            var timings = [
+                JSONMember("queue_wait_seconds", seconds(queueWait)),
+                JSONMember("time_to_first_token_seconds", seconds(result.timings.timeToFirstToken)),
+                JSONMember("prefill_seconds", seconds(result.timings.prefill)),
+                JSONMember("decode_seconds", seconds(result.timings.decode)),
+                JSONMember("total_seconds", seconds(total)),
+                JSONMember("tokens_per_second", rounded(result.timings.tokensPerSecond, places: 3)),
+                JSONMember("mean_batch_size", rounded(result.timings.meanBatchSize, places: 3)),
+                JSONMember("attempts", .int(record.attempts)),
+            ]
+            if let source = result.reusedFromJobID {
+                timings.append(JSONMember("reused_from_job_id", .integer(source)))
+            }
+            members.append(JSONMember(timingsKey, .object(timings)))
+        case .unsuccessful(let error):
+            let cancelled = record.state == .cancelled
+            members.append(JSONMember("response", .null))
+            members.append(JSONMember("error", .object([
+                JSONMember("code", .string(cancelled ? "job_cancelled" : "job_failed")),
+                JSONMember("message", .string(error ?? (cancelled ? "cancelled by a user" : "failed"))),
+            ])))
+            members.append(JSONMember(timingsKey, .object([
+                JSONMember("attempts", .int(record.attempts)),
+            ])))
+        }
+        return .object(members)
+    }
+
+    private static func responseBody(_ record: ResultRecord, _ result: JobResult) -> JSONValue {
+        let choice: JSONValue
+        let object: String
+        let idPrefix: String
+        switch record.kind {
+        case .completion:
+            (object, idPrefix) = ("text_completion", "cmpl")
+            choice = .object([
+                JSONMember("index", .integer(0)),
+                JSONMember("text", .string(result.text)),
+                JSONMember("logprobs", .null),
+                JSONMember("finish_reason", .string(result.finishReason.rawValue)),
+            ])
+        case .chat:
+            (object, idPrefix) = ("chat.completion", "chatcmpl")
+            choice = .object([
+                JSONMember("index", .integer(0)),
+                JSONMember("message", .object([
+                    JSONMember("role", .string("assistant")),
+                    JSONMember("content", .string(result.text)),
+                ])),
+                JSONMember("logprobs", .null),
+                JSONMember("finish_reason", .string(result.finishReason.rawValue)),
+            ])
+        }
+        return .object([
+            JSONMember("id", .string("\(idPrefix)-\(record.jobID)")),
+            JSONMember("object", .string(object)),
+            JSONMember("created", .integer(Int64(record.finishedAt.timeIntervalSince1970))),
+            JSONMember("model", .string(result.model)),
+            JSONMember("choices", .array([choice])),
+            JSONMember("usage", .object([
+                JSONMember("prompt_tokens", .int(result.promptTokens)),
+                JSONMember("completion_tokens", .int(result.completionTokens)),
+                JSONMember("total_tokens", .int(result.promptTokens + result.completionTokens)),
+            ])),
+        ])
+    }
+
+    /// Durations to the microsecond: more digits are clock noise.
+    private static func seconds(_ value: Double) -> JSONValue { rounded(value, places: 6) }
+
+    private static func rounded(_ value: Double, places: Int) -> JSONValue {
+        let scale = pow10(places)
+        return .double((value * scale).rounded() / scale)
+    }
+
+    private static func pow10(_ n: Int) -> Double {
+        (0..<n).reduce(1.0) { product, _ in product * 10 }
+    }
+}

@@ -1,0 +1,97 @@
+// Generated from Migrations/*.sql; do not edit. After changing Migrations/, regenerate with
+//   JOBS_UPDATE_EMBEDDED_MIGRATIONS=1 swift test --filter EmbeddedMigrationsTests
+// (that test fails whenever this file and Migrations/ differ).
+
+extension Migration {
+    /// Every migration in `Migrations/`, in order.
+    static let embedded: [Migration] = [
+        Migration(fileName: "001_create_queue.sql", sql: #"""
+-- The queue: batches (submitted files), their jobs, and the results of succeeded jobs.
+-- Times are Unix seconds (REAL); durations are seconds. Tables are STRICT: a value of the
+-- wrong type is an error, not a silent conversion.
+
+CREATE TABLE batches (
+    id            INTEGER PRIMARY KEY,
+    name          TEXT NOT NULL UNIQUE,
+    -- The submitted path, or '-' for standard input.
+    source        TEXT NOT NULL,
+    -- Of the file's bytes: submitting the same file again inserts nothing.
+    sha256        TEXT NOT NULL UNIQUE,
+    created_at    REAL NOT NULL,
+    job_count     INTEGER NOT NULL,
+    -- Invalid lines left out by --skip-invalid.
+    skipped_count INTEGER NOT NULL DEFAULT 0
+) STRICT;
+
+CREATE TABLE jobs (
+    id               INTEGER PRIMARY KEY,
+    batch_id         INTEGER NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
+    custom_id        TEXT NOT NULL,
+    -- 1-based line of the submitted file.
+    line             INTEGER NOT NULL,
+    -- Higher runs first; equal priorities run oldest first.
+    priority         INTEGER NOT NULL DEFAULT 0,
+    state            TEXT NOT NULL DEFAULT 'queued'
+                     CHECK (state IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')),
+    -- Claims so far (an expired lease counts; a released one does not).
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    max_attempts     INTEGER NOT NULL CHECK (max_attempts > 0),
+    -- Backoff after a retryable failure: not claimable before this time.
+    not_before       REAL NOT NULL DEFAULT 0,
+    lease_owner      TEXT,
+    lease_expires_at REAL,
+    created_at       REAL NOT NULL,
+    -- Submit or last retry: queue wait is measured from here.
+    queued_at        REAL NOT NULL,
+    -- Start of the latest attempt.
+    claimed_at       REAL,
+    finished_at      REAL,
+    last_error       TEXT,
+    -- 'completion' (a prompt) or 'chat' (messages): decides the shape of the result.
+    kind             TEXT NOT NULL CHECK (kind IN ('completion', 'chat')),
+    -- Canonical JSON of the request (every sampling field filled in) and its SHA-256.
+    request          TEXT NOT NULL,
+    request_hash     TEXT NOT NULL,
+    UNIQUE (batch_id, custom_id),
+    -- A running job always has a lease, and only a running job has one.
+    CHECK ((state = 'running') = (lease_owner IS NOT NULL AND lease_expires_at IS NOT NULL))
+) STRICT;
+
+-- The claim: queued jobs, highest priority first, then oldest. Partial, so it only holds the
+-- queue itself and finished jobs cost nothing.
+CREATE INDEX jobs_claim_order ON jobs (priority DESC, id) WHERE state = 'queued';
+-- Expired leases, found at every claim.
+CREATE INDEX jobs_lease_expiry ON jobs (lease_expires_at) WHERE state = 'running';
+-- Per-batch counts, lists, cancel and retry.
+CREATE INDEX jobs_batch_state ON jobs (batch_id, state);
+-- Result reuse: identical requests among succeeded jobs. Partial, so submitting (100,000
+-- random hashes) does not pay for it.
+CREATE INDEX jobs_reusable ON jobs (request_hash) WHERE state = 'succeeded';
+-- Pruning old finished jobs.
+CREATE INDEX jobs_finished_at ON jobs (finished_at) WHERE finished_at IS NOT NULL;
+
+CREATE TABLE results (
+    job_id                      INTEGER PRIMARY KEY REFERENCES jobs (id) ON DELETE CASCADE,
+    text                        TEXT NOT NULL,
+    finish_reason               TEXT NOT NULL CHECK (finish_reason IN ('stop', 'length')),
+    prompt_tokens               INTEGER NOT NULL,
+    completion_tokens           INTEGER NOT NULL,
+    -- The model that produced the text (the daemon's, not the one the file asked for).
+    model                       TEXT NOT NULL,
+    -- Claim of the successful attempt minus queued_at.
+    queue_wait_seconds          REAL NOT NULL,
+    time_to_first_token_seconds REAL NOT NULL,
+    prefill_seconds             REAL NOT NULL,
+    decode_seconds              REAL NOT NULL,
+    -- Finish minus queued_at.
+    total_seconds               REAL NOT NULL,
+    tokens_per_second           REAL NOT NULL,
+    mean_batch_size             REAL NOT NULL,
+    -- Set when the text was copied from an identical earlier job. Not a foreign key: that job
+    -- may be pruned later.
+    reused_from_job_id          INTEGER
+) STRICT;
+
+"""#),
+    ]
+}

@@ -1,0 +1,140 @@
+/// What one job asks the model for: a prompt (text completion) or a conversation (chat), the
+/// number of tokens to generate, and the sampling parameters. Absent fields take the documented
+/// defaults below, so two requests that mean the same thing are equal and hash the same.
+///
+/// Stored in the `jobs.request` column as `canonicalJSON`; `hash` (SHA-256 of that text) is what
+/// the engine's opt-in result reuse matches on.
+public struct JobRequest: Equatable, Sendable {
+    public enum Kind: String, Sendable {
+        /// `/v1/completions`: continue `prompt` as plain text.
+        case completion
+        /// `/v1/chat/completions`: answer `messages` through the model's chat template.
+        case chat
+    }
+
+    public enum Input: Equatable, Sendable {
+        case prompt(String)
+        case messages([ChatMessage])
+    }
+
+    public static let defaultMaxTokens = 256
+    public static let defaultTemperature = 1.0
+    public static let maximumStopSequences = 4
+
+    /// The model the file asked for; informational (the daemon runs the model it was started
+    /// with, and reports that one in results).
+    public var model: String?
+    public var input: Input
+    /// Tokens to generate at most (> 0). Default 256.
+    public var maxTokens: Int
+    /// 0 = greedy, up to 2. Default 1.
+    public var temperature: Double
+    /// Nucleus sampling mass in (0, 1]. Default 1 (off).
+    public var topP: Double
+    /// Keep only the k most likely tokens; 0 = off (default).
+    public var topK: Int
+    /// Drop tokens less likely than min_p × the top token's probability, in [0, 1]; 0 = off.
+    public var minP: Double
+    /// Fixes the sampler's random stream; nil = a fresh stream per job.
+    public var seed: Int64?
+    /// Up to four non-empty strings; generation stops before the first one produced.
+    public var stop: [String]
+    /// OpenAI-style penalties in [-2, 2]; default 0.
+    public var presencePenalty: Double
+    public var frequencyPenalty: Double
+    /// llama.cpp-style multiplicative penalty (> 0); 1 = off (default).
+    public var repetitionPenalty: Double
+
+    public init(model: String? = nil, input: Input, maxTokens: Int = JobRequest.defaultMaxTokens,
+                temperature: Double = JobRequest.defaultTemperature, topP: Double = 1,
+                topK: Int = 0, minP: Double = 0, seed: Int64? = nil, stop: [String] = [],
+                presencePenalty: Double = 0, frequencyPenalty: Double = 0,
+                repetitionPenalty: Double = 1) {
+        self.model = model
+        self.input = input
+        self.maxTokens = maxTokens
+        self.temperature = temperature
+        self.topP = topP
+        self.topK = topK
+        self.minP = minP
+        self.seed = seed
+        self.stop = stop
+        self.presencePenalty = presencePenalty
+        self.frequencyPenalty = frequencyPenalty
+        self.repetitionPenalty = repetitionPenalty
+    }
+
+    public var kind: Kind {
+        switch input {
+        case .prompt: return .completion
+        case .messages: return .chat
+        }
+    }
+
+    /// Every field, defaults included, in a fixed order: the stored form of the request.
+    public var canonicalJSON: String { canonicalValue.serialized() }
+
+    /// SHA-256 (hex) of `canonicalJSON`: equal for requests that would sample identically.
+    public var hash: String { SHA256.hex(canonicalJSON) }
+
+    var canonicalValue: JSONValue {
+        var members: [JSONMember] = []
+        if let model { members.append(JSONMember("model", .string(model))) }
+        switch input {
+        case .prompt(let prompt):
+            members.append(JSONMember("prompt", .string(prompt)))
+        case .messages(let messages):
+            members.append(JSONMember("messages", .array(messages.map { message in
+                .object([JSONMember("role", .string(message.role.rawValue)),
+                         JSONMember("content", .string(message.content))])
+            })))
+        }
+        members.append(JSONMember("max_tokens", .int(maxTokens)))
+        members.append(JSONMember("temperature", .double(temperature)))
+        members.append(JSONMember("top_p", .double(topP)))
+        members.append(JSONMember("top_k", .int(topK)))
+        members.append(JSONMember("min_p", .double(minP)))
+        if let seed { members.append(JSONMember("seed", .integer(seed))) }
+        members.append(JSONMember("stop", .array(stop.map(JSONValue.string))))
+        members.append(JSONMember("presence_penalty", .double(presencePenalty)))
+        members.append(JSONMember("frequency_penalty", .double(frequencyPenalty)))
+        members.append(JSONMember("repetition_penalty", .double(repetitionPenalty)))
+        return .object(members)
+    }
+
+    /// Reads back the stored form. Only fails when the database was edited by hand.
+    public init(canonicalJSON text: String) throws {
+        let parsed: JSONValue
+        do {
+            parsed = try JSONParser.parse(text)
+        } catch {
+            throw JobStoreError.corruptRequest(problem: "invalid JSON: \(error)")
+        }
+        guard case .object(let members) = parsed else {
+            throw JobStoreError.corruptRequest(problem: "not a JSON object")
+        }
+        var problems: [FieldProblem] = []
+        let request = JobRequestParser.parseBody(members, prefix: "", skipping: [],
+                                                 expectedKind: nil, problems: &problems)
+        guard let request, problems.isEmpty else {
+            throw JobStoreError.corruptRequest(
+                problem: problems.map(\.description).joined(separator: "; "))
+        }
+        self = request
+    }
+}
+
+/// One turn of a chat request.
+public struct ChatMessage: Equatable, Sendable {
+    public enum Role: String, Sendable, CaseIterable {
+        case system, user, assistant
+    }
+
+    public var role: Role
+    public var content: String
+
+    public init(role: Role, content: String) {
+        self.role = role
+        self.content = content
+    }
+}

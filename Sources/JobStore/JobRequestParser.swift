@@ -1,0 +1,300 @@
+/// Validates the request fields of one batch-file line (the `body` of an OpenAI Batch line, or
+/// the short form's top level) and builds a `JobRequest`. It is strict: every problem is
+/// collected with the field's path (`body.messages[1].role`), unknown fields are refused with a
+/// hint, and JSON `null` means "absent" for optional fields, as OpenAI clients send it.
+enum JobRequestParser {
+    /// The request fields, in the order the error messages list them.
+    static let requestFields = [
+        "model", "prompt", "messages", "max_tokens", "temperature", "top_p", "top_k", "min_p",
+        "seed", "stop", "presence_penalty", "frequency_penalty", "repetition_penalty",
+    ]
+
+    /// OpenAI fields we know but do not support, with what to do instead.
+    static let unsupportedFieldHints: [String: String] = [
+        "max_completion_tokens": "use max_tokens",
+        "n": "one completion per job; submit the line several times with different ids",
+        "best_of": "one completion per job; remove best_of",
+        "stream": "results are stored, not streamed; remove stream",
+        "stream_options": "results are stored, not streamed; remove stream_options",
+        "logprobs": "log probabilities are not recorded; remove logprobs",
+        "top_logprobs": "log probabilities are not recorded; remove top_logprobs",
+        "echo": "not supported; remove echo",
+        "suffix": "not supported; remove suffix",
+        "logit_bias": "not supported; remove logit_bias",
+        "user": "not needed; remove user",
+        "response_format": "structured output is not supported; remove response_format",
+        "tools": "tool calls are not supported; remove tools",
+        "tool_choice": "tool calls are not supported; remove tool_choice",
+        "functions": "function calls are not supported; remove functions",
+    ]
+
+    /// Parses the request fields among `members`, leaving the keys in `skipping` (the short
+    /// form's `id`) to the caller. `expectedKind` comes from the Batch line's `url`.
+    static func parseBody(_ members: [JSONMember], prefix: String, skipping: Set<String>,
+                          expectedKind: JobRequest.Kind?,
+                          problems: inout [FieldProblem]) -> JobRequest? {
+        let problemCount = problems.count
+        func report(_ key: String, _ message: String) {
+            problems.append(FieldProblem(field: prefix + key, message: message))
+        }
+        var fields = Fields()
+        for member in members where !skipping.contains(member.key) {
+            if !requestFields.contains(member.key) {
+                if member.key == "n", member.value == .integer(1) { continue }
+                if member.key == "stream", member.value == .bool(false) { continue }
+                report(member.key, unknownFieldMessage(member.key, known: requestFields + Array(skipping)))
+                continue
+            }
+            if member.value == .null { continue }
+            fields.values[member.key] = member.value
+        }
+
+        let model = fields.string("model", prefix: prefix, problems: &problems)
+        let input = parseInput(fields, prefix: prefix, expectedKind: expectedKind, problems: &problems)
+
+        var request = JobRequest(model: model, input: input ?? .prompt(""))
+        if let value = fields.values["max_tokens"] {
+            if case .integer(let n) = value, n > 0, n <= Int64(Int32.max) {
+                request.maxTokens = Int(n)
+            } else {
+                report("max_tokens", "must be a positive integer, got \(value.summary)")
+            }
+        }
+        fields.number("temperature", into: &request.temperature, prefix: prefix,
+                      problems: &problems, rule: "a number from 0 to 2") { $0 >= 0 && $0 <= 2 }
+        fields.number("top_p", into: &request.topP, prefix: prefix, problems: &problems,
+                      rule: "a number greater than 0 and at most 1") { $0 > 0 && $0 <= 1 }
+        if let value = fields.values["top_k"] {
+            if case .integer(let k) = value, k >= 0, k <= Int64(Int32.max) {
+                request.topK = Int(k)
+            } else {
+                report("top_k", "must be a non-negative integer (0 turns it off), got \(value.summary)")
+            }
+        }
+        fields.number("min_p", into: &request.minP, prefix: prefix, problems: &problems,
+                      rule: "a number from 0 to 1") { $0 >= 0 && $0 <= 1 }
+        if let value = fields.values["seed"] {
+            if case .integer(let seed) = value {
+                request.seed = seed
+            } else {
+                report("seed", "must be an integer, got \(value.summary)")
+            }
+        }
+        if let value = fields.values["stop"] {
+            request.stop = parseStop(value, field: prefix + "stop", problems: &problems)
+        }
+        fields.number("presence_penalty", into: &request.presencePenalty, prefix: prefix,
+                      problems: &problems, rule: "a number from -2 to 2") { $0 >= -2 && $0 <= 2 }
+        fields.number("frequency_penalty", into: &request.frequencyPenalty, prefix: prefix,
+                      problems: &problems, rule: "a number from -2 to 2") { $0 >= -2 && $0 <= 2 }
+        fields.number("repetition_penalty", into: &request.repetitionPenalty, prefix: prefix,
+                      problems: &problems, rule: "a positive number (1 turns it off)") { $0 > 0 }
+
+        return problems.count == problemCount && input != nil ? request : nil
+    }
+
+    /// `prompt` xor `messages`, matching the Batch line's url when there is one.
+    private static func parseInput(_ fields: Fields, prefix: String, expectedKind: JobRequest.Kind?,
+                                   problems: inout [FieldProblem]) -> JobRequest.Input? {
+        let prompt = fields.values["prompt"]
+        let messages = fields.values["messages"]
+        switch (prompt, messages, expectedKind) {
+        case (nil, nil, .chat?):
+            problems.append(FieldProblem(field: prefix + "messages", message: "missing"))
+        case (nil, nil, _):
+            problems.append(FieldProblem(field: prefix + "prompt",
+                                         message: "missing (give prompt, or messages for a chat)"))
+        case (_?, _?, _):
+            problems.append(FieldProblem(field: prefix + "messages",
+                                         message: "give either prompt or messages, not both"))
+        case (_?, nil, .chat?):
+            problems.append(FieldProblem(field: prefix + "prompt",
+                message: "/v1/chat/completions takes messages; use url /v1/completions for a prompt"))
+        case (nil, _?, .completion?):
+            problems.append(FieldProblem(field: prefix + "messages",
+                message: "/v1/completions takes a prompt; use url /v1/chat/completions for messages"))
+        case (let prompt?, nil, _):
+            guard case .string(let text) = prompt else {
+                let hint = if case .array = prompt { " (one prompt per line)" } else { "" }
+                problems.append(FieldProblem(field: prefix + "prompt",
+                                             message: "must be a string\(hint), got \(prompt.summary)"))
+                return nil
+            }
+            guard !text.isEmpty else {
+                problems.append(FieldProblem(field: prefix + "prompt", message: "must not be empty"))
+                return nil
+            }
+            return .prompt(text)
+        case (nil, let messages?, _):
+            return parseMessages(messages, field: prefix + "messages", problems: &problems)
+                .map(JobRequest.Input.messages)
+        }
+        return nil
+    }
+
+    private static func parseMessages(_ value: JSONValue, field: String,
+                                      problems: inout [FieldProblem]) -> [ChatMessage]? {
+        guard case .array(let elements) = value, !elements.isEmpty else {
+            problems.append(FieldProblem(field: field,
+                message: "must be a non-empty array of {\"role\", \"content\"} objects, got \(value.summary)"))
+            return nil
+        }
+        let problemCount = problems.count
+        var messages: [ChatMessage] = []
+        for (index, element) in elements.enumerated() {
+            let path = "\(field)[\(index)]"
+            guard case .object(let members) = element else {
+                problems.append(FieldProblem(field: path,
+                    message: "must be an object with role and content, got \(element.summary)"))
+                continue
+            }
+            for member in members where member.key != "role" && member.key != "content" {
+                problems.append(FieldProblem(field: "\(path).\(member.key)",
+                    message: unknownFieldMessage(member.key, known: ["role", "content"])))
+            }
+            let roles = ChatMessage.Role.allCases.map(\.rawValue).joined(separator: ", ")
+            var role: ChatMessage.Role?
+            switch element["role"] {
+            case .string(let name)?:
+                role = ChatMessage.Role(rawValue: name)
+                if role == nil {
+                    problems.append(FieldProblem(field: "\(path).role",
+                        message: "must be one of \(roles), got \(JSONValue.string(name).summary)"))
+                }
+            case nil:
+                problems.append(FieldProblem(field: "\(path).role", message: "missing (one of \(roles))"))
+            case let other?:
+                problems.append(FieldProblem(field: "\(path).role",
+                    message: "must be one of \(roles), got \(other.summary)"))
+            }
+            let content = parseContent(element["content"], field: "\(path).content", problems: &problems)
+            if let role, let content { messages.append(ChatMessage(role: role, content: content)) }
+        }
+        return problems.count == problemCount ? messages : nil
+    }
+
+    /// A message's content: a string, or OpenAI's array of `{"type": "text", "text": ...}` parts
+    /// (joined). Other part types (images, audio) are refused.
+    private static func parseContent(_ value: JSONValue?, field: String,
+                                     problems: inout [FieldProblem]) -> String? {
+        switch value {
+        case .string(let text)?:
+            return text
+        case nil, .null?:
+            problems.append(FieldProblem(field: field, message: "missing"))
+        case .array(let parts)?:
+            var text = ""
+            for (index, part) in parts.enumerated() {
+                guard case .string("text")? = part["type"], case .string(let piece)? = part["text"] else {
+                    problems.append(FieldProblem(field: "\(field)[\(index)]",
+                        message: "only {\"type\": \"text\", \"text\": \"...\"} parts are supported"))
+                    return nil
+                }
+                text += piece
+            }
+            return text
+        case let other?:
+            problems.append(FieldProblem(field: field, message: "must be a string, got \(other.summary)"))
+        }
+        return nil
+    }
+
+    private static func parseStop(_ value: JSONValue, field: String,
+                                  problems: inout [FieldProblem]) -> [String] {
+        let elements: [JSONValue]
+        switch value {
+        case .string: elements = [value]
+        case .array(let array): elements = array
+        default:
+            problems.append(FieldProblem(field: field,
+                message: "must be a string or an array of at most \(JobRequest.maximumStopSequences) strings, got \(value.summary)"))
+            return []
+        }
+        guard elements.count <= JobRequest.maximumStopSequences else {
+            problems.append(FieldProblem(field: field,
+                message: "has \(elements.count) strings; at most \(JobRequest.maximumStopSequences) are allowed"))
+            return []
+        }
+        var stops: [String] = []
+        for (index, element) in elements.enumerated() {
+            let path = value == element ? field : "\(field)[\(index)]"
+            guard case .string(let text) = element else {
+                problems.append(FieldProblem(field: path, message: "must be a string, got \(element.summary)"))
+                continue
+            }
+            guard !text.isEmpty else {
+                problems.append(FieldProblem(field: path, message: "must not be an empty string"))
+                continue
+            }
+            stops.append(text)
+        }
+        return stops
+    }
+
+    /// "unknown field" with the closest known name, or the hint for a known OpenAI field.
+    static func unknownFieldMessage(_ key: String, known: [String]) -> String {
+        if let hint = unsupportedFieldHints[key] { return "not supported: \(hint)" }
+        let closest = known.map { ($0, editDistance($0, key)) }.min { $0.1 < $1.1 }
+        if let (name, distance) = closest, distance <= max(2, key.count / 3) {
+            return "unknown field (did you mean \(name)?)"
+        }
+        return "unknown field; allowed: \(known.joined(separator: ", "))"
+    }
+
+    /// Levenshtein distance between two short ASCII-ish names.
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a.utf8), b = Array(b.utf8)
+        guard !a.isEmpty else { return b.count }
+        guard !b.isEmpty else { return a.count }
+        var previous = Array(0...b.count)
+        for i in 1...a.count {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...b.count {
+                let substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, substitution)
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+
+    /// The present, non-null request fields of one line.
+    private struct Fields {
+        var values: [String: JSONValue] = [:]
+
+        func string(_ key: String, prefix: String, problems: inout [FieldProblem]) -> String? {
+            guard let value = values[key] else { return nil }
+            guard case .string(let text) = value, !text.isEmpty else {
+                problems.append(FieldProblem(field: prefix + key,
+                                             message: "must be a non-empty string, got \(value.summary)"))
+                return nil
+            }
+            return text
+        }
+
+        /// Reads a number into `target` when `isValid`; otherwise reports "must be <rule>".
+        func number(_ key: String, into target: inout Double, prefix: String,
+                    problems: inout [FieldProblem], rule: String, isValid: (Double) -> Bool) {
+            guard let value = values[key] else { return }
+            let number: Double? = switch value {
+            case .integer(let n): Double(n)
+            case .double(let d): d
+            default: nil
+            }
+            guard let number, isValid(number) else {
+                problems.append(FieldProblem(field: prefix + key, message: "must be \(rule), got \(value.summary)"))
+                return
+            }
+            target = number
+        }
+    }
+}
+
+/// One problem with one field of a line: `body.max_tokens: must be a positive integer, got -5`.
+struct FieldProblem: Equatable, Sendable, CustomStringConvertible {
+    /// The path of the field (`custom_id`, `body.messages[2].role`); empty for the whole line.
+    var field: String
+    var message: String
+
+    var description: String { field.isEmpty ? message : "\(field): \(message)" }
+}

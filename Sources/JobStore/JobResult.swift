@@ -1,0 +1,61 @@
+import Foundation
+
+/// What a daemon reports for a job that finished generating.
+public struct JobResult: Sendable, Equatable {
+    public var text: String
+    public var finishReason: FinishReason
+    public var promptTokens: Int
+    public var completionTokens: Int
+    /// The model that produced the text (reported in the results' `model` field).
+    public var model: String
+    public var timings: GenerationTimings
+    /// Set when the text was copied from an identical earlier job instead of generated.
+    public var reusedFromJobID: Int64?
+
+    public init(text: String, finishReason: FinishReason, promptTokens: Int,
+                completionTokens: Int, model: String, timings: GenerationTimings,
+                reusedFromJobID: Int64? = nil) {
+        precondition(promptTokens >= 0 && completionTokens >= 0, "token counts cannot be negative")
+        self.text = text
+        self.finishReason = finishReason
+        self.promptTokens = promptTokens
+        self.completionTokens = completionTokens
+        self.model = model
+        self.timings = timings
+        self.reusedFromJobID = reusedFromJobID
+    }
+}
+
+public enum FinishReason: String, Sendable, CaseIterable {
+    /// End of sequence or a stop string.
+    case stop
+    /// `max_tokens` (or the context) ran out.
+    case length
+}
+
+/// The engine's measurements of one job, in seconds. The store adds queue wait and total time
+/// itself from the job's own timestamps.
+public struct GenerationTimings: Sendable, Equatable {
+    /// From the engine admitting the job to its first generated token.
+    public var timeToFirstToken: TimeInterval
+    /// Time in forward passes over the prompt.
+    public var prefill: TimeInterval
+    /// Time in forward passes producing tokens after the first.
+    public var decode: TimeInterval
+    /// Generated tokens per second of decode.
+    public var tokensPerSecond: Double
+    /// Mean number of sequences in the engine's batches while this job ran.
+    public var meanBatchSize: Double
+
+    public init(timeToFirstToken: TimeInterval, prefill: TimeInterval, decode: TimeInterval,
+                tokensPerSecond: Double, meanBatchSize: Double) {
+        self.timeToFirstToken = timeToFirstToken
+        self.prefill = prefill
+        self.decode = decode
+        self.tokensPerSecond = tokensPerSecond
+        self.meanBatchSize = meanBatchSize
+    }
+
+    public static let zero = GenerationTimings(timeToFirstToken: 0, prefill: 0, decode: 0,
+                                               tokensPerSecond: 0, meanBatchSize: 0)
+}

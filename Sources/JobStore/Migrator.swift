@@ -1,0 +1,63 @@
+import Foundation
+
+/// Brings a database up to the newest schema: applies each missing migration in order, each in
+/// its own `BEGIN IMMEDIATE` transaction together with its row in `schema_migrations`, so two
+/// processes opening a fresh file at once apply every migration exactly once. A database that
+/// records a migration this build does not know (a newer `jobs` wrote it) is refused.
+enum Migrator {
+    static func migrate(_ connection: Connection, migrations: [Migration] = Migration.embedded,
+                        now: Date = Date()) throws {
+        let versions = migrations.map(\.version)
+        precondition(versions == versions.sorted() && Set(versions).count == versions.count,
+                     "migrations must have distinct, increasing versions")
+        while try applyNext(connection, migrations: migrations, now: now) {}
+    }
+
+    /// Applies the first missing migration; false when there was none.
+    private static func applyNext(_ connection: Connection, migrations: [Migration],
+                                  now: Date) throws -> Bool {
+        try connection.transaction(.immediate) {
+            try connection.execute("""
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version    INTEGER PRIMARY KEY,
+                    name       TEXT NOT NULL,
+                    checksum   TEXT NOT NULL,
+                    applied_at REAL NOT NULL
+                ) STRICT
+                """)
+            let recorded = try connection.prepare(
+                "SELECT version, name, checksum FROM schema_migrations ORDER BY version"
+            ).rows { (version: $0.int(0), name: $0.string(1), checksum: $0.string(2)) }
+            let newestKnown = migrations.last?.version ?? 0
+            if let newest = recorded.last, newest.version > newestKnown {
+                throw JobStoreError.schemaTooNew(path: connection.path,
+                                                 databaseVersion: newest.version,
+                                                 newestKnownVersion: newestKnown)
+            }
+            for row in recorded {
+                guard let known = migrations.first(where: { $0.version == row.version }) else {
+                    throw JobStoreError.migrationMismatch(
+                        path: connection.path, version: row.version, recorded: row.name,
+                        expected: "no migration")
+                }
+                if known.name != row.name || known.checksum != row.checksum {
+                    throw JobStoreError.migrationMismatch(
+                        path: connection.path, version: row.version,
+                        recorded: "\(row.name) (checksum \(row.checksum.prefix(12)))",
+                        expected: "\(known.fileName) (checksum \(known.checksum.prefix(12)))")
+                }
+            }
+            let applied = Set(recorded.map(\.version))
+            guard let next = migrations.first(where: { !applied.contains($0.version) }) else {
+                return false
+            }
+            try connection.execute(next.sql)
+            try connection.prepare("""
+                INSERT INTO schema_migrations (version, name, checksum, applied_at)
+                VALUES (?, ?, ?, ?)
+                """).bind(.int(next.version), .text(next.name), .text(next.checksum),
+                          .real(now.timeIntervalSince1970)).run()
+            return true
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import CSQLite
+
+/// A failed SQLite call: the result codes SQLite returned, its message, and the statement that
+/// was running. The description turns the common operational failures (a lock held by another
+/// process, a read-only file, a full disk) into advice a user can act on.
+public struct SQLiteError: Error, CustomStringConvertible, Sendable {
+    /// The extended result code (e.g. `SQLITE_BUSY_SNAPSHOT`); `primaryCode` is its low byte.
+    public let extendedCode: Int32
+    public let message: String
+    /// The SQL that failed, when a statement was involved.
+    public let sql: String?
+    /// The database file, for messages about files and folders.
+    public let path: String
+    /// The `busy_timeout` in force, quoted in lock messages (milliseconds).
+    public let busyTimeoutMilliseconds: Int
+
+    public var primaryCode: Int32 { extendedCode & 0xff }
+
+    public var isBusy: Bool { primaryCode == SQLITE_BUSY || primaryCode == SQLITE_LOCKED }
+
+    public var description: String {
+        switch primaryCode {
+        case SQLITE_BUSY, SQLITE_LOCKED:
+            return "database \(path) is locked by another process (\(message)); retry, "
+                + "or raise busy_timeout (now \(busyTimeoutMilliseconds) ms)"
+        case SQLITE_READONLY:
+            return "database \(path) is read-only (\(message)): make the file and its folder "
+                + "writable (SQLite creates \(path)-wal and \(path)-shm next to it)"
+        case SQLITE_CANTOPEN:
+            return "cannot open database \(path) (\(message)): check that its folder exists "
+                + "and is writable"
+        case SQLITE_FULL:
+            return "disk full while writing database \(path) (\(message)); free some space "
+                + "and retry"
+        case SQLITE_IOERR:
+            return "I/O error on database \(path) (\(message), code \(extendedCode)); check the "
+                + "disk and the file system"
+        case SQLITE_CORRUPT, SQLITE_NOTADB:
+            return "\(path) is not a jobs database or is damaged (\(message))"
+        case SQLITE_PERM, SQLITE_AUTH:
+            return "permission denied on database \(path) (\(message))"
+        default:
+            var text = "SQLite error \(extendedCode) on \(path): \(message)"
+            if let sql { text += " (while running: \(sql))" }
+            return text
+        }
+    }
+}

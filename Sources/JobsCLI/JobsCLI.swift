@@ -1,1 +1,0 @@
-// Module JobsCLI: see ../../../shared/DESIGN.md (module table).

@@ -1,0 +1,81 @@
+import Foundation
+import JobStore
+import XCTest
+
+/// list, show, cancel and retry.
+final class QueueCommandsTests: XCTestCase {
+    private func submitted() -> CLIHarness {
+        let harness = CLIHarness()
+        XCTAssertEqual(harness.run("submit", harness.file("p.jsonl", CLIHarness.shortLines)).code, 0)
+        return harness
+    }
+
+    func testListShowsJobsWithFiltersAndLimit() throws {
+        let harness = submitted()
+        let store = try harness.store()
+        let job = try store.claim(limit: 1, owner: "d@host", lease: 60)[0]
+        try store.complete(jobID: job.id, owner: "d@host", result: CLIHarness.result(for: job))
+        let all = harness.run("list")
+        XCTAssertEqual(all.code, 0)
+        let lines = all.output.split(separator: "\n")
+        XCTAssertEqual(lines.count, 4)
+        XCTAssertTrue(lines[0].hasPrefix("ID  JOB  "), all.output)
+        XCTAssertTrue(lines[1].contains("p/a") && lines[1].contains("succeeded") && lines[1].contains("1/3"), all.output)
+        let queued = harness.run("list", "--state", "queued", "--limit", "1")
+        XCTAssertTrue(queued.output.contains("p/b"))
+        XCTAssertFalse(queued.output.contains("p/c"))
+        XCTAssertTrue(queued.output.hasSuffix("Showing 1 of 2 jobs (queued); use --limit to see more.\n"), queued.output)
+        XCTAssertEqual(harness.run("list", "--state", "failed").output, "No jobs (failed).\n")
+        let unknown = harness.run("list", "--batch", "zzz")
+        XCTAssertEqual(unknown.code, 1)
+        XCTAssertEqual(unknown.errors, "jobs: no batch named zzz; known batches: p\n")
+    }
+
+    func testShowPrintsRequestResultAndTimings() throws {
+        let harness = submitted()
+        let store = try harness.store()
+        let job = try store.claim(limit: 1, owner: "d", lease: 60)[0]
+        try store.complete(jobID: job.id, owner: "d", result: CLIHarness.result(for: job))
+        for reference in ["1", "p/a", "a"] {
+            let outcome = harness.run("show", reference)
+            XCTAssertEqual(outcome.code, 0)
+            XCTAssertTrue(outcome.output.hasPrefix("Job 1: p/a (line 1)\n  State:     succeeded\n"), outcome.output)
+            XCTAssertTrue(outcome.output.contains("  Request:   completion, max_tokens 256, temperature 1\n"), outcome.output)
+            XCTAssertTrue(outcome.output.contains("  Result:    length, 4 prompt + 8 completion tokens, model fake-model\n"), outcome.output)
+            XCTAssertTrue(outcome.output.contains("first token 100 ms, prefill 50 ms, decode 500 ms"), outcome.output)
+            XCTAssertTrue(outcome.output.hasSuffix("Prompt:\n  First\n\nOutput:\n  answer to a\n"), outcome.output)
+        }
+        let chat = harness.run("show", "p/c")
+        XCTAssertTrue(chat.output.hasSuffix("Messages:\n  [user]\n    Third\n"), chat.output)
+        let missing = harness.run("show", "77")
+        XCTAssertEqual(missing.code, 1)
+        XCTAssertEqual(missing.errors, "jobs: no job 77; use a job number (jobs list), BATCH/CUSTOM_ID, or a custom id\n")
+    }
+
+    func testCancelOneJobOrABatch() throws {
+        let harness = submitted()
+        XCTAssertEqual(harness.run("cancel", "p/a").output, "Cancelled job 1 (p/a).\n")
+        let again = harness.run("cancel", "1")
+        XCTAssertEqual(again.code, 1)
+        XCTAssertEqual(again.errors, "jobs: job 1 has already been cancelled; only queued or running jobs can be cancelled\n")
+        XCTAssertEqual(harness.run("cancel", "--batch", "p").output, "Cancelled 2 jobs of batch p.\n")
+        XCTAssertEqual(harness.run("cancel", "--batch", "p").output,
+                       "Nothing to cancel: batch p has no queued or running jobs.\n")
+        XCTAssertEqual(try harness.store().counts().cancelled, 3)
+    }
+
+    func testRetryOneJobOrAllFailed() throws {
+        let harness = submitted()
+        let store = try harness.store()
+        for job in try store.claim(limit: 3, owner: "d", lease: 60) {
+            try store.fail(jobID: job.id, owner: "d", message: "boom", retryable: false)
+        }
+        XCTAssertEqual(harness.run("retry", "2").output, "Queued job 2 (p/b) again.\n")
+        let notFailed = harness.run("retry", "2")
+        XCTAssertEqual(notFailed.code, 1)
+        XCTAssertEqual(notFailed.errors, "jobs: job 2 is queued already; only failed or cancelled jobs can be retried\n")
+        XCTAssertEqual(harness.run("retry", "--failed", "--batch", "p").output, "Queued 2 failed jobs in batch p again.\n")
+        XCTAssertEqual(harness.run("retry", "--failed").output, "Nothing to retry: no failed jobs.\n")
+        XCTAssertEqual(try store.counts().queued, 3)
+    }
+}

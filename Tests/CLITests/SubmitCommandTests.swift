@@ -1,0 +1,99 @@
+import Foundation
+import XCTest
+
+final class SubmitCommandTests: XCTestCase {
+    func testSubmitsAValidFile() throws {
+        let harness = CLIHarness()
+        let file = harness.file("prompts.jsonl", CLIHarness.shortLines)
+        let outcome = harness.run("submit", file, "--priority", "4")
+        XCTAssertEqual(outcome.code, 0, outcome.errors)
+        XCTAssertEqual(outcome.output, """
+            Submitted 3 jobs as batch prompts (priority 4).
+            Follow it with: jobs wait --batch prompts
+
+            """)
+        XCTAssertEqual(outcome.errors, "")
+        let jobs = try harness.store().list(limit: 10).jobs
+        XCTAssertEqual(jobs.map(\.qualifiedName), ["prompts/a", "prompts/b", "prompts/c"])
+        XCTAssertEqual(jobs.map(\.priority), [4, 4, 4])
+    }
+
+    func testReportsEveryBadLineAndInsertsNothing() throws {
+        let harness = CLIHarness()
+        let file = harness.file("bad.jsonl", [
+            #"{"id": "a", "prompt": "fine"}"#,
+            #"{"custom_id": "b", "method": "POST", "url": "/v1/completions", "body": {"prompt": "p", "max_tokens": -5}}"#,
+            #"{"id": "c", "prompt": "p""#,
+            #"{"id": "a", "prompt": "again"}"#,
+            #"{"id": "d", "prompt": "p", "temprature": 0}"#,
+        ])
+        let outcome = harness.run("submit", file)
+        XCTAssertEqual(outcome.code, 1)
+        XCTAssertEqual(outcome.output, "")
+        XCTAssertEqual(outcome.errors, """
+            \(file):2: body.max_tokens: must be a positive integer, got -5
+            \(file):3: invalid JSON: expected ',' or '}' in object, found end of line at column 26
+            \(file):4: id: duplicate id "a" (first used on line 1)
+            \(file):5: temprature: unknown field (did you mean temperature?)
+            jobs: 4 lines of 5 are invalid; nothing was submitted. Fix them, or use --skip-invalid to submit the 1 valid line
+
+            """)
+        XCTAssertEqual(try harness.store().counts().total, 0)
+    }
+
+    func testSkipInvalidSubmitsTheValidLines() throws {
+        let harness = CLIHarness()
+        let file = harness.file("mixed.jsonl", [#"{"id": "a", "prompt": "ok"}"#, #"{"id": "b"}"#])
+        let outcome = harness.run("submit", file, "--skip-invalid", "--batch", "mixed-run")
+        XCTAssertEqual(outcome.code, 0)
+        XCTAssertEqual(outcome.errors, "\(file):2: prompt: missing (give prompt, or messages for a chat)\n")
+        XCTAssertTrue(outcome.output.hasPrefix("Submitted 1 job as batch mixed-run; skipped 1 invalid line."), outcome.output)
+        XCTAssertEqual(try harness.store().batch(named: "mixed-run")?.skippedCount, 1)
+    }
+
+    func testSubmittingTheSameFileAgainQueuesNothing() throws {
+        let harness = CLIHarness()
+        let file = harness.file("p.jsonl", CLIHarness.shortLines)
+        XCTAssertEqual(harness.run("submit", file).code, 0)
+        let again = harness.run("submit", file, "--batch", "another")
+        XCTAssertEqual(again.code, 0)
+        XCTAssertTrue(again.output.hasPrefix("\(file) was already submitted as batch p on "), again.output)
+        XCTAssertTrue(again.output.hasSuffix("(3 jobs); nothing was queued.\n"), again.output)
+        XCTAssertEqual(try harness.store().counts().total, 3)
+        XCTAssertNil(try harness.store().batch(named: "another"))
+    }
+
+    func testSubmitsFromStandardInput() throws {
+        let harness = CLIHarness()
+        harness.standardInput = Array((CLIHarness.shortLines.joined(separator: "\n") + "\n").utf8)
+        let outcome = harness.run("submit", "-")
+        XCTAssertEqual(outcome.code, 0, outcome.errors)
+        XCTAssertTrue(outcome.output.hasPrefix("Submitted 3 jobs as batch stdin."))
+        harness.standardInput = Array(#"{"id": 1}"#.utf8)
+        let bad = harness.run("submit", "-")
+        XCTAssertEqual(bad.code, 1)
+        XCTAssertTrue(bad.errors.hasPrefix("stdin:1: prompt: missing"), bad.errors)
+    }
+
+    func testMissingEmptyAndDirectoryFilesAreUserErrors() {
+        let harness = CLIHarness()
+        let missing = harness.run("submit", harness.directory.file("nope.jsonl"))
+        XCTAssertEqual(missing.code, 1)
+        XCTAssertEqual(missing.errors, "jobs: cannot read \(harness.directory.file("nope.jsonl")): No such file or directory\n")
+        let empty = harness.directory.write("empty.jsonl", "\n\n")
+        XCTAssertEqual(harness.run("submit", empty).errors, "jobs: \(empty) has no jobs (it is empty)\n")
+        XCTAssertEqual(harness.run("submit", harness.directory.path).errors,
+                       "jobs: cannot read \(harness.directory.path): it is a directory; give a .jsonl file\n")
+    }
+
+    func testTakenOrInvalidBatchNamesAreUserErrors() {
+        let harness = CLIHarness()
+        XCTAssertEqual(harness.run("submit", harness.file("one.jsonl", [#"{"id": 1, "prompt": "x"}"#]), "--batch", "n").code, 0)
+        let taken = harness.run("submit", harness.file("two.jsonl", [#"{"id": 1, "prompt": "y"}"#]), "--batch", "n")
+        XCTAssertEqual(taken.code, 1)
+        XCTAssertEqual(taken.errors, "jobs: a batch named n already exists; choose another name with --batch\n")
+        let invalid = harness.run("submit", harness.file("three.jsonl", [#"{"id": 1, "prompt": "z"}"#]), "--batch", "a/b")
+        XCTAssertEqual(invalid.code, 1)
+        XCTAssertTrue(invalid.errors.hasPrefix("jobs: invalid batch name \"a/b\""), invalid.errors)
+    }
+}

@@ -1,0 +1,238 @@
+import XCTest
+@testable import JobStore
+
+final class BatchFileParserTests: XCTestCase {
+    private func problems(_ line: String) -> [String] {
+        StoreFixture.parse(line + "\n").problems.map { $0.formatted(file: "f.jsonl") }
+    }
+
+    private func assertProblem(_ line: String, _ expected: String,
+                               file: StaticString = #filePath, line number: UInt = #line) {
+        let found = problems(line)
+        XCTAssertTrue(found.contains(expected), "expected \(expected)\n got \(found)",
+                      file: file, line: number)
+    }
+
+    private func batchLine(body: String, customID: String = #""a""#, method: String = #""POST""#,
+                           url: String = #""/v1/completions""#) -> String {
+        #"{"custom_id": \#(customID), "method": \#(method), "url": \#(url), "body": \#(body)}"#
+    }
+
+    // MARK: Accepted forms
+
+    func testAcceptsOpenAIBatchCompletionLine() throws {
+        let file = StoreFixture.parse(batchLine(body: """
+            {"model": "gemma", "prompt": "Hi", "max_tokens": 16, "temperature": 0.7, "top_p": 0.9,
+             "top_k": 40, "min_p": 0.05, "seed": 7, "stop": ["\\n"], "presence_penalty": 0.5,
+             "frequency_penalty": -0.5, "repetition_penalty": 1.1}
+            """.replacingOccurrences(of: "\n", with: " ")))
+        XCTAssertEqual(file.problems, [])
+        XCTAssertEqual(file.jobs.first?.customID, "a")
+        XCTAssertEqual(file.jobs.first?.request, JobRequest(
+            model: "gemma", input: .prompt("Hi"), maxTokens: 16, temperature: 0.7, topP: 0.9,
+            topK: 40, minP: 0.05, seed: 7, stop: ["\n"], presencePenalty: 0.5,
+            frequencyPenalty: -0.5, repetitionPenalty: 1.1))
+    }
+
+    func testAcceptsOpenAIBatchChatLine() throws {
+        let file = StoreFixture.parse(batchLine(
+            body: #"{"model": "m", "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": [{"type": "text", "text": "Hi "}, {"type": "text", "text": "there"}]}]}"#,
+            url: #""/v1/chat/completions""#))
+        XCTAssertEqual(file.problems, [])
+        XCTAssertEqual(file.jobs.first?.request.input, .messages([
+            ChatMessage(role: .system, content: "Be brief."),
+            ChatMessage(role: .user, content: "Hi there"),
+        ]))
+        XCTAssertEqual(file.jobs.first?.request.kind, .chat)
+    }
+
+    func testAcceptsShortFormWithDefaults() {
+        let file = StoreFixture.parse("""
+            {"id": "x", "prompt": "Hello"}
+            {"id": 7, "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 3}
+            """)
+        XCTAssertEqual(file.problems, [])
+        XCTAssertEqual(file.jobs.map(\.customID), ["x", "7"])
+        XCTAssertEqual(file.jobs[0].request, JobRequest(input: .prompt("Hello")))
+        XCTAssertEqual(file.jobs[0].request.maxTokens, JobRequest.defaultMaxTokens)
+        XCTAssertEqual(file.jobs[1].request.maxTokens, 3)
+    }
+
+    func testNullMeansAbsentAndHarmlessOpenAIDefaultsAreAccepted() {
+        let file = StoreFixture.parse(#"{"id": "a", "prompt": "p", "seed": null, "stop": null, "n": 1, "stream": false}"#)
+        XCTAssertEqual(file.problems, [])
+        XCTAssertEqual(file.jobs.first?.request, JobRequest(input: .prompt("p")))
+    }
+
+    func testSkipsBlankLinesButCountsThemInLineNumbers() {
+        let file = StoreFixture.parse("\u{FEFF}{\"id\": \"a\", \"prompt\": \"p\"}\r\n\n   \n{\"id\": \"b\", \"prompt\": 5}\n")
+        XCTAssertEqual(file.jobs.map(\.line), [1])
+        XCTAssertEqual(file.problems.map(\.line), [4])
+        XCTAssertEqual(file.nonBlankLineCount, 2)
+    }
+
+    // MARK: Each kind of bad line
+
+    func testInvalidJSONNamesLineAndColumn() {
+        assertProblem(#"{"id": "a", "prompt": "p",}"#,
+                      "f.jsonl:1: invalid JSON: expected a quoted key, found '}' at column 27")
+    }
+
+    func testLineThatIsNotAnObject() {
+        assertProblem(#"["a"]"#, "f.jsonl:1: each line must be a JSON object, got an array")
+    }
+
+    func testNonPositiveMaxTokens() {
+        assertProblem(batchLine(body: #"{"prompt": "p", "max_tokens": -5}"#),
+                      "f.jsonl:1: body.max_tokens: must be a positive integer, got -5")
+        assertProblem(#"{"id": "a", "prompt": "p", "max_tokens": 2.5}"#,
+                      "f.jsonl:1: max_tokens: must be a positive integer, got 2.5")
+    }
+
+    func testMissingPrompt() {
+        assertProblem(#"{"id": "a", "max_tokens": 5}"#,
+                      "f.jsonl:1: prompt: missing (give prompt, or messages for a chat)")
+        assertProblem(batchLine(body: #"{"model": "m"}"#, url: #""/v1/chat/completions""#),
+                      "f.jsonl:1: body.messages: missing")
+    }
+
+    func testEmptyAndNonStringPrompts() {
+        assertProblem(#"{"id": "a", "prompt": ""}"#, "f.jsonl:1: prompt: must not be empty")
+        assertProblem(#"{"id": "a", "prompt": ["x", "y"]}"#,
+                      "f.jsonl:1: prompt: must be a string (one prompt per line), got an array")
+    }
+
+    func testBadMessageRoleAndContent() {
+        let url = #""/v1/chat/completions""#
+        assertProblem(batchLine(body: #"{"messages": [{"role": "user", "content": "a"}, {"role": "tool", "content": "b"}]}"#, url: url),
+                      #"f.jsonl:1: body.messages[1].role: must be one of system, user, assistant, got "tool""#)
+        assertProblem(batchLine(body: #"{"messages": [{"content": "a"}]}"#, url: url),
+                      "f.jsonl:1: body.messages[0].role: missing (one of system, user, assistant)")
+        assertProblem(batchLine(body: #"{"messages": [{"role": "user", "content": 3}]}"#, url: url),
+                      "f.jsonl:1: body.messages[0].content: must be a string, got 3")
+        assertProblem(batchLine(body: #"{"messages": []}"#, url: url),
+                      #"f.jsonl:1: body.messages: must be a non-empty array of {"role", "content"} objects, got an array"#)
+        assertProblem(batchLine(body: #"{"messages": [{"role": "user", "content": "a", "name": "bob"}]}"#, url: url),
+                      "f.jsonl:1: body.messages[0].name: unknown field; allowed: role, content")
+        assertProblem(batchLine(body: #"{"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {}}]}]}"#, url: url),
+                      #"f.jsonl:1: body.messages[0].content[0]: only {"type": "text", "text": "..."} parts are supported"#)
+    }
+
+    func testUnsupportedURL() {
+        assertProblem(batchLine(body: #"{"input": "x"}"#, url: #""/v1/embeddings""#),
+                      #"f.jsonl:1: url: must be "/v1/completions" or "/v1/chat/completions", got "/v1/embeddings""#)
+    }
+
+    func testURLAndBodyMustAgree() {
+        assertProblem(batchLine(body: #"{"messages": [{"role": "user", "content": "a"}]}"#),
+                      "f.jsonl:1: body.messages: /v1/completions takes a prompt; use url /v1/chat/completions for messages")
+        assertProblem(batchLine(body: #"{"prompt": "a"}"#, url: #""/v1/chat/completions""#),
+                      "f.jsonl:1: body.prompt: /v1/chat/completions takes messages; use url /v1/completions for a prompt")
+    }
+
+    func testMethodMustBePOST() {
+        assertProblem(batchLine(body: #"{"prompt": "p"}"#, method: #""GET""#),
+                      #"f.jsonl:1: method: must be "POST", got "GET""#)
+    }
+
+    func testMissingOrEmptyIDs() {
+        assertProblem(batchLine(body: #"{"prompt": "p"}"#, customID: #""""#),
+                      #"f.jsonl:1: custom_id: must be a non-empty string, got """#)
+        assertProblem(#"{"prompt": "p"}"#, "f.jsonl:1: id: missing; every line needs a unique id")
+        assertProblem(batchLine(body: #"{"prompt": "p"}"#, customID: "3"),
+                      "f.jsonl:1: custom_id: must be a non-empty string, got 3")
+    }
+
+    func testSamplingParametersOutOfRange() {
+        let cases: [(String, String)] = [
+            (#""temperature": 3"#, "temperature: must be a number from 0 to 2, got 3"),
+            (#""temperature": -0.1"#, "temperature: must be a number from 0 to 2, got -0.1"),
+            (#""temperature": "hot""#, #"temperature: must be a number from 0 to 2, got "hot""#),
+            (#""top_p": 0"#, "top_p: must be a number greater than 0 and at most 1, got 0"),
+            (#""top_p": 1.5"#, "top_p: must be a number greater than 0 and at most 1, got 1.5"),
+            (#""top_k": -1"#, "top_k: must be a non-negative integer (0 turns it off), got -1"),
+            (#""min_p": 2"#, "min_p: must be a number from 0 to 1, got 2"),
+            (#""seed": 1.5"#, "seed: must be an integer, got 1.5"),
+            (#""presence_penalty": 3"#, "presence_penalty: must be a number from -2 to 2, got 3"),
+            (#""frequency_penalty": -3"#, "frequency_penalty: must be a number from -2 to 2, got -3"),
+            (#""repetition_penalty": 0"#, "repetition_penalty: must be a positive number (1 turns it off), got 0"),
+            (#""model": """#, #"model: must be a non-empty string, got """#),
+        ]
+        for (field, expected) in cases {
+            assertProblem(#"{"id": "a", "prompt": "p", \#(field)}"#, "f.jsonl:1: " + expected)
+        }
+    }
+
+    func testStopSequences() {
+        assertProblem(#"{"id": "a", "prompt": "p", "stop": ["a", "b", "c", "d", "e"]}"#,
+                      "f.jsonl:1: stop: has 5 strings; at most 4 are allowed")
+        assertProblem(#"{"id": "a", "prompt": "p", "stop": ["a", ""]}"#,
+                      "f.jsonl:1: stop[1]: must not be an empty string")
+        assertProblem(#"{"id": "a", "prompt": "p", "stop": ""}"#,
+                      "f.jsonl:1: stop: must not be an empty string")
+        assertProblem(#"{"id": "a", "prompt": "p", "stop": 5}"#,
+                      "f.jsonl:1: stop: must be a string or an array of at most 4 strings, got 5")
+        let file = StoreFixture.parse(#"{"id": "a", "prompt": "p", "stop": "END"}"#)
+        XCTAssertEqual(file.jobs.first?.request.stop, ["END"])
+    }
+
+    func testUnknownFieldsAreRefusedWithAHint() {
+        assertProblem(#"{"id": "a", "prompt": "p", "max_token": 5}"#,
+                      "f.jsonl:1: max_token: unknown field (did you mean max_tokens?)")
+        assertProblem(#"{"id": "a", "prompt": "p", "colour": "red"}"#,
+                      "f.jsonl:1: colour: unknown field; allowed: model, prompt, messages, max_tokens, temperature, top_p, top_k, min_p, seed, stop, presence_penalty, frequency_penalty, repetition_penalty, id")
+        assertProblem(batchLine(body: #"{"prompt": "p", "max_completion_tokens": 5}"#),
+                      "f.jsonl:1: body.max_completion_tokens: not supported: use max_tokens")
+        assertProblem(#"{"id": "a", "prompt": "p", "n": 2}"#,
+                      "f.jsonl:1: n: not supported: one completion per job; submit the line several times with different ids")
+        assertProblem(#"{"custom_id": "a", "method": "POST", "url": "/v1/completions", "body": {"prompt": "p"}, "max_tokens": 5}"#,
+                      "f.jsonl:1: max_tokens: belongs inside body in the OpenAI Batch format")
+        assertProblem(#"{"custom_id": "a", "method": "POST", "url": "/v1/completions", "bdy": {"prompt": "p"}, "body": {"prompt": "p"}}"#,
+                      "f.jsonl:1: bdy: unknown field (did you mean body?)")
+    }
+
+    func testReportsEveryProblemOfALine() {
+        let found = problems(#"{"id": "a", "prompt": "p", "max_tokens": 0, "temperature": 9}"#)
+        XCTAssertEqual(found, [
+            "f.jsonl:1: max_tokens: must be a positive integer, got 0",
+            "f.jsonl:1: temperature: must be a number from 0 to 2, got 9",
+        ])
+    }
+
+    func testDuplicateIDsNameTheFirstLine() {
+        let file = StoreFixture.parse("""
+            {"id": "a", "prompt": "one"}
+            {"id": "b", "prompt": "two"}
+            {"id": "a", "prompt": "three"}
+            """)
+        XCTAssertEqual(file.problems.map { $0.formatted(file: "f.jsonl") },
+                       [#"f.jsonl:3: id: duplicate id "a" (first used on line 1)"#])
+        XCTAssertEqual(file.jobs.map(\.customID), ["a", "b"])
+        XCTAssertEqual(file.invalidLineCount, 1)
+    }
+
+    func testEveryBadLineIsReportedNotJustTheFirst() {
+        let file = StoreFixture.parse("""
+            {"id": "a", "prompt": "ok"}
+            not json
+            {"id": "c"}
+            {"id": "d", "prompt": "ok"}
+            {"id": "e", "prompt": "p", "top_p": 5}
+            """)
+        XCTAssertEqual(file.problems.map(\.line), [2, 3, 5])
+        XCTAssertEqual(file.jobs.map(\.customID), ["a", "d"])
+    }
+
+    // MARK: Canonical form
+
+    func testCanonicalJSONRoundTripsAndHashIgnoresSpelling() throws {
+        let a = StoreFixture.parse(#"{"id": "a", "prompt": "p", "temperature": 1, "stop": "x"}"#).jobs[0].request
+        let b = StoreFixture.parse(#"{"id": "b", "prompt": "p", "stop": ["x"], "top_p": 1.0}"#).jobs[0].request
+        XCTAssertEqual(a, b)
+        XCTAssertEqual(a.hash, b.hash)
+        XCTAssertEqual(try JobRequest(canonicalJSON: a.canonicalJSON), a)
+        let seeded = JobRequest(input: .prompt("p"), seed: 1, stop: ["x"])
+        XCTAssertNotEqual(seeded.hash, a.hash)
+        XCTAssertEqual(a.canonicalJSON, #"{"prompt":"p","max_tokens":256,"temperature":1,"top_p":1,"top_k":0,"min_p":0,"stop":["x"],"presence_penalty":0,"frequency_penalty":0,"repetition_penalty":1}"#)
+    }
+}
