@@ -38,6 +38,7 @@ public enum BatchOutputFormat {
                 JSONMember("total_seconds", seconds(total)),
                 JSONMember("tokens_per_second", rounded(result.timings.tokensPerSecond, places: 3)),
                 JSONMember("mean_batch_size", rounded(result.timings.meanBatchSize, places: 3)),
+                JSONMember("prefix_tokens_reused", .int(result.timings.prefixTokensReused)),
                 JSONMember("attempts", .int(record.attempts)),
             ]
             if let source = result.reusedFromJobID {

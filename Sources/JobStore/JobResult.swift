@@ -46,14 +46,17 @@ public struct GenerationTimings: Sendable, Equatable {
     public var tokensPerSecond: Double
     /// Mean number of sequences in the engine's batches while this job ran.
     public var meanBatchSize: Double
+    /// Prompt tokens taken from the prefix cache instead of computed.
+    public var prefixTokensReused: Int
 
     public init(timeToFirstToken: TimeInterval, prefill: TimeInterval, decode: TimeInterval,
-                tokensPerSecond: Double, meanBatchSize: Double) {
+                tokensPerSecond: Double, meanBatchSize: Double, prefixTokensReused: Int = 0) {
         self.timeToFirstToken = timeToFirstToken
         self.prefill = prefill
         self.decode = decode
         self.tokensPerSecond = tokensPerSecond
         self.meanBatchSize = meanBatchSize
+        self.prefixTokensReused = prefixTokensReused
     }
 
     public static let zero = GenerationTimings(timeToFirstToken: 0, prefill: 0, decode: 0,

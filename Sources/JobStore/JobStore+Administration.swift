@@ -89,7 +89,10 @@ extension JobStore {
                 try db.execute("""
                     DELETE FROM batches WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE batch_id = batches.id)
                     """)
-                return PruneOutcome(jobs: jobs, batches: db.changes)
+                let batches = db.changes
+                try db.prepare("DELETE FROM engine_samples WHERE recorded_at < ?")
+                    .bind(.real(cutoff.timeIntervalSince1970)).run()
+                return PruneOutcome(jobs: jobs, batches: batches)
             }
         }
     }

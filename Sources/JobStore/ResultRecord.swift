@@ -23,7 +23,7 @@ public struct ResultRecord: Sendable, Equatable {
         r.text, r.finish_reason, r.prompt_tokens, r.completion_tokens, r.model,
         r.time_to_first_token_seconds, r.prefill_seconds, r.decode_seconds, r.tokens_per_second,
         r.mean_batch_size, r.reused_from_job_id, r.queue_wait_seconds, r.total_seconds,
-        j.last_error
+        j.last_error, r.prefix_tokens_reused
         """
 
     /// Reads `selectColumns` (jobs `j`, batches `b`, left-joined results `r`).
@@ -42,7 +42,7 @@ public struct ResultRecord: Sendable, Equatable {
                 promptTokens: row.int(9), completionTokens: row.int(10), model: row.string(11),
                 timings: GenerationTimings(timeToFirstToken: row.double(12), prefill: row.double(13),
                                            decode: row.double(14), tokensPerSecond: row.double(15),
-                                           meanBatchSize: row.double(16)),
+                                           meanBatchSize: row.double(16), prefixTokensReused: row.int(21)),
                 reusedFromJobID: row.optionalInt64(17))
             outcome = .succeeded(result, queueWait: row.double(18), total: row.double(19))
         } else {

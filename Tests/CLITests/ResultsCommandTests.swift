@@ -38,7 +38,7 @@ final class ResultsCommandTests: XCTestCase {
         let timings = success["jobs_timings"] as! [String: Any]
         XCTAssertEqual(Set(timings.keys), ["queue_wait_seconds", "time_to_first_token_seconds", "prefill_seconds",
                                            "decode_seconds", "total_seconds", "tokens_per_second",
-                                           "mean_batch_size", "attempts"])
+                                           "mean_batch_size", "prefix_tokens_reused", "attempts"])
         let failure = try JSONSerialization.jsonObject(with: Data(lines[1].utf8)) as! [String: Any]
         XCTAssertTrue(failure["response"] is NSNull)
         XCTAssertEqual(failure["error"] as? [String: String], ["code": "job_failed", "message": "prompt too long"])

@@ -16,7 +16,7 @@ final class BatchOutputFormatTests: XCTestCase {
         try fixture.store.complete(jobID: job.id, owner: "d", result: StoreFixture.result("Hi \"you\"\n"),
                                    now: StoreFixture.at(5))
         XCTAssertEqual(try lines(fixture), [
-            #"{"id":"batch_req_1","custom_id":"greet","response":{"status_code":200,"request_id":"req_1","body":{"id":"cmpl-1","object":"text_completion","created":1735689605,"model":"test-model","choices":[{"index":0,"text":"Hi \"you\"\n","logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":5,"total_tokens":8}}},"error":null,"jobs_timings":{"queue_wait_seconds":2,"time_to_first_token_seconds":0.25,"prefill_seconds":0.2,"decode_seconds":1,"total_seconds":5,"tokens_per_second":4,"mean_batch_size":2.5,"attempts":1}}"#,
+            #"{"id":"batch_req_1","custom_id":"greet","response":{"status_code":200,"request_id":"req_1","body":{"id":"cmpl-1","object":"text_completion","created":1735689605,"model":"test-model","choices":[{"index":0,"text":"Hi \"you\"\n","logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":5,"total_tokens":8}}},"error":null,"jobs_timings":{"queue_wait_seconds":2,"time_to_first_token_seconds":0.25,"prefill_seconds":0.2,"decode_seconds":1,"total_seconds":5,"tokens_per_second":4,"mean_batch_size":2.5,"prefix_tokens_reused":0,"attempts":1}}"#,
         ])
     }
 

@@ -208,7 +208,11 @@ final class LeaseTests: XCTestCase {
                                                         lease: 60)
                     if jobs.isEmpty { break }
                     mine += jobs.map(\.id)
-                    usleep(100)  // some "work", so the two workers interleave
+                    claimedIDs.withLock { $0[worker] = mine }
+                    // Some "work"; and until the other worker has claimed something, wait for it
+                    // (bounded), so the two really interleave even on a loaded machine.
+                    var waited = 0
+                    repeat { usleep(100); waited += 1 } while claimedIDs.withLock({ $0[1 - worker].isEmpty }) && waited < 20_000
                 }
             } catch {
                 errors.withLock { $0.append("\(error)") }
