@@ -54,18 +54,24 @@ public enum PagedAttention {
         precondition(headDim % 16 == 0 && groupHeads >= 1 && groupHeads <= 8 && first <= last)
         let count = last - first + 1
         let chunks = headDim / 16
+        let blockSize = layout.blockSize
 
-        // Scores: one pass over the keys, all heads of the group at once.
-        for position in first...last {
-            let key = layout.key(blockTable, position)
-            var dots = SIMD8<Float>()
-            for h in 0..<groupHeads {
-                let q = query + h * headDim
-                var acc = SIMD16<Float>()
-                for c in 0..<chunks { acc = acc.addingProduct(VectorMath.load(q + c * 16), VectorMath.load(key + c * 16)) }
-                dots[h] = VectorMath.sum(acc)
+        // Scores: one pass over the keys, block by block (no division per position), all heads
+        // of the group at once so each key is loaded once.
+        var position = first
+        while position <= last {
+            let blockEnd = min(last + 1, (position / blockSize + 1) * blockSize)
+            var key = layout.key(blockTable, position)
+            for p in position..<blockEnd {
+                for h in 0..<groupHeads {
+                    let q = query + h * headDim
+                    var acc = SIMD16<Float>()
+                    for c in 0..<chunks { acc = acc.addingProduct(VectorMath.load(q + c * 16), VectorMath.load(key + c * 16)) }
+                    scores[h * count + p - first] = VectorMath.sum(acc) * scale
+                }
+                key += layout.keyStride
             }
-            for h in 0..<groupHeads { scores[h * count + position - first] = dots[h] * scale }
+            position = blockEnd
         }
 
         // Softmax per head.
@@ -76,16 +82,27 @@ public enum PagedAttention {
             VectorMath.scale(row, count: count, by: 1 / total)
         }
 
-        // Weighted sum of the values, 16 dimensions at a time for every head of the group.
-        for c in 0..<chunks {
-            var acc = InlineArray<8, SIMD16<Float>>(repeating: SIMD16<Float>())
-            for position in first...last {
-                let v = VectorMath.load(layout.value(blockTable, position) + c * 16)
-                for h in 0..<groupHeads {
-                    acc[h] = acc[h].addingProduct(SIMD16(repeating: scores[h * count + position - first]), v)
+        // Weighted sum of the values: for each block, every position's value row is read once
+        // and added into all heads' outputs, 16 dimensions at a time.
+        for h in 0..<groupHeads { (out + h * headDim).initialize(repeating: 0, count: headDim) }
+        position = first
+        while position <= last {
+            let blockEnd = min(last + 1, (position / blockSize + 1) * blockSize)
+            let base = layout.value(blockTable, position)
+            for c in 0..<chunks {
+                var acc = InlineArray<8, SIMD16<Float>>(repeating: SIMD16<Float>())
+                for h in 0..<groupHeads { acc[h] = VectorMath.load(out + h * headDim + c * 16) }
+                var value = base + c * 16
+                for p in position..<blockEnd {
+                    let v = VectorMath.load(value)
+                    for h in 0..<groupHeads {
+                        acc[h] = acc[h].addingProduct(SIMD16(repeating: scores[h * count + p - first]), v)
+                    }
+                    value += layout.valueStride
                 }
+                for h in 0..<groupHeads { VectorMath.store(acc[h], out + h * headDim + c * 16) }
             }
-            for h in 0..<groupHeads { VectorMath.store(acc[h], out + h * headDim + c * 16) }
+            position = blockEnd
         }
     }
 }
