@@ -16,6 +16,7 @@ public enum JobsCommandLine {
         WaitCommand.self,
         ResultsCommand.self,
         StatsCommand.self,
+        ReportCommand.self,
         PruneCommand.self,
     ] }
 
