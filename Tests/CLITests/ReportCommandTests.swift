@@ -123,6 +123,14 @@ final class ReportCommandTests: XCTestCase {
         XCTAssertTrue(unwritable.errors.hasPrefix("jobs: cannot write \(harness.directory.file("missing-folder/report.html")): "),
                       unwritable.errors)
     }
+
+    func testWellFormednessCheckCatchesBrokenMarkup() {
+        XCTAssertNoThrow(try ParsedReport("<html><body><p>a &amp; b</p></body></html>"))
+        for broken in ["<html><body><p>a & b</p></body></html>", "<html><body><p>open</body></html>",
+                       "<html><body>&nbsp;</body></html>", "<html><svg><rect></svg></html>"] {
+            XCTAssertThrowsError(try ParsedReport(broken), broken)
+        }
+    }
 }
 
 /// The report parsed as XML (it is written to be well-formed): the ids of its sections, every
@@ -138,9 +146,9 @@ struct ParsedReport {
         let collector = Collector()
         let parser = XMLParser(data: Data(html.utf8))
         parser.delegate = collector
-        guard parser.parse() else {
+        guard parser.parse(), collector.error == nil else {
             throw ReportParseError(description: "the report is not well-formed at line \(parser.lineNumber), "
-                + "column \(parser.columnNumber): \(parser.parserError.map { "\($0)" } ?? "unknown error")")
+                + "column \(parser.columnNumber): \((collector.error ?? parser.parserError).map { "\($0)" } ?? "unknown error")")
         }
         sectionIDs = collector.sectionIDs
         elements = collector.elements
@@ -159,11 +167,19 @@ struct ParsedReport {
         var elements: [String] = []
         var texts: [String] = []
         var attributeValues: [String] = []
+        var error: Error?
         private var text = ""
+        /// Element names not yet closed: corelibs' parser does not report a mismatched end tag itself.
+        private var open: [String] = []
+
+        func parser(_ parser: XMLParser, parseErrorOccurred error: Error) {
+            if self.error == nil { self.error = error }
+        }
 
         func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
                     attributes: [String: String] = [:]) {
             flush()
+            open.append(name)
             elements.append(name)
             attributeValues += attributes.values
             if name == "section", let id = attributes["id"] { sectionIDs.append(id) }
@@ -171,6 +187,18 @@ struct ParsedReport {
 
         func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
             flush()
+            if open.last == name {
+                open.removeLast()
+            } else if error == nil {
+                error = ParsedReport.ReportParseError(description: "</\(name)> closes <\(open.last ?? "nothing")>")
+                parser.abortParsing()
+            }
+        }
+
+        func parserDidEndDocument(_ parser: XMLParser) {
+            if !open.isEmpty, error == nil {
+                error = ParsedReport.ReportParseError(description: "unclosed <\(open.joined(separator: "> <"))>")
+            }
         }
 
         func parser(_ parser: XMLParser, foundCharacters string: String) { text += string }
