@@ -18,6 +18,7 @@ public enum JobsCommandLine {
         StatsCommand.self,
         ReportCommand.self,
         PruneCommand.self,
+        DoctorCommand.self,
     ] }
 
     /// Runs one command line. `arguments` excludes the program name.

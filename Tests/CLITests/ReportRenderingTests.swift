@@ -57,7 +57,7 @@ final class ReportRenderingTests: XCTestCase {
                              "--user-data-dir=\(harness.directory.file("chromium-profile"))",
                              "--screenshot=\(png)", "--window-size=1200,2000", URL(fileURLWithPath: html).absoluteString]
         let log = harness.directory.file("chromium.log")
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let logHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         process.standardOutput = logHandle
         process.standardError = logHandle
