@@ -84,7 +84,7 @@ enum AxisTicks {
     }
 
     /// Ticks at each power of ten of seconds from 10^`lower` to 10^`upper` (values are the
-    /// exponents): `1 ms`, `10 ms`, `100 ms`, `1 s`, `10 s`, `100 s`, `1000 s`, `10^4 s`. With
+    /// exponents): `1 ms`, `10 ms`, `100 ms`, `1 s`, `10 s`, `100 s`, `1000 s`, `10⁴ s`. With
     /// more than `maximumLabels` decades, only every second (third, ...) tick has a label.
     static func decades(from lower: Int, to upper: Int, maximumLabels: Int = 5) -> [AxisTick] {
         let every = (upper - lower) / maximumLabels + 1
@@ -92,13 +92,18 @@ enum AxisTicks {
             guard (exponent - lower) % every == 0 else { return AxisTick(value: Double(exponent), label: "") }
             let label: String
             switch exponent {
-            case ..<(-3): label = "10^\(exponent) s"
             case -3...(-1): label = "\(Int(pow(10, Double(exponent + 3)).rounded())) ms"
             case 0...3: label = "\(Int(pow(10, Double(exponent)).rounded())) s"
-            default: label = "10^\(exponent) s"
+            default: label = "10\(superscript(exponent)) s"
             }
             return AxisTick(value: Double(exponent), label: label)
         }
+    }
+
+    /// `⁴`, `⁻⁵`: an exponent in superscript digits.
+    private static func superscript(_ exponent: Int) -> String {
+        let digits: [Character] = ["⁰", "¹", "²", "³", "⁴", "⁵", "⁶", "⁷", "⁸", "⁹"]
+        return (exponent < 0 ? "⁻" : "") + String(exponent.magnitude).map { digits[Int(String($0))!] }
     }
 
     private static func localParts(_ time: Double) -> tm {
