@@ -83,6 +83,9 @@ struct DoctorCommand: JobsCommand {
             findings.append(.fail("database", "no database location: \(error)", fix: "give --db PATH or set JOBS_DB"))
         }
 
+        // Read before the model check loads the weights into this process, which would
+        // otherwise count them twice.
+        let meminfo = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8)
         let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
         let cpu = SystemChecks.cpu(cpuinfo: cpuinfo)
         findings.append(cpu)
@@ -91,8 +94,7 @@ struct DoctorCommand: JobsCommand {
                                     source: source(option: modelPath, optionName: "--model", variable: "JOBS_MODEL"),
                                     canRunKernels: cpu.status != .fail, kvMemory: kvMemory)
         findings += model.findings
-        findings.append(SystemChecks.memory(meminfo: try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
-                                            weights: model.weightBytes, kvMemory: kvMemory))
+        findings.append(SystemChecks.memory(meminfo: meminfo, weights: model.weightBytes, kvMemory: kvMemory))
         findings.append(SystemChecks.disk(folder: databaseFolder, databaseBytes: databaseBytes))
         return findings
     }
