@@ -1,0 +1,75 @@
+import Foundation
+import GGUF
+import Model
+
+/// `jobs doctor`'s model checks: the file exists and loads as the daemon loads it, and what it
+/// will take: parameters, context, weight memory, KV memory per token, and its chat format.
+enum ModelChecks {
+    struct Outcome {
+        var findings: [DoctorFinding]
+        /// Bytes of prepared weights; nil when the model did not load.
+        var weightBytes: Int?
+    }
+
+    /// `source` says where the path came from: `--model`, `JOBS_MODEL` or `default`.
+    /// `canRunKernels` false (the CPU check failed) reads only the file's header.
+    static func run(path: String, source: String, canRunKernels: Bool, kvMemory: Int) -> Outcome {
+        guard FileManager.default.fileExists(atPath: path) else {
+            let fix = source == "default"
+                ? "install the default model (Gemma 3 270M, 253 MB) with Scripts/install-model, or give --model PATH or set JOBS_MODEL"
+                : "check the path given by \(source), or leave it out to use the default model (Scripts/install-model installs it)"
+            return Outcome(findings: [.fail("model", "no model file at \(path) (\(source))", fix: fix)], weightBytes: nil)
+        }
+        let loadFix = "use a complete llama, qwen2 or gemma3 GGUF file; download it again if it may be cut short "
+            + "(Scripts/install-model checks the default model's SHA-256)"
+        let file: GGUFFile
+        do {
+            file = try GGUFFile(path: path)
+        } catch {
+            return Outcome(findings: [.fail("model", "\(path) (\(source)) is not a usable GGUF file: \(error)", fix: loadFix)],
+                           weightBytes: nil)
+        }
+        let parameters = parameterCount(file.tensors.reduce(0) { $0 + $1.elementCount })
+        guard canRunKernels else {
+            return Outcome(findings: [.warn("model", "\(path) (\(source)): \(file.architecture ?? "no architecture"), "
+                + "\(parameters) parameters; not loaded, since this CPU cannot run the decoder (see cpu)",
+                fix: "run jobs doctor on the machine that runs jobsd")], weightBytes: nil)
+        }
+        let loaded: LoadedModel
+        do {
+            loaded = try LoadedModel(path: path)
+        } catch {
+            return Outcome(findings: [.fail("model", "\(path) (\(source)) does not load: \(error)", fix: loadFix)],
+                           weightBytes: nil)
+        }
+        let configuration = loaded.model.configuration
+        var findings: [DoctorFinding] = [
+            .ok("model", "\(path) (\(source)): \(loaded.name), \(configuration.architecture), \(parameters) parameters, "
+                + "context \(TextFormat.count(configuration.contextLength)) tokens, loaded in "
+                + TextFormat.duration(loaded.model.loadSeconds)),
+        ]
+        let perToken = configuration.kvLayout().bytesPerToken
+        let tokens = kvMemory / perToken
+        findings.append(.ok("model memory", "\(ByteSize.text(loaded.model.weightBytes)) of weights; KV cache "
+            + "\(ByteSize.text(perToken)) per token, so \(ByteSize.text(kvMemory)) holds \(TextFormat.count(tokens)) tokens "
+            + "(\(String(format: "%.1f", Double(tokens) / Double(configuration.contextLength))) full contexts)"))
+        if let template = loaded.chatTemplate {
+            findings.append(.ok("chat format", template.format.name + (template.note.map { "; \($0)" } ?? "")))
+        } else {
+            findings.append(.warn("chat format", "chat jobs will fail: \(loaded.chatTemplateProblem ?? "no chat format")",
+                                  fix: "submit prompts (\"prompt\", /v1/completions) instead of messages, or use a model "
+                                      + "whose GGUF has a Gemma, Llama 3 or ChatML chat template"))
+        }
+        return Outcome(findings: findings, weightBytes: loaded.model.weightBytes)
+    }
+
+    /// `268M`, `1.5B`, `7.6B`, `420k`.
+    static func parameterCount(_ count: Int) -> String {
+        let value = Double(count)
+        if value >= 1e9 { return String(format: "%.1fB", value / 1e9) }
+        if value >= 1e7 { return "\(Int((value / 1e6).rounded()))M" }
+        if value >= 1e6 { return String(format: "%.1fM", value / 1e6) }
+        if value >= 1e3 { return "\(Int((value / 1e3).rounded()))k" }
+        return String(count)
+    }
+}

@@ -1,0 +1,193 @@
+import Foundation
+@testable import JobStore
+import Model
+import TestSupport
+import XCTest
+
+/// `jobs doctor` end to end: a good setup, a missing model, databases that are missing, newer
+/// than this build, or damaged.
+final class DoctorCommandTests: XCTestCase {
+    /// A database and a tiny model that load; a small KV cache so any test machine has the memory.
+    private func goodSetup() throws -> (CLIHarness, model: String) {
+        try XCTSkipUnless(CPUFeatures.missing().isEmpty, "this CPU cannot run the decoder's kernels")
+        let harness = CLIHarness()
+        _ = try harness.store()
+        let model = try TinyModel.write(.gemma3, to: harness.directory.file("tiny.gguf"))
+        return (harness, model)
+    }
+
+    func testGoodSetupPassesEveryCheckAndExitsZero() throws {
+        let (harness, model) = try goodSetup()
+        let outcome = harness.run("doctor", "--model", model, "--kv-memory", "64M")
+        XCTAssertEqual(outcome.code, 0, outcome.output + outcome.errors)
+        XCTAssertEqual(outcome.errors, "")
+        let report = try DoctorOutput(outcome.output)
+        XCTAssertEqual(report.findings.map(\.check), ["database", "schema", "journal", "integrity", "cpu", "openblas",
+                                                      "model", "model memory", "chat format", "memory", "disk"])
+        XCTAssertFalse(report.findings.contains { $0.status == "FAIL" }, outcome.output)
+        XCTAssertTrue(report["database"].text.hasPrefix("\(harness.databasePath) (JOBS_DB), "), outcome.output)
+        XCTAssertTrue(report["database"].text.hasSuffix(", writable"), outcome.output)
+        XCTAssertEqual(report["schema"].text, "version 2, the newest this jobs knows")
+        XCTAssertTrue(report["journal"].text.hasPrefix("WAL"))
+        XCTAssertEqual(report["integrity"].text, "SQLite quick_check found no problems")
+        XCTAssertTrue(report["model"].text.hasPrefix("\(model) (--model): tiny gemma3, gemma3, "), outcome.output)
+        XCTAssertTrue(report["model"].text.contains(" parameters, context 512 tokens, loaded in "), outcome.output)
+        XCTAssertTrue(report["model memory"].text.hasSuffix(
+            " of weights; KV cache 512 B per token, so 64 MiB holds 131,072 tokens (256.0 full contexts)"), outcome.output)
+        XCTAssertTrue(report["memory"].text.contains(" of weights + 64 MiB of KV cache)"), outcome.output)
+        for finding in report.findings {
+            XCTAssertEqual(finding.fix == nil, finding.status == "ok", "\(finding)")
+        }
+        XCTAssertTrue(outcome.output.hasSuffix("\nAll checks passed.\n") || outcome.output.contains("\nNo failures; "),
+                      outcome.output)
+    }
+
+    func testMissingModelFailsWithAFixAndExitsOne() throws {
+        let (harness, _) = try goodSetup()
+        let missing = harness.directory.file("no-such-model.gguf")
+        let outcome = harness.run("doctor", "--model", missing, "--kv-memory", "64M")
+        XCTAssertEqual(outcome.code, 1)
+        let report = try DoctorOutput(outcome.output)
+        XCTAssertEqual(report["model"].status, "FAIL")
+        XCTAssertEqual(report["model"].text, "no model file at \(missing) (--model)")
+        XCTAssertEqual(report["model"].fix, "check the path given by --model, or leave it out to use the default model "
+            + "(Scripts/install-model installs it)")
+        XCTAssertTrue(report["memory"].text.contains("(model weights unknown + 64 MiB of KV cache)"), outcome.output)
+        XCTAssertFalse(report.findings.contains { $0.check == "model memory" })
+        XCTAssertFalse(outcome.output.contains("All checks passed"))
+        XCTAssertEqual(outcome.errors, "jobs: 1 check failed; the fix lines above say what to do\n")
+    }
+
+    func testMissingDefaultModelPointsAtTheInstaller() throws {
+        let (harness, _) = try goodSetup()
+        let outcome = harness.run("doctor", "--kv-memory", "64M")
+        XCTAssertEqual(outcome.code, 1)
+        let report = try DoctorOutput(outcome.output)
+        let expected = harness.directory.file("home") + "/.local/share/jobs/models/" + DefaultModel.fileName
+        XCTAssertEqual(report["model"].text, "no model file at \(expected) (default)")
+        XCTAssertEqual(report["model"].fix, "install the default model (Gemma 3 270M, 253 MB) with Scripts/install-model, "
+            + "or give --model PATH or set JOBS_MODEL")
+    }
+
+    func testDatabaseFromANewerJobsFails() throws {
+        let (harness, model) = try goodSetup()
+        let connection = try Connection(path: harness.databasePath, create: false, busyTimeoutMilliseconds: 1000)
+        try connection.execute("""
+            INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (99, 'future', 'abc', 0)
+            """)
+        let outcome = harness.run("doctor", "--model", model, "--kv-memory", "64M")
+        XCTAssertEqual(outcome.code, 1)
+        let report = try DoctorOutput(outcome.output)
+        XCTAssertEqual(report["schema"].status, "FAIL")
+        XCTAssertEqual(report["schema"].text, "version 99, but this jobs knows versions up to 2: a newer jobs wrote it")
+        XCTAssertEqual(report["schema"].fix, "upgrade jobs and jobsd to the version that wrote this database (or newer)")
+        XCTAssertEqual(report["integrity"].status, "ok")
+        XCTAssertEqual(outcome.errors, "jobs: 1 check failed; the fix lines above say what to do\n")
+    }
+
+    func testDamagedDatabaseFails() throws {
+        let (harness, model) = try goodSetup()
+        let path = harness.directory.write("damaged.db", String(repeating: "not a database at all\n", count: 100))
+        let outcome = harness.run("--db", path, "doctor", "--model", model, "--kv-memory", "64M")
+        XCTAssertEqual(outcome.code, 1)
+        let report = try DoctorOutput(outcome.output)
+        XCTAssertEqual(report["database"].status, "FAIL")
+        XCTAssertTrue(report["database"].text.hasPrefix("cannot use \(path) (--db): \(path) is not a jobs database or is damaged"),
+                      outcome.output)
+        XCTAssertEqual(report["database"].fix, "point --db or JOBS_DB at a jobs database, or restore this one from a backup")
+        XCTAssertFalse(report.findings.contains { $0.check == "schema" })
+    }
+
+    func testMissingDatabaseIsFineWhereSubmitCanCreateItAndIsNotCreated() throws {
+        let (harness, model) = try goodSetup()
+        harness.environment["JOBS_DB"] = nil
+        let outcome = harness.run("doctor", "--model", model, "--kv-memory", "64M")
+        let expected = harness.directory.file("home") + "/.local/share/jobs/jobs.db"
+        XCTAssertEqual(outcome.code, 0, outcome.output)
+        XCTAssertEqual(try DoctorOutput(outcome.output)["database"].text,
+                       "\(expected) (default) does not exist yet; 'jobs submit' creates it and its folder")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: harness.directory.file("home")))
+
+        let elsewhere = harness.directory.file("missing-folder/jobs.db")
+        let explicit = harness.run("--db", elsewhere, "doctor", "--model", model, "--kv-memory", "64M")
+        XCTAssertEqual(explicit.code, 1)
+        let database = try DoctorOutput(explicit.output)["database"]
+        XCTAssertEqual(database.status, "FAIL")
+        XCTAssertEqual(database.text, "\(elsewhere) (--db) cannot be created: folder \(harness.directory.file("missing-folder")) "
+            + "does not exist")
+        XCTAssertEqual(database.fix, "create the folder (mkdir -p \(harness.directory.file("missing-folder"))), "
+            + "or point --db or JOBS_DB elsewhere")
+    }
+
+    func testJSONListsEveryCheckWithItsFix() throws {
+        let (harness, _) = try goodSetup()
+        let outcome = harness.run("doctor", "--json", "--model", harness.directory.file("none.gguf"), "--kv-memory", "64M")
+        XCTAssertEqual(outcome.code, 1)
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(outcome.output.utf8)) as? [String: Any])
+        XCTAssertEqual(object["ok"] as? Bool, false)
+        let checks = try XCTUnwrap(object["checks"] as? [[String: Any]])
+        XCTAssertEqual(checks.map { $0["check"] as? String },
+                       ["database", "schema", "journal", "integrity", "cpu", "openblas", "model", "memory", "disk"])
+        let model = try XCTUnwrap(checks.first { $0["check"] as? String == "model" })
+        XCTAssertEqual(model["status"] as? String, "fail")
+        XCTAssertTrue((model["fix"] as? String)?.hasPrefix("check the path given by --model") == true)
+        XCTAssertTrue(checks.filter { $0["status"] as? String == "ok" }.allSatisfy { $0["fix"] is NSNull })
+        XCTAssertEqual(outcome.errors, "jobs: 1 check failed; each has a fix\n")
+    }
+
+    func testKVMemoryMustBeASize() {
+        let harness = CLIHarness()
+        let outcome = harness.run("doctor", "--kv-memory", "lots")
+        XCTAssertEqual(outcome.code, 2)
+        XCTAssertTrue(outcome.errors.hasPrefix("jobs doctor: --kv-memory must be a size such as 2G, 512M or 1073741824, got 'lots'\n"),
+                      outcome.errors)
+    }
+}
+
+/// `jobs doctor`'s text read back: one finding per `  STATUS  CHECK  text` line, wrapped lines
+/// and the `fix:` lines under it joined up again.
+struct DoctorOutput {
+    struct Finding: Equatable {
+        var status: String
+        var check: String
+        var text: String
+        var fix: String?
+    }
+
+    private(set) var findings: [Finding] = []
+
+    init(_ output: String) throws {
+        let indent = String(repeating: " ", count: 22)
+        var inFix = false
+        for line in output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+            if line.hasPrefix(indent + "fix: ") {
+                findings[findings.count - 1].fix = String(line.dropFirst(indent.count + 5))
+                inFix = true
+            } else if line.hasPrefix(indent), !findings.isEmpty {
+                let rest = line.trimmingCharacters(in: .whitespaces)
+                if inFix {
+                    findings[findings.count - 1].fix! += " " + rest
+                } else {
+                    findings[findings.count - 1].text += " " + rest
+                }
+            } else if line.hasPrefix("  "), line.count > 22 {
+                let characters = Array(line)
+                findings.append(Finding(status: String(characters[2..<8]).trimmingCharacters(in: .whitespaces),
+                                        check: String(characters[8..<22]).trimmingCharacters(in: .whitespaces),
+                                        text: String(characters[22...]), fix: nil))
+                inFix = false
+            } else if !line.isEmpty, !line.hasPrefix("All checks passed"), !line.hasPrefix("No failures; ") {
+                throw DoctorOutputError(line: line)
+            }
+        }
+    }
+
+    subscript(check: String) -> Finding {
+        findings.first { $0.check == check } ?? Finding(status: "missing", check: check, text: "", fix: nil)
+    }
+
+    struct DoctorOutputError: Error, CustomStringConvertible {
+        var line: String
+        var description: String { "unexpected line in jobs doctor's output: \(line)" }
+    }
+}
