@@ -73,7 +73,7 @@ struct BenchCommand: JobsCommand {
         let out = context.output
         let c = loaded.model.configuration
         out.line("model: \(loaded.name) (\(c.architecture), \(c.layerCount) layers, vocabulary \(c.vocabularySize)), "
-            + "weights \(TextFormat.bytes(loaded.model.weightBytes)), loaded in \(TextFormat.duration(loaded.model.loadSeconds))")
+            + "weights \(ByteCount.format(loaded.model.weightBytes)), loaded in \(TextFormat.duration(loaded.model.loadSeconds))")
         out.line("threads: \(Kernels.WorkerPool.shared.threadCount)")
         out.flush()
         let benchmark = Benchmark(loaded: loaded, output: out)

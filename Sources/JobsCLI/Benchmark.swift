@@ -19,7 +19,7 @@ struct Benchmark {
 
     private static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
-    private func peakRSS() -> String { ProcessMemory.peakResidentBytes().map(TextFormat.bytes) ?? "n/a" }
+    private func peakRSS() -> String { ProcessMemory.peakResidentBytes().map(ByteCount.format) ?? "n/a" }
 
     // MARK: Decoder
 
@@ -158,7 +158,7 @@ struct Benchmark {
                     label, run.tokensPerSecond, ratio, run.wallSeconds, p.totalSeconds / steps * 1000,
                     (p.forwardSeconds - p.attentionSeconds) / steps * 1000, p.attentionSeconds / steps * 1000,
                     p.samplingSeconds / steps * 1000, p.schedulingSeconds / steps * 1000, p.meanSequences,
-                    run.peakRSS.map(TextFormat.bytes) ?? "n/a"))
+                    run.peakRSS.map(ByteCount.format) ?? "n/a"))
     }
 
     func engine(prompts texts: [String], maxTokens: Int, sequenceCounts: [Int]) throws {

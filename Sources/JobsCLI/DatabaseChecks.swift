@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import Glibc
 import JobStore
@@ -37,7 +38,7 @@ enum DatabaseChecks {
                                   fix: "make the file and its folder writable for the user that runs jobs and jobsd, "
                                       + "or stop the process holding the lock"))
         } else {
-            findings.append(.ok("database", "\(path) (\(source)), \(ByteSize.text(health.databaseBytes)), writable"))
+            findings.append(.ok("database", "\(path) (\(source)), \(ByteCount.format(health.databaseBytes)), writable"))
         }
         findings.append(schema(health))
         if health.journalMode.lowercased() == "wal" {

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import JobStore
 import Model
@@ -36,11 +37,11 @@ struct DoctorCommand: JobsCommand {
         modelPath = arguments.value("model")
         json = arguments.flag("json")
         if let text = arguments.value("kv-memory") {
-            guard let bytes = ByteSize.parse(text) else {
-                throw CLIError.usage(command: DoctorCommand.spec.name,
-                                     message: "--kv-memory must be a size such as 2G, 512M or 1073741824, got '\(text)'")
+            do {
+                kvMemory = try ByteCount.parse(text)
+            } catch {
+                throw CLIError.usage(command: DoctorCommand.spec.name, message: "--kv-memory: \(error)")
             }
-            kvMemory = bytes
         } else {
             kvMemory = DoctorCommand.defaultKVMemory
         }

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import GGUF
 import Model
@@ -50,8 +51,8 @@ enum ModelChecks {
         ]
         let perToken = configuration.kvLayout().bytesPerToken
         let tokens = kvMemory / perToken
-        findings.append(.ok("model memory", "\(ByteSize.text(loaded.model.weightBytes)) of weights; KV cache "
-            + "\(ByteSize.text(perToken)) per token, so \(ByteSize.text(kvMemory)) holds \(TextFormat.count(tokens)) tokens "
+        findings.append(.ok("model memory", "\(ByteCount.format(loaded.model.weightBytes)) of weights; KV cache "
+            + "\(ByteCount.format(perToken)) per token, so \(ByteCount.format(kvMemory)) holds \(TextFormat.count(tokens)) tokens "
             + "(\(String(format: "%.1f", Double(tokens) / Double(configuration.contextLength))) full contexts)"))
         if let template = loaded.chatTemplate {
             findings.append(.ok("chat format", template.format.name + (template.note.map { "; \($0)" } ?? "")))

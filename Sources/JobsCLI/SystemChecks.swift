@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import Glibc
 import Model
@@ -32,15 +33,15 @@ enum SystemChecks {
     /// `weights` nil: the model could not be loaded (its own finding says why).
     static func memory(meminfo: String?, weights: Int?, kvMemory: Int) -> DoctorFinding {
         let needed = (weights ?? 0) + kvMemory
-        let parts = "\(weights.map { "\(ByteSize.text($0)) of weights" } ?? "model weights unknown") + "
-            + "\(ByteSize.text(kvMemory)) of KV cache"
+        let parts = "\(weights.map { "\(ByteCount.format($0)) of weights" } ?? "model weights unknown") + "
+            + "\(ByteCount.format(kvMemory)) of KV cache"
         let fix = "free memory, give jobsd less KV cache memory (check a size with jobs doctor --kv-memory SIZE), "
             + "or use a smaller model"
         guard let available = meminfo.flatMap(availableMemory) else {
-            return .warn("memory", "cannot read MemAvailable from /proc/meminfo; jobsd needs about \(ByteSize.text(needed)) "
+            return .warn("memory", "cannot read MemAvailable from /proc/meminfo; jobsd needs about \(ByteCount.format(needed)) "
                 + "(\(parts))", fix: "make sure that much memory is free")
         }
-        let finding = "\(ByteSize.text(available)) available; jobsd needs about \(ByteSize.text(needed)) (\(parts))"
+        let finding = "\(ByteCount.format(available)) available; jobsd needs about \(ByteCount.format(needed)) (\(parts))"
         if available < needed { return .fail("memory", finding, fix: fix) }
         if available < needed + needed / 4 { return .warn("memory", finding + ", less than 25% to spare", fix: fix) }
         return .ok("memory", finding)
@@ -66,7 +67,7 @@ enum SystemChecks {
             return .warn("disk", "cannot read the free space of \(existing)",
                          fix: "check that \(existing) is on a mounted file system")
         }
-        let finding = "\(ByteSize.text(free)) free on the file system of \(existing)"
+        let finding = "\(ByteCount.format(free)) free on the file system of \(existing)"
         let fix = "free space there or move the database (--db); 'jobs prune --older-than 30d --vacuum' "
             + "returns the space of old jobs"
         if free < 100 << 20 { return .fail("disk", finding, fix: fix) }
