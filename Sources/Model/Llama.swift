@@ -46,7 +46,7 @@ struct Llama: Architecture {
     func forward(_ f: inout ForwardPass) -> Logits {
         f.embed(embeddings, scale: 1)
         for (il, layer) in layers.enumerated() {
-            // Self-attention, pre-norm.
+            // Self-attention, pre-norm (with Q/K/V biases when the file has them: Qwen2).
             f.norm(f.x, weight: layer.attentionNorm, into: f.h)
             f.project(layer.qkv, f.h, into: f.qkv)
             if let bias = layer.qkvBias { f.addBias(bias) }
@@ -72,11 +72,16 @@ struct Llama: Architecture {
     }
 
     init(loader: WeightLoader, configuration c: ModelConfiguration) throws {
+        try self.init(loader: loader, configuration: c, biasRequired: false)
+    }
+
+    /// `biasRequired`: every layer must have Q/K/V biases (Qwen2); otherwise they are optional.
+    init(loader: WeightLoader, configuration c: ModelConfiguration, biasRequired: Bool) throws {
         configuration = c
         embeddings = try loader.matrix([TensorNames.tokenEmbedding], columns: c.embeddingLength, rows: [c.vocabularySize])
         output = try loadOutput(loader, embeddings: embeddings, c)
         outputNorm = try loader.vector(TensorNames.outputNorm, count: c.embeddingLength)
-        layers = try (0..<c.layerCount).map { try Layer(loader: loader, layer: $0, c, biasRequired: false) }
+        layers = try (0..<c.layerCount).map { try Layer(loader: loader, layer: $0, c, biasRequired: biasRequired) }
     }
 
     var weightBytes: Int {
