@@ -41,7 +41,8 @@ public final class Daemon {
     private var running: [Int64: RunningJob] = [:]
     /// Outcomes the database has not taken yet, oldest first. Their leases are still renewed.
     private var unwritten: [JobOutcome] = []
-    private var summary = DaemonSummary()
+    /// What this daemon did so far.
+    public private(set) var summary = DaemonSummary()
     private var activity = EngineActivity()
 
     // Schedule, in seconds of `MonotonicClock`.
@@ -79,40 +80,60 @@ public final class Daemon {
     /// nothing is queued or running. Returns what this daemon did.
     public func run() -> DaemonSummary {
         while true {
-            let now = MonotonicClock.now()
-            if shutdown.count > 0 {
-                if stopDeadline == nil { beginShutdown(now) }
-                if shutdown.count > 1 || now >= stopDeadline! { releaseRunningJobs(now) }
+            switch tick() {
+            case .worked: continue
+            case .idle(let seconds): shutdown.wait(seconds: seconds)
+            case .stopped: return summary
             }
-            writeUnwritten(now)
-            renewLeasesIfDue(now)
-            refreshCountsIfDue(now)
-            if stopDeadline == nil { claimIfDue(now) }
-
-            if engine.hasWork && !isGathering(now) {
-                if step() { continue }
-            } else {
-                recordActivity(force: true)
-            }
-
-            if let deadline = stopDeadline, running.isEmpty,
-               unwritten.isEmpty || shutdown.count > 1 || MonotonicClock.now() >= deadline {
-                abandonUnwritten()
-                summary.exit = .shutdown
-                break
-            }
-            if configuration.drain, isDrained() {
-                summary.exit = .drained
-                break
-            }
-            shutdown.wait(seconds: sleepSeconds(MonotonicClock.now()))
         }
+    }
+
+    /// What one pass of the loop did.
+    enum Tick: Equatable {
+        /// Ran an engine step: go on at once.
+        case worked
+        /// Nothing to compute: sleep this long (a shutdown request wakes the sleep).
+        case idle(seconds: Double)
+        /// Shut down or drained; `summary.exit` says which.
+        case stopped
+    }
+
+    /// One pass of the loop (the tests drive the daemon with it).
+    func tick() -> Tick {
+        precondition(summary.exit == .none, "the daemon has stopped")
+        let now = MonotonicClock.now()
+        if shutdown.count > 0 {
+            if stopDeadline == nil { beginShutdown(now) }
+            if shutdown.count > 1 || now >= stopDeadline! { releaseRunningJobs(now) }
+        }
+        writeUnwritten(now)
+        renewLeasesIfDue(now)
+        refreshCountsIfDue(now)
+        if stopDeadline == nil { claimIfDue(now) }
+
+        if engine.hasWork && !isGathering(now) {
+            if step() { return .worked }
+        } else {
+            recordActivity(force: true)
+        }
+
+        if let deadline = stopDeadline, running.isEmpty,
+           unwritten.isEmpty || shutdown.count > 1 || MonotonicClock.now() >= deadline {
+            abandonUnwritten()
+            return stop(.shutdown)
+        }
+        if configuration.drain, isDrained() { return stop(.drained) }
+        return .idle(seconds: sleepSeconds(MonotonicClock.now()))
+    }
+
+    private func stop(_ exit: DaemonSummary.Exit) -> Tick {
         recordActivity(force: true)
-        logger.info("stop", ("reason", summary.exit.rawValue), ("owner", configuration.owner),
+        summary.exit = exit
+        logger.info("stop", ("reason", exit.rawValue), ("owner", configuration.owner),
                     ("succeeded", summary.succeeded), ("failed", summary.failed), ("retried", summary.retried),
                     ("reused", summary.reused), ("released", summary.released), ("lost", summary.leasesLost),
                     ("steps", summary.steps))
-        return summary
+        return .stopped
     }
 
     /// How long to sleep when there is nothing to compute: until the next scheduled task, at
