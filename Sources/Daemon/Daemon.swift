@@ -47,6 +47,9 @@ public final class Daemon {
 
     // Schedule, in seconds of `MonotonicClock`.
     private var nextClaimAt = 0.0
+    /// Grows while claims fail (from the poll interval, doubling to 5 s), so a broken database
+    /// is not hammered.
+    private var claimBackoff = 0.0
     private var nextRenewalAt = 0.0
     private var nextCountsAt = 0.0
     private var nextWriteAt = 0.0
@@ -175,9 +178,11 @@ public final class Daemon {
             claimed = try store.claim(limit: limit, owner: configuration.owner, lease: configuration.leaseSeconds)
         } catch {
             storeProblem("claim jobs", error)
-            nextClaimAt = now + configuration.pollInterval
+            claimBackoff = min(5, max(configuration.pollInterval, claimBackoff * 2))
+            nextClaimAt = now + claimBackoff
             return
         }
+        claimBackoff = 0
         queueLooksEmpty = claimed.isEmpty
         let wasIdle = !engine.hasWork
         for job in claimed { admit(job, now: now) }

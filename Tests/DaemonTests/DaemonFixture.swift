@@ -39,9 +39,11 @@ final class DaemonFixture {
                             reuseResults: reuseResults, shutdownGrace: shutdownGrace, sampleInterval: 0.05)
     }
 
+    /// A daemon on the fixture's database; `store` gives it a connection of its own.
     func daemon(_ configuration: DaemonConfiguration = DaemonFixture.configuration(),
-                engine: EngineOptions = DaemonFixture.engineOptions(), metrics: DaemonMetrics = DaemonMetrics()) throws -> Daemon {
-        try Daemon(store: store, model: model, engineOptions: engine, configuration: configuration,
+                engine: EngineOptions = DaemonFixture.engineOptions(), metrics: DaemonMetrics = DaemonMetrics(),
+                store: JobStore? = nil) throws -> Daemon {
+        try Daemon(store: store ?? self.store, model: model, engineOptions: engine, configuration: configuration,
                    logger: Logger(level: .debug, sink: logs.sink), metrics: metrics)
     }
 
@@ -79,6 +81,16 @@ final class DaemonFixture {
         let words = ["the", "and", "cat", "sat", "on", "a", "mat", "dog", "ran", "far"]
         let letters = String(index, radix: 26).map { String(UnicodeScalar(UInt8(Int($0.hexDigitValue ?? 0) + 97))) }.joined()
         return (0..<6).map { words[(index + $0 * 3) % words.count] }.joined(separator: " ") + " " + letters
+    }
+
+    /// Holds the database's write lock (an open `BEGIN IMMEDIATE` on the fixture's own
+    /// connection) until `unlock()`. Use only the daemon's store meanwhile.
+    func lockDatabase() throws {
+        try store.withConnection { try $0.execute("BEGIN IMMEDIATE") }
+    }
+
+    func unlockDatabase() throws {
+        try store.withConnection { try $0.execute("COMMIT") }
     }
 
     // MARK: Reading back
