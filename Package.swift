@@ -40,7 +40,7 @@ let package = Package(
         .target(name: "Engine", dependencies: ["Model", "KVCache", "Tokenizer", "Kernels"],
                 swiftSettings: hotPathSettings),
         .target(name: "JobStore", dependencies: ["CSQLite"]),
-        .target(name: "Daemon", dependencies: ["JobStore", "Engine", "Model"]),
+        .target(name: "Daemon", dependencies: ["JobStore", "Engine", "Model", "Tokenizer"]),
         .target(name: "JobsCLI", dependencies: ["JobStore", "Engine", "Model", "Daemon"]),
         .executableTarget(name: "jobs", dependencies: ["JobsCLI"]),
         .executableTarget(name: "jobsd", dependencies: ["JobsCLI"]),
@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(name: "KVCacheTests", dependencies: ["KVCache"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Model", "TestSupport"]),
         .testTarget(name: "JobStoreTests", dependencies: ["JobStore", "TestSupport"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "JobStore", "TestSupport"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Engine", "JobStore", "Model", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["JobsCLI", "JobStore", "TestSupport"]),
     ]
 )
