@@ -46,13 +46,3 @@ public struct DaemonConfiguration: Sendable, Equatable {
         self.countsInterval = countsInterval
     }
 }
-
-/// Lease owner names: `HOST:PID:SUFFIX`, unique across restarts even when a PID comes back.
-public enum OwnerName {
-    public static func make() -> String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        let host = gethostname(&buffer, buffer.count) == 0 ? String(cString: buffer) : "localhost"
-        let suffix = String(UInt32.random(in: 0...0xffff), radix: 16)
-        return "\(host):\(getpid()):\(suffix)"
-    }
-}

@@ -95,7 +95,7 @@ final class DaemonProcessTests: XCTestCase {
         let fixture = try DaemonFixture()
         try fixture.submitCompletions(60, maxTokens: 400)
         let child = try DaemonProcess(arguments(fixture, ["--max-seqs", "4"]), logDirectory: fixture.directory.path, name: "term")
-        try eventually("a first job finishes") { !child.events("finish").isEmpty }
+        eventually("a first job finishes") { !child.events("finish").isEmpty }
         child.signal(SIGTERM)
         XCTAssertEqual(try child.wait(timeout: 20), 0, child.stderr.suffix(2000).description)
 
@@ -115,7 +115,7 @@ final class DaemonProcessTests: XCTestCase {
         try fixture.submitCompletions(60, maxTokens: 400)
         let child = try DaemonProcess(arguments(fixture, ["--max-seqs", "4", "--shutdown-grace", "0"]),
                                       logDirectory: fixture.directory.path, name: "term0")
-        try eventually("jobs are claimed") { !child.events("claim").isEmpty }
+        eventually("jobs are claimed") { !child.events("claim").isEmpty }
         child.signal(SIGINT)
         XCTAssertEqual(try child.wait(timeout: 20), 0, child.stderr.suffix(2000).description)
 
@@ -136,7 +136,7 @@ final class DaemonProcessTests: XCTestCase {
         let child = try DaemonProcess(arguments(fixture, ["--max-seqs", "4", "--metrics-addr", "127.0.0.1:0", "--shutdown-grace", "0"]),
                                       logDirectory: fixture.directory.path, name: "metrics")
         var url = ""
-        try eventually("the metrics address is logged") {
+        eventually("the metrics address is logged") {
             url = child.events("metrics").first?["url"] ?? ""
             return !url.isEmpty
         }

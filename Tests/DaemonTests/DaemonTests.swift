@@ -226,14 +226,14 @@ final class DaemonTests: XCTestCase {
                                         engine: DaemonFixture.engineOptions(maxSequences: 3), metrics: metrics)
         for index in 0..<3 {
             try fixture.submit([("j\(index)", DaemonFixture.completion(DaemonFixture.prompt(index)))])
-            try eventually("job \(index) is claimed") {
+            eventually("job \(index) is claimed") {
                 _ = daemon.tick()
                 return daemon.engine.waitingCount + daemon.engine.runningCount == index + 1
             }
             if index < 2 { XCTAssertEqual(metrics.stepBatchSize.count, 0, "no step while gathering") }
         }
         // Taking the last slot ends the wait: the pass that claimed the third job ran the step.
-        try eventually("the first step runs") {
+        eventually("the first step runs") {
             if metrics.stepBatchSize.count == 0 { _ = daemon.tick() }
             return metrics.stepBatchSize.count > 0
         }
@@ -247,7 +247,7 @@ final class DaemonTests: XCTestCase {
         let daemon = try fixture.daemon(DaemonFixture.configuration(maxWait: 0.2, drain: false), metrics: metrics)
         try fixture.submitCompletions(1)
         let start = Date()
-        try eventually("the first step runs") { daemon.tick() == .worked }
+        eventually("the first step runs") { daemon.tick() == .worked }
         XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(start), 0.19)
         XCTAssertEqual(metrics.stepBatchSize.sum, 1)
     }
@@ -362,7 +362,7 @@ final class DaemonStoreFailureTests: XCTestCase {
         XCTAssertTrue(fixture.logs.all.contains { $0.contains("level=warn event=store_error") }, "a lock is routine: warn")
         try fixture.unlockDatabase()
 
-        try eventually("the results are written") {
+        eventually("the results are written") {
             _ = daemon.tick()
             return daemon.summary.succeeded == 3
         }
