@@ -61,17 +61,27 @@ public final class Daemon {
     /// Whether the last claim found the queue empty (so a drain may be over).
     private var queueLooksEmpty = false
 
-    public init(store: JobStore, model: LoadedModel, engineOptions: EngineOptions,
-                configuration: DaemonConfiguration, logger: Logger, metrics: DaemonMetrics = DaemonMetrics(),
-                shutdown: ShutdownRequest = ShutdownRequest()) throws {
-        engine = try Engine(model: model.model, tokenizer: model.tokenizer, options: engineOptions)
+    /// Reserves the engine's KV memory; throws `EngineError` when it cannot.
+    public convenience init(store: JobStore, model: LoadedModel, engineOptions: EngineOptions,
+                            configuration: DaemonConfiguration, logger: Logger, metrics: DaemonMetrics = DaemonMetrics(),
+                            shutdown: ShutdownRequest = ShutdownRequest()) throws {
+        try self.init(store: store, languageModel: model.model, modelName: model.name,
+                      requests: GenerationRequestBuilder(model: model), engineOptions: engineOptions,
+                      configuration: configuration, logger: logger, metrics: metrics, shutdown: shutdown)
+    }
+
+    /// The parts of a `LoadedModel` separately, so tests can wrap the decoder.
+    init(store: JobStore, languageModel: any LanguageModel, modelName: String, requests: GenerationRequestBuilder,
+         engineOptions: EngineOptions, configuration: DaemonConfiguration, logger: Logger, metrics: DaemonMetrics,
+         shutdown: ShutdownRequest) throws {
+        engine = try Engine(model: languageModel, tokenizer: requests.tokenizer, options: engineOptions)
         self.store = store
         self.configuration = configuration
         self.logger = logger
         self.metrics = metrics
         self.shutdown = shutdown
-        modelName = model.name
-        builder = GenerationRequestBuilder(model: model)
+        self.modelName = modelName
+        builder = requests
         metrics.kvBlockBytes.set(engine.kvLayout.bytesPerBlock)
         metrics.maxSequences.set(engineOptions.maxSequences)
         updateEngineGauges()

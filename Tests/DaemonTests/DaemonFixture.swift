@@ -93,6 +93,14 @@ final class DaemonFixture {
         try store.withConnection { try $0.execute("COMMIT") }
     }
 
+    /// A daemon whose decoder throws in its first `failures` forward passes.
+    func daemon(failingForwardPasses failures: Int, _ configuration: DaemonConfiguration = DaemonFixture.configuration()) throws -> Daemon {
+        try Daemon(store: store, languageModel: FailingModel(model.model, failures: failures), modelName: model.name,
+                   requests: GenerationRequestBuilder(model: model), engineOptions: DaemonFixture.engineOptions(),
+                   configuration: configuration, logger: Logger(level: .debug, sink: logs.sink), metrics: DaemonMetrics(),
+                   shutdown: ShutdownRequest())
+    }
+
     // MARK: Reading back
 
     func jobs() throws -> [JobRecord] { try store.list(limit: 100_000).jobs }
