@@ -28,8 +28,9 @@ final class DaemonProcess {
         process.arguments = arguments
         stderrPath = "\(logDirectory)/\(name).stderr"
         stdoutPath = "\(logDirectory)/\(name).stdout"
-        FileManager.default.createFile(atPath: stderrPath, contents: nil)
-        FileManager.default.createFile(atPath: stdoutPath, contents: nil)
+        for path in [stderrPath, stdoutPath] where !FileManager.default.createFile(atPath: path, contents: nil) {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        }
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
         process.standardInput = FileHandle.nullDevice
