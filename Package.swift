@@ -41,7 +41,7 @@ let package = Package(
                 swiftSettings: hotPathSettings),
         .target(name: "JobStore", dependencies: ["CSQLite"]),
         .target(name: "Daemon", dependencies: ["JobStore", "Engine", "Model", "Tokenizer"]),
-        .target(name: "JobsCLI", dependencies: ["JobStore", "Engine", "Model", "Daemon"]),
+        .target(name: "JobsCLI", dependencies: ["JobStore", "Engine", "Model", "Daemon", "Kernels", "KVCache", "Tokenizer", "COpenBLAS"]),
         .executableTarget(name: "jobs", dependencies: ["JobsCLI"]),
         .executableTarget(name: "jobsd", dependencies: ["JobsCLI"]),
 

@@ -172,7 +172,10 @@ public final class Engine {
             row += 1
             if sequence.firstTokenAt == nil { sequence.firstTokenAt = samplingEnd }
             let isEnd = !sequence.parameters.ignoreEOS && endTokens.contains(token)
-            if let reason = sequence.append(token, isEndToken: isEnd, contextLength: model.contextLength) {
+            let reason = sequence.append(token, isEndToken: isEnd, contextLength: model.contextLength)
+            let delta = sequence.takeNewText()
+            if !delta.isEmpty { report.textDeltas[sequence.id] = delta }
+            if let reason {
                 scheduler.remove(sequence)
                 sequences[sequence.id] = nil
                 report.finished.append(finished(sequence, reason: reason, error: nil, at: samplingEnd))

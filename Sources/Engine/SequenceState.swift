@@ -29,6 +29,8 @@ final class SequenceState {
     private var decoder: StreamingDetokenizer
     private var stopMatcher: StopStringMatcher
     private(set) var text = ""
+    /// UTF-8 bytes of `text` already handed out by `takeNewText()`.
+    private var deliveredBytes = 0
     /// Tokens sampled, including a final end-of-generation token that `outputTokens` omits.
     private(set) var sampledCount = 0
     private(set) var endedWithEndToken = false
@@ -91,6 +93,15 @@ final class SequenceState {
             return .length
         }
         return nil
+    }
+
+    /// The text produced since the last call (for streaming output).
+    func takeNewText() -> String {
+        let utf8 = text.utf8
+        guard utf8.count > deliveredBytes else { return "" }
+        let start = utf8.index(utf8.startIndex, offsetBy: deliveredBytes)
+        deliveredBytes = utf8.count
+        return String(text[start...])
     }
 
     /// Emits any held-back text (generation ended for a reason other than a stop string).

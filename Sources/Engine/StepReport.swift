@@ -31,6 +31,9 @@ public struct StepReport: Sendable {
     public var finished: [FinishedSequence] = []
     /// Ids of sequences preempted in this step (they stay in the engine and resume later).
     public var preempted: [Int64] = []
+    /// Text each sequence produced in this step, for streaming (a finished sequence's last
+    /// piece included; the concatenation of a sequence's deltas is its final text).
+    public var textDeltas: [Int64: String] = [:]
     public var profile = StepProfile()
 
     public init() {}

@@ -10,7 +10,7 @@ enum FileReader {
         defer { close(descriptor) }
         var status = stat()
         if fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR {
-            throw CLIError.user("cannot read \(path): it is a directory; give a .jsonl file")
+            throw CLIError.user("cannot read \(path): it is a directory, not a file")
         }
         return try readAll(descriptor: descriptor, name: path)
     }

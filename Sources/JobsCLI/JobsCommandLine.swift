@@ -17,6 +17,9 @@ public enum JobsCommandLine {
         ResultsCommand.self,
         StatsCommand.self,
         PruneCommand.self,
+        GenerateCommand.self,
+        PerplexityCommand.self,
+        BenchCommand.self,
     ] }
 
     /// Runs one command line. `arguments` excludes the program name.

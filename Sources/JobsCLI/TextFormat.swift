@@ -47,6 +47,14 @@ enum TextFormat {
                       parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec)
     }
 
+    /// `812 KiB`, `292.0 MiB`, `1.07 GiB`
+    static func bytes(_ value: Int) -> String {
+        let v = Double(value)
+        if v < 1_048_576 { return "\(Int((v / 1024).rounded())) KiB" }
+        if v < 1_073_741_824 { return String(format: "%.1f MiB", v / 1_048_576) }
+        return String(format: "%.2f GiB", v / 1_073_741_824)
+    }
+
     /// `1.5`, `12.3`, `431` — one decimal below 100.
     static func rate(_ value: Double) -> String {
         value < 100 ? String(format: "%.1f", value) : String(Int(value.rounded()))

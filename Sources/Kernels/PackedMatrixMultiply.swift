@@ -106,6 +106,10 @@ struct MultiplyJob: @unchecked Sendable {
         let panels = Panels(first: first, second: second, outputs: outputs,
                             groupSize: D.groupSize(matrix), groupBytes: D.groupBytes(matrix))
         var m = rows.lowerBound
+        while D.self == Float32Panel.self && m + 12 <= rows.upperBound {
+            microTile(D.self, W.self, m: m, panels: panels, accumulators: InlineArray<12, W.Vector>(repeating: W.zero))
+            m += 12
+        }
         while m + 8 <= rows.upperBound {
             microTile(D.self, W.self, m: m, panels: panels, accumulators: InlineArray<8, W.Vector>(repeating: W.zero))
             m += 8

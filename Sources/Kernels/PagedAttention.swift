@@ -51,41 +51,92 @@ public enum PagedAttention {
     public static func attend(query: UnsafePointer<Float>, groupHeads: Int, headDim: Int, layout: Layout,
                               blockTable: UnsafePointer<Int32>, first: Int, last: Int, scale: Float,
                               scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
-        precondition(headDim % 16 == 0 && groupHeads >= 1 && groupHeads <= 8 && first <= last)
-        let count = last - first + 1
-        let chunks = headDim / 16
-
-        // Scores: one pass over the keys, all heads of the group at once.
-        for position in first...last {
-            let key = layout.key(blockTable, position)
-            var dots = SIMD8<Float>()
+        precondition(headDim % 16 == 0 && groupHeads >= 1 && first <= last)
+        // The group size is a compile-time constant inside the kernel, so the per-head
+        // accumulators live in registers; other sizes go one head at a time.
+        let kernel = Kernel(query: query, headDim: headDim, layout: layout, blockTable: blockTable, first: first,
+                            last: last, scale: scale, scores: scores, out: out)
+        switch groupHeads {
+        case 1: kernel.run(heads: InlineArray<1, Int>(repeating: 0))
+        case 2: kernel.run(heads: InlineArray<2, Int>(repeating: 0))
+        case 4: kernel.run(heads: InlineArray<4, Int>(repeating: 0))
+        case 8: kernel.run(heads: InlineArray<8, Int>(repeating: 0))
+        default:
             for h in 0..<groupHeads {
-                let q = query + h * headDim
-                var acc = SIMD16<Float>()
-                for c in 0..<chunks { acc = acc.addingProduct(VectorMath.load(q + c * 16), VectorMath.load(key + c * 16)) }
-                dots[h] = VectorMath.sum(acc)
+                var single = kernel
+                single.query = query + h * headDim
+                single.out = out + h * headDim
+                single.run(heads: InlineArray<1, Int>(repeating: 0))
             }
-            for h in 0..<groupHeads { scores[h * count + position - first] = dots[h] * scale }
         }
+    }
 
-        // Softmax per head.
-        for h in 0..<groupHeads {
-            let row = scores + h * count
-            let peak = VectorMath.maximum(row, count: count)
-            let total = VectorMath.expInPlace(row, count: count, shift: peak)
-            VectorMath.scale(row, count: count, by: 1 / total)
-        }
+    private struct Kernel {
+        var query: UnsafePointer<Float>
+        let headDim: Int
+        let layout: Layout
+        let blockTable: UnsafePointer<Int32>
+        let first: Int
+        let last: Int
+        let scale: Float
+        let scores: UnsafeMutablePointer<Float>
+        var out: UnsafeMutablePointer<Float>
 
-        // Weighted sum of the values, 16 dimensions at a time for every head of the group.
-        for c in 0..<chunks {
-            var acc = InlineArray<8, SIMD16<Float>>(repeating: SIMD16<Float>())
-            for position in first...last {
-                let v = VectorMath.load(layout.value(blockTable, position) + c * 16)
-                for h in 0..<groupHeads {
-                    acc[h] = acc[h].addingProduct(SIMD16(repeating: scores[h * count + position - first]), v)
+        /// `G` query heads sharing one KV head (the array's values are unused: it carries G).
+        @inline(__always)
+        func run<let G: Int>(heads: InlineArray<G, Int>) {
+            let count = last - first + 1
+            let chunks = headDim / 16
+            let blockSize = layout.blockSize
+
+            // Scores: one pass over the keys, block by block (no division per position), every
+            // head of the group per key so each key is loaded once.
+            var position = first
+            while position <= last {
+                let blockEnd = min(last + 1, (position / blockSize + 1) * blockSize)
+                var key = layout.key(blockTable, position)
+                for p in position..<blockEnd {
+                    var acc = InlineArray<G, SIMD16<Float>>(repeating: SIMD16<Float>())
+                    for c in 0..<chunks {
+                        let k = VectorMath.load(key + c * 16)
+                        for h in 0..<G { acc[h] = acc[h].addingProduct(VectorMath.load(query + h * headDim + c * 16), k) }
+                    }
+                    for h in 0..<G { scores[h * count + p - first] = VectorMath.sum(acc[h]) * scale }
+                    key += layout.keyStride
                 }
+                position = blockEnd
             }
-            for h in 0..<groupHeads { VectorMath.store(acc[h], out + h * headDim + c * 16) }
+
+            // Softmax per head.
+            for h in 0..<G {
+                let row = scores + h * count
+                let peak = VectorMath.maximum(row, count: count)
+                let total = VectorMath.expInPlace(row, count: count, shift: peak)
+                VectorMath.scale(row, count: count, by: 1 / total)
+            }
+
+            // Weighted sum of the values: each block's value rows are read once for all heads,
+            // 16 dimensions at a time, with the running sums carried between blocks in `out`.
+            for h in 0..<G { (out + h * headDim).initialize(repeating: 0, count: headDim) }
+            position = first
+            while position <= last {
+                let blockEnd = min(last + 1, (position / blockSize + 1) * blockSize)
+                let base = layout.value(blockTable, position)
+                for c in 0..<chunks {
+                    var acc = InlineArray<G, SIMD16<Float>>(repeating: SIMD16<Float>())
+                    for h in 0..<G { acc[h] = VectorMath.load(out + h * headDim + c * 16) }
+                    var value = base + c * 16
+                    for p in position..<blockEnd {
+                        let v = VectorMath.load(value)
+                        for h in 0..<G {
+                            acc[h] = acc[h].addingProduct(SIMD16(repeating: scores[h * count + p - first]), v)
+                        }
+                        value += layout.valueStride
+                    }
+                    for h in 0..<G { VectorMath.store(acc[h], out + h * headDim + c * 16) }
+                }
+                position = blockEnd
+            }
         }
     }
 }

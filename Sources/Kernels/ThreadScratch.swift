@@ -2,7 +2,7 @@ import Foundation
 
 /// A per-thread scratch buffer that lives as long as its thread, for kernels that need a few
 /// hundred KB of working memory on every call (allocating it per call would page-fault).
-enum ThreadScratch {
+public enum ThreadScratch {
     private final class Storage {
         var pointer: UnsafeMutableRawPointer?
         var bytes = 0
@@ -19,7 +19,7 @@ enum ThreadScratch {
 
     /// At least `bytes` bytes, 64-byte aligned, owned by the calling thread. Contents are
     /// undefined; the pointer stays valid until the next call on this thread.
-    static func buffer(bytes: Int) -> UnsafeMutableRawPointer {
+    public static func buffer(bytes: Int) -> UnsafeMutableRawPointer {
         let storage: Storage
         if let raw = pthread_getspecific(key) {
             storage = Unmanaged<Storage>.fromOpaque(raw).takeUnretainedValue()

@@ -5,7 +5,6 @@
 final class ForwardBuffers {
     private(set) var tokenCapacity = 0
     private(set) var rowCapacity = 0
-    private(set) var scoreCapacity = 0
 
     // [tokens][width] activations.
     private(set) var residual = Buffer()       // x: [T][embedding]
@@ -23,8 +22,6 @@ final class ForwardBuffers {
     // [rows][embedding] and [rows][vocabulary] for the positions that are sampled.
     private(set) var selected = Buffer()
     private(set) var logits = Buffer()
-    /// Attention scores scratch, one slice per pool part: [parts][groupHeads × positions].
-    private(set) var scores = Buffer()
 
     struct Buffer {
         private(set) var pointer: UnsafeMutablePointer<Float>?
@@ -44,10 +41,10 @@ final class ForwardBuffers {
 
     deinit {
         for buffer in [residual, normed, qkv, attention, projected, gateUp, activated, cosines, sines,
-                       localCosines, localSines, selected, logits, scores] { buffer.free() }
+                       localCosines, localSines, selected, logits] { buffer.free() }
     }
 
-    func reserve(tokens: Int, rows: Int, positions: Int, configuration c: ModelConfiguration, parts: Int) {
+    func reserve(tokens: Int, rows: Int, configuration c: ModelConfiguration) {
         if tokens > tokenCapacity {
             let t = max(tokens, 16)
             residual.ensure(t * c.embeddingLength)
@@ -70,11 +67,6 @@ final class ForwardBuffers {
             selected.ensure(rows * c.embeddingLength)
             logits.ensure(rows * c.vocabularySize)
             rowCapacity = rows
-        }
-        let perPart = c.groupSize * positions
-        if perPart > scoreCapacity {
-            scores.ensure(parts * perPart)
-            scoreCapacity = perPart
         }
     }
 }

@@ -22,6 +22,8 @@ struct ForwardPass {
     let tables: [Int32]
     let tableStarts: [Int]
     let groupCount: Int
+    /// Largest position in the batch (bounds attention scratch).
+    let maxPosition: Int
     /// Seconds spent in attention so far.
     var attentionSeconds: Double = 0
 
@@ -72,8 +74,8 @@ struct ForwardPass {
         logitTokens = batch.logitTokens
         self.tables = tables
         tableStarts = starts
-        buffers.reserve(tokens: tokenCount, rows: batch.logitTokens.count, positions: maxPosition + 1,
-                        configuration: configuration, parts: pool.threadCount)
+        self.maxPosition = maxPosition
+        buffers.reserve(tokens: tokenCount, rows: batch.logitTokens.count, configuration: configuration)
         prepareRotaryTables()
     }
 
@@ -181,7 +183,7 @@ struct ForwardPass {
         let keyOffset = cache.keyOffset(slot: slot), valueOffset = cache.valueOffset(slot: slot)
         let positions = self.positions, sequenceOfToken = self.sequenceOfToken
         let tableStarts = self.tableStarts, groupCount = self.groupCount
-        let scoreStride = buffers.scoreCapacity, scores = buffers.scores.base
+        let maxPositions = maxPosition + 1
         tables.withUnsafeBufferPointer { tables in
             let tableBase = tables.baseAddress!
             func table(_ t: Int) -> UnsafePointer<Int32> {
@@ -198,10 +200,13 @@ struct ForwardPass {
                         .update(from: row + c.queryDim + c.keyDim, count: c.valueDim)
                 }
             }
+            // Many small parts, claimed dynamically: sequences of different lengths cost
+            // different amounts, and a static split would leave a core idle.
             let items = tokenCount * c.kvHeadCount
-            let parts = min(items, pool.threadCount)
+            let parts = min(items, pool.threadCount * 8)
             pool.parallelFor(parts) { part in
-                let scratch = scores + part * scoreStride
+                let scratch = ThreadScratch.buffer(bytes: c.groupSize * maxPositions * MemoryLayout<Float>.size)
+                    .assumingMemoryBound(to: Float.self)
                 for item in items * part / parts..<items * (part + 1) / parts {
                     let t = item / c.kvHeadCount, kvHead = item % c.kvHeadCount
                     let p = Int(positions[t])

@@ -83,7 +83,7 @@ final class SubmitCommandTests: XCTestCase {
         let empty = harness.directory.write("empty.jsonl", "\n\n")
         XCTAssertEqual(harness.run("submit", empty).errors, "jobs: \(empty) has no jobs (it is empty)\n")
         XCTAssertEqual(harness.run("submit", harness.directory.path).errors,
-                       "jobs: cannot read \(harness.directory.path): it is a directory; give a .jsonl file\n")
+                       "jobs: cannot read \(harness.directory.path): it is a directory, not a file\n")
     }
 
     func testTakenOrInvalidBatchNamesAreUserErrors() {

@@ -143,6 +143,29 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(done.tokens, Array(output.prefix(8)), "generation ends at the token completing the stop string")
     }
 
+    /// Streaming: each step's new text, concatenated, is the final text, and text held back
+    /// for a possible stop string is never streamed early.
+    func testTextDeltasConcatenateToTheFinalText() throws {
+        let prompt = H.prompt(5, seed: 1)
+        let text = FakeTokenizer().encode("hello", addSpecial: false, parseSpecial: false)
+        let output = text + [FakeTokenizer.space, FakeTokenizer.st, 41, 42] + text + [FakeTokenizer.st, FakeTokenizer.op]
+        let model = FakeLanguageModel(script: FakeLanguageModel.scripted(output, promptLength: prompt.count))
+        let engine = try H.engine(model)
+        try engine.submit(GenerationRequest(id: 1, promptTokens: prompt,
+                                            parameters: SamplingParameters(temperature: 0, stop: ["STOP"])))
+        var streamed = ""
+        var deltas = 0
+        let done = try XCTUnwrap(try H.run(engine) { report in
+            if let delta = report.textDeltas[1] {
+                streamed += delta
+                deltas += 1
+            }
+        }[1])
+        XCTAssertEqual(done.text, "hello STéhello")
+        XCTAssertEqual(streamed, done.text)
+        XCTAssertGreaterThan(deltas, 5, "text arrives step by step")
+    }
+
     func testTextThatOnlyStartsLikeStopStringIsEmitted() throws {
         let prompt = H.prompt(5, seed: 1)
         let output = [FakeTokenizer.st] + FakeTokenizer().encode("ar", addSpecial: false, parseSpecial: false)

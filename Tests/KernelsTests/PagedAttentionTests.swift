@@ -5,7 +5,11 @@ import Kernels
 final class PagedAttentionTests: XCTestCase {
     /// Blocks of 4 positions, scattered through a pool; checks against a dense computation.
     func testMatchesDenseSoftmaxAttentionOverScatteredBlocks() {
-        let headDim = 32, groupHeads = 2, blockSize = 4, positions = 11
+        for groupHeads in [1, 2, 3, 4, 8] { check(groupHeads: groupHeads) }
+    }
+
+    func check(groupHeads: Int) {
+        let headDim = 32, blockSize = 4, positions = 11
         let blocks: [Int32] = [5, 0, 3]  // logical → physical
         let floatsPerBlock = 2 * blockSize * headDim
         let pool = UnsafeMutablePointer<Float>.allocate(capacity: 6 * floatsPerBlock)
@@ -40,7 +44,7 @@ final class PagedAttentionTests: XCTestCase {
             let total = weights.reduce(0, +)
             for d in 0..<headDim {
                 let expected = (first...last).enumerated().reduce(0.0) { $0 + weights[$1.offset] / total * Double(values[$1.element][d]) }
-                XCTAssertEqual(Double(out[h * headDim + d]), expected, accuracy: 1e-5)
+                XCTAssertEqual(Double(out[h * headDim + d]), expected, accuracy: 1e-5, "\(groupHeads) heads, head \(h)")
             }
         }
     }

@@ -1,0 +1,206 @@
+import COpenBLAS
+import Engine
+import Foundation
+import KVCache
+import Kernels
+import Model
+
+/// The measurements behind `jobs bench`, printed as they complete.
+struct Benchmark {
+    let loaded: LoadedModel
+    let output: TextOutput
+
+    private var model: TransformerModel { loaded.model }
+
+    private func line(_ text: String = "") {
+        output.line(text)
+        output.flush()
+    }
+
+    private static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
+    private func peakRSS() -> String { ProcessMemory.peakResidentBytes().map(TextFormat.bytes) ?? "n/a" }
+
+    // MARK: Decoder
+
+    /// One sequence straight through the model: a 128-token prefill (best of 3), then 128 greedy
+    /// decode steps.
+    func decoder() throws {
+        line("\n== decoder: one sequence ==")
+        ProcessMemory.resetPeak()
+        let text = String(repeating: "The quick brown fox jumps over the lazy dog while the committee reviews the budget. ", count: 20)
+        let prompt = Array(loaded.tokenizer.encode(text, addSpecial: true, parseSpecial: false).prefix(128))
+        let layout = model.kvLayout
+        let total = prompt.count + 129
+        let blocks = (total + layout.blockSize - 1) / layout.blockSize
+        let cache = try KVBlockStorage(layout: layout, blockCount: blocks * layout.groups.count)
+        var next: Int32 = 0
+        let sequence = ForwardBatch.Sequence(blockTables: layout.groups.map { _ in
+            (0..<blocks).map { _ in defer { next += 1 }; return next }
+        })
+        var prefillTimes: [Double] = []
+        var lastLogits: [Float] = []
+        for _ in 0..<3 {
+            var batch = ForwardBatch()
+            batch.append(sequence: sequence, tokens: prompt, startPosition: 0, wantsLogits: true)
+            let start = Self.now()
+            let result = try model.forward(batch, cache: cache)
+            prefillTimes.append(Self.now() - start)
+            lastLogits = Array(result.logits.row(0))
+        }
+        let prefill = prefillTimes.min()!
+        var token = Int32(lastLogits.indices.max { lastLogits[$0] < lastLogits[$1] }!)
+        let decodeStart = Self.now()
+        var attention = 0.0
+        for i in 0..<128 {
+            var batch = ForwardBatch()
+            batch.append(sequence: sequence, tokens: [token], startPosition: prompt.count + i, wantsLogits: true)
+            let result = try model.forward(batch, cache: cache)
+            attention += result.attentionSeconds
+            let row = result.logits.row(0)
+            var best = 0
+            for j in 1..<row.count where row[j] > row[best] { best = j }
+            token = Int32(best)
+        }
+        let decode = Self.now() - decodeStart
+        line("prefill \(prompt.count) tokens: \(TextFormat.rate(Double(prompt.count) / prefill)) tokens/s (\(TextFormat.duration(prefill)), best of 3)")
+        line("decode 128 tokens:  \(TextFormat.rate(128 / decode)) tokens/s (\(String(format: "%.1f", decode / 128 * 1000)) ms/token, attention \(String(format: "%.2f", attention / 128 * 1000)) ms)")
+        line("peak RSS: \(peakRSS())")
+    }
+
+    // MARK: GEMM
+
+    /// Our packed int8 GEMM against OpenBLAS sgemm (f32 weights) on the model's FFN shape.
+    func gemm() {
+        let c = model.configuration
+        let n = c.feedForwardLength, k = c.embeddingLength
+        line("\n== gemm: y = x·Wᵀ, W \(n)×\(k) (FFN gate), ours int8 vs OpenBLAS f32 ==")
+        if let core = openblas_get_corename() {
+            line("OpenBLAS \(String(cString: core)), \(openblas_get_num_threads()) threads")
+        }
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func random() -> UInt64 {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            return state
+        }
+        let matrix = PackedMatrix(rows: n, columns: k, groupSize: 32, hasOffsets: false) { _, q, s, _ in
+            for i in 0..<k { q[i] = Int8(truncatingIfNeeded: random()) }
+            for g in 0..<k / 32 { s[g] = 0.001 }
+        }
+        var weights = [Float](repeating: 0, count: n * k)
+        weights.withUnsafeMutableBufferPointer { w in
+            for row in 0..<n { matrix.row(row, into: w.baseAddress! + row * k) }
+        }
+        let maxRows = 256
+        let x = (0..<maxRows * k).map { _ in Float(Int(random() % 2001) - 1000) / 1000 }
+        var y = [Float](repeating: 0, count: maxRows * n)
+        func rate(_ rows: Int, _ body: () -> Void) -> Double {
+            body()
+            var iterations = 0
+            let start = Self.now()
+            while Self.now() - start < 0.3 { body(); iterations += 1 }
+            return 2 * Double(rows * n * k) * Double(iterations) / (Self.now() - start) / 1e9
+        }
+        line("rows   ours GFLOP/s   OpenBLAS GFLOP/s   ratio")
+        for rows in [1, 16, 64, 256] {
+            let ours = x.withUnsafeBufferPointer { xp in
+                y.withUnsafeMutableBufferPointer { yp in
+                    rate(rows) { matrix.multiply(xp.baseAddress!, rowCount: rows, into: yp.baseAddress!) }
+                }
+            }
+            let blas = rate(rows) {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(n), Int32(k), 1, x, Int32(k),
+                            weights, Int32(k), 0, &y, Int32(n))
+            }
+            line(String(format: "%4d   %14.1f   %16.1f   %5.2f", rows, ours, blas, ours / blas))
+        }
+    }
+
+    // MARK: Engine
+
+    struct EngineRun {
+        var wallSeconds: Double
+        var generated: Int
+        var profile: EngineProfile
+        var peakRSS: Int?
+        var tokensPerSecond: Double { Double(generated) / wallSeconds }
+    }
+
+    /// Runs every prompt through a fresh engine and returns what it took.
+    private func run(_ prompts: [[Int32]], maxTokens: Int, sequences: Int, prefixCaching: Bool) throws -> EngineRun {
+        ProcessMemory.resetPeak()
+        let options = EngineOptions(maxSequences: sequences, maxBatchTokens: max(512, sequences),
+                                    kvMemoryBytes: 2 << 30, prefixCaching: prefixCaching)
+        let engine = try Engine(model: model, tokenizer: loaded.tokenizer, options: options)
+        let start = Self.now()
+        for (i, prompt) in prompts.enumerated() {
+            var parameters = SamplingParameters.greedy(maxTokens: maxTokens)
+            parameters.ignoreEOS = true
+            try engine.submit(GenerationRequest(id: Int64(i), promptTokens: prompt, parameters: parameters))
+        }
+        var generated = 0
+        while engine.hasWork {
+            let report = try engine.step()
+            for done in report.finished {
+                if let error = done.error { throw CLIError.user("bench prompt \(done.id) failed: \(error)") }
+                generated += done.completionTokenCount
+            }
+        }
+        return EngineRun(wallSeconds: Self.now() - start, generated: generated, profile: engine.profile,
+                         peakRSS: ProcessMemory.peakResidentBytes())
+    }
+
+    private func describe(_ label: String, _ run: EngineRun, baseline: Double?) {
+        let p = run.profile
+        let steps = Double(max(p.steps, 1))
+        let ratio = baseline.map { String(format: "%5.2fx", run.tokensPerSecond / $0) } ?? "    - "
+        line(String(format: "%@  %7.1f tok/s  %@  %6.1f s  step %6.1f ms = forward %6.1f (attention %5.1f) + sampling %5.1f + scheduling %4.1f  mean seqs %5.1f  peak RSS %@",
+                    label, run.tokensPerSecond, ratio, run.wallSeconds, p.totalSeconds / steps * 1000,
+                    (p.forwardSeconds - p.attentionSeconds) / steps * 1000, p.attentionSeconds / steps * 1000,
+                    p.samplingSeconds / steps * 1000, p.schedulingSeconds / steps * 1000, p.meanSequences,
+                    run.peakRSS.map(TextFormat.bytes) ?? "n/a"))
+    }
+
+    func engine(prompts texts: [String], maxTokens: Int, sequenceCounts: [Int]) throws {
+        let prompts = texts.map { loaded.tokenizer.encode($0, addSpecial: true, parseSpecial: false) }
+        let meanPrompt = Double(prompts.map(\.count).reduce(0, +)) / Double(prompts.count)
+        line("\n== engine: \(prompts.count) prompts (mean \(String(format: "%.1f", meanPrompt)) tokens), \(maxTokens) generated tokens each, EOS ignored ==")
+        line("generated tokens/s, ratio to the first row, wall time, mean step time split (ms)")
+        var baseline: Double?
+        for sequences in sequenceCounts {
+            let result = try run(prompts, maxTokens: maxTokens, sequences: sequences, prefixCaching: true)
+            describe(String(format: "--max-seqs %3d", sequences), result, baseline: baseline)
+            baseline = baseline ?? result.tokensPerSecond
+        }
+    }
+
+    /// The prompts behind one shared 256-token prefix, prefix cache on and off.
+    func sharedPrefix(prompts texts: [String], maxTokens: Int, sequences: Int) throws {
+        let preamble = """
+            You are the copywriter of a small online shop that sells household goods, garden tools and \
+            kitchen equipment. Every text you write follows the house style: friendly but precise, no \
+            exaggeration, short sentences, concrete details about materials, sizes and care, and never \
+            more than one exclamation mark. You write for customers who read on their phones in the \
+            evening and want to decide quickly. Mention delivery only when asked. Avoid jargon, avoid \
+            clichés such as game-changer or must-have, and prefer verbs to adjectives. When a product has \
+            a weakness, say so plainly and say who the product is not for. Use British spelling. Keep \
+            brand names as given. Do not invent certifications, awards or test results. If the request \
+            is unclear, make a sensible assumption and state it in one short sentence at the end. Now \
+            complete the following task in that style, paying attention to every detail it asks for, and \
+            check the result against the style rules before you answer. The task follows.
+            """
+        var prefix = loaded.tokenizer.encode(String(repeating: preamble + " ", count: 3), addSpecial: true, parseSpecial: false)
+        prefix = Array(prefix.prefix(256))
+        let prompts = texts.map { prefix + loaded.tokenizer.encode(" " + $0, addSpecial: false, parseSpecial: false) }
+        line("\n== shared prefix: \(prompts.count) prompts behind one \(prefix.count)-token prefix, --max-seqs \(sequences), \(maxTokens) tokens each ==")
+        let off = try run(prompts, maxTokens: maxTokens, sequences: sequences, prefixCaching: false)
+        describe("prefix cache off", off, baseline: nil)
+        let on = try run(prompts, maxTokens: maxTokens, sequences: sequences, prefixCaching: true)
+        describe("prefix cache on ", on, baseline: off.tokensPerSecond)
+        let promptTokens = prompts.map(\.count).reduce(0, +)
+        line(String(format: "prefix cache: %.2fx faster overall; tokens computed %d → %d (%.1fx fewer)",
+                    off.wallSeconds / on.wallSeconds, off.profile.tokenCount, on.profile.tokenCount,
+                    Double(off.profile.tokenCount) / Double(max(on.profile.tokenCount, 1))))
+        _ = promptTokens
+    }
+}

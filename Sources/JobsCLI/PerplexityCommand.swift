@@ -1,0 +1,58 @@
+import Foundation
+import Model
+
+/// `jobs perplexity [--model M] [--ctx 512] FILE`
+struct PerplexityCommand: JobsCommand {
+    static let spec = CommandSpec(
+        name: "perplexity",
+        summary: "measure the model's perplexity on a text file (llama.cpp's method)",
+        discussion: """
+            Cuts the tokenized file into non-overlapping windows of --ctx tokens, each starting
+            with BOS from an empty cache, and scores the second half of every window, exactly like
+            llama.cpp's llama-perplexity, so the two numbers compare directly. The running estimate
+            after each window goes to standard error; the last line of standard output is
+            `perplexity: X`.
+            """,
+        arguments: [ArgumentSpec(name: "FILE", help: "a UTF-8 text file")],
+        options: [
+            ModelLocation.option,
+            OptionSpec(name: "ctx", valueName: "N", help: "window size in tokens (default 512)"),
+        ],
+        examples: ["jobs perplexity --ctx 512 /usr/share/common-licenses/GPL-3"])
+
+    var file: String
+    var modelOption: String?
+    var context: Int
+
+    init(_ arguments: ParsedArguments) throws {
+        guard let file = arguments.positional(0), arguments.positionals.count == 1 else {
+            throw CLIError.usage(command: Self.spec.name, message: "give exactly one FILE")
+        }
+        self.file = file
+        modelOption = arguments.value("model")
+        context = try arguments.integer("ctx", in: 8...1_048_576) ?? 512
+    }
+
+    func run(_ context: CommandContext) throws {
+        let bytes = try FileReader.read(path: file)
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw CLIError.user("\(file) is not valid UTF-8 text")
+        }
+        let loaded = try ModelLocation.load(option: modelOption, environment: context.environment)
+        let tokens = loaded.tokenizer.encode(text, addSpecial: true, parseSpecial: false)
+        context.errors.line("\(file): \(tokens.count) tokens, \(tokens.count / self.context) windows of \(self.context)")
+        let evaluator = Perplexity(model: loaded.model, context: self.context, bos: loaded.tokenizer.bosToken)
+        let result: Perplexity.Result
+        do {
+            result = try evaluator.evaluate(tokens) { window, windows, running in
+                context.errors.line("[\(window)/\(windows)] \(String(format: "%.4f", running))")
+                context.errors.flush()
+            }
+        } catch let failure as Perplexity.Failure {
+            throw CLIError.user("\(failure)")
+        }
+        context.output.line("windows: \(result.windows), scored tokens: \(result.scoredTokens), "
+            + "\(TextFormat.rate(Double(result.windows * self.context) / result.seconds)) tokens/s")
+        context.output.line("perplexity: \(String(format: "%.4f", result.perplexity))")
+    }
+}

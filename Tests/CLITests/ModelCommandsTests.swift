@@ -1,0 +1,80 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// `generate`, `perplexity` and `bench` on a tiny model written by the test.
+final class ModelCommandsTests: XCTestCase {
+    var harness: CLIHarness!
+    var model: String!
+
+    override func setUpWithError() throws {
+        harness = CLIHarness()
+        model = try TinyModel.write(.gemma3, to: harness.directory.file("tiny.gguf"))
+    }
+
+    func testGenerateStreamsOnlyTheCompletionAndReportsSpeedOnStandardError() {
+        let outcome = harness.run("generate", "--model", model, "--temperature", "0", "--max-tokens", "12", "the cat")
+        XCTAssertEqual(outcome.code, 0, outcome.errors)
+        XCTAssertFalse(outcome.output.isEmpty)
+        XCTAssertFalse(outcome.output.contains("the cat"), "the prompt is not echoed")
+        XCTAssertTrue(outcome.errors.contains("prompt: 7 tokens"), outcome.errors)
+        XCTAssertTrue(outcome.errors.contains("generated: 12 tokens"), outcome.errors)
+        XCTAssertTrue(outcome.errors.contains("finish: length"), outcome.errors)
+    }
+
+    func testGenerateWithTheSameSeedGivesTheSameText() {
+        let first = harness.run("generate", "--model", model, "--seed", "42", "--max-tokens", "16", "hello")
+        let second = harness.run("generate", "--model", model, "--seed", "42", "--max-tokens", "16", "hello")
+        let other = harness.run("generate", "--model", model, "--seed", "43", "--max-tokens", "16", "hello")
+        XCTAssertEqual(first.code, 0, first.errors)
+        XCTAssertEqual(first.output, second.output)
+        XCTAssertNotEqual(first.output, other.output)
+    }
+
+    func testGenerateReadsThePromptFromStandardInputAndFormatsChat() {
+        harness.standardInput = Array("tell me a story".utf8)
+        let outcome = harness.run("generate", "--model", model, "--chat", "--max-tokens", "4", "--temperature", "0", "-")
+        XCTAssertEqual(outcome.code, 0, outcome.errors)
+        XCTAssertTrue(outcome.errors.contains("Gemma"), "the missing template is reported: \(outcome.errors)")
+    }
+
+    func testGenerateWithAMissingModelSaysHowToInstallOne() {
+        harness.environment["JOBS_MODEL"] = nil
+        harness.environment["XDG_DATA_HOME"] = harness.directory.file("nowhere")
+        let outcome = harness.run("generate", "hello")
+        XCTAssertEqual(outcome.code, 1)
+        XCTAssertTrue(outcome.errors.contains("Scripts/install-model"), outcome.errors)
+    }
+
+    func testGenerateRejectsBadSamplingValuesAsUsageErrors() {
+        XCTAssertEqual(harness.run("generate", "--model", model, "--temperature", "hot", "x").code, 2)
+        XCTAssertEqual(harness.run("generate", "--model", model, "--top-p", "1.5", "x").code, 2)
+        XCTAssertEqual(harness.run("generate", "--model", model).code, 2)
+    }
+
+    func testPerplexityEndsWithTheFigureOnItsLastLine() throws {
+        let text = harness.directory.write("text.txt", String(repeating: "the cat and the dog ", count: 60))
+        let outcome = harness.run("perplexity", "--model", model, "--ctx", "64", text)
+        XCTAssertEqual(outcome.code, 0, outcome.errors)
+        let last = try XCTUnwrap(outcome.output.split(separator: "\n").last)
+        XCTAssertNotNil(last.wholeMatch(of: /perplexity: \d+\.\d{4}/), String(last))
+        XCTAssertTrue(outcome.errors.contains("[1/"), "progress per window: \(outcome.errors)")
+    }
+
+    func testPerplexityOfTooShortATextIsAUserError() {
+        let text = harness.directory.write("short.txt", "too short")
+        let outcome = harness.run("perplexity", "--model", model, "--ctx", "64", text)
+        XCTAssertEqual(outcome.code, 1)
+        XCTAssertTrue(outcome.errors.contains("needs at least 128"), outcome.errors)
+    }
+
+    func testBenchRunsEverySectionAndPrintsRatios() {
+        let prompts = harness.file("prompts.jsonl", (0..<6).map { #"{"id": "p\#($0)", "prompt": "the \#($0) cat"}"# })
+        let outcome = harness.run("bench", "--model", model, "--prompts", prompts, "--max-tokens", "6", "--seqs", "1,4")
+        XCTAssertEqual(outcome.code, 0, outcome.errors)
+        for expected in ["== decoder", "prefill", "decode 128 tokens", "== gemm", "== engine", "--max-seqs   4",
+                         "== shared prefix", "prefix cache on", "faster overall", "peak RSS"] {
+            XCTAssertTrue(outcome.output.contains(expected), "missing '\(expected)' in:\n\(outcome.output)")
+        }
+    }
+}
