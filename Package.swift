@@ -40,8 +40,9 @@ let package = Package(
         .target(name: "Engine", dependencies: ["Model", "KVCache", "Tokenizer", "Kernels"],
                 swiftSettings: hotPathSettings),
         .target(name: "JobStore", dependencies: ["CSQLite"]),
-        .target(name: "Daemon", dependencies: ["JobStore", "Engine", "Model"]),
-        .target(name: "JobsCLI", dependencies: ["JobStore", "Engine", "Model", "Daemon", "GGUF", "Kernels", "KVCache", "Tokenizer", "COpenBLAS"]),
+        .target(name: "Daemon", dependencies: ["JobStore", "Engine", "Model", "Tokenizer"]),
+        .target(name: "JobsCLI", dependencies: ["JobStore", "Engine", "Model", "Daemon", "GGUF", "Kernels", "KVCache",
+                                                "Tokenizer", "COpenBLAS"]),
         .executableTarget(name: "jobs", dependencies: ["JobsCLI"]),
         .executableTarget(name: "jobsd", dependencies: ["JobsCLI"]),
 
@@ -54,7 +55,7 @@ let package = Package(
         .testTarget(name: "KVCacheTests", dependencies: ["KVCache"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Model", "TestSupport"]),
         .testTarget(name: "JobStoreTests", dependencies: ["JobStore", "TestSupport"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "JobStore", "TestSupport"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Engine", "JobStore", "Model", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["JobsCLI", "JobStore", "TestSupport"]),
     ]
 )

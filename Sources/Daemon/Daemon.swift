@@ -1,1 +1,506 @@
-// Module Daemon: see ../../../shared/DESIGN.md (module table).
+import Engine
+import Foundation
+import JobStore
+import Model
+
+/// The loop between the queue and the engine: claims jobs under a lease, hands them to the
+/// engine, steps it, and writes each result (or failure) back in the same transaction as the
+/// job's state change.
+///
+/// One pass of the loop:
+/// 1. write outcomes the database refused earlier (locked, read-only, full disk);
+/// 2. renew the leases every third of a lease; jobs the store no longer gives us (cancelled,
+///    expired, taken over) leave the engine;
+/// 3. claim up to `engine.freeSequenceSlots` jobs. Dynamic batching: when jobs arrive at an
+///    idle engine, keep claiming for up to `maxWait` before the first step, so jobs submitted
+///    together start together;
+/// 4. run one engine step and write what finished;
+/// 5. with nothing to compute, sleep until the next poll (or a shutdown request).
+///
+/// A job that cannot run (prompt longer than the context, a chat job on a model without a
+/// chat format, a bad sampling parameter) fails alone, for good, with the engine's message.
+/// A failed forward pass fails the jobs in the engine as retryable. Database errors never stop
+/// the loop: outcomes wait in memory and are retried with backoff; if a lease expires
+/// meanwhile, `complete` refuses the stale result and the job runs again elsewhere.
+///
+/// Not thread-safe: `run()` owns the engine on the calling thread. Other threads stop it
+/// through `shutdown` (first request: finish in-flight jobs within `shutdownGrace`, then
+/// release the rest; second request: release at once).
+public final class Daemon {
+    public let configuration: DaemonConfiguration
+    public let engine: Engine
+    /// Reported in results and matched by result reuse.
+    public let modelName: String
+    public let shutdown: ShutdownRequest
+    public let metrics: DaemonMetrics
+    private let store: JobStore
+    private let builder: GenerationRequestBuilder
+    private let logger: Logger
+
+    /// Jobs in the engine, by id.
+    private var running: [Int64: RunningJob] = [:]
+    /// Outcomes the database has not taken yet, oldest first. Their leases are still renewed.
+    private var unwritten: [JobOutcome] = []
+    /// What this daemon did so far.
+    public private(set) var summary = DaemonSummary()
+    private var activity = EngineActivity()
+
+    // Schedule, in seconds of `MonotonicClock`.
+    private var nextClaimAt = 0.0
+    /// Grows while claims fail (from the poll interval, doubling to 5 s), so a broken database
+    /// is not hammered.
+    private var claimBackoff = 0.0
+    private var nextRenewalAt = 0.0
+    private var nextCountsAt = 0.0
+    private var nextWriteAt = 0.0
+    private var writeBackoff = 0.0
+    /// Set while gathering a first batch for an idle engine (dynamic batching).
+    private var gatherUntil: Double?
+    /// Set by the first shutdown request: in-flight jobs must be done by then.
+    private var stopDeadline: Double?
+    /// Whether the last claim found the queue empty (so a drain may be over).
+    private var queueLooksEmpty = false
+
+    /// Reserves the engine's KV memory; throws `EngineError` when it cannot.
+    public convenience init(store: JobStore, model: LoadedModel, engineOptions: EngineOptions,
+                            configuration: DaemonConfiguration, logger: Logger, metrics: DaemonMetrics = DaemonMetrics(),
+                            shutdown: ShutdownRequest = ShutdownRequest()) throws {
+        try self.init(store: store, languageModel: model.model, modelName: model.name,
+                      requests: GenerationRequestBuilder(model: model), engineOptions: engineOptions,
+                      configuration: configuration, logger: logger, metrics: metrics, shutdown: shutdown)
+    }
+
+    /// The parts of a `LoadedModel` separately, so tests can wrap the decoder.
+    init(store: JobStore, languageModel: any LanguageModel, modelName: String, requests: GenerationRequestBuilder,
+         engineOptions: EngineOptions, configuration: DaemonConfiguration, logger: Logger, metrics: DaemonMetrics,
+         shutdown: ShutdownRequest) throws {
+        engine = try Engine(model: languageModel, tokenizer: requests.tokenizer, options: engineOptions)
+        self.store = store
+        self.configuration = configuration
+        self.logger = logger
+        self.metrics = metrics
+        self.shutdown = shutdown
+        self.modelName = modelName
+        builder = requests
+        metrics.kvBlockBytes.set(engine.kvLayout.bytesPerBlock)
+        metrics.maxSequences.set(engineOptions.maxSequences)
+        updateEngineGauges()
+    }
+
+    // MARK: Loop
+
+    /// Works the queue until a shutdown request has been handled or, with `drain`, until
+    /// nothing is queued or running. Returns what this daemon did.
+    public func run() -> DaemonSummary {
+        while true {
+            switch tick() {
+            case .worked: continue
+            case .idle(let seconds): shutdown.wait(seconds: seconds)
+            case .stopped: return summary
+            }
+        }
+    }
+
+    /// What one pass of the loop did.
+    enum Tick: Equatable {
+        /// Ran an engine step: go on at once.
+        case worked
+        /// Nothing to compute: sleep this long (a shutdown request wakes the sleep).
+        case idle(seconds: Double)
+        /// Shut down or drained; `summary.exit` says which.
+        case stopped
+    }
+
+    /// One pass of the loop (the tests drive the daemon with it).
+    func tick() -> Tick {
+        precondition(summary.exit == .none, "the daemon has stopped")
+        let now = MonotonicClock.now()
+        if shutdown.count > 0 {
+            if stopDeadline == nil { beginShutdown(now) }
+            if shutdown.count > 1 || now >= stopDeadline! { releaseRunningJobs(now) }
+        }
+        writeUnwritten(now)
+        renewLeasesIfDue(now)
+        refreshCountsIfDue(now)
+        if stopDeadline == nil { claimIfDue(now) }
+
+        if engine.hasWork && !isGathering(now) {
+            if step() { return .worked }
+        } else {
+            recordActivity(force: true)
+        }
+
+        if let deadline = stopDeadline, running.isEmpty,
+           unwritten.isEmpty || shutdown.count > 1 || MonotonicClock.now() >= deadline {
+            abandonUnwritten()
+            return stop(.shutdown)
+        }
+        if configuration.drain, isDrained() { return stop(.drained) }
+        return .idle(seconds: sleepSeconds(MonotonicClock.now()))
+    }
+
+    private func stop(_ exit: DaemonSummary.Exit) -> Tick {
+        recordActivity(force: true)
+        summary.exit = exit
+        logger.info("stop", ("reason", exit.rawValue), ("owner", configuration.owner),
+                    ("succeeded", summary.succeeded), ("failed", summary.failed), ("retried", summary.retried),
+                    ("reused", summary.reused), ("released", summary.released), ("lost", summary.leasesLost),
+                    ("steps", summary.steps))
+        return .stopped
+    }
+
+    /// How long to sleep when there is nothing to compute: until the next scheduled task, at
+    /// most one poll interval.
+    private func sleepSeconds(_ now: Double) -> Double {
+        var next = now + configuration.pollInterval
+        if stopDeadline == nil { next = min(next, nextClaimAt) }
+        if let gatherUntil { next = min(next, gatherUntil) }
+        if let stopDeadline { next = min(next, stopDeadline) }
+        if !running.isEmpty || !unwritten.isEmpty { next = min(next, nextRenewalAt) }
+        if !unwritten.isEmpty { next = min(next, nextWriteAt) }
+        return max(0.001, next - now)
+    }
+
+    private func isGathering(_ now: Double) -> Bool {
+        guard let gatherUntil else { return false }
+        return stopDeadline == nil && now < gatherUntil && engine.freeSequenceSlots > 0
+    }
+
+    private func isDrained() -> Bool {
+        guard queueLooksEmpty, running.isEmpty, unwritten.isEmpty, !engine.hasWork else { return false }
+        do {
+            let counts = try store.counts()
+            metrics.update(counts: counts)
+            return counts.queued == 0 && counts.running == 0
+        } catch {
+            storeProblem("count jobs", error)
+            return false
+        }
+    }
+
+    // MARK: Claims
+
+    private func claimIfDue(_ now: Double) {
+        let limit = engine.freeSequenceSlots
+        guard now >= nextClaimAt, limit > 0 else { return }
+        let claimed: [ClaimedJob]
+        do {
+            claimed = try store.claim(limit: limit, owner: configuration.owner, lease: configuration.leaseSeconds)
+        } catch {
+            storeProblem("claim jobs", error)
+            claimBackoff = min(5, max(configuration.pollInterval, claimBackoff * 2))
+            nextClaimAt = now + claimBackoff
+            return
+        }
+        claimBackoff = 0
+        queueLooksEmpty = claimed.isEmpty
+        let wasIdle = !engine.hasWork
+        for job in claimed { admit(job, now: now) }
+
+        if wasIdle, engine.hasWork, configuration.maxWait > 0, gatherUntil == nil {
+            gatherUntil = now + configuration.maxWait
+        }
+        // A full claim may have left more behind: claim again as soon as there is room.
+        // Otherwise poll; quickly while gathering a first batch.
+        let gatherPoll = max(0.005, min(configuration.pollInterval, configuration.maxWait / 5))
+        nextClaimAt = claimed.count == limit ? now : now + (isGathering(now) ? gatherPoll : configuration.pollInterval)
+    }
+
+    /// Puts a claimed job into the engine, answers it from an identical earlier result, or
+    /// fails it when it cannot run.
+    private func admit(_ job: ClaimedJob, now: Double) {
+        metrics.claimed.increment()
+        logger.info("claim", ("job", job.id), ("batch", job.batchName), ("custom_id", job.customID),
+                    ("attempt", job.attempt), ("max_attempts", job.maxAttempts))
+        // Our own lease on this job expired and we claimed it again before noticing: the old
+        // run is void.
+        if running.removeValue(forKey: job.id) != nil { engine.cancel(job.id) }
+        unwritten.removeAll { $0.job.id == job.id }
+
+        if configuration.reuseResults, GenerationRequestBuilder.isDeterministic(job.request) {
+            do {
+                if let earlier = try store.findReusableResult(requestHash: job.requestHash, model: modelName) {
+                    var result = earlier.result
+                    result.timings = .zero
+                    result.reusedFromJobID = earlier.jobID
+                    record(JobOutcome(job: job, claimedAt: now, kind: .succeeded(result)))
+                    return
+                }
+            } catch {
+                storeProblem("look up a reusable result", error)
+            }
+        }
+        do {
+            try engine.submit(builder.request(for: job))
+            running[job.id] = RunningJob(job: job, claimedAt: now)
+        } catch {
+            record(JobOutcome(job: job, claimedAt: now, kind: .failed(message: "\(error)", retryable: false)))
+        }
+    }
+
+    // MARK: Steps
+
+    /// Runs one engine step and records what finished. Returns false when the step did nothing
+    /// (the caller then sleeps instead of spinning).
+    private func step() -> Bool {
+        gatherUntil = nil
+        let start = MonotonicClock.now()
+        let report: StepReport
+        do {
+            report = try engine.step()
+        } catch {
+            failRunningJobs(error)
+            return true
+        }
+        let profile = report.profile
+        if profile.sequenceCount > 0 {
+            summary.steps += 1
+            activity.add(profile, startedAt: start)
+            metrics.stepDuration.observe(profile.totalSeconds)
+            metrics.stepBatchSize.observe(Double(profile.sequenceCount))
+            metrics.stepTokens.observe(Double(profile.tokenCount))
+            metrics.promptTokens.increment(by: profile.promptTokenCount)
+            metrics.generatedTokens.increment(by: profile.sampledCount)
+            metrics.preemptions.increment(by: profile.preemptionCount)
+            logger.debug("step", ("sequences", profile.sequenceCount), ("tokens", profile.tokenCount),
+                         ("sampled", profile.sampledCount), ("seconds", profile.totalSeconds))
+        }
+        for sequence in report.finished { finished(sequence) }
+        updateEngineGauges()
+        recordActivity(force: false)
+        return profile.sequenceCount > 0 || !report.finished.isEmpty
+    }
+
+    private func finished(_ sequence: FinishedSequence) {
+        guard let entry = running.removeValue(forKey: sequence.id) else { return }
+        let timings = sequence.timings
+        metrics.prefixCacheHitTokens.increment(by: timings.prefixTokensReused)
+        if let error = sequence.error {
+            record(JobOutcome(job: entry.job, claimedAt: entry.claimedAt,
+                              kind: .failed(message: error.description, retryable: false)))
+            return
+        }
+        metrics.timeToFirstToken.observe(timings.timeToFirstTokenSeconds)
+        let result = JobResult(
+            text: sequence.text, finishReason: Daemon.storedReason(sequence.finishReason ?? .length),
+            promptTokens: sequence.promptTokenCount, completionTokens: sequence.completionTokenCount,
+            model: modelName,
+            timings: GenerationTimings(
+                timeToFirstToken: timings.timeToFirstTokenSeconds, prefill: timings.prefillSeconds,
+                decode: timings.decodeSeconds, tokensPerSecond: timings.tokensPerSecond,
+                meanBatchSize: timings.meanActiveSequences, prefixTokensReused: timings.prefixTokensReused))
+        record(JobOutcome(job: entry.job, claimedAt: entry.claimedAt, kind: .succeeded(result)))
+    }
+
+    static func storedReason(_ reason: EngineFinishReason) -> StoredFinishReason {
+        switch reason {
+        case .stop: return .stop
+        case .length: return .length
+        }
+    }
+
+    /// The forward pass threw: nothing advanced. The jobs go back to the queue (with backoff)
+    /// rather than looping here on what may be a persistent fault.
+    private func failRunningJobs(_ error: any Error) {
+        logger.error("engine_error", ("error", "\(error)"), ("jobs", running.count))
+        let jobs = running.values.sorted { $0.job.id < $1.job.id }
+        running.removeAll()
+        for entry in jobs {
+            engine.cancel(entry.job.id)
+            record(JobOutcome(job: entry.job, claimedAt: entry.claimedAt,
+                              kind: .failed(message: "\(error)", retryable: true)))
+        }
+        updateEngineGauges()
+    }
+
+    private func updateEngineGauges() {
+        metrics.runningSequences.set(engine.runningCount)
+        metrics.waitingSequences.set(engine.waitingCount)
+        metrics.kvBlocksFree.set(engine.kvAvailableBlockCount)
+        metrics.kvBlocksUsed.set(engine.kvBlockCount - engine.kvAvailableBlockCount)
+    }
+
+    /// Writes the interval's engine sample once it is `sampleInterval` long, or now (`force`)
+    /// when the engine stops working. A sample the database refuses is dropped.
+    private func recordActivity(force: Bool) {
+        guard let start = activity.start else { return }
+        let now = MonotonicClock.now()
+        guard force || now - start >= configuration.sampleInterval else { return }
+        guard let sample = activity.take(owner: configuration.owner, now: Date(), monotonicNow: now, engine: engine) else { return }
+        do {
+            try store.recordEngineSample(sample)
+        } catch {
+            storeProblem("record an engine sample", error)
+        }
+    }
+
+    // MARK: Writing outcomes
+
+    /// Writes an outcome now, or queues it behind earlier ones the database refused.
+    private func record(_ outcome: JobOutcome) {
+        unwritten.append(outcome)
+        if unwritten.count == 1 { writeUnwritten(MonotonicClock.now()) }
+    }
+
+    /// Writes queued outcomes in order until the database refuses one; then backs off
+    /// (0.25 s doubling to 10 s) and keeps the rest.
+    private func writeUnwritten(_ now: Double) {
+        guard !unwritten.isEmpty, now >= nextWriteAt else { return }
+        while let outcome = unwritten.first {
+            do {
+                try write(outcome)
+            } catch {
+                if writeBackoff == 0 { storeProblem("write the outcome of job \(outcome.job.id)", error) }
+                metrics.storeErrors.increment()
+                writeBackoff = min(10, max(0.25, writeBackoff * 2))
+                nextWriteAt = now + writeBackoff
+                return
+            }
+            unwritten.removeFirst()
+            if writeBackoff > 0 {
+                logger.info("store_recovered", ("pending", unwritten.count))
+                writeBackoff = 0
+            }
+        }
+    }
+
+    private func write(_ outcome: JobOutcome) throws {
+        let job = outcome.job
+        switch outcome.kind {
+        case .succeeded(let result):
+            guard try store.complete(jobID: job.id, owner: configuration.owner, result: result) else {
+                leaseLost(job, doing: "store its result")
+                return
+            }
+            let seconds = MonotonicClock.now() - outcome.claimedAt
+            summary.succeeded += 1
+            metrics.finished.increment()
+            metrics.jobDuration.observe(seconds)
+            if let from = result.reusedFromJobID {
+                summary.reused += 1
+                metrics.reused.increment()
+                logger.info("finish", ("job", job.id), ("batch", job.batchName), ("custom_id", job.customID),
+                            ("reused_from", from), ("seconds", seconds))
+            } else {
+                logger.info("finish", ("job", job.id), ("batch", job.batchName), ("custom_id", job.customID),
+                            ("finish_reason", result.finishReason.rawValue), ("prompt_tokens", result.promptTokens),
+                            ("completion_tokens", result.completionTokens), ("ttft", result.timings.timeToFirstToken),
+                            ("tokens_per_second", result.timings.tokensPerSecond), ("seconds", seconds))
+            }
+        case .failed(let message, let retryable):
+            let retry = retryable && job.attempt < (configuration.maxAttempts ?? Int.max)
+            switch try store.fail(jobID: job.id, owner: configuration.owner, message: message, retryable: retry) {
+            case .willRetry(let at):
+                summary.retried += 1
+                metrics.retried.increment()
+                logger.warn("retry", ("job", job.id), ("batch", job.batchName), ("custom_id", job.customID),
+                            ("attempt", job.attempt), ("max_attempts", job.maxAttempts),
+                            ("retry_in", max(0, at.timeIntervalSinceNow)), ("error", message))
+            case .failed:
+                summary.failed += 1
+                metrics.failed.increment()
+                logger.warn("fail", ("job", job.id), ("batch", job.batchName), ("custom_id", job.customID),
+                            ("attempt", job.attempt), ("error", message))
+            case .leaseLost:
+                leaseLost(job, doing: "record its failure")
+            }
+        }
+    }
+
+    private func leaseLost(_ job: ClaimedJob, doing action: String) {
+        summary.leasesLost += 1
+        metrics.leasesLost.increment()
+        logger.warn("lost", ("job", job.id), ("batch", job.batchName), ("custom_id", job.customID),
+                    ("detail", "lease no longer ours (expired, cancelled or taken over); did not \(action)"))
+    }
+
+    /// At shutdown: outcomes still unwritten are given up; their leases expire and the jobs run
+    /// again (a result is never written twice, but this one is lost).
+    private func abandonUnwritten() {
+        guard !unwritten.isEmpty else { return }
+        writeUnwritten(MonotonicClock.now() + 3600)
+        guard !unwritten.isEmpty else { return }
+        logger.error("abandon", ("jobs", unwritten.map { String($0.job.id) }.joined(separator: ",")),
+                     ("detail", "the database refused these outcomes; the jobs run again after their leases expire"))
+        unwritten.removeAll()
+    }
+
+    // MARK: Leases
+
+    private func renewLeasesIfDue(_ now: Double) {
+        guard now >= nextRenewalAt else { return }
+        let ids = Array(running.keys) + unwritten.map(\.job.id)
+        guard !ids.isEmpty else {
+            nextRenewalAt = now + configuration.leaseSeconds / 3
+            return
+        }
+        let held: Set<Int64>
+        do {
+            held = try store.renewLeases(owner: configuration.owner, jobIDs: ids, lease: configuration.leaseSeconds)
+        } catch {
+            storeProblem("renew leases", error)
+            nextRenewalAt = now + min(1, configuration.leaseSeconds / 10)
+            return
+        }
+        nextRenewalAt = now + configuration.leaseSeconds / 3
+        logger.debug("renew", ("jobs", ids.count), ("held", held.count))
+        for id in ids where !held.contains(id) {
+            if let entry = running.removeValue(forKey: id) {
+                engine.cancel(id)
+                leaseLost(entry.job, doing: "finish it")
+            } else if let index = unwritten.firstIndex(where: { $0.job.id == id }) {
+                leaseLost(unwritten.remove(at: index).job, doing: "write its outcome")
+            }
+        }
+        updateEngineGauges()
+    }
+
+    private func refreshCountsIfDue(_ now: Double) {
+        guard now >= nextCountsAt else { return }
+        nextCountsAt = now + configuration.countsInterval
+        do {
+            metrics.update(counts: try store.counts())
+        } catch {
+            storeProblem("count jobs", error)
+        }
+    }
+
+    // MARK: Shutdown
+
+    private func beginShutdown(_ now: Double) {
+        stopDeadline = now + configuration.shutdownGrace
+        gatherUntil = nil
+        logger.info("shutdown", ("phase", "draining"), ("in_flight", running.count),
+                    ("grace_seconds", configuration.shutdownGrace),
+                    ("detail", "no new claims; in-flight jobs finish, or are released after the grace period or a second signal"))
+    }
+
+    /// Gives every job still in the engine back to the queue (not counted as an attempt).
+    private func releaseRunningJobs(_ now: Double) {
+        guard !running.isEmpty else { return }
+        let ids = running.keys.sorted()
+        for id in ids { engine.cancel(id) }
+        running.removeAll()
+        updateEngineGauges()
+        do {
+            let released = try store.release(owner: configuration.owner, jobIDs: ids)
+            summary.released += released
+            metrics.released.increment(by: released)
+            logger.info("release", ("jobs", released), ("ids", ids.map(String.init).joined(separator: ",")))
+        } catch {
+            storeProblem("release jobs", error)
+            logger.error("release_failed", ("ids", ids.map(String.init).joined(separator: ",")),
+                         ("detail", "they run again once their leases expire"))
+        }
+    }
+
+    // MARK: Errors
+
+    /// Logs a database problem: a lock held by another process is routine (warn); anything
+    /// else needs a person (error), and the store's message says what to do.
+    private func storeProblem(_ action: String, _ error: any Error) {
+        var level = LogLevel.error
+        if case JobStoreError.sqlite(let sqlite) = error, sqlite.isBusy { level = .warn }
+        logger.log(level, "store_error", [("action", action), ("error", "\(error)")])
+    }
+}

@@ -134,8 +134,10 @@ public final class Engine {
 
         var batch = ForwardBatch()
         var sampledEntries: [StepPlan.Entry] = []
+        var promptTokenCount = 0
         for entry in plan.entries {
             let sequence = entry.sequence
+            promptTokenCount += max(0, min(entry.start + entry.count, sequence.promptCount) - entry.start)
             batch.append(sequence: ForwardBatch.Sequence(blockTables: sequence.blocks.tables),
                          tokens: Array(sequence.tokens[entry.start..<entry.start + entry.count]),
                          startPosition: entry.start, wantsLogits: entry.wantsLogits)
@@ -188,6 +190,7 @@ public final class Engine {
         stepProfile.samplingSeconds = samplingEnd - forwardEnd
         stepProfile.schedulingSeconds = (forwardStart - start) + (end - samplingEnd)
         stepProfile.tokenCount = batch.tokenCount
+        stepProfile.promptTokenCount = promptTokenCount
         stepProfile.sampledCount = sampledEntries.count
         stepProfile.sequenceCount = plan.entries.count
         stepProfile.preemptionCount = plan.preempted.count

@@ -12,6 +12,9 @@ public struct StepProfile: Sendable, Equatable {
     public var schedulingSeconds: Double = 0
     /// Tokens in the forward pass.
     public var tokenCount: Int = 0
+    /// The part of `tokenCount` at prompt positions (prefill; prefix-cache hits are not
+    /// computed and not counted).
+    public var promptTokenCount: Int = 0
     /// Rows of logits sampled (one token each).
     public var sampledCount: Int = 0
     /// Sequences in the forward pass.
@@ -45,6 +48,7 @@ public struct EngineProfile: Sendable, Equatable {
     public var samplingSeconds: Double = 0
     public var schedulingSeconds: Double = 0
     public var tokenCount: Int = 0
+    public var promptTokenCount: Int = 0
     public var sampledCount: Int = 0
     /// Σ sequences per step, for the mean.
     public var sequenceSum: Int = 0
@@ -60,6 +64,7 @@ public struct EngineProfile: Sendable, Equatable {
         samplingSeconds += step.samplingSeconds
         schedulingSeconds += step.schedulingSeconds
         tokenCount += step.tokenCount
+        promptTokenCount += step.promptTokenCount
         sampledCount += step.sampledCount
         sequenceSum += step.sequenceCount
         preemptionCount += step.preemptionCount

@@ -4,6 +4,8 @@ import Foundation
 public struct ClaimedJob: Sendable, Equatable {
     public var id: Int64
     public var batchID: Int64
+    /// The batch's name, for logs.
+    public var batchName: String
     public var customID: String
     public var priority: Int
     /// This attempt's number, from 1.
@@ -14,10 +16,11 @@ public struct ClaimedJob: Sendable, Equatable {
     public var requestHash: String
     public var leaseExpiresAt: Date
 
-    public init(id: Int64, batchID: Int64, customID: String, priority: Int, attempt: Int,
+    public init(id: Int64, batchID: Int64, batchName: String, customID: String, priority: Int, attempt: Int,
                 maxAttempts: Int, request: JobRequest, requestHash: String, leaseExpiresAt: Date) {
         self.id = id
         self.batchID = batchID
+        self.batchName = batchName
         self.customID = customID
         self.priority = priority
         self.attempt = attempt

@@ -34,11 +34,18 @@ extension JobStore {
                          request: row.string(6), requestHash: row.string(7))
                     }
                 var claimed: [ClaimedJob] = []
+                var batchNames: [Int64: String] = [:]
+                let batchName = try db.prepare("SELECT name FROM batches WHERE id = ?")
                 for row in rows {
                     do {
                         let request = try JobRequest(canonicalJSON: row.request)
+                        if batchNames[row.batchID] == nil {
+                            batchNames[row.batchID] = try batchName.bind(.integer(row.batchID))
+                                .firstRow { $0.string(0) } ?? ""
+                        }
                         claimed.append(ClaimedJob(
-                            id: row.id, batchID: row.batchID, customID: row.customID,
+                            id: row.id, batchID: row.batchID, batchName: batchNames[row.batchID] ?? "",
+                            customID: row.customID,
                             priority: row.priority, attempt: row.attempt,
                             maxAttempts: row.maxAttempts, request: request,
                             requestHash: row.requestHash,

@@ -1,1 +1,4 @@
-print("jobsd: under construction")
+import Foundation
+import JobsCLI
+
+exit(DaemonCommandLine.main(Array(CommandLine.arguments.dropFirst())))

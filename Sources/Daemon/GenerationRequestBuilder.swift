@@ -1,0 +1,74 @@
+import Engine
+import JobStore
+import Model
+import Tokenizer
+
+/// Turns a claimed job into the engine's request: renders chat messages in the model's turn
+/// format, tokenizes, and maps the job's sampling fields.
+///
+/// Completion prompts are encoded with BOS where the vocabulary asks for it and control-token
+/// text left as text (a prompt cannot inject `<end_of_turn>`); rendered chat prompts are
+/// encoded with control tokens recognised, since the template wrote them. Limits the engine
+/// checks itself (prompt length, parameter ranges) are left to `Engine.submit`.
+struct GenerationRequestBuilder {
+    let tokenizer: any Tokenizer
+    let chatTemplate: ChatTemplate?
+    /// Why `chatTemplate` is nil.
+    let chatTemplateProblem: String?
+
+    init(model: LoadedModel) {
+        tokenizer = model.tokenizer
+        chatTemplate = model.chatTemplate
+        chatTemplateProblem = model.chatTemplateProblem
+    }
+
+    /// Throws `DaemonError` for a chat job the model cannot render; that fails the job alone.
+    func request(for job: ClaimedJob) throws(DaemonError) -> GenerationRequest {
+        GenerationRequest(id: job.id, promptTokens: try promptTokens(job.request.input),
+                          parameters: parameters(job.request), priority: job.priority)
+    }
+
+    func promptTokens(_ input: JobRequest.Input) throws(DaemonError) -> [Int32] {
+        switch input {
+        case .prompt(let text):
+            return tokenizer.encode(text, addSpecial: true, parseSpecial: false)
+        case .messages(let messages):
+            guard let chatTemplate else {
+                throw .chatFormatUnavailable(problem: chatTemplateProblem ?? "the model has no chat template")
+            }
+            let prompt: ChatPrompt
+            do {
+                prompt = try chatTemplate.render(messages.map(GenerationRequestBuilder.templateMessage))
+            } catch {
+                throw .invalidConversation(error.description)
+            }
+            return tokenizer.encode(prompt.text, addSpecial: prompt.addsBOS, parseSpecial: true)
+        }
+    }
+
+    static func templateMessage(_ message: StoredChatMessage) -> TemplateChatMessage {
+        let role: ChatRole
+        switch message.role {
+        case .system: role = .system
+        case .user: role = .user
+        case .assistant: role = .assistant
+        }
+        return TemplateChatMessage(role: role, content: message.content)
+    }
+
+    /// The job file's fields, one to one; the seed's bits are kept as they are.
+    func parameters(_ request: JobRequest) -> SamplingParameters {
+        SamplingParameters(
+            temperature: Float(request.temperature), topK: request.topK, topP: Float(request.topP),
+            minP: Float(request.minP), repetitionPenalty: Float(request.repetitionPenalty),
+            presencePenalty: Float(request.presencePenalty), frequencyPenalty: Float(request.frequencyPenalty),
+            seed: request.seed.map { UInt64(bitPattern: $0) }, maxTokens: request.maxTokens, stop: request.stop)
+    }
+
+    /// Whether the same request always produces the same text: greedy, or seeded. Only such
+    /// requests are answered from an earlier result (`--reuse-results`); a request that samples
+    /// without a seed asks for a fresh draw each time.
+    static func isDeterministic(_ request: JobRequest) -> Bool {
+        request.temperature == 0 || request.topK == 1 || request.seed != nil
+    }
+}

@@ -1,0 +1,238 @@
+import Foundation
+import TestSupport
+import XCTest
+@testable import Daemon
+@testable import JobStore
+
+/// The built `jobsd` binary as a child process: crash safety under `kill -9`, two daemons on
+/// one database, SIGTERM, metrics over HTTP, and its command line.
+///
+/// Sizes: on the tiny model one `jobsd` with `--max-seqs 4` generates 200 jobs of 400 tokens
+/// in about 2.5 s (debug build, 2 cores), so kills at random moments land mid-work.
+final class DaemonProcessTests: XCTestCase {
+    /// Arguments every run here uses: the fixture's files, a small KV cache, quick polling.
+    private func arguments(_ fixture: DaemonFixture, _ extra: [String]) -> [String] {
+        ["--db", fixture.databasePath, "--model", fixture.modelPath, "--kv-memory", "16MiB", "--poll-ms", "20",
+         "--max-wait-ms", "0"] + extra
+    }
+
+    // MARK: Crash safety
+
+    func testEveryJobSucceedsExactlyOnceAcrossRepeatedKill9() throws {
+        let fixture = try DaemonFixture()
+        // Each kill costs the jobs in flight an attempt; leave room for all of them.
+        try fixture.submitCompletions(200, maxTokens: 400, maxAttempts: 50)
+        let daemonArguments = arguments(fixture, ["--max-seqs", "4", "--lease-seconds", "1"])
+        let seed = UInt64(Date().timeIntervalSince1970 * 1000)
+        var random = SplitMix64(seed: seed)
+        var logs: [String] = []
+        var kills: [(delay: Double, succeededBefore: Int)] = []
+
+        for round in 0..<6 {
+            let child = try DaemonProcess(daemonArguments, logDirectory: fixture.directory.path, name: "kill\(round)")
+            let delay = 0.05 + Double(random.next() % 450) / 1000
+            Thread.sleep(forTimeInterval: delay)
+            child.signal(SIGKILL)
+            XCTAssertEqual(try child.wait(timeout: 10), SIGKILL, "round \(round) ends by the kill")
+            XCTAssertEqual(child.process.terminationReason, .uncaughtSignal)
+            logs.append(child.stderr)
+            kills.append((delay, try fixture.scalar("SELECT count(*) FROM jobs WHERE state = 'succeeded'")))
+        }
+        let final = try DaemonProcess(daemonArguments + ["--drain"], logDirectory: fixture.directory.path, name: "final")
+        XCTAssertEqual(try final.wait(timeout: 60), 0, final.stderr.suffix(2000).description)
+        logs.append(final.stderr)
+        let description = "seed \(seed), kills after \(kills.map { String(format: "%.2f s", $0.delay) }), "
+            + "succeeded after each kill \(kills.map(\.succeededBefore))"
+
+        // Every job succeeded, with exactly one result row each.
+        XCTAssertEqual(try fixture.scalar("SELECT count(*) FROM jobs"), 200)
+        XCTAssertEqual(try fixture.scalar("SELECT count(*) FROM jobs WHERE state = 'succeeded'"), 200, description)
+        XCTAssertEqual(try fixture.scalar("SELECT count(*) FROM results"), 200, description)
+        XCTAssertEqual(try fixture.scalar("""
+            SELECT count(*) FROM jobs j WHERE (SELECT count(*) FROM results r WHERE r.job_id = j.id) != 1
+            """), 0, description)
+        XCTAssertEqual(try fixture.scalar("SELECT count(*) FROM jobs WHERE lease_owner IS NOT NULL"), 0)
+        // A result is logged only once it is committed: never twice for one job.
+        let finishes = logs.flatMap { DaemonProcess.events("finish", in: $0) }.compactMap { $0["job"] }
+        XCTAssertEqual(finishes.count, Set(finishes).count, "a job finished twice; \(description)")
+        // The kills interrupted work: jobs in flight were claimed again.
+        XCTAssertGreaterThan(try fixture.scalar("SELECT count(*) FROM jobs WHERE attempts > 1"), 0, description)
+        XCTAssertLessThan(kills[0].succeededBefore, 200, description)
+        // Greedy jobs give the same text whichever process ran them.
+        let texts = try fixture.texts("SELECT r.text FROM results r JOIN jobs j ON j.id = r.job_id WHERE j.custom_id IN ('p0', 'p10') ORDER BY j.id")
+        XCTAssertEqual(texts.count, 2)
+        print("kill -9 test: \(description); jobs with more than one attempt: "
+              + "\(try fixture.scalar("SELECT count(*) FROM jobs WHERE attempts > 1")), "
+              + "most attempts: \(try fixture.scalar("SELECT max(attempts) FROM jobs"))")
+    }
+
+    func testTwoDaemonsOnOneDatabaseNeverRunTheSameJob() throws {
+        let fixture = try DaemonFixture()
+        try fixture.submitCompletions(200, maxTokens: 150)
+        let daemons = try (0..<2).map {
+            try DaemonProcess(arguments(fixture, ["--max-seqs", "4", "--drain"]), logDirectory: fixture.directory.path, name: "daemon\($0)")
+        }
+        for daemon in daemons { XCTAssertEqual(try daemon.wait(timeout: 60), 0, daemon.stderr.suffix(2000).description) }
+
+        XCTAssertEqual(try fixture.scalar("SELECT count(*) FROM jobs WHERE state = 'succeeded'"), 200)
+        XCTAssertEqual(try fixture.scalar("SELECT count(*) FROM results"), 200)
+        XCTAssertEqual(try fixture.scalar("SELECT count(*) FROM jobs WHERE attempts != 1"), 0, "no job was claimed twice")
+        let finished = daemons.map { Set($0.events("finish").compactMap { $0["job"] }) }
+        let claimed = daemons.map { Set($0.events("claim").compactMap { $0["job"] }) }
+        XCTAssertTrue(claimed[0].isDisjoint(with: claimed[1]), "both daemons claimed \(claimed[0].intersection(claimed[1]))")
+        XCTAssertEqual(finished[0].union(finished[1]).count, 200)
+        XCTAssertFalse(finished[0].isEmpty, "the first daemon did work")
+        XCTAssertFalse(finished[1].isEmpty, "the second daemon did work")
+        let owners = daemons.map { $0.events("start").first?["owner"] ?? "" }
+        XCTAssertNotEqual(owners[0], owners[1])
+        print("two daemons: \(finished[0].count) and \(finished[1].count) jobs")
+    }
+
+    // MARK: Signals
+
+    func testSigtermMidBatchFinishesInFlightJobsAndExitsZero() throws {
+        let fixture = try DaemonFixture()
+        try fixture.submitCompletions(60, maxTokens: 400)
+        let child = try DaemonProcess(arguments(fixture, ["--max-seqs", "4"]), logDirectory: fixture.directory.path, name: "term")
+        eventually("a first job finishes") { !child.events("finish").isEmpty }
+        child.signal(SIGTERM)
+        XCTAssertEqual(try child.wait(timeout: 20), 0, child.stderr.suffix(2000).description)
+
+        XCTAssertEqual(try fixture.scalar("SELECT count(*) FROM jobs WHERE state = 'running'"), 0)
+        let succeeded = try fixture.scalar("SELECT count(*) FROM jobs WHERE state = 'succeeded'")
+        XCTAssertEqual(succeeded, child.events("finish").count)
+        XCTAssertEqual(succeeded, child.events("claim").count, "in-flight jobs were finished, not dropped")
+        XCTAssertLessThan(succeeded, 60, "SIGTERM stopped the claims")
+        XCTAssertEqual(try fixture.scalar("SELECT count(*) FROM jobs WHERE state = 'queued' AND attempts = 0"), 60 - succeeded)
+        XCTAssertEqual(child.events("signal").first?["signal"], "SIGTERM")
+        XCTAssertNotNil(child.events("shutdown").first)
+        XCTAssertEqual(child.events("stop").first?["reason"], "shutdown")
+    }
+
+    func testSigtermWithoutGraceReleasesInFlightJobs() throws {
+        let fixture = try DaemonFixture()
+        try fixture.submitCompletions(60, maxTokens: 400)
+        let child = try DaemonProcess(arguments(fixture, ["--max-seqs", "4", "--shutdown-grace", "0"]),
+                                      logDirectory: fixture.directory.path, name: "term0")
+        eventually("jobs are claimed") { !child.events("claim").isEmpty }
+        child.signal(SIGINT)
+        XCTAssertEqual(try child.wait(timeout: 20), 0, child.stderr.suffix(2000).description)
+
+        XCTAssertEqual(try fixture.scalar("SELECT count(*) FROM jobs WHERE state = 'running'"), 0)
+        let released = Int(child.events("release").first?["jobs"] ?? "0") ?? 0
+        let succeeded = try fixture.scalar("SELECT count(*) FROM jobs WHERE state = 'succeeded'")
+        XCTAssertEqual(released + succeeded, child.events("claim").count)
+        XCTAssertEqual(try fixture.scalar("SELECT count(*) FROM jobs WHERE state = 'queued' AND attempts = 0"), 60 - succeeded,
+                       "released jobs are queued again without an attempt counted")
+        XCTAssertEqual(child.events("signal").first?["signal"], "SIGINT")
+    }
+
+    // MARK: Metrics
+
+    func testMetricsAreServedWhileTheDaemonRuns() throws {
+        let fixture = try DaemonFixture()
+        try fixture.submitCompletions(150, maxTokens: 400)
+        let child = try DaemonProcess(arguments(fixture, ["--max-seqs", "4", "--metrics-addr", "127.0.0.1:0", "--shutdown-grace", "0"]),
+                                      logDirectory: fixture.directory.path, name: "metrics")
+        var url = ""
+        eventually("the metrics address is logged") {
+            url = child.events("metrics").first?["url"] ?? ""
+            return !url.isEmpty
+        }
+        let port = try XCTUnwrap(Int(url.split(separator: ":").last?.split(separator: "/").first ?? ""), url)
+        func generated() throws -> Double {
+            let response = try HTTPClient.get(port: port, path: "/metrics")
+            XCTAssertEqual(response.status, 200)
+            XCTAssertEqual(response.headers["content-type"], "text/plain; version=0.0.4; charset=utf-8")
+            return HTTPClient.sample("jobs_generated_tokens_total", in: response.body) ?? -1
+        }
+        var first = 0.0
+        try eventually("tokens are generated") {
+            first = try generated()
+            return first > 0
+        }
+        Thread.sleep(forTimeInterval: 0.2)
+        let second = try generated()
+        XCTAssertGreaterThan(second, first, "the counter moves while the daemon works")
+        XCTAssertEqual(try HTTPClient.get(port: port, path: "/").status, 404)
+        child.signal(SIGTERM)
+        XCTAssertEqual(try child.wait(timeout: 20), 0)
+    }
+
+    func testMetricsAddressInUseStopsStartUp() throws {
+        let fixture = try DaemonFixture()
+        let taken = try MetricsServer(address: MetricsAddress(host: "127.0.0.1", port: 0), registry: MetricsRegistry())
+        let run = try DaemonProcess.run(arguments(fixture, ["--metrics-addr", taken.address.description]),
+                                        logDirectory: fixture.directory.path, name: "in-use")
+        XCTAssertEqual(run.status, 1)
+        let fatal = try XCTUnwrap(DaemonProcess.events("fatal", in: run.stderr).first, run.stderr)
+        XCTAssertEqual(fatal["error"], DaemonError.metricsAddressInUse(address: taken.address.description).description)
+    }
+
+    // MARK: Command line
+
+    func testHelpDescribesEveryOptionAndDefault() throws {
+        let directory = try TemporaryDirectory()
+        let run = try DaemonProcess.run(["--help"], logDirectory: directory.path, name: "help")
+        XCTAssertEqual(run.status, 0)
+        XCTAssertTrue(run.stdout.hasPrefix("jobsd: run queued jobs through a local model.\n\nUsage: jobsd "), run.stdout)
+        for option in ["--db PATH", "--model PATH", "--drain", "--lease-seconds N", "--max-attempts N", "--max-seqs N",
+                       "--max-batch-tokens N", "--kv-memory SIZE", "--no-prefix-cache", "--reuse-results",
+                       "--max-wait-ms N", "--shutdown-grace SECONDS", "--metrics-addr HOST:PORT", "--log-level LEVEL",
+                       "JOBS_DB", "JOBS_MODEL", "default 2GiB", "default 64", "default 512", "default 60"] {
+            XCTAssertTrue(run.stdout.contains(option), option)
+        }
+        XCTAssertEqual(run.stderr, "")
+    }
+
+    func testMalformedCommandLinesExitWithStatusTwo() throws {
+        let directory = try TemporaryDirectory()
+        let cases: [([String], String)] = [
+            (["--bogus"], "unknown option --bogus"),
+            (["--max-seqs", "0"], "--max-seqs must be an integer from 1 to 4096, got '0'"),
+            (["--kv-memory", "lots"], "--kv-memory 'lots' is not a size"),
+            (["--log-level", "loud"], "--log-level must be one of debug, info, warn, error; got 'loud'"),
+            (["--metrics-addr", "9464"], "--metrics-addr 9464: no port; write HOST:PORT"),
+            (["--shutdown-grace", "-1"], "--shutdown-grace must be a number of seconds ≥ 0, got '-1'"),
+            (["--lease-seconds", "0"], "--lease-seconds must be a positive number of seconds, got '0'"),
+        ]
+        for (index, (arguments, message)) in cases.enumerated() {
+            let run = try DaemonProcess.run(arguments, logDirectory: directory.path, name: "usage\(index)")
+            XCTAssertEqual(run.status, 2, "\(arguments)")
+            XCTAssertTrue(run.stderr.hasPrefix("jobsd: " + message), "\(arguments): \(run.stderr)")
+            XCTAssertTrue(run.stderr.contains("Run 'jobsd --help'"), run.stderr)
+        }
+    }
+
+    func testMissingModelFileIsAClearErrorAndCreatesNothing() throws {
+        let directory = try TemporaryDirectory()
+        let database = directory.file("jobs.db")
+        let run = try DaemonProcess.run(["--db", database, "--model", directory.file("absent.gguf")],
+                                        logDirectory: directory.path, name: "no-model")
+        XCTAssertEqual(run.status, 1)
+        let fatal = try XCTUnwrap(DaemonProcess.events("fatal", in: run.stderr).first, run.stderr)
+        XCTAssertEqual(fatal["error"], "model file \(directory.file("absent.gguf")) not found; run Scripts/install-model or pass --model")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: database))
+    }
+
+    func testStartLogNamesTheModelEngineOptionsAndKVMemory() throws {
+        let fixture = try DaemonFixture()
+        let run = try DaemonProcess.run(arguments(fixture, ["--drain", "--max-seqs", "5", "--no-prefix-cache"]),
+                                        logDirectory: fixture.directory.path, name: "start")
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let model = try XCTUnwrap(DaemonProcess.events("model", in: run.stderr).first)
+        XCTAssertEqual(model["architecture"], "gemma3")
+        XCTAssertEqual(model["context"], "512")
+        XCTAssertEqual(model["name"], "tiny gemma3")
+        XCTAssertGreaterThan(Int(model["parameters"] ?? "") ?? 0, 0)
+        XCTAssertGreaterThan(Int(model["weight_bytes"] ?? "") ?? 0, 0)
+        XCTAssertNotNil(Double(model["load_seconds"] ?? ""))
+        let start = try XCTUnwrap(DaemonProcess.events("start", in: run.stderr).first)
+        XCTAssertEqual(start["max_seqs"], "5")
+        XCTAssertEqual(start["prefix_cache"], "false")
+        XCTAssertEqual(start["db"], fixture.databasePath)
+        XCTAssertGreaterThan(Int(start["kv_memory_bytes"] ?? "") ?? 0, 15 << 20)
+        XCTAssertTrue(start["owner"]?.contains(":") ?? false)
+        XCTAssertEqual(DaemonProcess.events("stop", in: run.stderr).first?["reason"], "drained")
+    }
+}
