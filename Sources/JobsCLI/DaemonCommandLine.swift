@@ -1,7 +1,6 @@
 import Daemon
 import Engine
 import Foundation
-import GGUF
 import JobStore
 import Model
 
@@ -105,7 +104,7 @@ public enum DaemonCommandLine {
         let configuration = model.model.configuration
         logger.info("model", ("path", options.modelPath), ("name", model.name),
                     ("architecture", configuration.architecture),
-                    ("parameters", parameterCount(path: options.modelPath)),
+                    ("parameters", model.model.parameterCount),
                     ("weight_bytes", model.model.weightBytes), ("load_seconds", model.model.loadSeconds),
                     ("context", configuration.contextLength), ("layers", configuration.layerCount),
                     ("vocabulary", configuration.vocabularySize),
@@ -136,12 +135,6 @@ public enum DaemonCommandLine {
         }
         defer { server?.stop() }
         _ = daemon.run()
-    }
-
-    /// Weights in the file (elements of every tensor), for the start-up log.
-    private static func parameterCount(path: String) -> Int? {
-        guard let file = try? GGUFFile(path: path) else { return nil }
-        return file.tensors.reduce(0) { $0 + $1.elementCount }
     }
 }
 

@@ -14,6 +14,8 @@ public final class TransformerModel: LanguageModel, @unchecked Sendable {
     public let configuration: ModelConfiguration
     /// Bytes of prepared weights in memory.
     public let weightBytes: Int
+    /// Values in the file's tensors (what "270M" counts).
+    public let parameterCount: Int
     /// Wall time the load took.
     public let loadSeconds: Double
 
@@ -44,6 +46,7 @@ public final class TransformerModel: LanguageModel, @unchecked Sendable {
         self.pool = pool
         path = file.path
         weightBytes = architecture.weightBytes
+        parameterCount = file.tensors.reduce(0) { $0 + $1.elementCount }
         loadSeconds = Date().timeIntervalSince(start)
     }
 
