@@ -4,8 +4,8 @@ import Foundation
 /// reserved once at start-up.
 ///
 /// A block holds, for every layer of one group, the keys and then the values of `blockSize`
-/// consecutive positions of one sequence: `[slot][keys: blockSize × keyDim | values: blockSize
-/// × valueDim]`. Which sequence owns which block is the allocator's business; this type only
+/// consecutive positions of one sequence: `[slot][keys: keyDim × blockSize | values: blockSize
+/// × valueDim]` (keys transposed, so attention reads 16 positions of one dimension as a vector). Which sequence owns which block is the allocator's business; this type only
 /// hands out pointers. The memory is an anonymous mapping, so pages cost RSS only once written.
 public final class KVBlockStorage: @unchecked Sendable {
     public let layout: KVCacheLayout
@@ -54,7 +54,7 @@ public final class KVBlockStorage: @unchecked Sendable {
 
     deinit { munmap(base, mappedBytes) }
 
-    /// Keys of one layer slot in one block: [blockSize][keyDim].
+    /// Keys of one layer slot in one block: [keyDim][blockSize].
     @inline(__always)
     public func keys(block: Int32, slot: Int) -> UnsafeMutablePointer<Float> {
         base + Int(block) * floatsPerBlock + slot * floatsPerSlot

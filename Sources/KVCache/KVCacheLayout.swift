@@ -62,7 +62,7 @@ public struct KVCacheLayout: Sendable, Equatable, CustomStringConvertible {
 
     public var layerCount: Int { locations.count }
 
-    /// Floats of one layer's keys in one block: [blockSize][keyDim].
+    /// Floats of one layer's keys in one block: [keyDim][blockSize] (transposed; see `KVBlockStorage`).
     public var keyFloatsPerLayerBlock: Int { blockSize * keyDim }
     public var valueFloatsPerLayerBlock: Int { blockSize * valueDim }
 

@@ -3,6 +3,11 @@
 /// Each call handles the query heads that share one KV head (GQA), so each key and value vector
 /// is loaded once for the whole group. A query's result depends only on its own sequence's
 /// cached keys and values, never on the rest of the batch.
+///
+/// Keys are stored transposed inside a block — for each dimension, the block's positions side
+/// by side (`[dimension][blockSize]`) — so q·k for 16 positions is 16 lanes of one FMA chain
+/// over the dimensions, with no horizontal sums. Values are stored by position
+/// (`[blockSize][dimension]`), the order the weighted sum reads them in.
 public enum PagedAttention {
     /// Where one layer's keys and values of one KV head live in the block pool.
     public struct Layout {
@@ -12,27 +17,27 @@ public enum PagedAttention {
         public var floatsPerBlock: Int
         /// Positions per block.
         public var blockSize: Int
-        /// Floats from a block's start to this layer's (and KV head's) first key / value.
+        /// Floats from a block's start to this layer's (and KV head's) first key / value: the key
+        /// of position i, dimension d is at `keyOffset + d * blockSize + i`.
         public var keyOffset: Int
         public var valueOffset: Int
-        /// Floats between consecutive positions' keys / values.
-        public var keyStride: Int
+        /// Floats between consecutive positions' values.
         public var valueStride: Int
 
         public init(base: UnsafeMutablePointer<Float>, floatsPerBlock: Int, blockSize: Int, keyOffset: Int,
-                    valueOffset: Int, keyStride: Int, valueStride: Int) {
+                    valueOffset: Int, valueStride: Int) {
             self.base = base
             self.floatsPerBlock = floatsPerBlock
             self.blockSize = blockSize
             self.keyOffset = keyOffset
             self.valueOffset = valueOffset
-            self.keyStride = keyStride
             self.valueStride = valueStride
         }
 
+        /// Dimension 0 of the keys of the block holding `position` (position 0 of the block).
         @inline(__always)
-        func key(_ table: UnsafePointer<Int32>, _ position: Int) -> UnsafeMutablePointer<Float> {
-            base + Int(table[position / blockSize]) * floatsPerBlock + keyOffset + (position % blockSize) * keyStride
+        func keys(_ table: UnsafePointer<Int32>, _ position: Int) -> UnsafeMutablePointer<Float> {
+            base + Int(table[position / blockSize]) * floatsPerBlock + keyOffset
         }
 
         @inline(__always)
@@ -89,20 +94,41 @@ public enum PagedAttention {
             let chunks = headDim / 16
             let blockSize = layout.blockSize
 
-            // Scores: one pass over the keys, block by block (no division per position), every
-            // head of the group per key so each key is loaded once.
+            // Scores, block by block: with 16 positions per vector, each key row is loaded once
+            // for all heads and the dot products need no horizontal sums.
             var position = first
             while position <= last {
-                let blockEnd = min(last + 1, (position / blockSize + 1) * blockSize)
-                var key = layout.key(blockTable, position)
-                for p in position..<blockEnd {
-                    var acc = InlineArray<G, SIMD16<Float>>(repeating: SIMD16<Float>())
-                    for c in 0..<chunks {
-                        let k = VectorMath.load(key + c * 16)
-                        for h in 0..<G { acc[h] = acc[h].addingProduct(VectorMath.load(query + h * headDim + c * 16), k) }
+                let blockStart = position / blockSize * blockSize
+                let blockEnd = min(last + 1, blockStart + blockSize)
+                let keys = layout.keys(blockTable, position)
+                if blockSize % 16 == 0 {
+                    var lane0 = (position - blockStart) / 16 * 16
+                    while blockStart + lane0 < blockEnd {
+                        var acc = InlineArray<G, SIMD16<Float>>(repeating: SIMD16<Float>())
+                        var row = keys + lane0
+                        for d in 0..<headDim {
+                            let k = VectorMath.load(row)
+                            for h in 0..<G { acc[h] = acc[h].addingProduct(SIMD16(repeating: query[h * headDim + d]), k) }
+                            row += blockSize
+                        }
+                        // Lanes outside [position, blockEnd) belong to other queries' ranges or to
+                        // unwritten slots: computed alongside, never stored.
+                        for lane in 0..<16 {
+                            let p = blockStart + lane0 + lane
+                            guard p >= position, p < blockEnd else { continue }
+                            for h in 0..<G { scores[h * count + p - first] = acc[h][lane] * scale }
+                        }
+                        lane0 += 16
                     }
-                    for h in 0..<G { scores[h * count + p - first] = VectorMath.sum(acc[h]) * scale }
-                    key += layout.keyStride
+                } else {
+                    for p in position..<blockEnd {
+                        let column = keys + (p - blockStart)
+                        for h in 0..<G {
+                            var dot: Float = 0
+                            for d in 0..<headDim { dot = dot.addingProduct(query[h * headDim + d], column[d * blockSize]) }
+                            scores[h * count + p - first] = dot * scale
+                        }
+                    }
                 }
                 position = blockEnd
             }

@@ -195,7 +195,9 @@ struct ForwardPass {
                     let p = Int(positions[t])
                     let block = base + Int(table(t)[p / blockSize]) * floatsPerBlock
                     let row = qkv + t * width
-                    (block + keyOffset + (p % blockSize) * c.keyDim).update(from: row + c.queryDim, count: c.keyDim)
+                    // Keys transposed inside the block: dimension d of slot i at d * blockSize + i.
+                    let keys = block + keyOffset + p % blockSize
+                    for d in 0..<c.keyDim { keys[d * blockSize] = row[c.queryDim + d] }
                     (block + valueOffset + (p % blockSize) * c.valueDim)
                         .update(from: row + c.queryDim + c.keyDim, count: c.valueDim)
                 }
@@ -213,8 +215,8 @@ struct ForwardPass {
                     let first = window.map { max(0, p - $0 + 1) } ?? 0
                     let headLayout = PagedAttention.Layout(
                         base: base, floatsPerBlock: floatsPerBlock, blockSize: blockSize,
-                        keyOffset: keyOffset + kvHead * c.keyLength, valueOffset: valueOffset + kvHead * c.valueLength,
-                        keyStride: c.keyDim, valueStride: c.valueDim)
+                        keyOffset: keyOffset + kvHead * c.keyLength * blockSize,
+                        valueOffset: valueOffset + kvHead * c.valueLength, valueStride: c.valueDim)
                     let queryHead = kvHead * c.groupSize
                     PagedAttention.attend(query: qkv + t * width + queryHead * c.keyLength, groupHeads: c.groupSize,
                                           headDim: c.keyLength, layout: headLayout, blockTable: table(t),

@@ -1,19 +1,24 @@
 import Foundation
-import XCTest
 import Kernels
+import XCTest
 
 final class PagedAttentionTests: XCTestCase {
-    /// Blocks of 4 positions, scattered through a pool; checks against a dense computation.
+    /// Blocks scattered through a pool, keys transposed inside each block, a window that starts
+    /// and ends mid-block; checked against a dense computation in double precision, for every
+    /// GQA group size and for block sizes on the vector path (16, 32) and off it (4).
     func testMatchesDenseSoftmaxAttentionOverScatteredBlocks() {
-        for groupHeads in [1, 2, 3, 4, 8] { check(groupHeads: groupHeads) }
+        for blockSize in [4, 16, 32] {
+            for groupHeads in [1, 2, 3, 4, 8] { check(groupHeads: groupHeads, blockSize: blockSize) }
+        }
     }
 
-    func check(groupHeads: Int) {
-        let headDim = 32, blockSize = 4, positions = 11
+    func check(groupHeads: Int, blockSize: Int) {
+        let headDim = 32, positions = 3 * blockSize - 1
         let blocks: [Int32] = [5, 0, 3]  // logical → physical
         let floatsPerBlock = 2 * blockSize * headDim
         let pool = UnsafeMutablePointer<Float>.allocate(capacity: 6 * floatsPerBlock)
         defer { pool.deallocate() }
+        // Unwritten slots hold NaN: they must never reach a result.
         pool.initialize(repeating: .nan, count: 6 * floatsPerBlock)
         var keys = [[Float]](), values = [[Float]]()
         for p in 0..<positions {
@@ -22,17 +27,16 @@ final class PagedAttentionTests: XCTestCase {
             keys.append(k); values.append(v)
             let block = pool + Int(blocks[p / blockSize]) * floatsPerBlock
             for d in 0..<headDim {
-                block[(p % blockSize) * headDim + d] = k[d]
+                block[d * blockSize + p % blockSize] = k[d]
                 block[blockSize * headDim + (p % blockSize) * headDim + d] = v[d]
             }
         }
         let layout = PagedAttention.Layout(base: pool, floatsPerBlock: floatsPerBlock, blockSize: blockSize,
-                                           keyOffset: 0, valueOffset: blockSize * headDim,
-                                           keyStride: headDim, valueStride: headDim)
+                                           keyOffset: 0, valueOffset: blockSize * headDim, valueStride: headDim)
         let query = (0..<groupHeads * headDim).map { Float($0 % 7) * 0.2 - 0.5 }
         var scores = [Float](repeating: 0, count: groupHeads * positions)
         var out = [Float](repeating: 0, count: groupHeads * headDim)
-        let first = 3, last = 9  // a window that starts mid-block
+        let first = 3, last = positions - 3
         PagedAttention.attend(query: query, groupHeads: groupHeads, headDim: headDim, layout: layout,
                               blockTable: blocks, first: first, last: last, scale: 0.25,
                               scores: &scores, out: &out)
@@ -44,7 +48,8 @@ final class PagedAttentionTests: XCTestCase {
             let total = weights.reduce(0, +)
             for d in 0..<headDim {
                 let expected = (first...last).enumerated().reduce(0.0) { $0 + weights[$1.offset] / total * Double(values[$1.element][d]) }
-                XCTAssertEqual(Double(out[h * headDim + d]), expected, accuracy: 1e-5, "\(groupHeads) heads, head \(h)")
+                XCTAssertEqual(Double(out[h * headDim + d]), expected, accuracy: 1e-5,
+                               "\(groupHeads) heads, block size \(blockSize), head \(h)")
             }
         }
     }
