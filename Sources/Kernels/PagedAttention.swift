@@ -91,46 +91,13 @@ public enum PagedAttention {
         @inline(__always)
         func run<let G: Int>(heads: InlineArray<G, Int>) {
             let count = last - first + 1
-            let chunks = headDim / 16
-            let blockSize = layout.blockSize
-
-            // Scores, block by block: with 16 positions per vector, each key row is loaded once
-            // for all heads and the dot products need no horizontal sums.
-            var position = first
-            while position <= last {
-                let blockStart = position / blockSize * blockSize
-                let blockEnd = min(last + 1, blockStart + blockSize)
-                let keys = layout.keys(blockTable, position)
-                if blockSize % 16 == 0 {
-                    var lane0 = (position - blockStart) / 16 * 16
-                    while blockStart + lane0 < blockEnd {
-                        var acc = InlineArray<G, SIMD16<Float>>(repeating: SIMD16<Float>())
-                        var row = keys + lane0
-                        for d in 0..<headDim {
-                            let k = VectorMath.load(row)
-                            for h in 0..<G { acc[h] = acc[h].addingProduct(SIMD16(repeating: query[h * headDim + d]), k) }
-                            row += blockSize
-                        }
-                        // Lanes outside [position, blockEnd) belong to other queries' ranges or to
-                        // unwritten slots: computed alongside, never stored.
-                        for lane in 0..<16 {
-                            let p = blockStart + lane0 + lane
-                            guard p >= position, p < blockEnd else { continue }
-                            for h in 0..<G { scores[h * count + p - first] = acc[h][lane] * scale }
-                        }
-                        lane0 += 16
-                    }
-                } else {
-                    for p in position..<blockEnd {
-                        let column = keys + (p - blockStart)
-                        for h in 0..<G {
-                            var dot: Float = 0
-                            for d in 0..<headDim { dot = dot.addingProduct(query[h * headDim + d], column[d * blockSize]) }
-                            scores[h * count + p - first] = dot * scale
-                        }
-                    }
+            if layout.blockSize % 16 == 0 {
+                // Up to 16 accumulators: 4 groups of 16 positions (2 with 8 heads).
+                if G <= 4 { vectorScores(heads: heads, groups: InlineArray<4, Int>(repeating: 0)) } else {
+                    vectorScores(heads: heads, groups: InlineArray<2, Int>(repeating: 0))
                 }
-                position = blockEnd
+            } else {
+                scalarScores(heads: heads)
             }
 
             // Softmax per head.
@@ -141,27 +108,95 @@ public enum PagedAttention {
                 VectorMath.scale(row, count: count, by: 1 / total)
             }
 
-            // Weighted sum of the values: each block's value rows are read once for all heads,
-            // 16 dimensions at a time, with the running sums carried between blocks in `out`.
-            for h in 0..<G { (out + h * headDim).initialize(repeating: 0, count: headDim) }
-            position = first
-            while position <= last {
-                let blockEnd = min(last + 1, (position / blockSize + 1) * blockSize)
-                let base = layout.value(blockTable, position)
-                for c in 0..<chunks {
-                    var acc = InlineArray<G, SIMD16<Float>>(repeating: SIMD16<Float>())
-                    for h in 0..<G { acc[h] = VectorMath.load(out + h * headDim + c * 16) }
-                    var value = base + c * 16
+            let chunks = headDim / 16
+            if G <= 4 && chunks % 4 == 0 {
+                weightedValues(heads: heads, chunks: InlineArray<4, Int>(repeating: 0))
+            } else if chunks % 2 == 0 {
+                weightedValues(heads: heads, chunks: InlineArray<2, Int>(repeating: 0))
+            } else {
+                weightedValues(heads: heads, chunks: InlineArray<1, Int>(repeating: 0))
+            }
+        }
+
+        /// q·k for N groups of 16 positions at a time: per key dimension, N key rows and G
+        /// broadcast query values feed G × N fused multiply-adds. Lanes outside [first, last]
+        /// (other queries' ranges, unwritten slots, padding groups) are computed and dropped.
+        @inline(__always)
+        func vectorScores<let G: Int, let N: Int>(heads: InlineArray<G, Int>, groups: InlineArray<N, Int>) {
+            let count = last - first + 1
+            let blockSize = layout.blockSize
+            var groupStart = first / 16 * 16
+            while groupStart <= last {
+                var rows = InlineArray<N, UnsafeMutablePointer<Float>>(repeating: layout.keys(blockTable, groupStart))
+                var starts = InlineArray<N, Int>(repeating: groupStart)
+                for j in 0..<N {
+                    let start = groupStart + j * 16
+                    guard start <= last else { break }
+                    rows[j] = layout.keys(blockTable, start) + start % blockSize
+                    starts[j] = start
+                }
+                var acc = InlineArray<G, InlineArray<N, SIMD16<Float>>>(repeating: .init(repeating: SIMD16<Float>()))
+                for d in 0..<headDim {
+                    var k = InlineArray<N, SIMD16<Float>>(repeating: SIMD16<Float>())
+                    for j in 0..<N { k[j] = VectorMath.load(rows[j] + d * blockSize) }
+                    for h in 0..<G {
+                        let q = SIMD16<Float>(repeating: query[h * headDim + d])
+                        for j in 0..<N { acc[h][j] = acc[h][j].addingProduct(q, k[j]) }
+                    }
+                }
+                for j in 0..<N where starts[j] == groupStart + j * 16 {
+                    for lane in 0..<16 {
+                        let p = starts[j] + lane
+                        guard p >= first, p <= last else { continue }
+                        for h in 0..<G { scores[h * count + p - first] = acc[h][j][lane] * scale }
+                    }
+                }
+                groupStart += N * 16
+            }
+        }
+
+        /// q·k one position at a time, for block sizes that are not a multiple of 16.
+        @inline(__always)
+        func scalarScores<let G: Int>(heads: InlineArray<G, Int>) {
+            let count = last - first + 1
+            let blockSize = layout.blockSize
+            for p in first...last {
+                let column = layout.keys(blockTable, p) + p % blockSize
+                for h in 0..<G {
+                    var dot: Float = 0
+                    for d in 0..<headDim { dot = dot.addingProduct(query[h * headDim + d], column[d * blockSize]) }
+                    scores[h * count + p - first] = dot * scale
+                }
+            }
+        }
+
+        /// out_h = Σ_p score[h][p] · v_p, C chunks of 16 dimensions at a time: per position, C
+        /// value loads and G broadcast scores feed G × C fused multiply-adds, and every (head,
+        /// dimension) sum runs over the positions in order.
+        @inline(__always)
+        func weightedValues<let G: Int, let C: Int>(heads: InlineArray<G, Int>, chunks: InlineArray<C, Int>) {
+            let count = last - first + 1
+            let blockSize = layout.blockSize
+            for c0 in stride(from: 0, to: headDim / 16, by: C) {
+                var acc = InlineArray<G, InlineArray<C, SIMD16<Float>>>(repeating: .init(repeating: SIMD16<Float>()))
+                var position = first
+                while position <= last {
+                    let blockEnd = min(last + 1, (position / blockSize + 1) * blockSize)
+                    var value = layout.value(blockTable, position) + c0 * 16
                     for p in position..<blockEnd {
-                        let v = VectorMath.load(value)
+                        var v = InlineArray<C, SIMD16<Float>>(repeating: SIMD16<Float>())
+                        for c in 0..<C { v[c] = VectorMath.load(value + c * 16) }
                         for h in 0..<G {
-                            acc[h] = acc[h].addingProduct(SIMD16(repeating: scores[h * count + p - first]), v)
+                            let weight = SIMD16<Float>(repeating: scores[h * count + p - first])
+                            for c in 0..<C { acc[h][c] = acc[h][c].addingProduct(weight, v[c]) }
                         }
                         value += layout.valueStride
                     }
-                    for h in 0..<G { VectorMath.store(acc[h], out + h * headDim + c * 16) }
+                    position = blockEnd
                 }
-                position = blockEnd
+                for h in 0..<G {
+                    for c in 0..<C { VectorMath.store(acc[h][c], out + h * headDim + (c0 + c) * 16) }
+                }
             }
         }
     }
