@@ -1,3 +1,5 @@
+import KVCache
+
 /// One forward pass worth of tokens from several sequences (the engine's flat batch).
 ///
 /// Parallel arrays, like llama.cpp's `llama_batch`: token `i` is `tokens[i]` at `positions[i]`
@@ -12,6 +14,25 @@ public struct ForwardBatch: Sendable {
         public var blockTables: [[Int32]]
 
         public init(blockTables: [[Int32]]) { self.blockTables = blockTables }
+
+        /// A sequence of up to `positions` positions that owns consecutive blocks from
+        /// `firstBlock` on: each KV group in turn gets the next blocks it needs. For one-off
+        /// runs without an allocator (perplexity, benchmarks, tests).
+        public init(consecutiveBlocksFor layout: KVCacheLayout, positions: Int, firstBlock: Int32 = 0) {
+            let perGroup = Self.blocksPerGroup(layout, positions: positions)
+            blockTables = layout.groups.indices.map { group in
+                (0..<perGroup).map { firstBlock + Int32(group * perGroup + $0) }
+            }
+        }
+
+        /// Blocks `init(consecutiveBlocksFor:positions:)` takes, over all groups.
+        public static func blockCount(for layout: KVCacheLayout, positions: Int) -> Int {
+            blocksPerGroup(layout, positions: positions) * layout.groups.count
+        }
+
+        private static func blocksPerGroup(_ layout: KVCacheLayout, positions: Int) -> Int {
+            (positions + layout.blockSize - 1) / layout.blockSize
+        }
     }
 
     /// [tokenCount] token ids.

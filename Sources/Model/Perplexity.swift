@@ -49,12 +49,9 @@ public struct Perplexity {
         guard tokens.count >= 2 * context, context >= 4 else { throw Failure.tooFewTokens(have: tokens.count, need: 2 * context) }
         let start = Date()
         let layout = model.kvLayout
-        let blocksPerWindow = (context + layout.blockSize - 1) / layout.blockSize
-        let cache = try KVBlockStorage(layout: layout, blockCount: blocksPerWindow * layout.groups.count)
-        var next: Int32 = 0
-        let sequence = ForwardBatch.Sequence(blockTables: layout.groups.map { _ in
-            (0..<blocksPerWindow).map { _ in defer { next += 1 }; return next }
-        })
+        let cache = try KVBlockStorage(layout: layout,
+                                       blockCount: ForwardBatch.Sequence.blockCount(for: layout, positions: context))
+        let sequence = ForwardBatch.Sequence(consecutiveBlocksFor: layout, positions: context)
         let first = context / 2
         // Scored rows go through the vocabulary projection in slices, to bound logit memory.
         let slice = 64

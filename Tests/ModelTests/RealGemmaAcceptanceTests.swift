@@ -57,12 +57,10 @@ final class RealGemmaAcceptanceTests: XCTestCase {
     /// Plain greedy decoding through the forward pass, one token at a time.
     func greedy(_ model: TransformerModel, prompt: [Int32], count: Int) throws -> [Int32] {
         let layout = model.kvLayout
-        let blocks = (prompt.count + count + layout.blockSize) / layout.blockSize
-        let cache = try KVBlockStorage(layout: layout, blockCount: blocks * layout.groups.count)
-        var next: Int32 = 0
-        let sequence = ForwardBatch.Sequence(blockTables: layout.groups.map { _ in
-            (0..<blocks).map { _ in defer { next += 1 }; return next }
-        })
+        let positions = prompt.count + count
+        let cache = try KVBlockStorage(layout: layout,
+                                       blockCount: ForwardBatch.Sequence.blockCount(for: layout, positions: positions))
+        let sequence = ForwardBatch.Sequence(consecutiveBlocksFor: layout, positions: positions)
         var output: [Int32] = []
         var input = prompt
         var position = 0

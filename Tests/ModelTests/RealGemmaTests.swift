@@ -19,12 +19,11 @@ final class RealGemmaTests: XCTestCase {
     /// Runs one sequence's tokens in one pass and returns the logits of its last token.
     func lastLogits(_ model: TransformerModel, _ tokens: [Int32]) throws -> [Float] {
         let layout = model.kvLayout
-        let blocks = (tokens.count + layout.blockSize - 1) / layout.blockSize
-        let cache = try KVBlockStorage(layout: layout, blockCount: blocks * layout.groups.count)
-        var next: Int32 = 0
-        let tables = layout.groups.map { _ in (0..<blocks).map { _ -> Int32 in defer { next += 1 }; return next } }
+        let cache = try KVBlockStorage(layout: layout,
+                                       blockCount: ForwardBatch.Sequence.blockCount(for: layout, positions: tokens.count))
+        let sequence = ForwardBatch.Sequence(consecutiveBlocksFor: layout, positions: tokens.count)
         var batch = ForwardBatch()
-        batch.append(sequence: .init(blockTables: tables), tokens: tokens, startPosition: 0, wantsLogits: true)
+        batch.append(sequence: sequence, tokens: tokens, startPosition: 0, wantsLogits: true)
         let result = try model.forward(batch, cache: cache)
         return Array(result.logits.row(0))
     }

@@ -119,12 +119,11 @@ final class ReferenceForwardTests: XCTestCase {
     func ourLogits(path: String, tokens: [Int32]) throws -> [[Float]] {
         let model = try TransformerModel(path: path)
         let layout = model.kvLayout
-        let blocks = (tokens.count + layout.blockSize - 1) / layout.blockSize
-        let cache = try KVBlockStorage(layout: layout, blockCount: blocks * layout.groups.count)
-        var next: Int32 = 0
-        let tables = layout.groups.map { _ in (0..<blocks).map { _ -> Int32 in defer { next += 1 }; return next } }
+        let cache = try KVBlockStorage(layout: layout,
+                                       blockCount: ForwardBatch.Sequence.blockCount(for: layout, positions: tokens.count))
+        let sequence = ForwardBatch.Sequence(consecutiveBlocksFor: layout, positions: tokens.count)
         var batch = ForwardBatch()
-        batch.append(sequence: .init(blockTables: tables), tokens: tokens, startPosition: 0, wantsLogits: false)
+        batch.append(sequence: sequence, tokens: tokens, startPosition: 0, wantsLogits: false)
         batch.logitTokens = (0..<Int32(tokens.count)).map { $0 }
         let logits = try model.forward(batch, cache: cache).logits
         XCTAssertEqual(logits.rowCount, tokens.count)

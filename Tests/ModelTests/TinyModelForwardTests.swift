@@ -20,10 +20,8 @@ final class TinyModelForwardTests: XCTestCase {
         let layout: KVCacheLayout
         var next: Int32 = 0
         mutating func tables(positions: Int) -> ForwardBatch.Sequence {
-            let blocks = (positions + layout.blockSize - 1) / layout.blockSize
-            return .init(blockTables: layout.groups.map { _ in
-                (0..<blocks).map { _ in defer { next += 1 }; return next }
-            })
+            defer { next += Int32(ForwardBatch.Sequence.blockCount(for: layout, positions: positions)) }
+            return ForwardBatch.Sequence(consecutiveBlocksFor: layout, positions: positions, firstBlock: next)
         }
     }
 

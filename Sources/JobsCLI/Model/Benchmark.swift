@@ -32,12 +32,9 @@ struct Benchmark {
         let prompt = Array(loaded.tokenizer.encode(text, addSpecial: true, parseSpecial: false).prefix(128))
         let layout = model.kvLayout
         let total = prompt.count + 129
-        let blocks = (total + layout.blockSize - 1) / layout.blockSize
-        let cache = try KVBlockStorage(layout: layout, blockCount: blocks * layout.groups.count)
-        var next: Int32 = 0
-        let sequence = ForwardBatch.Sequence(blockTables: layout.groups.map { _ in
-            (0..<blocks).map { _ in defer { next += 1 }; return next }
-        })
+        let cache = try KVBlockStorage(layout: layout,
+                                       blockCount: ForwardBatch.Sequence.blockCount(for: layout, positions: total))
+        let sequence = ForwardBatch.Sequence(consecutiveBlocksFor: layout, positions: total)
         var prefillTimes: [Double] = []
         var lastLogits: [Float] = []
         for _ in 0..<3 {
