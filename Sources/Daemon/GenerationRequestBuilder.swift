@@ -10,13 +10,13 @@ import Tokenizer
 /// text left as text (a prompt cannot inject `<end_of_turn>`); rendered chat prompts are
 /// encoded with control tokens recognised, since the template wrote them. Limits the engine
 /// checks itself (prompt length, parameter ranges) are left to `Engine.submit`.
-struct GenerationRequestBuilder {
+public struct GenerationRequestBuilder {
     let tokenizer: any Tokenizer
     let chatTemplate: ChatTemplate?
     /// Why `chatTemplate` is nil.
     let chatTemplateProblem: String?
 
-    init(model: LoadedModel) {
+    public init(model: LoadedModel) {
         tokenizer = model.tokenizer
         chatTemplate = model.chatTemplate
         chatTemplateProblem = model.chatTemplateProblem
@@ -28,7 +28,9 @@ struct GenerationRequestBuilder {
                           parameters: parameters(job.request), priority: job.priority)
     }
 
-    func promptTokens(_ input: JobRequest.Input) throws(DaemonError) -> [Int32] {
+    /// The prompt as the model sees it (`jobs generate` uses this too, so a prompt tokenizes the
+    /// same there as in a job).
+    public func promptTokens(_ input: JobRequest.Input) throws(DaemonError) -> [Int32] {
         switch input {
         case .prompt(let text):
             return tokenizer.encode(text, addSpecial: true, parseSpecial: false)

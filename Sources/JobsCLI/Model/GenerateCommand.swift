@@ -1,7 +1,8 @@
+import Daemon
 import Engine
 import Foundation
+import JobStore
 import Model
-import Tokenizer
 
 /// `jobs generate [--model M] [--max-tokens N] [--temperature T] [--seed S] ... PROMPT`
 ///
@@ -77,16 +78,13 @@ struct GenerateCommand: JobsCommand {
     func run(_ context: CommandContext) throws {
         let text = prompt == "-" ? String(decoding: try context.console.readInput(), as: UTF8.self) : prompt
         let loaded = try ModelLocation.load(option: modelOption, environment: context.environment)
+        if chat, let note = loaded.chatTemplate?.note { context.errors.line("note: \(note)") }
         let tokens: [Int32]
-        if chat {
-            guard let template = loaded.chatTemplate else {
-                throw CLIError.user(loaded.chatTemplateProblem ?? "the model has no chat format")
-            }
-            if let note = template.note { context.errors.line("note: \(note)") }
-            let rendered = try template.render([ChatMessage(role: .user, content: text)])
-            tokens = loaded.tokenizer.encode(rendered.text, addSpecial: rendered.addsBOS, parseSpecial: true)
-        } else {
-            tokens = loaded.tokenizer.encode(text, addSpecial: true, parseSpecial: false)
+        do {
+            tokens = try GenerationRequestBuilder(model: loaded).promptTokens(
+                chat ? .messages([ChatMessage(role: .user, content: text)]) : .prompt(text))
+        } catch {
+            throw CLIError.user("\(error)")
         }
         let engine = try Engine(model: loaded.model, tokenizer: loaded.tokenizer, options: EngineOptions(
             maxSequences: 1, maxBatchTokens: 512,
