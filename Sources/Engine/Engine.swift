@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import KVCache
+import Kernels
 import Model
 import Tokenizer
 
@@ -206,10 +207,12 @@ public final class Engine {
         var tokens = [Int32](repeating: 0, count: rows.count)
         tokens.withUnsafeMutableBufferPointer { out in
             let job = SamplingJob(rows: rows, logits: logits, vocabulary: sampleableVocabulary, out: out)
-            if rows.count == 1 {
-                job.sample(row: 0)
-            } else {
-                DispatchQueue.concurrentPerform(iterations: rows.count) { job.sample(row: $0) }
+            // On the decoder's own pool, so one set of threads owns the cores; several small
+            // parts per thread because rows cost differently (greedy vs. top-p).
+            let pool = WorkerPool.shared
+            let parts = min(rows.count, 4 * pool.threadCount)
+            pool.parallelFor(parts) { part in
+                for r in rows.count * part / parts..<rows.count * (part + 1) / parts { job.sample(row: r) }
             }
         }
         return tokens
