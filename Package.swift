@@ -11,6 +11,13 @@ let kernelSettings: [SwiftSetting] = [
     .unsafeFlags(["-target-cpu", "skylake-avx512", "-Ounchecked", "-enforce-exclusivity=unchecked"]),
 ]
 
+/// The one kernel that needs an instruction beyond AVX-512F/BW/VL: `vpdpbusd` (AVX-512 VNNI),
+/// reached through `Builtin` (hence `-parse-stdlib`). Only this module is compiled for a CPU
+/// with VNNI, so nothing else can pick up those instructions; it runs only where the CPU has them.
+let vnniSettings: [SwiftSetting] = [
+    .unsafeFlags(["-parse-stdlib", "-target-cpu", "cascadelake", "-Ounchecked", "-enforce-exclusivity=unchecked"]),
+]
+
 /// Code that drives the kernels per token stays optimized in debug builds too.
 let hotPathSettings: [SwiftSetting] = [
     .unsafeFlags(["-target-cpu", "skylake-avx512"]),
@@ -32,7 +39,8 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
 
         .target(name: "GGUF", dependencies: ["Kernels"]),
-        .target(name: "Kernels", dependencies: ["COpenBLAS"], swiftSettings: kernelSettings),
+        .target(name: "Kernels", dependencies: ["COpenBLAS", "VNNIKernels"], swiftSettings: kernelSettings),
+        .target(name: "VNNIKernels", swiftSettings: vnniSettings),
         .target(name: "Tokenizer", dependencies: ["GGUF"]),
         .target(name: "KVCache", swiftSettings: hotPathSettings),
         .target(name: "Model", dependencies: ["GGUF", "Kernels", "Tokenizer", "KVCache"],

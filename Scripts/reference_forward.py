@@ -8,7 +8,12 @@ every activation is float64, so the result is the model's ideal output, not llam
 quantizes activations to Q8 and keeps an F16 KV cache). No KV cache and no batching: the whole
 prompt is one matrix [n_tokens, n_embd] and attention is a masked [n_tokens, n_tokens] softmax.
 
-usage: reference_forward.py MODEL.gguf --tokens 2,10,20 [--all] [--top K]
+usage: reference_forward.py MODEL.gguf --tokens 2,10,20 [--all] [--top K] [--int8-activations]
+
+With --int8-activations, the input rows of every product with Q4_0, Q5_0 or Q8_0 weights are first
+rounded per group of 32 to round(x / s) * s, s = max|x| / 127 (ties away from zero): what ggml does
+with Q8_0 activations and our decoder with int8 activations (when all the tensors it stacks into
+one matrix, Q/K/V or gate/up, are of those types).
 
 Prints JSON on stdout. Without --top: {"logits": [[v0, v1, ...], ...]}, one full vocabulary row
 for the last token, or for every token with --all. With --top K: {"top": [[[id, logit], ...], ...]}
@@ -25,7 +30,7 @@ import json
 import sys
 
 import numpy as np
-from gguf import GGUFReader
+from gguf import GGMLQuantizationType, GGUFReader
 from gguf.quants import dequantize
 
 
@@ -43,8 +48,9 @@ class Model:
     """Hyperparameters and weights of one GGUF file. Matrices are [rows = ne1, columns = ne0]
     float32 holding exactly the dequantized values; vectors are float32 [ne0]."""
 
-    def __init__(self, path):
+    def __init__(self, path, int8_activations=False):
         self.path = path
+        self.int8_activations = int8_activations
         try:
             self.reader = GGUFReader(path)
         except ValueError as e:  # the gguf package's word for a malformed file
@@ -102,18 +108,42 @@ class Model:
     def optional(self, name):
         return self.weight(name) if self.has(name) else None
 
-    def output_head(self):
+    def output_head_name(self):
         """`output.weight`, or the token embeddings when the file ties them (no output.weight)."""
-        return self.weight('output.weight' if self.has('output.weight') else 'token_embd.weight')
+        return 'output.weight' if self.has('output.weight') else 'token_embd.weight'
+
+    def output_head(self):
+        return self.weight(self.output_head_name())
+
+    def int8_input(self, *names):
+        """Whether products with these tensors (stacked into one matrix) take int8 activations."""
+        int8_types = (GGMLQuantizationType.Q4_0, GGMLQuantizationType.Q5_0, GGMLQuantizationType.Q8_0)
+        return self.int8_activations and all(self.tensors[n].tensor_type in int8_types for n in names)
+
+
+def layer_int8(m):
+    """int8(il, *tensors): whether layer il's product with those (stacked) tensors takes int8 input."""
+    return lambda il, *names: m.int8_input(*(f'blk.{il}.{name}.weight' for name in names))
 
 
 # ----------------------------------------------------------------------------------------------
 # Building blocks. x is float64 [n_tokens, ...]; weights are float32 and promoted by numpy.
 
 
-def linear(x, w, bias=None):
+def quantize_rows(x):
+    """Each row of x rounded per group of 32 to one of 255 steps of the group's largest |value|."""
+    groups = x.reshape(x.shape[0], -1, 32)
+    step = np.abs(groups).max(axis=-1, keepdims=True) / 127
+    scaled = groups / np.where(step == 0, 1, step)
+    return (np.sign(scaled) * np.floor(np.abs(scaled) + 0.5) * step).reshape(x.shape)
+
+
+def linear(x, w, bias=None, int8=False):
     """y = W·x for each row of x: x [n, columns], w [rows, columns] -> [n, rows]. Large matrices
-    (a 262k vocabulary) go in slices so the float64 copy of the weights stays small."""
+    (a 262k vocabulary) go in slices so the float64 copy of the weights stays small. With int8,
+    x is first rounded as int8 activations are (quantize_rows)."""
+    if int8:
+        x = quantize_rows(x)
     y = np.concatenate([x @ w[r:r + 65536].astype(np.float64).T for r in range(0, w.shape[0], 65536)], axis=-1)
     return y if bias is None else y + bias
 
@@ -186,43 +216,49 @@ def gelu_tanh(x):
 
 def llama_forward(m, tokens):
     """llama.cpp `llama`: pre-norm blocks, NORM rope with optional frequency factors, SwiGLU."""
+    int8 = layer_int8(m)
     n, d = len(tokens), m.head_dim
     theta = rope_angles(np.arange(n), m.n_rot, m.rope_base, m.rope_scale, m.optional('rope_freqs.weight'))
     x = m.weight('token_embd.weight')[tokens].astype(np.float64)  # [n, n_embd]
     for il in range(m.n_layer):
         blk = lambda name: m.weight(f'blk.{il}.{name}')
+        qkv8, gu8 = int8(il, 'attn_q', 'attn_k', 'attn_v'), int8(il, 'ffn_gate', 'ffn_up')
         opt = lambda name: m.optional(f'blk.{il}.{name}')
         h = rms_norm(x, blk('attn_norm.weight'), m.eps)
-        q = linear(h, blk('attn_q.weight'), opt('attn_q.bias')).reshape(n, m.n_head, d)
-        k = linear(h, blk('attn_k.weight'), opt('attn_k.bias')).reshape(n, m.n_head_kv, d)
-        v = linear(h, blk('attn_v.weight'), opt('attn_v.bias')).reshape(n, m.n_head_kv, d)
+        q = linear(h, blk('attn_q.weight'), opt('attn_q.bias'), qkv8).reshape(n, m.n_head, d)
+        k = linear(h, blk('attn_k.weight'), opt('attn_k.bias'), qkv8).reshape(n, m.n_head_kv, d)
+        v = linear(h, blk('attn_v.weight'), opt('attn_v.bias'), qkv8).reshape(n, m.n_head_kv, d)
         q, k = rope_norm(q, theta, m.n_rot), rope_norm(k, theta, m.n_rot)
         a = attention(q, k, v, 1 / np.sqrt(d))
-        x = x + linear(a, blk('attn_output.weight'), opt('attn_output.bias'))  # residual
+        x = x + linear(a, blk('attn_output.weight'), opt('attn_output.bias'), int8(il, 'attn_output'))  # residual
         h = rms_norm(x, blk('ffn_norm.weight'), m.eps)
-        f = silu(linear(h, blk('ffn_gate.weight'))) * linear(h, blk('ffn_up.weight'))
-        x = x + linear(f, blk('ffn_down.weight'))  # residual
-    return linear(rms_norm(x, m.weight('output_norm.weight'), m.eps), m.output_head())
+        f = silu(linear(h, blk('ffn_gate.weight'), int8=gu8)) * linear(h, blk('ffn_up.weight'), int8=gu8)
+        x = x + linear(f, blk('ffn_down.weight'), int8=int8(il, 'ffn_down'))  # residual
+    return linear(rms_norm(x, m.weight('output_norm.weight'), m.eps), m.output_head(), int8=m.int8_input(m.output_head_name()))
 
 
 def qwen2_forward(m, tokens):
     """llama.cpp `qwen2`: like llama, but Q/K/V carry biases and rope is NEOX."""
+    int8 = layer_int8(m)
     n, d = len(tokens), m.head_dim
     theta = rope_angles(np.arange(n), m.n_rot, m.rope_base, m.rope_scale)
     x = m.weight('token_embd.weight')[tokens].astype(np.float64)  # [n, n_embd]
     for il in range(m.n_layer):
         blk = lambda name: m.weight(f'blk.{il}.{name}')
+        qkv8, gu8 = int8(il, 'attn_q', 'attn_k', 'attn_v'), int8(il, 'ffn_gate', 'ffn_up')
         h = rms_norm(x, blk('attn_norm.weight'), m.eps)
-        q = linear(h, blk('attn_q.weight'), blk('attn_q.bias')).reshape(n, m.n_head, d)
-        k = linear(h, blk('attn_k.weight'), blk('attn_k.bias')).reshape(n, m.n_head_kv, d)
-        v = linear(h, blk('attn_v.weight'), blk('attn_v.bias')).reshape(n, m.n_head_kv, d)
+        q = linear(h, blk('attn_q.weight'), blk('attn_q.bias'), qkv8).reshape(n, m.n_head, d)
+        k = linear(h, blk('attn_k.weight'), blk('attn_k.bias'), qkv8).reshape(n, m.n_head_kv, d)
+        v = linear(h, blk('attn_v.weight'), blk('attn_v.bias'), qkv8).reshape(n, m.n_head_kv, d)
         q, k = rope_neox(q, theta, m.n_rot), rope_neox(k, theta, m.n_rot)
         a = attention(q, k, v, 1 / np.sqrt(d))
-        x = x + linear(a, blk('attn_output.weight'), m.optional(f'blk.{il}.attn_output.bias'))  # residual
+        x = x + linear(a, blk('attn_output.weight'), m.optional(f'blk.{il}.attn_output.bias'),
+                       int8(il, 'attn_output'))  # residual
         h = rms_norm(x, blk('ffn_norm.weight'), m.eps)
-        f = silu(linear(h, blk('ffn_gate.weight'))) * linear(h, blk('ffn_up.weight'))
-        x = x + linear(f, blk('ffn_down.weight'))  # residual
-    logits = linear(rms_norm(x, m.weight('output_norm.weight'), m.eps), m.output_head())
+        f = silu(linear(h, blk('ffn_gate.weight'), int8=gu8)) * linear(h, blk('ffn_up.weight'), int8=gu8)
+        x = x + linear(f, blk('ffn_down.weight'), int8=int8(il, 'ffn_down'))  # residual
+    logits = linear(rms_norm(x, m.weight('output_norm.weight'), m.eps), m.output_head(),
+                    int8=m.int8_input(m.output_head_name()))
     return logits if not m.has('output.bias') else logits + m.weight('output.bias')
 
 
@@ -241,6 +277,7 @@ def gemma3_sliding_layers(m):
 def gemma3_forward(m, tokens):
     """llama.cpp `gemma3`: embeddings ×√n_embd, per-head QK-norm, NEOX rope with a local base on
     sliding-window layers, sandwich norms around attention and FFN, GELU-tanh(gate)·up."""
+    int8 = layer_int8(m)
     n, d = len(tokens), m.head_dim
     window = m.meta('gemma3.attention.sliding_window')
     local = gemma3_sliding_layers(m)
@@ -252,22 +289,23 @@ def gemma3_forward(m, tokens):
     x = m.weight('token_embd.weight')[tokens].astype(np.float64) * np.sqrt(m.n_embd)  # [n, n_embd]
     for il in range(m.n_layer):
         blk = lambda name: m.weight(f'blk.{il}.{name}')
+        qkv8, gu8 = int8(il, 'attn_q', 'attn_k', 'attn_v'), int8(il, 'ffn_gate', 'ffn_up')
         theta = theta_local if local[il] else theta_global
         h = rms_norm(x, blk('attn_norm.weight'), m.eps)
-        q = linear(h, blk('attn_q.weight')).reshape(n, m.n_head, d)
-        k = linear(h, blk('attn_k.weight')).reshape(n, m.n_head_kv, d)
-        v = linear(h, blk('attn_v.weight')).reshape(n, m.n_head_kv, d)
+        q = linear(h, blk('attn_q.weight'), int8=qkv8).reshape(n, m.n_head, d)
+        k = linear(h, blk('attn_k.weight'), int8=qkv8).reshape(n, m.n_head_kv, d)
+        v = linear(h, blk('attn_v.weight'), int8=qkv8).reshape(n, m.n_head_kv, d)
         q = rope_neox(rms_norm(q, blk('attn_q_norm.weight'), m.eps), theta, m.n_rot)  # norm per head
         k = rope_neox(rms_norm(k, blk('attn_k_norm.weight'), m.eps), theta, m.n_rot)
         a = attention(q, k, v, scale, window if local[il] else None)
-        o = linear(a, blk('attn_output.weight'))
+        o = linear(a, blk('attn_output.weight'), int8=int8(il, 'attn_output'))
         x = x + rms_norm(o, blk('post_attention_norm.weight'), m.eps)  # residual of the normed output
         h = rms_norm(x, blk('ffn_norm.weight'), m.eps)
-        f = linear(gelu_tanh(linear(h, blk('ffn_gate.weight'))) * linear(h, blk('ffn_up.weight')),
-                   blk('ffn_down.weight'))
+        f = linear(gelu_tanh(linear(h, blk('ffn_gate.weight'), int8=gu8)) * linear(h, blk('ffn_up.weight'), int8=gu8),
+                   blk('ffn_down.weight'), int8=int8(il, 'ffn_down'))
         x = x + rms_norm(f, blk('post_ffw_norm.weight'), m.eps)  # residual of the normed output
     # The sliding-window graph never soft-caps the final logits.
-    return linear(rms_norm(x, m.weight('output_norm.weight'), m.eps), m.output_head())
+    return linear(rms_norm(x, m.weight('output_norm.weight'), m.eps), m.output_head(), int8=m.int8_input(m.output_head_name()))
 
 
 FORWARD = {'llama': llama_forward, 'qwen2': qwen2_forward, 'gemma3': gemma3_forward}
@@ -293,10 +331,12 @@ def main():
     ap.add_argument('--tokens', required=True, help='comma-separated token ids at positions 0, 1, ...')
     ap.add_argument('--all', action='store_true', help='logits for every token, not only the last')
     ap.add_argument('--top', type=int, default=0, metavar='K', help='print the K highest logits per row')
+    ap.add_argument('--int8-activations', action='store_true',
+                    help='round the inputs of Q4_0/Q5_0/Q8_0 products as int8 activations are')
     args = ap.parse_args()
     try:
         tokens = parse_tokens(args.tokens)
-        m = Model(args.model)
+        m = Model(args.model, args.int8_activations)
         if m.arch not in FORWARD:
             raise ModelFileError(f"{args.model}: architecture '{m.arch}' is not supported; "
                                  f"supported: {', '.join(sorted(FORWARD))}")

@@ -1,3 +1,5 @@
+import VNNIKernels
+
 /// A weight matrix W [rows × columns] prepared once at load for `y = x · Wᵀ` over a batch.
 ///
 /// This is the one type behind which the weight format lives. Rows (outputs) are grouped in
@@ -10,6 +12,11 @@
 ///   Q6_K quants fit in int8 unchanged). About 1.1 bytes per weight instead of 4 for F32, which
 ///   is what decoding one token at a time is bound by.
 ///   Panel layout, per group: `q [groupSize][16] Int8`, `scale [16] Float`, (`offset [16] Float`).
+/// - `.int8Dot`: the same integers (groups of 32, no offsets: Q8_0, Q5_0, Q4_0) laid out for
+///   `vpdpbusd`, which multiplies them with activations quantized to int8 per row and group of
+///   32, 64 multiply-adds per instruction: ggml's Q8_0 dot product. Needs AVX-512 VNNI
+///   (`int8DotAvailable`). Panel layout, per group: `q [8][16][4] UInt8` (q + 128; four
+///   consecutive columns of one row per 32-bit lane), `scale [16] Float`.
 /// - `.float32`: for F32/F16/BF16 tensors. Panel layout: `w [columns][16] Float`.
 ///
 /// Batch invariance: every output `y[m, n]` is one fused multiply-add chain over the columns in
@@ -20,12 +27,14 @@
 public final class PackedMatrix: @unchecked Sendable {
     public enum Format: Equatable, Sendable, CustomStringConvertible {
         case int8(groupSize: Int, hasOffsets: Bool)
+        case int8Dot
         case float32
 
         public var description: String {
             switch self {
             case let .int8(groupSize, hasOffsets):
                 return "int8 groups of \(groupSize)\(hasOffsets ? " with offsets" : "")"
+            case .int8Dot: return "int8 groups of 32 × int8 activations"
             case .float32: return "f32"
             }
         }
@@ -49,6 +58,7 @@ public final class PackedMatrix: @unchecked Sendable {
     var groupBytes: Int {
         switch format {
         case let .int8(groupSize, hasOffsets): return groupSize * 16 + 64 + (hasOffsets ? 64 : 0)
+        case .int8Dot: return Int8DotOperands.groupBytes
         case .float32: return 0
         }
     }
@@ -64,6 +74,9 @@ public final class PackedMatrix: @unchecked Sendable {
             precondition(groupSize == 16 || groupSize == 32, "int8 groups are 16 or 32 columns")
             precondition(columns % groupSize == 0, "columns must be whole groups")
             panelBytes = columns / groupSize * (groupSize * 16 + 64 + (hasOffsets ? 64 : 0))
+        case .int8Dot:
+            precondition(columns % 32 == 0, "columns must be whole groups")
+            panelBytes = columns / 32 * Int8DotOperands.groupBytes
         case .float32:
             panelBytes = columns * 16 * 4
         }
@@ -76,12 +89,21 @@ public final class PackedMatrix: @unchecked Sendable {
     /// Packs an integer-quantized matrix. `fill(row, quants, scales, offsets)` writes one row:
     /// `columns` quants and `columns / groupSize` scales and offsets (offsets start at zero and
     /// may be left alone when `hasOffsets` is false).
+    ///
+    /// With `int8Activations` (groups of 32 without offsets, and only where
+    /// `int8DotAvailable`), the matrix multiplies activations quantized to int8 (`.int8Dot`);
+    /// otherwise it multiplies the float activations as they are (`.int8`).
     public convenience init(
-        rows: Int, columns: Int, groupSize: Int, hasOffsets: Bool,
+        rows: Int, columns: Int, groupSize: Int, hasOffsets: Bool, int8Activations: Bool = false,
         fill: (_ row: Int, _ quants: UnsafeMutablePointer<Int8>, _ scales: UnsafeMutablePointer<Float>,
                _ offsets: UnsafeMutablePointer<Float>) -> Void
     ) {
-        self.init(rows: rows, columns: columns, format: .int8(groupSize: groupSize, hasOffsets: hasOffsets))
+        let dot = int8Activations && groupSize == 32 && !hasOffsets && Self.int8DotAvailable
+        self.init(rows: rows, columns: columns, format: dot ? .int8Dot : .int8(groupSize: groupSize, hasOffsets: hasOffsets))
+        if dot {
+            packForDotProducts(fill: fill)
+            return
+        }
         let groups = columns / groupSize
         let quants = UnsafeMutablePointer<Int8>.allocate(capacity: columns)
         let scales = UnsafeMutablePointer<Float>.allocate(capacity: groups)
@@ -100,6 +122,31 @@ public final class PackedMatrix: @unchecked Sendable {
                 let s = (group + groupSize * 16).assumingMemoryBound(to: Float.self)
                 s[lane] = scales[g]
                 if hasOffsets { s[16 + lane] = offsets[g] }
+            }
+        }
+    }
+
+    private func packForDotProducts(
+        fill: (_ row: Int, _ quants: UnsafeMutablePointer<Int8>, _ scales: UnsafeMutablePointer<Float>,
+               _ offsets: UnsafeMutablePointer<Float>) -> Void
+    ) {
+        let groups = columns / 32
+        let quants = UnsafeMutablePointer<Int8>.allocate(capacity: columns)
+        let scales = UnsafeMutablePointer<Float>.allocate(capacity: groups)
+        let offsets = UnsafeMutablePointer<Float>.allocate(capacity: groups)
+        defer { quants.deallocate(); scales.deallocate(); offsets.deallocate() }
+        for row in 0..<rows {
+            offsets.initialize(repeating: 0, count: groups)
+            fill(row, quants, scales, offsets)
+            let panel = storage + (row / 16) * panelBytes
+            let lane = row % 16
+            for g in 0..<groups {
+                let group = panel + g * Int8DotOperands.groupBytes
+                let q = group.assumingMemoryBound(to: UInt8.self)
+                for j in 0..<32 {
+                    q[(j / 4) * 64 + lane * 4 + j % 4] = UInt8(Int(quants[g * 32 + j]) + 128)
+                }
+                (group + 512).assumingMemoryBound(to: Float.self)[lane] = scales[g]
             }
         }
     }
@@ -134,6 +181,15 @@ public final class PackedMatrix: @unchecked Sendable {
                     out[g * groupSize + j] = hasOffsets
                         ? Float(q[j * 16 + lane]) * scale + offset
                         : Float(q[j * 16 + lane]) * scale
+                }
+            }
+        case .int8Dot:
+            for g in 0..<columns / 32 {
+                let group = panel + g * Int8DotOperands.groupBytes
+                let q = group.assumingMemoryBound(to: UInt8.self)
+                let scale = (group + 512).assumingMemoryBound(to: Float.self)[lane]
+                for j in 0..<32 {
+                    out[g * 32 + j] = Float(Int(q[(j / 4) * 64 + lane * 4 + j % 4]) - 128) * scale
                 }
             }
         case .float32:

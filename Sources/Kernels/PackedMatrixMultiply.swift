@@ -14,6 +14,10 @@ extension PackedMatrix {
                          into y: UnsafeMutablePointer<Float>, yStride: Int? = nil,
                          pool: WorkerPool = .shared) {
         if rowCount <= 0 { return }
+        if format == .int8Dot {
+            multiplyInt8Dot(x, xStride: xStride ?? columns, rowCount: rowCount, into: y, yStride: yStride ?? rows, pool: pool)
+            return
+        }
         let job = MultiplyJob(matrix: self, x: x, xStride: xStride ?? columns, rowCount: rowCount,
                               y: y, yStride: yStride ?? rows)
         // Enough panels per part to keep threads busy without splitting tiny matrices.
@@ -57,6 +61,8 @@ struct MultiplyJob: @unchecked Sendable {
                 case .int8(_, true):
                     pair ? rowTiles(Int8OffsetPanel.self, SIMDPair.self, panel: p, rows: m0..<m1)
                         : rowTiles(Int8OffsetPanel.self, SIMDSingle.self, panel: p, rows: m0..<m1)
+                case .int8Dot:
+                    preconditionFailure("int8Dot matrices multiply through multiplyInt8Dot")
                 case .float32:
                     pair ? rowTiles(Float32Panel.self, SIMDPair.self, panel: p, rows: m0..<m1)
                         : rowTiles(Float32Panel.self, SIMDSingle.self, panel: p, rows: m0..<m1)

@@ -28,11 +28,14 @@ public final class TransformerModel: LanguageModel, @unchecked Sendable {
     public var contextLength: Int { configuration.contextLength }
     public var kvLayout: KVCacheLayout { configuration.kvLayout() }
 
-    public convenience init(path: String, pool: WorkerPool = .shared) throws {
-        try self.init(file: GGUFFile(path: path), pool: pool)
+    /// How activations meet integer weights in this model's matrix products.
+    public let activations: MatrixActivations
+
+    public convenience init(path: String, pool: WorkerPool = .shared, activations: MatrixActivations = .default) throws {
+        try self.init(file: GGUFFile(path: path), pool: pool, activations: activations)
     }
 
-    public init(file: GGUFFile, pool: WorkerPool = .shared) throws {
+    public init(file: GGUFFile, pool: WorkerPool = .shared, activations: MatrixActivations = .default) throws {
         try CPUFeatures.check()
         let start = Date()
         guard let family = ArchitectureRegistry.family(named: file.architecture) else {
@@ -41,7 +44,9 @@ public final class TransformerModel: LanguageModel, @unchecked Sendable {
         }
         var configuration = try ModelConfiguration(file: file, architecture: file.architecture!)
         try family.configure(&configuration, file: file)
-        architecture = try family.init(loader: WeightLoader(file: file), configuration: configuration)
+        architecture = try family.init(loader: WeightLoader(file: file, activations: activations),
+                                       configuration: configuration)
+        self.activations = activations == .int8 && !MatrixActivations.int8Supported ? .float32 : activations
         self.configuration = configuration
         self.pool = pool
         path = file.path

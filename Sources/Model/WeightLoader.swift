@@ -8,6 +8,7 @@ import Kernels
 /// stacked into one matrix (Q, K and V; gate and up), so one multiply serves them all.
 struct WeightLoader {
     let file: GGUFFile
+    var activations: MatrixActivations = .default
 
     var path: String { file.path }
 
@@ -44,7 +45,7 @@ struct WeightLoader {
             let offsets = UnsafeMutablePointer<Float>.allocate(capacity: maxBlock / 16)
             defer { quants.deallocate(); scales.deallocate(); offsets.deallocate() }
             return PackedMatrix(rows: total, columns: columns, groupSize: format.groupSize,
-                                hasOffsets: format.hasOffsets) { row, q, s, o in
+                                hasOffsets: format.hasOffsets, int8Activations: activations == .int8) { row, q, s, o in
                 let (type, source) = rowSource(row)
                 let blockElements = type.blockElements
                 for b in 0..<columns / blockElements {

@@ -174,3 +174,166 @@ final class PackedMatrixTests: XCTestCase {
         }
     }
 }
+
+/// `.int8Dot`: activations quantized to int8 per row and group of 32, integer dot products.
+final class PackedMatrixInt8DotTests: XCTestCase {
+    typealias Stream = PackedMatrixTests.Stream
+
+    struct Case {
+        let matrix: PackedMatrix
+        let rows: Int
+        let columns: Int
+        let quants: [Int8]
+        let scales: [Float]
+    }
+
+    override func setUpWithError() throws {
+        try XCTSkipUnless(PackedMatrix.int8DotAvailable, "this CPU has no AVX-512 VNNI")
+    }
+
+    func make(rows: Int, columns: Int, seed: UInt64) -> Case {
+        var stream = Stream(state: seed)
+        let quants = (0..<rows * columns).map { _ in stream.int8() }
+        let scales = (0..<rows * columns / 32).map { _ in stream.float() * 0.01 }
+        let matrix = PackedMatrix(rows: rows, columns: columns, groupSize: 32, hasOffsets: false, int8Activations: true) {
+            row, q, s, _ in
+            for k in 0..<columns { q[k] = quants[row * columns + k] }
+            for g in 0..<columns / 32 { s[g] = scales[row * columns / 32 + g] }
+        }
+        XCTAssertEqual(matrix.format, .int8Dot)
+        return Case(matrix: matrix, rows: rows, columns: columns, quants: quants, scales: scales)
+    }
+
+    func inputs(_ count: Int, seed: UInt64, magnitude: Float = 3) -> [Float] {
+        var stream = Stream(state: seed)
+        return (0..<count).map { _ in stream.float() * magnitude }
+    }
+
+    /// The contract written out plainly: quantize a group (scale max|x|/127, round half away
+    /// from zero), exact integer sum, then one fused chain over the groups in order.
+    func reference(_ c: Case, x: [Float], rowCount: Int) -> [Float] {
+        let k = c.columns, groups = k / 32
+        var y = [Float](repeating: 0, count: rowCount * c.rows)
+        for m in 0..<rowCount {
+            var q = [Int32](repeating: 0, count: k)
+            var d = [Float](repeating: 0, count: groups)
+            for g in 0..<groups {
+                let values = x[m * k + g * 32..<m * k + g * 32 + 32]
+                let largest = values.map(abs).max()!
+                d[g] = largest / 127
+                let inverse: Float = d[g] == 0 ? 0 : 1 / d[g]
+                for j in 0..<32 { q[g * 32 + j] = Int32((values[values.startIndex + j] * inverse).rounded()) }
+            }
+            for n in 0..<c.rows {
+                var acc: Float = 0
+                for g in 0..<groups {
+                    var sum: Int32 = 0
+                    for j in 0..<32 { sum += Int32(c.quants[n * k + g * 32 + j]) * q[g * 32 + j] }
+                    acc = acc.addingProduct(Float(sum) * c.scales[n * groups + g], d[g])
+                }
+                y[m * c.rows + n] = acc
+            }
+        }
+        return y
+    }
+
+    func multiply(_ c: Case, x: [Float], rowCount: Int, pool: WorkerPool = .shared) -> [Float] {
+        var y = [Float](repeating: .nan, count: rowCount * c.rows)
+        x.withUnsafeBufferPointer { xp in
+            y.withUnsafeMutableBufferPointer { yp in
+                c.matrix.multiply(xp.baseAddress!, rowCount: rowCount, into: yp.baseAddress!, pool: pool)
+            }
+        }
+        return y
+    }
+
+    func testMatchesQuantizedIntegerDotProductsExactly() {
+        for (rows, columns) in [(96, 64), (37, 96), (16, 32), (300, 160), (8, 640)] {
+            let c = make(rows: rows, columns: columns, seed: UInt64(rows))
+            for rowCount in [1, 2, 3, 5, 6, 7, 13, 64, 100] {
+                let x = inputs(rowCount * columns, seed: UInt64(rowCount))
+                XCTAssertEqual(multiply(c, x: x, rowCount: rowCount), reference(c, x: x, rowCount: rowCount),
+                               "\(rows)×\(columns), \(rowCount) rows")
+            }
+        }
+    }
+
+    func testEdgeGroupsQuantizeAsSpecified() {
+        let c = make(rows: 48, columns: 128, seed: 5)
+        var x = [Float](repeating: 0, count: 3 * 128)       // row 0 group 0: all zero (scale 0)
+        x[32] = -1e-30                                      // a lone tiny value
+        x[64] = 1000; x[65] = -1000; x[66] = 0.5            // extremes: ±127 and a rounded-away small one
+        for j in 0..<128 { x[128 + j] = Float(j % 7) - 2.5 }  // row 1: ties (scale 1 with the 127s)
+        for g in 0..<4 { x[128 + g * 32 + 31] = 127 }
+        for j in 0..<128 { x[256 + j] = j.isMultiple(of: 2) ? 1e6 : -1e-6 }
+        XCTAssertEqual(multiply(c, x: x, rowCount: 3), reference(c, x: x, rowCount: 3))
+    }
+
+    func testRowResultsDoNotDependOnBatchSizeOrPosition() {
+        let c = make(rows: 200, columns: 128, seed: 7)
+        let k = c.columns, n = c.rows
+        let all = inputs(130 * k, seed: 99)
+        let full = multiply(c, x: all, rowCount: 130)
+        for rowCount in [1, 2, 5, 6, 7, 8, 31, 64, 97] {
+            for start in [0, 1, 6, 33] where start + rowCount <= 130 {
+                let part = Array(all[start * k..<(start + rowCount) * k])
+                XCTAssertEqual(multiply(c, x: part, rowCount: rowCount), Array(full[start * n..<(start + rowCount) * n]),
+                               "rows \(start)..<\(start + rowCount)")
+            }
+        }
+        XCTAssertEqual(multiply(c, x: all, rowCount: 130, pool: WorkerPool(threadCount: 1)), full, "one thread")
+    }
+
+    func testStaysWithinTheQuantizationErrorOfFloatActivations() {
+        var stream = Stream(state: 3)
+        let quants = (0..<64 * 640).map { _ in stream.int8() }
+        let scales = (0..<64 * 20).map { _ in 0.001 + abs(stream.float()) * 0.01 }
+        func packed(_ int8Activations: Bool) -> PackedMatrix {
+            PackedMatrix(rows: 64, columns: 640, groupSize: 32, hasOffsets: false, int8Activations: int8Activations) {
+                row, q, s, _ in
+                for k in 0..<640 { q[k] = quants[row * 640 + k] }
+                for g in 0..<20 { s[g] = scales[row * 20 + g] }
+            }
+        }
+        let exact = Case(matrix: packed(false), rows: 64, columns: 640, quants: quants, scales: scales)
+        let dot = Case(matrix: packed(true), rows: 64, columns: 640, quants: quants, scales: scales)
+        XCTAssertEqual(exact.matrix.format, .int8(groupSize: 32, hasOffsets: false))
+        let x = inputs(4 * 640, seed: 8)
+        let floatY = multiply(exact, x: x, rowCount: 4), int8Y = multiply(dot, x: x, rowCount: 4)
+        // Each activation moves by at most half a step (max|x| of its group / 254).
+        for m in 0..<4 {
+            for n in 0..<64 {
+                var bound: Float = 0
+                for g in 0..<20 {
+                    let group = x[m * 640 + g * 32..<m * 640 + g * 32 + 32]
+                    let step = group.map(abs).max()! / 254
+                    for j in 0..<32 { bound += step * abs(Float(quants[n * 640 + g * 32 + j]) * scales[n * 20 + g]) }
+                }
+                let difference = abs(floatY[m * 64 + n] - int8Y[m * 64 + n])
+                XCTAssertLessThanOrEqual(difference, bound * 1.001 + 1e-5, "[\(m), \(n)]")
+                XCTAssertGreaterThan(bound, 0)
+            }
+        }
+        XCTAssertNotEqual(floatY, int8Y, "int8 activations must actually be used")
+    }
+
+    func testRowReturnsTheWeightsTheKernelUses() {
+        let c = make(rows: 37, columns: 96, seed: 11)
+        var out = [Float](repeating: 0, count: 96)
+        for row in [0, 15, 16, 36] {
+            out.withUnsafeMutableBufferPointer { c.matrix.row(row, into: $0.baseAddress!) }
+            XCTAssertEqual(out, (0..<96).map { Float(c.quants[row * 96 + $0]) * c.scales[row * 3 + $0 / 32] })
+        }
+    }
+
+    func testOffsetsOrGroupsOf16KeepFloatActivations() {
+        let withOffsets = PackedMatrix(rows: 16, columns: 32, groupSize: 32, hasOffsets: true, int8Activations: true) {
+            _, _, _, _ in
+        }
+        let sixteen = PackedMatrix(rows: 16, columns: 32, groupSize: 16, hasOffsets: false, int8Activations: true) {
+            _, _, _, _ in
+        }
+        XCTAssertEqual(withOffsets.format, .int8(groupSize: 32, hasOffsets: true))
+        XCTAssertEqual(sixteen.format, .int8(groupSize: 16, hasOffsets: false))
+    }
+}

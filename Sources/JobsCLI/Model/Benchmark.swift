@@ -67,11 +67,12 @@ struct Benchmark {
 
     // MARK: GEMM
 
-    /// Our packed int8 GEMM against OpenBLAS sgemm (f32 weights) on the model's FFN shape.
+    /// Our packed int8 GEMM, with float and with int8 activations, against OpenBLAS sgemm (f32
+    /// weights) on the model's FFN shape.
     func gemm() {
         let c = model.configuration
         let n = c.feedForwardLength, k = c.embeddingLength
-        line("\n== gemm: y = x·Wᵀ, W \(n)×\(k) (FFN gate), ours int8 vs OpenBLAS f32 ==")
+        line("\n== gemm: y = x·Wᵀ, W \(n)×\(k) (FFN gate), int8 weights × f32 or int8 activations vs OpenBLAS f32 ==")
         if let core = openblas_get_corename() {
             line("OpenBLAS \(String(cString: core)), \(openblas_get_num_threads()) threads")
         }
@@ -80,10 +81,16 @@ struct Benchmark {
             state ^= state << 13; state ^= state >> 7; state ^= state << 17
             return state
         }
-        let matrix = PackedMatrix(rows: n, columns: k, groupSize: 32, hasOffsets: false) { _, q, s, _ in
-            for i in 0..<k { q[i] = Int8(truncatingIfNeeded: random()) }
-            for g in 0..<k / 32 { s[g] = 0.001 }
+        let quants = (0..<n * k).map { _ in Int8(truncatingIfNeeded: random()) }
+        func packed(int8Activations: Bool) -> PackedMatrix {
+            PackedMatrix(rows: n, columns: k, groupSize: 32, hasOffsets: false, int8Activations: int8Activations) {
+                row, q, s, _ in
+                for i in 0..<k { q[i] = quants[row * k + i] }
+                for g in 0..<k / 32 { s[g] = 0.001 }
+            }
         }
+        let matrix = packed(int8Activations: false), dotMatrix = packed(int8Activations: true)
+        if dotMatrix.format != .int8Dot { line("(no AVX-512 VNNI on this CPU: int8 activations are not used)") }
         var weights = [Float](repeating: 0, count: n * k)
         weights.withUnsafeMutableBufferPointer { w in
             for row in 0..<n { matrix.row(row, into: w.baseAddress! + row * k) }
@@ -98,18 +105,21 @@ struct Benchmark {
             while Self.now() - start < 0.3 { body(); iterations += 1 }
             return 2 * Double(rows * n * k) * Double(iterations) / (Self.now() - start) / 1e9
         }
-        line("rows   ours GFLOP/s   OpenBLAS GFLOP/s   ratio")
-        for rows in [1, 16, 64, 256] {
-            let ours = x.withUnsafeBufferPointer { xp in
+        func ours(_ m: PackedMatrix, _ rows: Int) -> Double {
+            x.withUnsafeBufferPointer { xp in
                 y.withUnsafeMutableBufferPointer { yp in
-                    rate(rows) { matrix.multiply(xp.baseAddress!, rowCount: rows, into: yp.baseAddress!) }
+                    rate(rows) { m.multiply(xp.baseAddress!, rowCount: rows, into: yp.baseAddress!) }
                 }
             }
+        }
+        line("rows   f32 act. GFLOP/s   int8 act. GFLOP/s   OpenBLAS GFLOP/s   int8/f32   f32/OpenBLAS")
+        for rows in [1, 16, 64, 256] {
+            let float = ours(matrix, rows), int8 = ours(dotMatrix, rows)
             let blas = rate(rows) {
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(n), Int32(k), 1, x, Int32(k),
                             weights, Int32(k), 0, &y, Int32(n))
             }
-            line(String(format: "%4d   %14.1f   %16.1f   %5.2f", rows, ours, blas, ours / blas))
+            line(String(format: "%4d   %16.1f   %17.1f   %16.1f   %8.2f   %12.2f", rows, float, int8, blas, int8 / float, float / blas))
         }
     }
 

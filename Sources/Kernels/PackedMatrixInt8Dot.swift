@@ -1,0 +1,104 @@
+import Foundation
+import VNNIKernels
+
+/// `y = x · Wᵀ` for `.int8Dot` matrices: each row of x is quantized to int8 per group of 32
+/// (`Int8Activations`), then `Int8DotOperands` runs the integer dot products with VNNI.
+///
+/// What this changes in the numbers, and what it does not: every activation is rounded to one
+/// of 255 levels of its group's largest magnitude (a relative error up to 1/254 of that
+/// magnitude), as ggml does for Q8_0, Q5_0 and Q4_0 weights; a row's quantization depends on
+/// that row alone and integer sums are exact, so results are still independent of the batch.
+extension PackedMatrix {
+    /// Whether this CPU has AVX-512 VNNI (`avx512_vnni` in /proc/cpuinfo), which `.int8Dot` needs.
+    public static let int8DotAvailable: Bool = {
+        guard let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let flags = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
+        return flags.split(separator: " ").contains("avx512_vnni")
+    }()
+
+    func multiplyInt8Dot(_ x: UnsafePointer<Float>, xStride: Int, rowCount: Int,
+                         into y: UnsafeMutablePointer<Float>, yStride: Int, pool: WorkerPool) {
+        let activations = Int8Activations(rows: rowCount, columns: columns)
+        activations.quantize(x, stride: xStride, pool: pool)
+        let operands = Int8DotOperands(
+            weights: UnsafeRawPointer(storage), panelBytes: panelBytes, outputs: rows, columns: columns,
+            quants: activations.quants, scales: activations.scales, corrections: activations.corrections,
+            y: y, yStride: yStride)
+        let rowBlock = 96  // rows of activations run against a panel pair before moving on (L2)
+        let run: @Sendable (Range<Int>) -> Void = { panels in
+            var m0 = 0
+            while m0 < rowCount {
+                let m1 = min(rowCount, m0 + rowBlock)
+                operands.run(panels: panels, rows: m0..<m1)
+                m0 = m1
+            }
+        }
+        let pairs = (panelCount + 1) / 2
+        if pairs < 4 || pool.threadCount == 1 {
+            run(0..<panelCount)
+            return
+        }
+        let panelCount = self.panelCount
+        pool.parallelRanges(pairs) { range in
+            run(range.lowerBound * 2..<min(panelCount, range.upperBound * 2))
+        }
+    }
+}
+
+/// Rows of activations quantized for `Int8DotOperands`, in the calling thread's scratch memory:
+/// per row and group of 32 values, `scale = max |x| / 127`, `q = round(x / scale)`, and the
+/// correction −128 · Σ q for the kernel's unsigned weights.
+struct Int8Activations: @unchecked Sendable {
+    let rows: Int
+    let columns: Int
+    let quants: UnsafeMutablePointer<Int8>
+    let scales: UnsafeMutablePointer<Float>
+    let corrections: UnsafeMutablePointer<Int32>
+
+    init(rows: Int, columns: Int) {
+        precondition(columns % 32 == 0)
+        self.rows = rows
+        self.columns = columns
+        let groups = rows * columns / 32
+        let quantBytes = (rows * columns + 63) & ~63
+        let buffer = ThreadScratch.buffer(bytes: quantBytes + groups * 8, slot: .operands)
+        quants = buffer.assumingMemoryBound(to: Int8.self)
+        scales = (buffer + quantBytes).assumingMemoryBound(to: Float.self)
+        corrections = (buffer + quantBytes + groups * 4).assumingMemoryBound(to: Int32.self)
+    }
+
+    func quantize(_ x: UnsafePointer<Float>, stride: Int, pool: WorkerPool) {
+        if rows < 32 {
+            quantize(x, stride: stride, rows: 0..<rows)
+        } else {
+            pool.parallelRanges(rows) { range in quantize(x, stride: stride, rows: range) }
+        }
+    }
+
+    private func quantize(_ x: UnsafePointer<Float>, stride: Int, rows range: Range<Int>) {
+        let groups = columns / 32
+        for m in range {
+            for g in 0..<groups {
+                let source = UnsafeRawPointer(x + m * stride + g * 32)
+                let a = source.loadUnaligned(as: SIMD16<Float>.self)
+                let b = source.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+                var largest: Float = 0
+                for i in 0..<16 { largest = max(largest, abs(a[i]), abs(b[i])) }
+                let scale = largest / 127
+                let inverse: Float = scale == 0 ? 0 : 1 / scale
+                let qa = (a * inverse).rounded(.toNearestOrAwayFromZero)
+                let qb = (b * inverse).rounded(.toNearestOrAwayFromZero)
+                let out = quants + m * columns + g * 32
+                var sum: Int32 = 0
+                for i in 0..<16 {
+                    let lo = Int8(qa[i]), hi = Int8(qb[i])
+                    out[i] = lo
+                    out[16 + i] = hi
+                    sum &+= Int32(lo) &+ Int32(hi)
+                }
+                scales[m * groups + g] = scale
+                corrections[m * groups + g] = -128 &* sum
+            }
+        }
+    }
+}
