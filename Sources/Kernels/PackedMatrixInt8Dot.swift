@@ -82,23 +82,41 @@ struct Int8Activations: @unchecked Sendable {
                 let source = UnsafeRawPointer(x + m * stride + g * 32)
                 let a = source.loadUnaligned(as: SIMD16<Float>.self)
                 let b = source.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
-                var largest: Float = 0
-                for i in 0..<16 { largest = max(largest, abs(a[i]), abs(b[i])) }
+                let largest = VectorMath.max(pointwiseMax(magnitude(a), magnitude(b)))
                 let scale = largest / 127
                 let inverse: Float = scale == 0 ? 0 : 1 / scale
-                let qa = (a * inverse).rounded(.toNearestOrAwayFromZero)
-                let qb = (b * inverse).rounded(.toNearestOrAwayFromZero)
-                let out = quants + m * columns + g * 32
-                var sum: Int32 = 0
-                for i in 0..<16 {
-                    let lo = Int8(qa[i]), hi = Int8(qb[i])
-                    out[i] = lo
-                    out[16 + i] = hi
-                    sum &+= Int32(lo) &+ Int32(hi)
-                }
+                let qa = integers((a * inverse).rounded(.toNearestOrAwayFromZero))
+                let qb = integers((b * inverse).rounded(.toNearestOrAwayFromZero))
+                let out = UnsafeMutableRawPointer(quants + m * columns + g * 32)
+                out.storeBytes(of: bytes(qa), as: SIMD16<Int8>.self)
+                out.storeBytes(of: bytes(qb), toByteOffset: 16, as: SIMD16<Int8>.self)
+                let sum = (qa &+ qb).wrappedSum()
                 scales[m * groups + g] = scale
                 corrections[m * groups + g] = -128 &* sum
             }
         }
     }
+}
+
+// Lane-by-lane forms LLVM turns into single instructions (vpand, vcvttps2dq, vpmovdb); the
+// stdlib's SIMD conversion initializers are opaque calls.
+
+@inline(__always)
+private func magnitude(_ v: SIMD16<Float>) -> SIMD16<Float> {
+    unsafeBitCast(unsafeBitCast(v, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF, to: SIMD16<Float>.self)
+}
+
+/// Already-integral floats in -127...127 as Int32.
+@inline(__always)
+private func integers(_ v: SIMD16<Float>) -> SIMD16<Int32> {
+    var r = SIMD16<Int32>()
+    for i in 0..<16 { r[i] = Int32(v[i]) }
+    return r
+}
+
+@inline(__always)
+private func bytes(_ v: SIMD16<Int32>) -> SIMD16<Int8> {
+    var r = SIMD16<Int8>()
+    for i in 0..<16 { r[i] = Int8(truncatingIfNeeded: v[i]) }
+    return r
 }
