@@ -145,6 +145,11 @@ public enum PagedAttention {
                     }
                 }
                 for j in 0..<N where starts[j] == groupStart + j * 16 {
+                    if starts[j] >= first && starts[j] + 15 <= last {
+                        // The whole group is wanted: one vector store per head.
+                        for h in 0..<G { VectorMath.store(acc[h][j] * scale, scores + h * count + starts[j] - first) }
+                        continue
+                    }
                     for lane in 0..<16 {
                         let p = starts[j] + lane
                         guard p >= first, p <= last else { continue }
