@@ -10,10 +10,11 @@ prompt is one matrix [n_tokens, n_embd] and attention is a masked [n_tokens, n_t
 
 usage: reference_forward.py MODEL.gguf --tokens 2,10,20 [--all] [--top K] [--int8-activations]
 
-With --int8-activations, the input rows of every product with Q4_0, Q5_0 or Q8_0 weights are first
-rounded per group of 32 to round(x / s) * s, s = max|x| / 127 (ties away from zero): what ggml does
-with Q8_0 activations and our decoder with int8 activations (when all the tensors it stacks into
-one matrix, Q/K/V or gate/up, are of those types).
+With --int8-activations, the input rows of every product with integer-quantized weights are first
+rounded per group of 32 to round(x / s) * s, s = max|x| / 127 (ties away from zero): what our
+decoder does with int8 activations, and close to ggml's Q8_0/Q8_K activations. As in our decoder,
+not when the tensors stacked into one matrix (Q/K/V, gate/up) mix Q6_K's groups of 16 with a type
+that has offsets (Q4_1, Q5_1, Q4_K, Q5_K), nor for a width that is not a multiple of 32.
 
 Prints JSON on stdout. Without --top: {"logits": [[v0, v1, ...], ...]}, one full vocabulary row
 for the last token, or for every token with --all. With --top K: {"top": [[[id, logit], ...], ...]}
@@ -117,8 +118,14 @@ class Model:
 
     def int8_input(self, *names):
         """Whether products with these tensors (stacked into one matrix) take int8 activations."""
-        int8_types = (GGMLQuantizationType.Q4_0, GGMLQuantizationType.Q5_0, GGMLQuantizationType.Q8_0)
-        return self.int8_activations and all(self.tensors[n].tensor_type in int8_types for n in names)
+        T = GGMLQuantizationType
+        plain, with_offsets, sixteen = (T.Q4_0, T.Q5_0, T.Q8_0), (T.Q4_1, T.Q5_1, T.Q4_K, T.Q5_K), (T.Q6_K,)
+        types = [self.tensors[n].tensor_type for n in names]
+        if not self.int8_activations or any(t not in plain + with_offsets + sixteen for t in types):
+            return False
+        if any(t in with_offsets for t in types) and any(t in sixteen for t in types):
+            return False
+        return all(int(self.tensors[n].shape[0]) % 32 == 0 for n in names)
 
 
 def layer_int8(m):

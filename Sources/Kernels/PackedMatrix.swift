@@ -12,11 +12,12 @@ import VNNIKernels
 ///   Q6_K quants fit in int8 unchanged). About 1.1 bytes per weight instead of 4 for F32, which
 ///   is what decoding one token at a time is bound by.
 ///   Panel layout, per group: `q [groupSize][16] Int8`, `scale [16] Float`, (`offset [16] Float`).
-/// - `.int8Dot`: the same integers (groups of 32, no offsets: Q8_0, Q5_0, Q4_0) laid out for
-///   `vpdpbusd`, which multiplies them with activations quantized to int8 per row and group of
-///   32, 64 multiply-adds per instruction: ggml's Q8_0 dot product. Needs AVX-512 VNNI
-///   (`int8DotAvailable`). Panel layout, per group: `q [8][16][4] UInt8` (q + 128; four
-///   consecutive columns of one row per 32-bit lane), `scale [16] Float`.
+/// - `.int8Dot`: the same integers, scales and offsets (groups of 32, or of 16 without offsets:
+///   every GGUF integer type) laid out for `vpdpbusd`, which multiplies them with activations
+///   quantized to int8 per row and group of 32, 64 multiply-adds per instruction, as ggml
+///   multiplies quantized matrices. Needs AVX-512 VNNI (`int8DotAvailable`). Panel layout, per
+///   group: `q [groupSize / 4][16][4] UInt8` (q + 128; four consecutive columns of one row per
+///   32-bit lane), `scale [16] Float`, (`offset [16] Float`).
 /// - `.float32`: for F32/F16/BF16 tensors. Panel layout: `w [columns][16] Float`.
 ///
 /// Batch invariance: every output `y[m, n]` is one fused multiply-add chain over the columns in
@@ -27,14 +28,15 @@ import VNNIKernels
 public final class PackedMatrix: @unchecked Sendable {
     public enum Format: Equatable, Sendable, CustomStringConvertible {
         case int8(groupSize: Int, hasOffsets: Bool)
-        case int8Dot
+        case int8Dot(groupSize: Int, hasOffsets: Bool)
         case float32
 
         public var description: String {
             switch self {
             case let .int8(groupSize, hasOffsets):
                 return "int8 groups of \(groupSize)\(hasOffsets ? " with offsets" : "")"
-            case .int8Dot: return "int8 groups of 32 × int8 activations"
+            case let .int8Dot(groupSize, hasOffsets):
+                return "int8 groups of \(groupSize)\(hasOffsets ? " with offsets" : "") × int8 activations"
             case .float32: return "f32"
             }
         }
@@ -54,11 +56,17 @@ public final class PackedMatrix: @unchecked Sendable {
     /// Bytes of packed weights.
     public var byteCount: Int { panelCount * panelBytes }
 
+    /// Whether `multiply` quantizes the activations to int8 (`.int8Dot`).
+    public var takesInt8Activations: Bool {
+        if case .int8Dot = format { return true }
+        return false
+    }
+
     /// Bytes per group of columns in a panel (int8 format).
     var groupBytes: Int {
         switch format {
         case let .int8(groupSize, hasOffsets): return groupSize * 16 + 64 + (hasOffsets ? 64 : 0)
-        case .int8Dot: return Int8DotOperands.groupBytes
+        case let .int8Dot(groupSize, hasOffsets): return Int8DotOperands.groupBytes(groupSize: groupSize, hasOffsets: hasOffsets)
         case .float32: return 0
         }
     }
@@ -74,9 +82,9 @@ public final class PackedMatrix: @unchecked Sendable {
             precondition(groupSize == 16 || groupSize == 32, "int8 groups are 16 or 32 columns")
             precondition(columns % groupSize == 0, "columns must be whole groups")
             panelBytes = columns / groupSize * (groupSize * 16 + 64 + (hasOffsets ? 64 : 0))
-        case .int8Dot:
-            precondition(columns % 32 == 0, "columns must be whole groups")
-            panelBytes = columns / 32 * Int8DotOperands.groupBytes
+        case let .int8Dot(groupSize, hasOffsets):
+            precondition(columns % 32 == 0, "columns must be whole groups of 32")
+            panelBytes = columns / groupSize * Int8DotOperands.groupBytes(groupSize: groupSize, hasOffsets: hasOffsets)
         case .float32:
             panelBytes = columns * 16 * 4
         }
@@ -90,16 +98,17 @@ public final class PackedMatrix: @unchecked Sendable {
     /// `columns` quants and `columns / groupSize` scales and offsets (offsets start at zero and
     /// may be left alone when `hasOffsets` is false).
     ///
-    /// With `int8Activations` (groups of 32 without offsets, and only where
-    /// `int8DotAvailable`), the matrix multiplies activations quantized to int8 (`.int8Dot`);
-    /// otherwise it multiplies the float activations as they are (`.int8`).
+    /// With `int8Activations` (where `int8DotAvailable`, for whole groups of 32 columns, and
+    /// for groups of 16 only without offsets), the matrix multiplies activations quantized to
+    /// int8 (`.int8Dot`); otherwise it multiplies the float activations as they are (`.int8`).
     public convenience init(
         rows: Int, columns: Int, groupSize: Int, hasOffsets: Bool, int8Activations: Bool = false,
         fill: (_ row: Int, _ quants: UnsafeMutablePointer<Int8>, _ scales: UnsafeMutablePointer<Float>,
                _ offsets: UnsafeMutablePointer<Float>) -> Void
     ) {
-        let dot = int8Activations && groupSize == 32 && !hasOffsets && Self.int8DotAvailable
-        self.init(rows: rows, columns: columns, format: dot ? .int8Dot : .int8(groupSize: groupSize, hasOffsets: hasOffsets))
+        let dot = int8Activations && Self.int8DotAvailable && columns % 32 == 0 && (groupSize == 32 || !hasOffsets)
+        self.init(rows: rows, columns: columns, format: dot ? .int8Dot(groupSize: groupSize, hasOffsets: hasOffsets)
+                                                             : .int8(groupSize: groupSize, hasOffsets: hasOffsets))
         if dot {
             packForDotProducts(fill: fill)
             return
@@ -130,7 +139,8 @@ public final class PackedMatrix: @unchecked Sendable {
         fill: (_ row: Int, _ quants: UnsafeMutablePointer<Int8>, _ scales: UnsafeMutablePointer<Float>,
                _ offsets: UnsafeMutablePointer<Float>) -> Void
     ) {
-        let groups = columns / 32
+        guard case let .int8Dot(groupSize, hasOffsets) = format else { preconditionFailure() }
+        let groups = columns / groupSize
         let quants = UnsafeMutablePointer<Int8>.allocate(capacity: columns)
         let scales = UnsafeMutablePointer<Float>.allocate(capacity: groups)
         let offsets = UnsafeMutablePointer<Float>.allocate(capacity: groups)
@@ -141,12 +151,14 @@ public final class PackedMatrix: @unchecked Sendable {
             let panel = storage + (row / 16) * panelBytes
             let lane = row % 16
             for g in 0..<groups {
-                let group = panel + g * Int8DotOperands.groupBytes
+                let group = panel + g * groupBytes
                 let q = group.assumingMemoryBound(to: UInt8.self)
-                for j in 0..<32 {
-                    q[(j / 4) * 64 + lane * 4 + j % 4] = UInt8(Int(quants[g * 32 + j]) + 128)
+                for j in 0..<groupSize {
+                    q[(j / 4) * 64 + lane * 4 + j % 4] = UInt8(Int(quants[g * groupSize + j]) + 128)
                 }
-                (group + 512).assumingMemoryBound(to: Float.self)[lane] = scales[g]
+                let s = (group + groupSize * 16).assumingMemoryBound(to: Float.self)
+                s[lane] = scales[g]
+                if hasOffsets { s[16 + lane] = offsets[g] }
             }
         }
     }
@@ -183,13 +195,15 @@ public final class PackedMatrix: @unchecked Sendable {
                         : Float(q[j * 16 + lane]) * scale
                 }
             }
-        case .int8Dot:
-            for g in 0..<columns / 32 {
-                let group = panel + g * Int8DotOperands.groupBytes
+        case let .int8Dot(groupSize, hasOffsets):
+            for g in 0..<columns / groupSize {
+                let group = panel + g * groupBytes
                 let q = group.assumingMemoryBound(to: UInt8.self)
-                let scale = (group + 512).assumingMemoryBound(to: Float.self)[lane]
-                for j in 0..<32 {
-                    out[g * 32 + j] = Float(Int(q[(j / 4) * 64 + lane * 4 + j % 4]) - 128) * scale
+                let s = (group + groupSize * 16).assumingMemoryBound(to: Float.self)
+                let scale = s[lane], offset = hasOffsets ? s[16 + lane] : 0
+                for j in 0..<groupSize {
+                    let value = Float(Int(q[(j / 4) * 64 + lane * 4 + j % 4]) - 128)
+                    out[g * groupSize + j] = hasOffsets ? value * scale + offset : value * scale
                 }
             }
         case .float32:

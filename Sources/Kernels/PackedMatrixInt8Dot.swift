@@ -18,12 +18,12 @@ extension PackedMatrix {
 
     func multiplyInt8Dot(_ x: UnsafePointer<Float>, xStride: Int, rowCount: Int,
                          into y: UnsafeMutablePointer<Float>, yStride: Int, pool: WorkerPool) {
+        guard case let .int8Dot(groupSize, hasOffsets) = format else { preconditionFailure() }
         let activations = Int8Activations(rows: rowCount, columns: columns)
         activations.quantize(x, stride: xStride, pool: pool)
         let operands = Int8DotOperands(
             weights: UnsafeRawPointer(storage), panelBytes: panelBytes, outputs: rows, columns: columns,
-            quants: activations.quants, scales: activations.scales, corrections: activations.corrections,
-            y: y, yStride: yStride)
+            groupSize: groupSize, hasOffsets: hasOffsets, x: activations.operands, y: y, yStride: yStride)
         let rowBlock = 96  // rows of activations run against a panel pair before moving on (L2)
         let run: @Sendable (Range<Int>) -> Void = { panels in
             var m0 = 0
@@ -46,14 +46,21 @@ extension PackedMatrix {
 }
 
 /// Rows of activations quantized for `Int8DotOperands`, in the calling thread's scratch memory:
-/// per row and group of 32 values, `scale = max |x| / 127`, `q = round(x / scale)`, and the
-/// correction −128 · Σ q for the kernel's unsigned weights.
+/// per row and group of 32 values, `scale = max |x| / 127` and `q = round(x / scale)`; then
+/// per group of 16 and of 32 the correction −128 · Σ q for the kernel's unsigned weights, and
+/// per group of 32 `scale · Σ q` for weight offsets.
 struct Int8Activations: @unchecked Sendable {
     let rows: Int
     let columns: Int
     let quants: UnsafeMutablePointer<Int8>
     let scales: UnsafeMutablePointer<Float>
-    let corrections: UnsafeMutablePointer<Int32>
+    let corrections16: UnsafeMutablePointer<Int32>
+    let corrections32: UnsafeMutablePointer<Int32>
+    let sums: UnsafeMutablePointer<Float>
+
+    var operands: Int8DotOperands.ActivationRows {
+        .init(quants: quants, scales: scales, corrections16: corrections16, corrections32: corrections32, sums: sums)
+    }
 
     init(rows: Int, columns: Int) {
         precondition(columns % 32 == 0)
@@ -61,10 +68,13 @@ struct Int8Activations: @unchecked Sendable {
         self.columns = columns
         let groups = rows * columns / 32
         let quantBytes = (rows * columns + 63) & ~63
-        let buffer = ThreadScratch.buffer(bytes: quantBytes + groups * 8, slot: .operands)
+        // scales, corrections32 and sums: 4 bytes per group of 32; corrections16: 8.
+        let buffer = ThreadScratch.buffer(bytes: quantBytes + groups * 20, slot: .operands)
         quants = buffer.assumingMemoryBound(to: Int8.self)
         scales = (buffer + quantBytes).assumingMemoryBound(to: Float.self)
-        corrections = (buffer + quantBytes + groups * 4).assumingMemoryBound(to: Int32.self)
+        corrections32 = (buffer + quantBytes + groups * 4).assumingMemoryBound(to: Int32.self)
+        sums = (buffer + quantBytes + groups * 8).assumingMemoryBound(to: Float.self)
+        corrections16 = (buffer + quantBytes + groups * 12).assumingMemoryBound(to: Int32.self)
     }
 
     func quantize(_ x: UnsafePointer<Float>, stride: Int, pool: WorkerPool) {
@@ -90,9 +100,13 @@ struct Int8Activations: @unchecked Sendable {
                 let out = UnsafeMutableRawPointer(quants + m * columns + g * 32)
                 out.storeBytes(of: bytes(qa), as: SIMD16<Int8>.self)
                 out.storeBytes(of: bytes(qb), toByteOffset: 16, as: SIMD16<Int8>.self)
-                let sum = (qa &+ qb).wrappedSum()
-                scales[m * groups + g] = scale
-                corrections[m * groups + g] = -128 &* sum
+                let sumA = qa.wrappedSum(), sumB = qb.wrappedSum()
+                let index = m * groups + g
+                scales[index] = scale
+                corrections16[2 * index] = -128 &* sumA
+                corrections16[2 * index + 1] = -128 &* sumB
+                corrections32[index] = -128 &* (sumA &+ sumB)
+                sums[index] = scale * Float(sumA &+ sumB)
             }
         }
     }

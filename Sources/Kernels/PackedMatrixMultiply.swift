@@ -14,7 +14,7 @@ extension PackedMatrix {
                          into y: UnsafeMutablePointer<Float>, yStride: Int? = nil,
                          pool: WorkerPool = .shared) {
         if rowCount <= 0 { return }
-        if format == .int8Dot {
+        if case .int8Dot = format {
             multiplyInt8Dot(x, xStride: xStride ?? columns, rowCount: rowCount, into: y, yStride: yStride ?? rows, pool: pool)
             return
         }

@@ -183,25 +183,34 @@ final class PackedMatrixInt8DotTests: XCTestCase {
         let matrix: PackedMatrix
         let rows: Int
         let columns: Int
+        var groupSize = 32
+        var hasOffsets = false
         let quants: [Int8]
         let scales: [Float]
+        var offsets: [Float] = []
     }
 
     override func setUpWithError() throws {
         try XCTSkipUnless(PackedMatrix.int8DotAvailable, "this CPU has no AVX-512 VNNI")
     }
 
-    func make(rows: Int, columns: Int, seed: UInt64) -> Case {
+    func make(rows: Int, columns: Int, groupSize: Int = 32, hasOffsets: Bool = false, seed: UInt64) -> Case {
         var stream = Stream(state: seed)
         let quants = (0..<rows * columns).map { _ in stream.int8() }
-        let scales = (0..<rows * columns / 32).map { _ in stream.float() * 0.01 }
-        let matrix = PackedMatrix(rows: rows, columns: columns, groupSize: 32, hasOffsets: false, int8Activations: true) {
-            row, q, s, _ in
+        let groups = columns / groupSize
+        let scales = (0..<rows * groups).map { _ in stream.float() * 0.01 }
+        let offsets = (0..<rows * groups).map { _ in hasOffsets ? stream.float() * 0.1 : 0 }
+        let matrix = PackedMatrix(rows: rows, columns: columns, groupSize: groupSize, hasOffsets: hasOffsets,
+                                  int8Activations: true) { row, q, s, o in
             for k in 0..<columns { q[k] = quants[row * columns + k] }
-            for g in 0..<columns / 32 { s[g] = scales[row * columns / 32 + g] }
+            for g in 0..<groups {
+                s[g] = scales[row * groups + g]
+                if hasOffsets { o[g] = offsets[row * groups + g] }
+            }
         }
-        XCTAssertEqual(matrix.format, .int8Dot)
-        return Case(matrix: matrix, rows: rows, columns: columns, quants: quants, scales: scales)
+        XCTAssertEqual(matrix.format, .int8Dot(groupSize: groupSize, hasOffsets: hasOffsets))
+        return Case(matrix: matrix, rows: rows, columns: columns, groupSize: groupSize, hasOffsets: hasOffsets,
+                    quants: quants, scales: scales, offsets: offsets)
     }
 
     func inputs(_ count: Int, seed: UInt64, magnitude: Float = 3) -> [Float] {
@@ -209,10 +218,11 @@ final class PackedMatrixInt8DotTests: XCTestCase {
         return (0..<count).map { _ in stream.float() * magnitude }
     }
 
-    /// The contract written out plainly: quantize a group (scale max|x|/127, round half away
-    /// from zero), exact integer sum, then one fused chain over the groups in order.
+    /// The contract written out plainly: quantize a group of 32 (scale max|x|/127, round half
+    /// away from zero), exact integer sum per weight group, then one fused chain over the
+    /// groups in order (and, with offsets, the offset times the scaled sum of the quants).
     func reference(_ c: Case, x: [Float], rowCount: Int) -> [Float] {
-        let k = c.columns, groups = k / 32
+        let k = c.columns, groups = k / 32, weightGroups = k / c.groupSize
         var y = [Float](repeating: 0, count: rowCount * c.rows)
         for m in 0..<rowCount {
             var q = [Int32](repeating: 0, count: k)
@@ -226,10 +236,15 @@ final class PackedMatrixInt8DotTests: XCTestCase {
             }
             for n in 0..<c.rows {
                 var acc: Float = 0
-                for g in 0..<groups {
+                for g in 0..<weightGroups {
+                    let range = g * c.groupSize..<(g + 1) * c.groupSize, g32 = g * c.groupSize / 32
                     var sum: Int32 = 0
-                    for j in 0..<32 { sum += Int32(c.quants[n * k + g * 32 + j]) * q[g * 32 + j] }
-                    acc = acc.addingProduct(Float(sum) * c.scales[n * groups + g], d[g])
+                    for j in range { sum += Int32(c.quants[n * k + j]) * q[j] }
+                    acc = acc.addingProduct(Float(sum) * c.scales[n * weightGroups + g], d[g32])
+                    if c.hasOffsets {
+                        let quantSum = q[g32 * 32..<g32 * 32 + 32].reduce(0, +)
+                        acc = acc.addingProduct(c.offsets[n * weightGroups + g], d[g32] * Float(quantSum))
+                    }
                 }
                 y[m * c.rows + n] = acc
             }
@@ -248,18 +263,20 @@ final class PackedMatrixInt8DotTests: XCTestCase {
     }
 
     func testMatchesQuantizedIntegerDotProductsExactly() {
-        for (rows, columns) in [(96, 64), (37, 96), (16, 32), (300, 160), (8, 640)] {
-            let c = make(rows: rows, columns: columns, seed: UInt64(rows))
-            for rowCount in [1, 2, 3, 5, 6, 7, 13, 64, 100] {
-                let x = inputs(rowCount * columns, seed: UInt64(rowCount))
-                XCTAssertEqual(multiply(c, x: x, rowCount: rowCount), reference(c, x: x, rowCount: rowCount),
-                               "\(rows)×\(columns), \(rowCount) rows")
+        for (groupSize, hasOffsets) in [(32, false), (32, true), (16, false)] {
+            for (rows, columns) in [(96, 64), (37, 96), (16, 32), (300, 160), (8, 640)] {
+                let c = make(rows: rows, columns: columns, groupSize: groupSize, hasOffsets: hasOffsets, seed: UInt64(rows))
+                for rowCount in [1, 2, 3, 5, 6, 7, 13, 64, 100] {
+                    let x = inputs(rowCount * columns, seed: UInt64(rowCount))
+                    XCTAssertEqual(multiply(c, x: x, rowCount: rowCount), reference(c, x: x, rowCount: rowCount),
+                                   "groups of \(groupSize)\(hasOffsets ? " with offsets" : ""), \(rows)×\(columns), \(rowCount) rows")
+                }
             }
         }
     }
 
     func testEdgeGroupsQuantizeAsSpecified() {
-        let c = make(rows: 48, columns: 128, seed: 5)
+        let c = make(rows: 48, columns: 128, hasOffsets: true, seed: 5)
         var x = [Float](repeating: 0, count: 3 * 128)       // row 0 group 0: all zero (scale 0)
         x[32] = -1e-30                                      // a lone tiny value
         x[64] = 1000; x[65] = -1000; x[66] = 0.5            // extremes: ±127 and a rounded-away small one
@@ -270,7 +287,7 @@ final class PackedMatrixInt8DotTests: XCTestCase {
     }
 
     func testRowResultsDoNotDependOnBatchSizeOrPosition() {
-        let c = make(rows: 200, columns: 128, seed: 7)
+        let c = make(rows: 200, columns: 128, groupSize: 16, seed: 7)
         let k = c.columns, n = c.rows
         let all = inputs(130 * k, seed: 99)
         let full = multiply(c, x: all, rowCount: 130)
@@ -318,22 +335,30 @@ final class PackedMatrixInt8DotTests: XCTestCase {
     }
 
     func testRowReturnsTheWeightsTheKernelUses() {
-        let c = make(rows: 37, columns: 96, seed: 11)
-        var out = [Float](repeating: 0, count: 96)
-        for row in [0, 15, 16, 36] {
-            out.withUnsafeMutableBufferPointer { c.matrix.row(row, into: $0.baseAddress!) }
-            XCTAssertEqual(out, (0..<96).map { Float(c.quants[row * 96 + $0]) * c.scales[row * 3 + $0 / 32] })
+        for (groupSize, hasOffsets) in [(32, false), (32, true), (16, false)] {
+            let c = make(rows: 37, columns: 96, groupSize: groupSize, hasOffsets: hasOffsets, seed: 11)
+            let groups = 96 / groupSize
+            var out = [Float](repeating: 0, count: 96)
+            for row in [0, 15, 16, 36] {
+                out.withUnsafeMutableBufferPointer { c.matrix.row(row, into: $0.baseAddress!) }
+                XCTAssertEqual(out, (0..<96).map { k in
+                    let g = row * groups + k / groupSize
+                    let product = Float(c.quants[row * 96 + k]) * c.scales[g]
+                    return hasOffsets ? product + c.offsets[g] : product
+                })
+            }
         }
     }
 
-    func testOffsetsOrGroupsOf16KeepFloatActivations() {
-        let withOffsets = PackedMatrix(rows: 16, columns: 32, groupSize: 32, hasOffsets: true, int8Activations: true) {
+    func testOffsetsOnGroupsOf16OrPartialGroupsOf32KeepFloatActivations() {
+        let sixteenWithOffsets = PackedMatrix(rows: 16, columns: 32, groupSize: 16, hasOffsets: true, int8Activations: true) {
             _, _, _, _ in
         }
-        let sixteen = PackedMatrix(rows: 16, columns: 32, groupSize: 16, hasOffsets: false, int8Activations: true) {
+        let partial = PackedMatrix(rows: 16, columns: 48, groupSize: 16, hasOffsets: false, int8Activations: true) {
             _, _, _, _ in
         }
-        XCTAssertEqual(withOffsets.format, .int8(groupSize: 32, hasOffsets: true))
-        XCTAssertEqual(sixteen.format, .int8(groupSize: 16, hasOffsets: false))
+        XCTAssertEqual(sixteenWithOffsets.format, .int8(groupSize: 16, hasOffsets: true))
+        XCTAssertEqual(partial.format, .int8(groupSize: 16, hasOffsets: false))
+        XCTAssertFalse(partial.takesInt8Activations)
     }
 }

@@ -46,11 +46,12 @@ final class ReferenceForwardTests: XCTestCase {
     }
 
     /// With `--int8-activations` the reference rounds the same activations the same way, so the
-    /// f32-versus-f64 difference stays as small as above, except where an activation sits so
-    /// close to a rounding boundary that the two round it to neighbouring steps: measured once
-    /// here (llama, 2.5e-4 of the logit scale). The tolerance, 2e-3, still fails a missing or
-    /// misplaced rounding by a wide margin (int8 against f32 activations differs by 1-4%, see
-    /// `TinyModelForwardTests`).
+    /// f32-versus-f64 difference stays as small as above at every position, except where an
+    /// activation sits so close to a rounding boundary that the two round it to neighbouring
+    /// steps. Such a flip moves that position and, through its key and value, the later ones:
+    /// measured up to 1.4% of the logit scale (qwen2, from position 8 on; gemma3 and llama have
+    /// none). So: every position within 2%, and at least a quarter of them within the f32
+    /// tolerance, which a missing or misplaced rounding, scale or offset would break everywhere.
     func testEveryFamilyWithInt8ActivationsMatchesReferenceRoundingTheSame() throws {
         try XCTSkipUnless(MatrixActivations.int8Supported, "this CPU has no AVX-512 VNNI")
         var shape = TinyModel.Shape()
@@ -59,8 +60,10 @@ final class ReferenceForwardTests: XCTestCase {
         shape.feedForward = 512
         shape.layers = 3
         for family in TinyModel.Family.allCases {
-            try compare(modelAt: TinyModel.write(family, to: directory.file("\(family)-int8.gguf"), shape: shape, seed: 31),
-                        seed: 31, activations: .int8, tolerance: 2e-3)
+            let path = try TinyModel.write(family, to: directory.file("\(family)-int8.gguf"), shape: shape, seed: 31)
+            let differences = try compare(modelAt: path, seed: 31, activations: .int8, tolerance: 2e-2)
+            let exact = differences.filter { $0 <= Self.relativeTolerance }.count
+            XCTAssertGreaterThanOrEqual(exact, differences.count / 4, "\(family): positions matching like f32")
         }
     }
 
@@ -95,9 +98,11 @@ final class ReferenceForwardTests: XCTestCase {
 
     // MARK: - Comparison
 
-    /// Runs both decoders on one random prompt (BOS first) and checks every position.
+    /// Runs both decoders on one random prompt (BOS first) and checks every position; returns
+    /// each position's largest difference relative to its logit scale.
+    @discardableResult
     func compare(modelAt path: String, seed: UInt64, activations: MatrixActivations = .float32,
-                 tolerance: Double = relativeTolerance, file: StaticString = #filePath, line: UInt = #line) throws {
+                 tolerance: Double = relativeTolerance, file: StaticString = #filePath, line: UInt = #line) throws -> [Double] {
         let name = URL(fileURLWithPath: path).lastPathComponent + (activations == .int8 ? " (int8 activations)" : "")
         var rng = SplitMix64(seed: seed)
         let tokens: [Int32] = [2] + (1..<Self.promptLength).map { _ in
@@ -107,12 +112,14 @@ final class ReferenceForwardTests: XCTestCase {
         let reference = try referenceLogits(path: path, tokens: tokens, int8Activations: activations == .int8)
         XCTAssertEqual(reference.count, tokens.count, "\(name): reference rows", file: file, line: line)
         var worstAbsolute = 0.0, worstRelative = 0.0
+        var differences: [Double] = []
         for (position, (mine, expected)) in zip(ours, reference).enumerated() {
             XCTAssertEqual(mine.count, expected.count, "\(name) position \(position): vocabulary", file: file, line: line)
             let scale = max(1, expected.map(abs).max() ?? 0)
             let difference = zip(mine, expected).map { abs(Double($0) - $1) }.max() ?? 0
             worstAbsolute = max(worstAbsolute, difference)
             worstRelative = max(worstRelative, difference / scale)
+            differences.append(difference / scale)
             XCTAssertLessThanOrEqual(difference / scale, tolerance,
                                      "\(name) position \(position): max |ours − reference| = \(difference) (logit scale \(scale))",
                                      file: file, line: line)
@@ -120,6 +127,7 @@ final class ReferenceForwardTests: XCTestCase {
                         file: file, line: line)
         }
         print("\(name): \(tokens.count) positions, max abs diff \(worstAbsolute), max rel diff \(worstRelative)")
+        return differences
     }
 
     /// Same argmax, except where the reference's best two logits are within twice the tolerance

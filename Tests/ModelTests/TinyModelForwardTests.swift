@@ -54,8 +54,8 @@ final class TinyModelForwardTests: XCTestCase {
     }
 
     /// int8 activations (the default) against f32 activations: close, but not equal. Random
-    /// tiny models amplify the rounding more than real ones (measured 0.6% of the logit scale on
-    /// gemma3, 2.0% llama, 4.3% qwen2; on the real Gemma the top logits move by 0.01), so this
+    /// tiny models amplify the rounding more than real ones (measured 0.7% of the logit scale on
+    /// gemma3, 3.0% llama, 4.6% qwen2; on the real Gemma the top logits move by 0.09), so this
     /// bound is loose; `ReferenceForwardTests` checks the rounding itself tightly.
     func testInt8ActivationsStayCloseToFloatActivations() throws {
         try XCTSkipUnless(MatrixActivations.int8Supported, "this CPU has no AVX-512 VNNI")
