@@ -86,51 +86,6 @@ struct Int8Activations: @unchecked Sendable {
     }
 
     private func quantize(_ x: UnsafePointer<Float>, stride: Int, rows range: Range<Int>) {
-        let groups = columns / 32
-        for m in range {
-            for g in 0..<groups {
-                let source = UnsafeRawPointer(x + m * stride + g * 32)
-                let a = source.loadUnaligned(as: SIMD16<Float>.self)
-                let b = source.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
-                let largest = VectorMath.max(pointwiseMax(magnitude(a), magnitude(b)))
-                let scale = largest / 127
-                let inverse: Float = scale == 0 ? 0 : 1 / scale
-                let qa = integers((a * inverse).rounded(.toNearestOrAwayFromZero))
-                let qb = integers((b * inverse).rounded(.toNearestOrAwayFromZero))
-                let out = UnsafeMutableRawPointer(quants + m * columns + g * 32)
-                out.storeBytes(of: bytes(qa), as: SIMD16<Int8>.self)
-                out.storeBytes(of: bytes(qb), toByteOffset: 16, as: SIMD16<Int8>.self)
-                let sumA = qa.wrappedSum(), sumB = qb.wrappedSum()
-                let index = m * groups + g
-                scales[index] = scale
-                corrections16[2 * index] = -128 &* sumA
-                corrections16[2 * index + 1] = -128 &* sumB
-                corrections32[index] = -128 &* (sumA &+ sumB)
-                sums[index] = scale * Float(sumA &+ sumB)
-            }
-        }
+        operands.quantize(x, stride: stride, columns: columns, rows: range)
     }
-}
-
-// Lane-by-lane forms LLVM turns into single instructions (vpand, vcvttps2dq, vpmovdb); the
-// stdlib's SIMD conversion initializers are opaque calls.
-
-@inline(__always)
-private func magnitude(_ v: SIMD16<Float>) -> SIMD16<Float> {
-    unsafeBitCast(unsafeBitCast(v, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF, to: SIMD16<Float>.self)
-}
-
-/// Already-integral floats in -127...127 as Int32.
-@inline(__always)
-private func integers(_ v: SIMD16<Float>) -> SIMD16<Int32> {
-    var r = SIMD16<Int32>()
-    for i in 0..<16 { r[i] = Int32(v[i]) }
-    return r
-}
-
-@inline(__always)
-private func bytes(_ v: SIMD16<Int32>) -> SIMD16<Int8> {
-    var r = SIMD16<Int8>()
-    for i in 0..<16 { r[i] = Int8(truncatingIfNeeded: v[i]) }
-    return r
 }
