@@ -3,7 +3,8 @@ import XCTest
 
 /// The machine checks of `jobs doctor` on made-up readings, and its size arithmetic.
 final class DoctorChecksTests: XCTestCase {
-    static let avx512 = "processor : 0\nflags : fpu sse sse2 avx avx2 fma f16c avx512f avx512bw avx512vl avx512dq\n"
+    static let avx512 = "processor : 0\nflags : fpu sse sse2 avx avx2 fma f16c avx512f avx512bw avx512vl avx512dq avx512_vnni\n"
+    static let avx512WithoutVNNI = "processor : 0\nflags : fpu sse sse2 avx avx2 fma f16c avx512f avx512bw avx512vl avx512dq\n"
     static let avx2 = "processor : 0\nflags : fpu sse sse2 avx avx2 fma f16c\n"
 
     func testCPUWithoutAVX512FailsAndSaysWhichCPUsWork() {
@@ -12,6 +13,13 @@ final class DoctorChecksTests: XCTestCase {
         XCTAssertEqual(finding.finding, "this CPU lacks avx512f, avx512bw, avx512vl, avx512dq, which the decoder's kernels are built for")
         XCTAssertTrue(finding.fix?.contains("AMD Zen 4") == true)
         XCTAssertEqual(SystemChecks.cpu(cpuinfo: DoctorChecksTests.avx512, cores: 8).status, .ok)
+    }
+
+    func testCPUWithoutVNNIIsAWarningAboutSpeed() {
+        let finding = SystemChecks.cpu(cpuinfo: DoctorChecksTests.avx512WithoutVNNI, cores: 2)
+        XCTAssertEqual(finding.status, .warn)
+        XCTAssertTrue(finding.finding.contains("without avx512_vnni: matrix products run on f32 activations"), finding.finding)
+        XCTAssertTrue(SystemChecks.cpu(cpuinfo: DoctorChecksTests.avx512, cores: 2).finding.contains("avx512_vnni"))
     }
 
     func testOldOpenBLASKernelsAreOnlyAWarning() {
