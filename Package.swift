@@ -64,6 +64,6 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Model", "TestSupport"]),
         .testTarget(name: "JobStoreTests", dependencies: ["JobStore", "TestSupport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Engine", "JobStore", "Model", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["JobsCLI", "JobStore", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["JobsCLI", "JobStore", "Model", "TestSupport"]),
     ]
 )

@@ -14,9 +14,9 @@ public struct LoadedModel: Sendable {
     /// `general.name`, else the file name.
     public let name: String
 
-    public init(path: String) throws {
+    public init(path: String, activations: MatrixActivations = .default) throws {
         let file = try GGUFFile(path: path)
-        model = try TransformerModel(file: file)
+        model = try TransformerModel(file: file, activations: activations)
         tokenizer = try TokenizerLoader.load(from: file)
         do {
             chatTemplate = try ChatTemplate.detect(in: file, tokenizer: tokenizer)

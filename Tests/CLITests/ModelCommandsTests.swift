@@ -1,5 +1,6 @@
 import Foundation
 import TestSupport
+import Model
 import XCTest
 
 /// `generate`, `perplexity` and `bench` on a tiny model written by the test.
@@ -59,6 +60,21 @@ final class ModelCommandsTests: XCTestCase {
         let last = try XCTUnwrap(outcome.output.split(separator: "\n").last)
         XCTAssertNotNil(last.wholeMatch(of: /perplexity: \d+\.\d{4}/), String(last))
         XCTAssertTrue(outcome.errors.contains("[1/"), "progress per window: \(outcome.errors)")
+    }
+
+    func testPerplexityWithF32ActivationsSaysSoAndDiffersFromInt8() throws {
+        let text = harness.directory.write("text.txt", String(repeating: "the cat and the dog ", count: 60))
+        let f32 = harness.run("perplexity", "--model", model, "--ctx", "64", "--activations", "f32", text)
+        XCTAssertEqual(f32.code, 0, f32.errors)
+        XCTAssertTrue(f32.output.contains("f32 activations"), f32.output)
+        let int8 = harness.run("perplexity", "--model", model, "--ctx", "64", text)
+        if MatrixActivations.int8Supported {
+            XCTAssertTrue(int8.output.contains("int8 activations"), int8.output)
+            XCTAssertNotEqual(f32.output.split(separator: "\n").last, int8.output.split(separator: "\n").last)
+        }
+        let bad = harness.run("perplexity", "--model", model, "--activations", "fp8", text)
+        XCTAssertEqual(bad.code, 2)
+        XCTAssertTrue(bad.errors.contains("expected int8 or f32, got 'fp8'"), bad.errors)
     }
 
     func testPerplexityOfTooShortATextIsAUserError() {

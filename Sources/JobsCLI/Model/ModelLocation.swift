@@ -19,10 +19,11 @@ enum ModelLocation {
     }
 
     /// Loads the model, turning load errors (unknown architecture, damaged file) into user errors.
-    static func load(option: String?, environment: [String: String]) throws -> LoadedModel {
+    static func load(option: String?, environment: [String: String],
+                     activations: MatrixActivations = .default) throws -> LoadedModel {
         let path = try resolve(option: option, environment: environment)
         do {
-            return try LoadedModel(path: path)
+            return try LoadedModel(path: path, activations: activations)
         } catch {
             throw CLIError.user("\(error)")
         }
