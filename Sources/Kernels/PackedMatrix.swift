@@ -109,10 +109,6 @@ public final class PackedMatrix: @unchecked Sendable {
         let dot = int8Activations && Self.int8DotAvailable && columns % 32 == 0 && (groupSize == 32 || !hasOffsets)
         self.init(rows: rows, columns: columns, format: dot ? .int8Dot(groupSize: groupSize, hasOffsets: hasOffsets)
                                                              : .int8(groupSize: groupSize, hasOffsets: hasOffsets))
-        if dot {
-            packForDotProducts(fill: fill)
-            return
-        }
         let groups = columns / groupSize
         let quants = UnsafeMutablePointer<Int8>.allocate(capacity: columns)
         let scales = UnsafeMutablePointer<Float>.allocate(capacity: groups)
@@ -126,8 +122,13 @@ public final class PackedMatrix: @unchecked Sendable {
             let lane = row % 16
             for g in 0..<groups {
                 let group = panel + g * groupBytes
-                let q = group.assumingMemoryBound(to: Int8.self)
-                for j in 0..<groupSize { q[j * 16 + lane] = quants[g * groupSize + j] }
+                let q = group.assumingMemoryBound(to: UInt8.self)
+                let source = quants + g * groupSize
+                if dot {  // one loop per layout, so each compiles to straight stores (load time)
+                    for j in 0..<groupSize { q[Self.quantOffset(column: j, lane: lane, dot: true)] = Self.storedQuant(source[j], dot: true) }
+                } else {
+                    for j in 0..<groupSize { q[Self.quantOffset(column: j, lane: lane, dot: false)] = Self.storedQuant(source[j], dot: false) }
+                }
                 let s = (group + groupSize * 16).assumingMemoryBound(to: Float.self)
                 s[lane] = scales[g]
                 if hasOffsets { s[16 + lane] = offsets[g] }
@@ -135,32 +136,22 @@ public final class PackedMatrix: @unchecked Sendable {
         }
     }
 
-    private func packForDotProducts(
-        fill: (_ row: Int, _ quants: UnsafeMutablePointer<Int8>, _ scales: UnsafeMutablePointer<Float>,
-               _ offsets: UnsafeMutablePointer<Float>) -> Void
-    ) {
-        guard case let .int8Dot(groupSize, hasOffsets) = format else { preconditionFailure() }
-        let groups = columns / groupSize
-        let quants = UnsafeMutablePointer<Int8>.allocate(capacity: columns)
-        let scales = UnsafeMutablePointer<Float>.allocate(capacity: groups)
-        let offsets = UnsafeMutablePointer<Float>.allocate(capacity: groups)
-        defer { quants.deallocate(); scales.deallocate(); offsets.deallocate() }
-        for row in 0..<rows {
-            offsets.initialize(repeating: 0, count: groups)
-            fill(row, quants, scales, offsets)
-            let panel = storage + (row / 16) * panelBytes
-            let lane = row % 16
-            for g in 0..<groups {
-                let group = panel + g * groupBytes
-                let q = group.assumingMemoryBound(to: UInt8.self)
-                for j in 0..<groupSize {
-                    q[(j / 4) * 64 + lane * 4 + j % 4] = UInt8(Int(quants[g * groupSize + j]) + 128)
-                }
-                let s = (group + groupSize * 16).assumingMemoryBound(to: Float.self)
-                s[lane] = scales[g]
-                if hasOffsets { s[16 + lane] = offsets[g] }
-            }
-        }
+    /// Where column `column` of a group sits for row `lane` of a panel: `[column][16]` for the
+    /// FMA kernel; for `vpdpbusd`, four consecutive columns of one row per 32-bit lane.
+    @inline(__always)
+    private static func quantOffset(column: Int, lane: Int, dot: Bool) -> Int {
+        dot ? (column / 4) * 64 + lane * 4 + column % 4 : column * 16 + lane
+    }
+
+    /// A quant as stored: its bits for the FMA kernel; q + 128, unsigned, for `vpdpbusd`.
+    @inline(__always)
+    private static func storedQuant(_ q: Int8, dot: Bool) -> UInt8 {
+        dot ? UInt8(Int(q) + 128) : UInt8(bitPattern: q)
+    }
+
+    @inline(__always)
+    private static func quant(_ stored: UInt8, dot: Bool) -> Int8 {
+        dot ? Int8(Int(stored) - 128) : Int8(bitPattern: stored)
     }
 
     /// Packs a float matrix; `fill(row, values)` writes one row of `columns` floats.
@@ -183,26 +174,15 @@ public final class PackedMatrix: @unchecked Sendable {
         let panel = storage + (n / 16) * panelBytes
         let lane = n % 16
         switch format {
-        case let .int8(groupSize, hasOffsets):
-            for g in 0..<columns / groupSize {
-                let group = panel + g * groupBytes
-                let q = group.assumingMemoryBound(to: Int8.self)
-                let s = (group + groupSize * 16).assumingMemoryBound(to: Float.self)
-                let scale = s[lane], offset = hasOffsets ? s[16 + lane] : 0
-                for j in 0..<groupSize {
-                    out[g * groupSize + j] = hasOffsets
-                        ? Float(q[j * 16 + lane]) * scale + offset
-                        : Float(q[j * 16 + lane]) * scale
-                }
-            }
-        case let .int8Dot(groupSize, hasOffsets):
+        case let .int8(groupSize, hasOffsets), let .int8Dot(groupSize, hasOffsets):
+            let dot = takesInt8Activations
             for g in 0..<columns / groupSize {
                 let group = panel + g * groupBytes
                 let q = group.assumingMemoryBound(to: UInt8.self)
                 let s = (group + groupSize * 16).assumingMemoryBound(to: Float.self)
                 let scale = s[lane], offset = hasOffsets ? s[16 + lane] : 0
                 for j in 0..<groupSize {
-                    let value = Float(Int(q[(j / 4) * 64 + lane * 4 + j % 4]) - 128)
+                    let value = Float(Self.quant(q[Self.quantOffset(column: j, lane: lane, dot: dot)], dot: dot))
                     out[g * groupSize + j] = hasOffsets ? value * scale + offset : value * scale
                 }
             }
