@@ -54,13 +54,8 @@ final class ReferenceForwardTests: XCTestCase {
     /// tolerance, which a missing or misplaced rounding, scale or offset would break everywhere.
     func testEveryFamilyWithInt8ActivationsMatchesReferenceRoundingTheSame() throws {
         try XCTSkipUnless(MatrixActivations.int8Supported, "this CPU has no AVX-512 VNNI")
-        var shape = TinyModel.Shape()
-        shape.embedding = 256
-        shape.headDim = 64
-        shape.feedForward = 512
-        shape.layers = 3
         for family in TinyModel.Family.allCases {
-            let path = try TinyModel.write(family, to: directory.file("\(family)-int8.gguf"), shape: shape, seed: 31)
+            let path = try TinyModel.write(family, to: directory.file("\(family)-int8.gguf"), shape: Self.largerShape, seed: 31)
             let differences = try compare(modelAt: path, seed: 31, activations: .int8, tolerance: 2e-2)
             let exact = differences.filter { $0 <= Self.relativeTolerance }.count
             XCTAssertGreaterThanOrEqual(exact, differences.count / 4, "\(family): positions matching like f32")
@@ -68,14 +63,18 @@ final class ReferenceForwardTests: XCTestCase {
     }
 
     /// Wider heads (64) and matrices (256 → 512) than the default tiny shape, three layers.
-    func testEveryFamilyMatchesReferenceAtALargerShape() throws {
+    static let largerShape: TinyModel.Shape = {
         var shape = TinyModel.Shape()
         shape.embedding = 256
         shape.headDim = 64
         shape.feedForward = 512
         shape.layers = 3
+        return shape
+    }()
+
+    func testEveryFamilyMatchesReferenceAtALargerShape() throws {
         for family in TinyModel.Family.allCases {
-            try compare(modelAt: TinyModel.write(family, to: directory.file("\(family)-256.gguf"), shape: shape, seed: 21),
+            try compare(modelAt: TinyModel.write(family, to: directory.file("\(family)-256.gguf"), shape: Self.largerShape, seed: 21),
                         seed: 21)
         }
     }
