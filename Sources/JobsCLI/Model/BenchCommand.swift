@@ -74,7 +74,8 @@ struct BenchCommand: JobsCommand {
         let c = loaded.model.configuration
         out.line("model: \(loaded.name) (\(c.architecture), \(c.layerCount) layers, vocabulary \(c.vocabularySize)), "
             + "weights \(ByteCount.format(loaded.model.weightBytes)), loaded in \(TextFormat.duration(loaded.model.loadSeconds))")
-        out.line("threads: \(Kernels.WorkerPool.shared.threadCount)")
+        out.line("threads: \(Kernels.WorkerPool.shared.threadCount), "
+            + "\(loaded.model.activations == .int8 ? "int8 activations (AVX-512 VNNI)" : "f32 activations (no AVX-512 VNNI)")")
         out.flush()
         let benchmark = Benchmark(loaded: loaded, output: out)
         if sections.contains("decoder") { try benchmark.decoder() }
