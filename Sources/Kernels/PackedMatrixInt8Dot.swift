@@ -5,9 +5,10 @@ import VNNIKernels
 /// (`Int8Activations`), then `Int8DotOperands` runs the integer dot products with VNNI.
 ///
 /// What this changes in the numbers, and what it does not: every activation is rounded to one
-/// of 255 levels of its group's largest magnitude (a relative error up to 1/254 of that
-/// magnitude), as ggml does for Q8_0, Q5_0 and Q4_0 weights; a row's quantization depends on
-/// that row alone and integer sums are exact, so results are still independent of the batch.
+/// of 255 levels of its group's largest magnitude (an error up to 1/254 of that magnitude), as
+/// ggml rounds activations for its quantized weights (to Q8_0 in groups of 32, or Q8_K in groups
+/// of 256 for the K-quants); a row's quantization depends on that row alone and integer sums are
+/// exact, so results are still independent of the batch.
 extension PackedMatrix {
     /// Whether this CPU has AVX-512 VNNI (`avx512_vnni` in /proc/cpuinfo), which `.int8Dot` needs.
     public static let int8DotAvailable: Bool = {
