@@ -17,11 +17,13 @@ struct BenchCommand: JobsCommand {
             Sections (all by default, or the ones named with --only):
               decoder  one sequence: tokens/s of a 128-token prefill and of a 128-token greedy
                        decode, and peak RSS
-              gemm     our batch-invariant GEMM against OpenBLAS sgemm on an FFN-sized matrix
+              gemm     our batch-invariant GEMM, with int8 and with f32 activations, against
+                       OpenBLAS sgemm on an FFN-sized matrix
               engine   the prompts of --prompts (default Samples/bench-prompts-64.jsonl),
                        --max-tokens each (EOS ignored), run with --max-seqs 1, 4, 16 and 64:
                        generated tokens/s, ratio to --max-seqs 1, mean step time split into
-                       forward/attention/sampling/scheduling, peak RSS
+                       the forward pass without attention, attention, sampling and
+                       scheduling, peak RSS
               prefix   the same prompts behind one shared 256-token prefix, at the largest
                        --seqs value, with the prefix cache on and off
             Build with `swift build -c release` first: debug builds are not representative.

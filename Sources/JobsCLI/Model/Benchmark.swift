@@ -166,7 +166,7 @@ struct Benchmark {
         let p = run.profile
         let steps = Double(max(p.steps, 1))
         let ratio = baseline.map { String(format: "%5.2fx", run.tokensPerSecond / $0) } ?? "    - "
-        line(String(format: "%@  %7.1f tok/s  %@  %6.1f s  TTFT %6.2f s  step %6.1f ms = forward %6.1f (attention %5.1f) + sampling %5.1f + scheduling %4.1f  mean seqs %5.1f  peak RSS %@",
+        line(String(format: "%@  %7.1f tok/s  %@  %6.1f s  TTFT %6.2f s  step %6.1f ms = forward %6.1f + attention %5.1f + sampling %5.1f + scheduling %4.1f  mean seqs %5.1f  peak RSS %@",
                     label, run.tokensPerSecond, ratio, run.wallSeconds, run.meanTimeToFirstToken, p.totalSeconds / steps * 1000,
                     (p.forwardSeconds - p.attentionSeconds) / steps * 1000, p.attentionSeconds / steps * 1000,
                     p.samplingSeconds / steps * 1000, p.schedulingSeconds / steps * 1000, p.meanSequences,
@@ -177,7 +177,7 @@ struct Benchmark {
         let prompts = texts.map { loaded.tokenizer.encode($0, addSpecial: true, parseSpecial: false) }
         let meanPrompt = Double(prompts.map(\.count).reduce(0, +)) / Double(prompts.count)
         line("\n== engine: \(prompts.count) prompts (mean \(String(format: "%.1f", meanPrompt)) tokens), \(maxTokens) generated tokens each, EOS ignored ==")
-        line("generated tokens/s, ratio to the first row, wall time, mean step time split (ms)")
+        line("generated tokens/s, ratio to the first row, wall time, mean step time split (ms; forward is without attention)")
         var baseline: Double?
         for sequences in sequenceCounts {
             let result = try run(prompts, maxTokens: maxTokens, sequences: sequences, prefixCaching: true)
