@@ -42,38 +42,25 @@ public struct StepReport: Sendable {
 /// Step profiles added up, for `jobs bench`.
 public struct EngineProfile: Sendable, Equatable {
     public var steps: Int = 0
-    public var totalSeconds: Double = 0
-    public var forwardSeconds: Double = 0
-    public var attentionSeconds: Double = 0
-    public var samplingSeconds: Double = 0
-    public var schedulingSeconds: Double = 0
-    public var tokenCount: Int = 0
-    public var promptTokenCount: Int = 0
-    public var sampledCount: Int = 0
-    /// Σ sequences per step, for the mean.
-    public var sequenceSum: Int = 0
-    public var preemptionCount: Int = 0
+    /// Every field of the steps' profiles summed (so `sequenceCount` is Σ sequences per step).
+    public var total = StepProfile()
 
     public init() {}
 
     public mutating func add(_ step: StepProfile) {
         steps += 1
-        totalSeconds += step.totalSeconds
-        forwardSeconds += step.forwardSeconds
-        attentionSeconds += step.attentionSeconds
-        samplingSeconds += step.samplingSeconds
-        schedulingSeconds += step.schedulingSeconds
-        tokenCount += step.tokenCount
-        promptTokenCount += step.promptTokenCount
-        sampledCount += step.sampledCount
-        sequenceSum += step.sequenceCount
-        preemptionCount += step.preemptionCount
+        total.totalSeconds += step.totalSeconds
+        total.forwardSeconds += step.forwardSeconds
+        total.attentionSeconds += step.attentionSeconds
+        total.samplingSeconds += step.samplingSeconds
+        total.schedulingSeconds += step.schedulingSeconds
+        total.tokenCount += step.tokenCount
+        total.promptTokenCount += step.promptTokenCount
+        total.sampledCount += step.sampledCount
+        total.sequenceCount += step.sequenceCount
+        total.preemptionCount += step.preemptionCount
     }
 
     /// Mean sequences per forward pass.
-    public var meanSequences: Double { steps == 0 ? 0 : Double(sequenceSum) / Double(steps) }
-    /// Sampled tokens per second of step time.
-    public var sampledTokensPerSecond: Double { totalSeconds == 0 ? 0 : Double(sampledCount) / totalSeconds }
-    /// Tokens through the model (prompt and generated) per second of step time.
-    public var tokensPerSecond: Double { totalSeconds == 0 ? 0 : Double(tokenCount) / totalSeconds }
+    public var meanSequences: Double { steps == 0 ? 0 : Double(total.sequenceCount) / Double(steps) }
 }

@@ -71,7 +71,7 @@ final class BatchInvarianceTests: XCTestCase {
             }
         }
         XCTAssertEqual(results.count, 64)
-        XCTAssertGreaterThanOrEqual(engine.profile.preemptionCount, minimumPreemptions)
+        XCTAssertGreaterThanOrEqual(engine.profile.total.preemptionCount, minimumPreemptions)
         XCTAssertGreaterThan(engine.profile.meanSequences, 1.5, "requests really shared forward passes")
         return results.mapValues { Output(tokens: $0.tokens, text: $0.text, reason: $0.finishReason) }
     }

@@ -378,10 +378,10 @@ final class EngineTests: XCTestCase {
         }
         let profile = engine.profile
         XCTAssertEqual(profile.steps, model.batches.count)
-        XCTAssertEqual(profile.tokenCount, model.batches.reduce(0) { $0 + $1.tokens.count })
-        XCTAssertEqual(profile.sampledCount, 15)
-        XCTAssertGreaterThan(profile.forwardSeconds, 0)
-        XCTAssertLessThanOrEqual(profile.forwardSeconds + profile.samplingSeconds, profile.totalSeconds)
+        XCTAssertEqual(profile.total.tokenCount, model.batches.reduce(0) { $0 + $1.tokens.count })
+        XCTAssertEqual(profile.total.sampledCount, 15)
+        XCTAssertGreaterThan(profile.total.forwardSeconds, 0)
+        XCTAssertLessThanOrEqual(profile.total.forwardSeconds + profile.total.samplingSeconds, profile.total.totalSeconds)
         engine.resetProfile()
         XCTAssertEqual(engine.profile, EngineProfile())
     }

@@ -163,13 +163,13 @@ struct Benchmark {
     }
 
     private func describe(_ label: String, _ run: EngineRun, baseline: Double?) {
-        let p = run.profile
-        let steps = Double(max(p.steps, 1))
+        let p = run.profile.total
+        let steps = Double(max(run.profile.steps, 1))
         let ratio = baseline.map { String(format: "%5.2fx", run.tokensPerSecond / $0) } ?? "    - "
         line(String(format: "%@  %7.1f tok/s  %@  %6.1f s  TTFT %6.2f s  step %6.1f ms = forward %6.1f + attention %5.1f + sampling %5.1f + scheduling %4.1f  mean seqs %5.1f  peak RSS %@",
                     label, run.tokensPerSecond, ratio, run.wallSeconds, run.meanTimeToFirstToken, p.totalSeconds / steps * 1000,
                     (p.forwardSeconds - p.attentionSeconds) / steps * 1000, p.attentionSeconds / steps * 1000,
-                    p.samplingSeconds / steps * 1000, p.schedulingSeconds / steps * 1000, p.meanSequences,
+                    p.samplingSeconds / steps * 1000, p.schedulingSeconds / steps * 1000, run.profile.meanSequences,
                     run.peakRSS.map(ByteCount.format) ?? "n/a"))
     }
 
@@ -211,7 +211,7 @@ struct Benchmark {
         describe("prefix cache on ", on, baseline: off.tokensPerSecond)
         line(String(format: "prefix cache: %.2fx faster overall, %.1fx sooner to the first token; tokens computed %d → %d (%.1fx fewer)",
                     off.wallSeconds / on.wallSeconds, off.meanTimeToFirstToken / max(on.meanTimeToFirstToken, 1e-9),
-                    off.profile.tokenCount, on.profile.tokenCount,
-                    Double(off.profile.tokenCount) / Double(max(on.profile.tokenCount, 1))))
+                    off.profile.total.tokenCount, on.profile.total.tokenCount,
+                    Double(off.profile.total.tokenCount) / Double(max(on.profile.total.tokenCount, 1))))
     }
 }
