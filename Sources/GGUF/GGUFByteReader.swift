@@ -24,31 +24,16 @@ struct GGUFByteReader {
         offset = target
     }
 
-    mutating func uint8() throws(GGUFError) -> UInt8 {
-        try need(1)
-        let value = base.load(fromByteOffset: offset, as: UInt8.self)
-        offset += 1
-        return value
-    }
+    mutating func uint8() throws(GGUFError) -> UInt8 { try integer() }
+    mutating func uint16() throws(GGUFError) -> UInt16 { try integer() }
+    mutating func uint32() throws(GGUFError) -> UInt32 { try integer() }
+    mutating func uint64() throws(GGUFError) -> UInt64 { try integer() }
 
-    mutating func uint16() throws(GGUFError) -> UInt16 {
-        try need(2)
-        let value = UInt16(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
-        offset += 2
-        return value
-    }
-
-    mutating func uint32() throws(GGUFError) -> UInt32 {
-        try need(4)
-        let value = UInt32(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
-        offset += 4
-        return value
-    }
-
-    mutating func uint64() throws(GGUFError) -> UInt64 {
-        try need(8)
-        let value = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
-        offset += 8
+    /// One little-endian integer of `T`'s width.
+    private mutating func integer<T: FixedWidthInteger>() throws(GGUFError) -> T {
+        try need(MemoryLayout<T>.size)
+        let value = T(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: T.self))
+        offset += MemoryLayout<T>.size
         return value
     }
 
