@@ -78,10 +78,7 @@ enum DatabaseChecks {
 
     /// A database that does not exist yet is fine when `jobs submit` will be able to create it.
     private static func missing(path: String, source: String, folder: String, isDefault: Bool) -> DoctorFinding {
-        var existing = folder
-        while !FileManager.default.fileExists(atPath: existing), existing != "/" {
-            existing = self.folder(of: existing)
-        }
+        let existing = nearestExisting(folder)
         let creates = existing == folder ? "'jobs submit' creates it" : "'jobs submit' creates it and its folder"
         guard existing == folder || isDefault else {
             return .fail("database", "\(path) (\(source)) cannot be created: folder \(folder) does not exist",
@@ -98,5 +95,14 @@ enum DatabaseChecks {
     static func folder(of path: String) -> String {
         let folder = (path as NSString).deletingLastPathComponent
         return folder.isEmpty ? "." : folder
+    }
+
+    /// `folder`, or the nearest folder above it that exists (`/` or `.` at the top).
+    static func nearestExisting(_ folder: String) -> String {
+        var existing = folder
+        while !FileManager.default.fileExists(atPath: existing), existing != "/", existing != "." {
+            existing = self.folder(of: existing)
+        }
+        return existing
     }
 }

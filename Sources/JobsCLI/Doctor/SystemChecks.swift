@@ -68,10 +68,7 @@ enum SystemChecks {
     /// for a second copy of the file.
     static func disk(folder: String, databaseBytes: Int,
                      freeBytes: (String) -> Int? = { freeDiskSpace(at: $0) }) -> DoctorFinding {
-        var existing = folder
-        while !FileManager.default.fileExists(atPath: existing), existing != "/", existing != "." {
-            existing = DatabaseChecks.folder(of: existing)
-        }
+        let existing = DatabaseChecks.nearestExisting(folder)
         guard let free = freeBytes(existing) else {
             return .warn("disk", "cannot read the free space of \(existing)",
                          fix: "check that \(existing) is on a mounted file system")
