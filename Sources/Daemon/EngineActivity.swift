@@ -10,7 +10,6 @@ struct EngineActivity {
     private var profile = EngineProfile()
     private var maxSequences = 0
 
-    var isEmpty: Bool { profile.steps == 0 }
 
     mutating func add(_ step: StepProfile, startedAt: Double) {
         if start == nil { start = startedAt }
