@@ -11,11 +11,7 @@ import VNNIKernels
 /// exact, so results are still independent of the batch.
 extension PackedMatrix {
     /// Whether this CPU has AVX-512 VNNI (`avx512_vnni` in /proc/cpuinfo), which `.int8Dot` needs.
-    public static let int8DotAvailable: Bool = {
-        guard let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let flags = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
-        return flags.split(separator: " ").contains("avx512_vnni")
-    }()
+    public static let int8DotAvailable = CPUFlags.parse(CPUFlags.readCPUInfo())?.contains("avx512_vnni") ?? false
 
     func multiplyInt8Dot(_ x: UnsafePointer<Float>, xStride: Int, rowCount: Int,
                          into y: UnsafeMutablePointer<Float>, yStride: Int, pool: WorkerPool) {

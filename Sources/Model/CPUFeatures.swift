@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 
 /// Checks, before any kernel runs, that the CPU has the instructions the kernels are built for.
 ///
@@ -8,12 +9,9 @@ public enum CPUFeatures {
     public static let required = ["avx512f", "avx512bw", "avx512vl", "avx512dq", "fma", "f16c"]
 
     /// The required flags this CPU lacks (empty when it can run the decoder).
-    public static func missing(cpuinfo: String? = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) -> [String] {
-        guard let cpuinfo,
-              let line = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else {
-            return []  // not Linux/x86 or unreadable: let the kernels speak for themselves
-        }
-        let flags = Set(line.split(whereSeparator: { $0 == " " || $0 == ":" || $0 == "\t" }).map(String.init))
+    public static func missing(cpuinfo: String? = CPUFlags.readCPUInfo()) -> [String] {
+        // Not Linux/x86 or unreadable: let the kernels speak for themselves.
+        guard let flags = CPUFlags.parse(cpuinfo) else { return [] }
         return required.filter { !flags.contains($0) }
     }
 
@@ -22,10 +20,8 @@ public enum CPUFeatures {
     public static let fast = ["avx512_vnni"]
 
     /// The `fast` flags this CPU lacks (empty when unreadable).
-    public static func missingFast(cpuinfo: String? = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) -> [String] {
-        guard let cpuinfo,
-              let line = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return [] }
-        let flags = Set(line.split(whereSeparator: { $0 == " " || $0 == ":" || $0 == "\t" }).map(String.init))
+    public static func missingFast(cpuinfo: String? = CPUFlags.readCPUInfo()) -> [String] {
+        guard let flags = CPUFlags.parse(cpuinfo) else { return [] }
         return fast.filter { !flags.contains($0) }
     }
 

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import JobStore
+import Kernels
 import Model
 
 /// `jobs doctor [--model PATH] [--kv-memory SIZE] [--json]`
@@ -87,7 +88,7 @@ struct DoctorCommand: JobsCommand {
         // Read before the model check loads the weights into this process, which would
         // otherwise count them twice.
         let meminfo = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8)
-        let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+        let cpuinfo = CPUFlags.readCPUInfo()
         let cpu = SystemChecks.cpu(cpuinfo: cpuinfo)
         findings.append(cpu)
         findings.append(SystemChecks.openBLAS(.current(), cpuinfo: cpuinfo))

@@ -1,5 +1,6 @@
 import COpenBLAS
 import Foundation
+import Kernels
 
 /// What the linked OpenBLAS says about itself, and whether the kernel set it picked uses the
 /// vector instructions this CPU has. (OpenBLAS builds with DYNAMIC_ARCH pick kernels at load
@@ -33,8 +34,7 @@ struct OpenBLASInfo {
 
     /// The same scale for a CPU, from the `flags` line of /proc/cpuinfo; nil when unreadable.
     static func vectorLevel(cpuinfo: String?) -> Int? {
-        guard let line = cpuinfo?.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
-        let flags = Set(line.split(whereSeparator: { $0 == " " || $0 == ":" || $0 == "\t" }))
+        guard let flags = CPUFlags.parse(cpuinfo) else { return nil }
         if flags.contains("avx512f") { return 3 }
         if flags.contains("avx2") { return 2 }
         return flags.contains("avx") ? 1 : 0
