@@ -3,26 +3,38 @@
 // Foundation, Dispatch, Glibc and two system libraries (SQLite3, OpenBLAS).
 import PackageDescription
 
-/// The numeric kernels are built with AVX-512 code generation (the product needs an x86_64 CPU
-/// with AVX-512F/BW/VL; `jobs doctor` and model loading check for it) and `-Ounchecked` in every
-/// configuration: with bounds checks the GEMM micro-kernel's accumulators leave registers and it
-/// runs 3-4x slower (measured), and debug tests on real model files would take minutes.
-let kernelSettings: [SwiftSetting] = [
-    .unsafeFlags(["-target-cpu", "skylake-avx512", "-Ounchecked", "-enforce-exclusivity=unchecked"]),
-]
+/// The numeric kernels are written once (Sources/KernelCode) and compiled once per x86_64 CPU
+/// level, each module for its level's instructions; `Kernels` picks one at start-up from
+/// cpuid (`KernelLevel`). Only these modules get a `-target-cpu` above the baseline x86-64, so
+/// everything else (submit, stats, results, doctor...) runs on any x86_64 CPU. They are built
+/// with `-Ounchecked` in every configuration: with bounds checks the GEMM micro-kernel's
+/// accumulators leave registers and it runs 3-4x slower (measured), and debug tests on real
+/// model files would take minutes.
+func kernelLevel(_ cpu: String, parseStdlib: Bool = false) -> [SwiftSetting] {
+    [.unsafeFlags((parseStdlib ? ["-parse-stdlib"] : []) + ["-target-cpu", cpu, "-Ounchecked", "-enforce-exclusivity=unchecked"])]
+}
 
-/// The one kernel that needs an instruction beyond AVX-512F/BW/VL: `vpdpbusd` (AVX-512 VNNI),
-/// reached through `Builtin` (hence `-parse-stdlib`). Only this module is compiled for a CPU
-/// with VNNI, so nothing else can pick up those instructions; it runs only where the CPU has them.
-let vnniSettings: [SwiftSetting] = [
-    .unsafeFlags(["-parse-stdlib", "-target-cpu", "cascadelake", "-Ounchecked", "-enforce-exclusivity=unchecked"]),
+/// The int8 products reach their instructions through `Builtin` (hence `-parse-stdlib`):
+/// `vpdpbusd` (AVX-512 VNNI, compiled for Cascade Lake and run only where cpuid reports VNNI, so
+/// nothing else can pick up those instructions) and `vpmaddubsw`/`vpmaddwd` (AVX2).
+#if arch(x86_64)
+let kernelLevelTargets: [Target] = [
+    .target(name: "KernelsAVX512", dependencies: ["KernelInterface", "VNNIKernels"], swiftSettings: kernelLevel("skylake-avx512")),
+    .target(name: "VNNIKernels", dependencies: ["KernelInterface"], swiftSettings: kernelLevel("cascadelake", parseStdlib: true)),
+    .target(name: "KernelsAVX2", dependencies: ["KernelInterface", "AVX2Int8Kernels"], swiftSettings: kernelLevel("haswell")),
+    .target(name: "AVX2Int8Kernels", dependencies: ["KernelInterface"], swiftSettings: kernelLevel("haswell", parseStdlib: true)),
 ]
+let kernelLevelModules: [Target.Dependency] = ["KernelsAVX512", "KernelsAVX2"]
+#else
+let kernelLevelTargets: [Target] = []
+let kernelLevelModules: [Target.Dependency] = []
+#endif
 
-/// Code that drives the kernels per token stays optimized in debug builds too.
+/// Code that drives the kernels per token (and the baseline side of `Kernels`) stays optimized
+/// in debug builds too. Release builds use plain `-O`: `precondition` guards the KV cache, the
+/// scheduler and the engine's invariants, and `-Ounchecked` would remove it.
 let hotPathSettings: [SwiftSetting] = [
-    .unsafeFlags(["-target-cpu", "skylake-avx512"]),
     .unsafeFlags(["-O"], .when(configuration: .debug)),
-    .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
 ]
 
 let package = Package(
@@ -38,9 +50,10 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
 
+        .target(name: "CPUID"),
+        .target(name: "KernelInterface", dependencies: ["CPUID"], swiftSettings: hotPathSettings),
+        .target(name: "Kernels", dependencies: ["KernelInterface"] + kernelLevelModules, swiftSettings: hotPathSettings),
         .target(name: "GGUF", dependencies: ["Kernels"]),
-        .target(name: "Kernels", dependencies: ["COpenBLAS", "VNNIKernels"], swiftSettings: kernelSettings),
-        .target(name: "VNNIKernels", swiftSettings: vnniSettings),
         .target(name: "Tokenizer", dependencies: ["GGUF"]),
         .target(name: "KVCache", swiftSettings: hotPathSettings),
         .target(name: "Model", dependencies: ["GGUF", "Kernels", "Tokenizer", "KVCache"],
@@ -65,5 +78,5 @@ let package = Package(
         .testTarget(name: "JobStoreTests", dependencies: ["JobStore", "TestSupport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Engine", "JobStore", "Model", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["JobsCLI", "JobStore", "Model", "TestSupport"]),
-    ]
+    ] + kernelLevelTargets
 )

@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 
 /// Chooses one sequence's next token from its row of logits.
 ///
@@ -152,14 +153,22 @@ struct Sampler {
                 threshold = candidates[0].value
             }
         }
+        // Until the heap is full every token is offered; after that only blocks of 16 holding a
+        // value above the root can change it (the rest of such a block is offered too, and
+        // `offer` turns those away itself).
         var i = 0
-        while i + LogitMath.width <= n {
-            if any(LogitMath.load(base + i) .> LogitMath.Vector(repeating: threshold)) || candidates.count < k {
-                for j in i..<i + LogitMath.width { offer(j) }
+        while i < n {
+            if candidates.count == k {
+                let block = LogitMath.nextBlock(row, from: i, above: threshold)
+                if block >= n { break }
+                if block > i { i = block; continue }
+                for j in i..<Swift.min(i + 16, n) { offer(j) }
+                i += 16
+            } else {
+                offer(i)
+                i += 1
             }
-            i += LogitMath.width
         }
-        while i < n { offer(i); i += 1 }
     }
 
     /// Every token with z = (x − maximum) · inverseTemperature ≥ cutoff into `candidates`
@@ -168,23 +177,16 @@ struct Sampler {
                                   cutoff: Float) {
         candidates.removeAll(keepingCapacity: true)
         let n = row.count, base = row.baseAddress!
-        let m = LogitMath.Vector(repeating: maximum), s = LogitMath.Vector(repeating: inverseTemperature)
-        let c = LogitMath.Vector(repeating: cutoff)
         var i = 0
-        while i + LogitMath.width <= n {
-            let z = (LogitMath.load(base + i) - m) * s
-            if any(z .>= c) {
-                let weights = LogitMath.exp(z)
-                for lane in 0..<LogitMath.width where z[lane] >= cutoff {
-                    candidates.append(Candidate(token: Int32(i + lane), value: z[lane], weight: weights[lane]))
-                }
-            }
-            i += LogitMath.width
-        }
         while i < n {
-            let z = (base[i] - maximum) * inverseTemperature
-            if z >= cutoff { candidates.append(Candidate(token: Int32(i), value: z, weight: LogitMath.exp(z))) }
-            i += 1
+            // Skip whole blocks of 16 with nothing within the cutoff; the tail goes one by one.
+            let block = LogitMath.nextBlock(row, from: i, maximum: maximum, scale: inverseTemperature, atLeast: cutoff)
+            let end = block + 16 <= n ? block + 16 : n
+            for j in block..<end {
+                let z = (base[j] - maximum) * inverseTemperature
+                if z >= cutoff { candidates.append(Candidate(token: Int32(j), value: z, weight: LogitMath.exp(z))) }
+            }
+            i = end
         }
     }
 

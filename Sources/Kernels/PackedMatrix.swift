@@ -1,5 +1,3 @@
-import VNNIKernels
-
 /// A weight matrix W [rows × columns] prepared once at load for `y = x · Wᵀ` over a batch.
 ///
 /// This is the one type behind which the weight format lives. Rows (outputs) are grouped in
@@ -15,9 +13,10 @@ import VNNIKernels
 /// - `.int8Dot`: the same integers, scales and offsets (groups of 32, or of 16 without offsets:
 ///   every GGUF integer type) laid out for `vpdpbusd`, which multiplies them with activations
 ///   quantized to int8 per row and group of 32, 64 multiply-adds per instruction, as ggml
-///   multiplies quantized matrices. Needs AVX-512 VNNI (`int8DotAvailable`). Panel layout, per
-///   group: `q [groupSize / 4][16][4] UInt8` (q + 128; four consecutive columns of one row per
-///   32-bit lane), `scale [16] Float`, (`offset [16] Float`).
+///   multiplies quantized matrices. Needs a kernel level with int8 products
+///   (`int8DotAvailable`: AVX2, or AVX-512 with VNNI). Panel layout, per group:
+///   `q [groupSize / 4][16][4] UInt8` (q plus the level's `int8DotWeightBias`; four consecutive
+///   columns of one row per 32-bit lane), `scale [16] Float`, (`offset [16] Float`).
 /// - `.float32`: for F32/F16/BF16 tensors. Panel layout: `w [columns][16] Float`.
 ///
 /// Batch invariance: every output `y[m, n]` is one fused multiply-add chain over the columns in
@@ -63,13 +62,25 @@ public final class PackedMatrix: @unchecked Sendable {
     }
 
     /// Bytes per group of columns in a panel (int8 format).
-    var groupBytes: Int {
+    var groupBytes: Int { panels.groupBytes }
+
+    /// What the kernels read: where the panels are and how they are laid out.
+    var panels: PanelMatrix {
         switch format {
-        case let .int8(groupSize, hasOffsets): return groupSize * 16 + 64 + (hasOffsets ? 64 : 0)
-        case let .int8Dot(groupSize, hasOffsets): return Int8DotOperands.groupBytes(groupSize: groupSize, hasOffsets: hasOffsets)
-        case .float32: return 0
+        case let .int8(groupSize, hasOffsets):
+            return PanelMatrix(storage: storage, kind: .int8, rows: rows, columns: columns, panelBytes: panelBytes,
+                               groupSize: groupSize, hasOffsets: hasOffsets)
+        case let .int8Dot(groupSize, hasOffsets):
+            return PanelMatrix(storage: storage, kind: .int8Dot, rows: rows, columns: columns, panelBytes: panelBytes,
+                               groupSize: groupSize, hasOffsets: hasOffsets)
+        case .float32:
+            return PanelMatrix(storage: storage, kind: .float32, rows: rows, columns: columns, panelBytes: panelBytes,
+                               groupSize: columns, hasOffsets: false)
         }
     }
+
+    /// The bias the selected level adds to int8 quants stored for int8 activations.
+    private static var weightBias: Int { KernelLevel.active.int8DotWeightBias }
 
     private init(rows: Int, columns: Int, format: Format) {
         precondition(rows > 0 && columns > 0)
@@ -115,6 +126,7 @@ public final class PackedMatrix: @unchecked Sendable {
         let offsets = UnsafeMutablePointer<Float>.allocate(capacity: groups)
         defer { quants.deallocate(); scales.deallocate(); offsets.deallocate() }
         let groupBytes = self.groupBytes
+        let bias = dot ? Self.weightBias : 0
         for row in 0..<rows {
             offsets.initialize(repeating: 0, count: groups)
             fill(row, quants, scales, offsets)
@@ -125,9 +137,9 @@ public final class PackedMatrix: @unchecked Sendable {
                 let q = group.assumingMemoryBound(to: UInt8.self)
                 let source = quants + g * groupSize
                 if dot {  // one loop per layout, so each compiles to straight stores (load time)
-                    for j in 0..<groupSize { q[Self.quantOffset(column: j, lane: lane, dot: true)] = Self.storedQuant(source[j], dot: true) }
+                    for j in 0..<groupSize { q[Self.quantOffset(column: j, lane: lane, dot: true)] = Self.storedQuant(source[j], dot: true, bias: bias) }
                 } else {
-                    for j in 0..<groupSize { q[Self.quantOffset(column: j, lane: lane, dot: false)] = Self.storedQuant(source[j], dot: false) }
+                    for j in 0..<groupSize { q[Self.quantOffset(column: j, lane: lane, dot: false)] = Self.storedQuant(source[j], dot: false, bias: 0) }
                 }
                 let s = (group + groupSize * 16).assumingMemoryBound(to: Float.self)
                 s[lane] = scales[g]
@@ -143,15 +155,16 @@ public final class PackedMatrix: @unchecked Sendable {
         dot ? (column / 4) * 64 + lane * 4 + column % 4 : column * 16 + lane
     }
 
-    /// A quant as stored: its bits for the FMA kernel; q + 128, unsigned, for `vpdpbusd`.
+    /// A quant as stored: its bits for the FMA kernel; q + the level's bias for the int8
+    /// products (q + 128, unsigned, for `vpdpbusd`; q itself for `vpmaddubsw`'s sign trick).
     @inline(__always)
-    private static func storedQuant(_ q: Int8, dot: Bool) -> UInt8 {
-        dot ? UInt8(Int(q) + 128) : UInt8(bitPattern: q)
+    private static func storedQuant(_ q: Int8, dot: Bool, bias: Int) -> UInt8 {
+        dot ? UInt8(truncatingIfNeeded: Int(q) + bias) : UInt8(bitPattern: q)
     }
 
     @inline(__always)
-    private static func quant(_ stored: UInt8, dot: Bool) -> Int8 {
-        dot ? Int8(Int(stored) - 128) : Int8(bitPattern: stored)
+    private static func quant(_ stored: UInt8, dot: Bool, bias: Int) -> Int8 {
+        dot ? Int8(truncatingIfNeeded: Int(stored) - bias) : Int8(bitPattern: stored)
     }
 
     /// Packs a float matrix; `fill(row, values)` writes one row of `columns` floats.
@@ -176,13 +189,14 @@ public final class PackedMatrix: @unchecked Sendable {
         switch format {
         case let .int8(groupSize, hasOffsets), let .int8Dot(groupSize, hasOffsets):
             let dot = takesInt8Activations
+            let bias = dot ? Self.weightBias : 0
             for g in 0..<columns / groupSize {
                 let group = panel + g * groupBytes
                 let q = group.assumingMemoryBound(to: UInt8.self)
                 let s = (group + groupSize * 16).assumingMemoryBound(to: Float.self)
                 let scale = s[lane], offset = hasOffsets ? s[16 + lane] : 0
                 for j in 0..<groupSize {
-                    let value = Float(Self.quant(q[Self.quantOffset(column: j, lane: lane, dot: dot)], dot: dot))
+                    let value = Float(Self.quant(q[Self.quantOffset(column: j, lane: lane, dot: dot)], dot: dot, bias: bias))
                     out[g * groupSize + j] = hasOffsets ? value * scale + offset : value * scale
                 }
             }
@@ -190,5 +204,54 @@ public final class PackedMatrix: @unchecked Sendable {
             let w = panel.assumingMemoryBound(to: Float.self)
             for k in 0..<columns { out[k] = w[k * 16 + lane] }
         }
+    }
+}
+
+// MARK: - Multiplying
+
+extension PackedMatrix {
+    /// y[m][n] = Σ_k x[m][k] · W[n][k] for m in 0..<rowCount and n in 0..<rows, at the selected
+    /// kernel level. Work is split over the pool by pairs of panels of 16 output rows.
+    /// - Parameters:
+    ///   - x: [rowCount][xStride] floats, the first `columns` of each row used.
+    ///   - y: [rowCount][yStride] floats, the first `rows` of each row written.
+    public func multiply(_ x: UnsafePointer<Float>, xStride: Int? = nil, rowCount: Int,
+                         into y: UnsafeMutablePointer<Float>, yStride: Int? = nil,
+                         pool: WorkerPool = .shared) {
+        if rowCount <= 0 { return }
+        let xStride = xStride ?? columns, yStride = yStride ?? rows
+        if case .int8Dot = format {
+            multiplyInt8Dot(x, xStride: xStride, rowCount: rowCount, into: y, yStride: yStride, pool: pool)
+            return
+        }
+        let call = PanelMultiplyCall(kernels: KernelLevel.active, matrix: panels, x: x, xStride: xStride,
+                                     rowCount: rowCount, y: y, yStride: yStride)
+        let run: @Sendable (Range<Int>) -> Void = { range in call.run(panels: range) }
+        // Enough panels per part to keep threads busy without splitting tiny matrices.
+        let pairs = (panelCount + 1) / 2
+        if pairs < 4 || pool.threadCount == 1 {
+            run(0..<panelCount)
+            return
+        }
+        let panelCount = self.panelCount
+        pool.parallelRanges(pairs) { range in
+            run(range.lowerBound * 2..<min(panelCount, range.upperBound * 2))
+        }
+    }
+}
+
+/// One multiply call's operands, shared read-only by the threads.
+private struct PanelMultiplyCall: @unchecked Sendable {
+    let kernels: any KernelSet.Type
+    let matrix: PanelMatrix
+    let x: UnsafePointer<Float>
+    let xStride: Int
+    let rowCount: Int
+    let y: UnsafeMutablePointer<Float>
+    let yStride: Int
+
+    func run(panels: Range<Int>) {
+        kernels.multiplyPanels(matrix, x: x, xStride: xStride, rowCount: rowCount, y: y, yStride: yStride,
+                               panels: panels)
     }
 }

@@ -1,8 +1,7 @@
-import Foundation
-import VNNIKernels
 
 /// `y = x · Wᵀ` for `.int8Dot` matrices: each row of x is quantized to int8 per group of 32
-/// (`Int8Activations`), then `Int8DotOperands` runs the integer dot products with VNNI.
+/// (`Int8Activations`), then the selected level runs the integer dot products (`vpdpbusd` on
+/// AVX-512 VNNI, `vpmaddubsw` + `vpmaddwd` on AVX2).
 ///
 /// What this changes in the numbers, and what it does not: every activation is rounded to one
 /// of 255 levels of its group's largest magnitude (an error up to 1/254 of that magnitude), as
@@ -10,8 +9,9 @@ import VNNIKernels
 /// of 256 for the K-quants); a row's quantization depends on that row alone and integer sums are
 /// exact, so results are still independent of the batch.
 extension PackedMatrix {
-    /// Whether this CPU has AVX-512 VNNI (`avx512_vnni` in /proc/cpuinfo), which `.int8Dot` needs.
-    public static let int8DotAvailable = CPUFlags.parse(CPUFlags.readCPUInfo())?.contains("avx512_vnni") ?? false
+    /// Whether the selected kernel level has int8 products, which `.int8Dot` needs (AVX2, or
+    /// AVX-512 with VNNI).
+    public static var int8DotAvailable: Bool { KernelLevel.active.int8DotAvailable }
 
     func multiplyInt8Dot(_ x: UnsafePointer<Float>, xStride: Int, rowCount: Int,
                          into y: UnsafeMutablePointer<Float>, yStride: Int, pool: WorkerPool) {
@@ -22,11 +22,12 @@ extension PackedMatrix {
             weights: UnsafeRawPointer(storage), panelBytes: panelBytes, outputs: rows, columns: columns,
             groupSize: groupSize, hasOffsets: hasOffsets, x: activations.operands, y: y, yStride: yStride)
         let rowBlock = 96  // rows of activations run against a panel pair before moving on (L2)
+        let kernels = KernelLevel.active
         let run: @Sendable (Range<Int>) -> Void = { panels in
             var m0 = 0
             while m0 < rowCount {
                 let m1 = min(rowCount, m0 + rowBlock)
-                operands.run(panels: panels, rows: m0..<m1)
+                kernels.multiplyInt8Dot(operands, panels: panels, rows: m0..<m1)
                 m0 = m1
             }
         }
@@ -83,6 +84,6 @@ struct Int8Activations: @unchecked Sendable {
     }
 
     private func quantize(_ x: UnsafePointer<Float>, stride: Int, rows range: Range<Int>) {
-        operands.quantize(x, stride: stride, columns: columns, rows: range)
+        KernelLevel.active.quantizeActivations(operands, x: x, stride: stride, columns: columns, rows: range)
     }
 }

@@ -46,35 +46,9 @@ public struct RotaryEmbedding: Sendable {
     }
 
     /// Rotates the first `dimensions` floats of `heads` heads of one token in place.
-    @inline(__always)
     public func apply(_ x: UnsafeMutablePointer<Float>, heads: Int, headStride: Int, cosines: UnsafePointer<Float>,
                       sines: UnsafePointer<Float>) {
-        let half = dimensions / 2
-        for h in 0..<heads {
-            let v = x + h * headStride
-            switch pairing {
-            case .neox:
-                var i = 0
-                while i + 16 <= half {
-                    let a = VectorMath.load(v + i), b = VectorMath.load(v + half + i)
-                    let c = VectorMath.load(cosines + i), s = VectorMath.load(sines + i)
-                    VectorMath.store(a * c - b * s, v + i)
-                    VectorMath.store(a * s + b * c, v + half + i)
-                    i += 16
-                }
-                while i < half {
-                    let a = v[i], b = v[half + i]
-                    v[i] = a * cosines[i] - b * sines[i]
-                    v[half + i] = a * sines[i] + b * cosines[i]
-                    i += 1
-                }
-            case .normal:
-                for i in 0..<half {
-                    let a = v[2 * i], b = v[2 * i + 1]
-                    v[2 * i] = a * cosines[i] - b * sines[i]
-                    v[2 * i + 1] = a * sines[i] + b * cosines[i]
-                }
-            }
-        }
+        KernelLevel.active.rotate(x, heads: heads, headStride: headStride, dimensions: dimensions,
+                                  neoxPairing: pairing == .neox, cosines: cosines, sines: sines)
     }
 }

@@ -1,163 +1,49 @@
-import Foundation
-
-/// Vectorised exp, tanh and the gated activations, 16 floats at a time.
-///
-/// libm's scalar `expf`/`tanhf` cost ~20 ns each; the FFN alone needs 2048 of them per token per
-/// layer, and softmax over a 262,144-token vocabulary needs one per token id. These run at a
-/// few cycles per 16 values with about 1-2 ulp of error in the range that matters.
+/// Vector operations over float arrays, at the selected kernel level (`KernelLevel`): exp,
+/// tanh and the gated activations in our own polynomials (about 1-2 ulp where it matters),
+/// because libm's scalar `expf`/`tanhf` cost ~20 ns each and the FFN alone needs thousands of
+/// them per token per layer.
 public enum VectorMath {
-    /// e^x per lane (Cephes-style: 2^n · p(r) with r = x − n·ln2). Inputs beyond ±88 saturate
-    /// to 0 or +huge instead of producing inf/NaN.
-    @inline(__always)
-    public static func exp(_ input: SIMD16<Float>) -> SIMD16<Float> {
-        let x = pointwiseMax(pointwiseMin(input, SIMD16(repeating: 88.37626)), SIMD16(repeating: -87.33654))
-        // Adding 1.5·2^23 rounds to an integer held in the low mantissa bits.
-        let magic = SIMD16<Float>(repeating: 12_582_912)
-        let shifted = x * 1.442_695_040_9 + magic
-        let n = shifted - magic
-        var r = x.addingProduct(n, SIMD16(repeating: -0.693_359_375))
-        r = r.addingProduct(n, SIMD16(repeating: 2.121_944_4e-4))
-        // Operators rather than addingProduct: LLVM keeps these in zmm registers (measured).
-        var p = SIMD16<Float>(repeating: 1.987_569_15e-4)
-        p = p * r + 1.398_199_950_7e-3
-        p = p * r + 8.333_451_907_3e-3
-        p = p * r + 4.166_579_589_4e-2
-        p = p * r + 1.666_666_545_9e-1
-        p = p * r + 5.000_000_120_1e-1
-        p = (p * r) * r + r + 1
-        let bits = unsafeBitCast(shifted, to: SIMD16<UInt32>.self) &- unsafeBitCast(magic, to: SIMD16<UInt32>.self)
-        let scale = unsafeBitCast((bits &+ 127) &<< 23, to: SIMD16<Float>.self)
-        return p * scale
-    }
-
-    /// tanh(x) = 1 − 2 / (e^{2x} + 1).
-    @inline(__always)
-    public static func tanh(_ x: SIMD16<Float>) -> SIMD16<Float> {
-        1 - 2 / (exp(x + x) + 1)
-    }
-
-    /// GELU, tanh approximation: 0.5·x·(1 + tanh(√(2/π)·x·(1 + 0.044715·x²))).
-    @inline(__always)
-    public static func gelu(_ x: SIMD16<Float>) -> SIMD16<Float> {
-        let inner = x * 0.797_884_560_8 * (x * x * 0.044_715 + 1)
-        return 0.5 * x * (1 + tanh(inner))
-    }
-
-    /// SiLU: x · sigmoid(x).
-    @inline(__always)
-    public static func silu(_ x: SIMD16<Float>) -> SIMD16<Float> {
-        x / (1 + exp(-x))
-    }
-
-    /// Sum of the lanes, as a tree (the same order everywhere).
-    @inline(__always)
-    public static func sum(_ v: SIMD16<Float>) -> Float {
-        let a = v.lowHalf + v.highHalf
-        let b = a.lowHalf + a.highHalf
-        let c = b.lowHalf + b.highHalf
-        return c[0] + c[1]
-    }
-
-    @inline(__always)
-    public static func max(_ v: SIMD16<Float>) -> Float {
-        let a = pointwiseMax(v.lowHalf, v.highHalf)
-        let b = pointwiseMax(a.lowHalf, a.highHalf)
-        let c = pointwiseMax(b.lowHalf, b.highHalf)
-        return Swift.max(c[0], c[1])
-    }
-
-    // MARK: Arrays
-
-    @inline(__always)
-    static func load(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
-        UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
-    }
-
-    @inline(__always)
-    static func store(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
-        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
-    }
-
-    /// Applies `f` to 16 lanes at a time; the tail is padded through a small buffer so every
-    /// value goes through the same arithmetic.
-    @inline(__always)
-    static func map(_ count: Int, _ body: (Int, Int) -> Void) {
-        var i = 0
-        while i + 16 <= count { body(i, 16); i += 16 }
-        if i < count { body(i, count - i) }
-    }
-
-    /// out[i] = gelu(gate[i]) · up[i]  (Gemma's GeGLU feed-forward).
+    /// out[i] = gelu(gate[i]) · up[i]  (Gemma's GeGLU feed-forward; tanh approximation).
     public static func geluGated(gate: UnsafePointer<Float>, up: UnsafePointer<Float>, count: Int,
                                  into out: UnsafeMutablePointer<Float>) {
-        gated(gate: gate, up: up, count: count, into: out) { gelu($0) }
+        KernelLevel.active.geluGated(gate: gate, up: up, count: count, into: out)
     }
 
     /// out[i] = silu(gate[i]) · up[i]  (SwiGLU: Llama, Qwen2).
     public static func siluGated(gate: UnsafePointer<Float>, up: UnsafePointer<Float>, count: Int,
                                  into out: UnsafeMutablePointer<Float>) {
-        gated(gate: gate, up: up, count: count, into: out) { silu($0) }
-    }
-
-    @inline(__always)
-    private static func gated(gate: UnsafePointer<Float>, up: UnsafePointer<Float>, count: Int,
-                              into out: UnsafeMutablePointer<Float>,
-                              _ activation: (SIMD16<Float>) -> SIMD16<Float>) {
-        var i = 0
-        while i + 16 <= count {
-            store(activation(load(gate + i)) * load(up + i), out + i)
-            i += 16
-        }
-        if i < count {
-            var g = SIMD16<Float>(), u = SIMD16<Float>()
-            for j in 0..<count - i { g[j] = gate[i + j]; u[j] = up[i + j] }
-            let r = activation(g) * u
-            for j in 0..<count - i { out[i + j] = r[j] }
-        }
+        KernelLevel.active.siluGated(gate: gate, up: up, count: count, into: out)
     }
 
     /// x[i] = exp(x[i] − shift) in place; returns the sum of the results.
     @discardableResult
     public static func expInPlace(_ x: UnsafeMutablePointer<Float>, count: Int, shift: Float) -> Float {
-        var total = SIMD16<Float>()
-        var i = 0
-        while i + 16 <= count {
-            let e = exp(load(x + i) - shift)
-            store(e, x + i)
-            total += e
-            i += 16
-        }
-        var tail: Float = 0
-        if i < count {
-            var v = SIMD16<Float>(repeating: -.infinity)
-            for j in 0..<count - i { v[j] = x[i + j] }
-            let e = exp(v - shift)
-            for j in 0..<count - i { x[i + j] = e[j]; tail += e[j] }
-        }
-        return sum(total) + tail
+        KernelLevel.active.expInPlace(x, count: count, shift: shift)
     }
 
     /// Largest value of x[0..<count] (count ≥ 1).
     public static func maximum(_ x: UnsafePointer<Float>, count: Int) -> Float {
-        var m = SIMD16<Float>(repeating: -.infinity)
-        var i = 0
-        while i + 16 <= count { m = pointwiseMax(m, load(x + i)); i += 16 }
-        var result = max(m)
-        while i < count { result = Swift.max(result, x[i]); i += 1 }
-        return result
+        KernelLevel.active.maximum(x, count: count)
+    }
+
+    /// Σ exp(x[i] − maximum) in double precision (blocks of 16 summed in float): the
+    /// denominator of a log-softmax.
+    public static func sumExp(_ x: UnsafePointer<Float>, count: Int, maximum: Float) -> Double {
+        KernelLevel.active.sumExpDouble(x, count: count, maximum: maximum)
+    }
+
+    /// x[i] = tanh(x[i] / cap) · cap (Gemma 2/3's final logit soft-capping).
+    public static func softCap(_ x: UnsafeMutablePointer<Float>, count: Int, cap: Float) {
+        KernelLevel.active.softCap(x, count: count, cap: cap)
     }
 
     /// x[i] *= factor.
     public static func scale(_ x: UnsafeMutablePointer<Float>, count: Int, by factor: Float) {
-        var i = 0
-        while i + 16 <= count { store(load(x + i) * factor, x + i); i += 16 }
-        while i < count { x[i] *= factor; i += 1 }
+        KernelLevel.active.scale(x, count: count, by: factor)
     }
 
     /// y[i] += x[i].
     public static func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
-        var i = 0
-        while i + 16 <= count { store(load(y + i) + load(x + i), y + i); i += 16 }
-        while i < count { y[i] += x[i]; i += 1 }
+        KernelLevel.active.add(x, into: y, count: count)
     }
 }

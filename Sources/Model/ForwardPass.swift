@@ -259,13 +259,7 @@ struct ForwardPass {
         if let cap = c.finalLogitSoftcap {
             let count = rows * c.vocabularySize
             pool.parallelRanges(count, granularity: 4096) { range in
-                var i = range.lowerBound
-                while i + 16 <= range.upperBound {
-                    let v = UnsafeRawPointer(logits + i).loadUnaligned(as: SIMD16<Float>.self)
-                    UnsafeMutableRawPointer(logits + i).storeBytes(of: VectorMath.tanh(v / cap) * cap, as: SIMD16<Float>.self)
-                    i += 16
-                }
-                while i < range.upperBound { logits[i] = Foundation.tanh(logits[i] / cap) * cap; i += 1 }
+                VectorMath.softCap(logits + range.lowerBound, count: range.count, cap: cap)
             }
         }
         return Logits(base: logits, rowCount: rows, vocabularySize: c.vocabularySize)

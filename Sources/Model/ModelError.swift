@@ -1,10 +1,11 @@
+import Kernels
 /// What can go wrong turning a GGUF file into a runnable model.
 public enum ModelError: Error, CustomStringConvertible, Sendable {
     case unknownArchitecture(path: String, name: String?, supported: [String])
     case invalidHyperparameter(path: String, key: String, value: String, reason: String)
     case tensorShape(path: String, tensor: String, expected: [Int], found: [Int])
     case unsupportedTensorType(path: String, tensor: String, type: String, reason: String)
-    case unsupportedCPU(missing: [String])
+    case unsupportedCPU(KernelLevelError)
     case batchTooLarge(tokens: Int, limit: Int)
     case positionBeyondContext(position: Int, context: Int)
     /// The engine handed over a batch that breaks the `ForwardBatch` contract (a bug).
@@ -21,8 +22,8 @@ public enum ModelError: Error, CustomStringConvertible, Sendable {
             return "\(path): tensor '\(tensor)' has shape \(found), expected \(expected); the file does not match its own metadata (re-convert it)"
         case let .unsupportedTensorType(path, tensor, type, reason):
             return "\(path): tensor '\(tensor)' has type \(type): \(reason)"
-        case let .unsupportedCPU(missing):
-            return "this CPU lacks \(missing.joined(separator: ", ")), which the decoder's kernels are built for (x86_64 with AVX-512F/BW/VL, e.g. Intel Skylake-SP or AMD Zen 4 and newer)"
+        case let .unsupportedCPU(error):
+            return error.description
         case let .batchTooLarge(tokens, limit):
             return "a forward pass of \(tokens) tokens exceeds the limit of \(limit)"
         case let .positionBeyondContext(position, context):

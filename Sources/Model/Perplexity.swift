@@ -90,15 +90,7 @@ public struct Perplexity {
     /// log softmax(logits)[token], in double precision for the sum.
     static func logProbability(of token: Int32, in logits: UnsafeMutableBufferPointer<Float>) -> Double {
         let peak = VectorMath.maximum(logits.baseAddress!, count: logits.count)
-        var total = 0.0
-        var i = 0
-        let p = logits.baseAddress!
-        while i + 16 <= logits.count {
-            let v = UnsafeRawPointer(p + i).loadUnaligned(as: SIMD16<Float>.self)
-            total += Double(VectorMath.sum(VectorMath.exp(v - peak)))
-            i += 16
-        }
-        while i < logits.count { total += Foundation.exp(Double(p[i] - peak)); i += 1 }
+        let total = VectorMath.sumExp(logits.baseAddress!, count: logits.count, maximum: peak)
         return Double(logits[Int(token)] - peak) - Foundation.log(total)
     }
 }

@@ -1,78 +1,25 @@
 // Built with `-parse-stdlib` (for `Builtin`) and for a CPU with AVX-512 VNNI (see Package.swift).
-// Call these only when `/proc/cpuinfo` lists `avx512_vnni`: `PackedMatrix` checks, and packs
-// weights for this kernel only then.
+// Called only where cpuid reports AVX-512 VNNI: `KernelsAVX512` checks, and `PackedMatrix`
+// packs weights for this kernel only then.
 import Swift
+import KernelInterface
 
-/// `y = x · Wᵀ` for int8 weights and int8 activations, with one VNNI instruction (`vpdpbusd`)
-/// doing 64 multiply-adds where an FMA does 16: the way ggml multiplies quantized matrices.
-///
-/// Weights come in panels of 16 outputs, per group of 16 or 32 inputs (one weight scale, and
-/// with offsets one weight offset, per output and group): `q [groupSize / 4][16][4] UInt8`
-/// (the weight + 128, four consecutive inputs of one output per 32-bit lane), `scale [16]
-/// Float`, then `offset [16] Float` if the matrix has offsets.
-///
-/// Activations come quantized per row and group of 32 (`ActivationRows`). For every weight
-/// group the integer sum starts at −128 · Σ quants of its inputs, which removes the +128 of
-/// the weights; each output is then, group after group in order,
-/// `acc = fma(Float(Σ w·q) · scaleᵂ, scaleˣ, acc)` and, with offsets,
-/// `acc = fma(offsetᵂ, scaleˣ · Σ q, acc)`: the same chain for a row whatever the tile it lands
-/// in, so results do not depend on the batch.
-public struct Int8DotOperands: @unchecked Sendable {
-    /// Quantized activations, `rows × columns`, with per-group values.
-    public struct ActivationRows {
-        public let quants: UnsafePointer<Int8>
-        /// Scale of each row's groups of 32: `[rows][columns / 32]`.
-        public let scales: UnsafePointer<Float>
-        /// −128 · Σ quants of each row's groups of 16: `[rows][columns / 16]`.
-        public let corrections16: UnsafePointer<Int32>
-        /// The same per group of 32: `[rows][columns / 32]`.
-        public let corrections32: UnsafePointer<Int32>
-        /// scale · Σ quants of each row's groups of 32 (what an offset multiplies).
-        public let sums: UnsafePointer<Float>
-
-        public init(quants: UnsafePointer<Int8>, scales: UnsafePointer<Float>, corrections16: UnsafePointer<Int32>,
-                    corrections32: UnsafePointer<Int32>, sums: UnsafePointer<Float>) {
-            self.quants = quants
-            self.scales = scales
-            self.corrections16 = corrections16
-            self.corrections32 = corrections32
-            self.sums = sums
-        }
+/// The AVX-512 VNNI int8 kernels: activation quantization and `vpdpbusd` matrix products.
+public enum VNNIInt8 {
+    public static func quantize(_ into: Int8DotOperands.ActivationRows, x: UnsafePointer<Float>, stride: Int,
+                                columns: Int, rows: Range<Int>) {
+        quantizeActivations(into, x: x, stride: stride, columns: columns, rows: rows)
     }
 
-    public let weights: UnsafeRawPointer
-    public let panelBytes: Int
-    /// Outputs (rows of W); the last panel may hold fewer than 16.
-    public let outputs: Int
-    public let columns: Int
-    public let groupSize: Int
-    public let hasOffsets: Bool
-    public let x: ActivationRows
-    public let y: UnsafeMutablePointer<Float>
-    public let yStride: Int
-
-    public init(weights: UnsafeRawPointer, panelBytes: Int, outputs: Int, columns: Int, groupSize: Int, hasOffsets: Bool,
-                x: ActivationRows, y: UnsafeMutablePointer<Float>, yStride: Int) {
-        precondition(groupSize == 32 || (groupSize == 16 && !hasOffsets), "groups of 32, or of 16 without offsets")
-        precondition(columns % 32 == 0)
-        self.weights = weights
-        self.panelBytes = panelBytes
-        self.outputs = outputs
-        self.columns = columns
-        self.groupSize = groupSize
-        self.hasOffsets = hasOffsets
-        self.x = x
-        self.y = y
-        self.yStride = yStride
+    /// Outputs of `panels` for activation rows `rows`; weights stored as q + 128.
+    public static func multiply(_ operands: Int8DotOperands, panels: Range<Int>, rows: Range<Int>) {
+        operands.run(panels: panels, rows: rows)
     }
+}
 
-    /// Bytes of one group of inputs in a panel.
-    public static func groupBytes(groupSize: Int, hasOffsets: Bool) -> Int {
-        groupSize * 16 + 64 + (hasOffsets ? 64 : 0)
-    }
-
+extension Int8DotOperands {
     /// Outputs of `panels` for activation rows `rows`.
-    public func run(panels: Range<Int>, rows: Range<Int>) {
+    func run(panels: Range<Int>, rows: Range<Int>) {
         // The group shape as compile-time constants (quads per group, offsets or not), so the
         // tile's loops unroll and keep their sums in registers.
         switch (groupSize, hasOffsets) {

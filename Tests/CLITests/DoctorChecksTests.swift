@@ -1,40 +1,87 @@
 @testable import JobsCLI
+import Kernels
 import XCTest
 
 /// The machine checks of `jobs doctor` on made-up readings, and its size arithmetic.
 final class DoctorChecksTests: XCTestCase {
-    static let avx512 = "processor : 0\nflags : fpu sse sse2 avx avx2 fma f16c avx512f avx512bw avx512vl avx512dq avx512_vnni\n"
-    static let avx512WithoutVNNI = "processor : 0\nflags : fpu sse sse2 avx avx2 fma f16c avx512f avx512bw avx512vl avx512dq\n"
-    static let avx2 = "processor : 0\nflags : fpu sse sse2 avx avx2 fma f16c\n"
+    static let avx2 = CPUCapabilities(avx2: true, fma: true, f16c: true, osSavesAVX: true)
+    static let avx512WithoutVNNI = CPUCapabilities(avx2: true, fma: true, f16c: true, avx512f: true, avx512bw: true,
+                                                   avx512vl: true, avx512dq: true, osSavesAVX: true, osSavesAVX512: true)
+    static let avx512: CPUCapabilities = {
+        var c = avx512WithoutVNNI
+        c.avx512vnni = true
+        return c
+    }()
+    /// Nehalem: SSE4.2, no AVX.
+    static let sse = CPUCapabilities()
 
-    func testCPUWithoutAVX512FailsAndSaysWhichCPUsWork() {
-        let finding = SystemChecks.cpu(cpuinfo: DoctorChecksTests.avx2, cores: 8)
+    func testCPUBelowAVX2FailsAndSaysWhatIsNeeded() {
+        let finding = SystemChecks.cpu(capabilities: DoctorChecksTests.sse, forced: nil, cores: 8)
         XCTAssertEqual(finding.status, .fail)
-        XCTAssertEqual(finding.finding, "this CPU lacks avx512f, avx512bw, avx512vl, avx512dq, which the decoder's kernels are built for")
-        XCTAssertTrue(finding.fix?.contains("AMD Zen 4") == true)
-        XCTAssertEqual(SystemChecks.cpu(cpuinfo: DoctorChecksTests.avx512, cores: 8).status, .ok)
+        XCTAssertTrue(finding.finding.contains("AVX2, FMA and F16C"), finding.finding)
+        XCTAssertTrue(finding.finding.hasSuffix("missing: avx2, fma, f16c"), finding.finding)
+        XCTAssertTrue(finding.fix?.contains("Intel Haswell, AMD Zen or newer") == true)
     }
 
-    func testCPUWithoutVNNIIsAWarningAboutSpeed() {
-        let finding = SystemChecks.cpu(cpuinfo: DoctorChecksTests.avx512WithoutVNNI, cores: 2)
+    func testAnOSThatDoesNotSaveTheAVXStateFailsLikeAnOldCPU() {
+        var capabilities = DoctorChecksTests.avx2
+        capabilities.osSavesAVX = false
+        let finding = SystemChecks.cpu(capabilities: capabilities, forced: nil, cores: 8)
+        XCTAssertEqual(finding.status, .fail)
+        XCTAssertTrue(finding.finding.hasSuffix("missing: OS support for the AVX register state"), finding.finding)
+    }
+
+    func testTheLevelInUseIsNamed() {
+        let avx2 = SystemChecks.cpu(capabilities: DoctorChecksTests.avx2, forced: nil, cores: 8)
+        XCTAssertEqual(avx2.status, .ok)
+        XCTAssertEqual(avx2.finding, "8 cores, kernels: avx2 (int8 dot products with vpmaddubsw)")
+        let avx512 = SystemChecks.cpu(capabilities: DoctorChecksTests.avx512, forced: nil, cores: 8)
+        XCTAssertEqual(avx512.finding, "8 cores, kernels: avx512 (int8 dot products with avx512_vnni)")
+        let forced = SystemChecks.cpu(capabilities: DoctorChecksTests.avx512, forced: "avx2", cores: 2)
+        XCTAssertEqual(forced.finding, "2 cores, kernels: avx2 (forced by JOBS_KERNELS) (int8 dot products with vpmaddubsw)")
+    }
+
+    func testForcingALevelTheCPULacksOrNoLevelAtAllFails() {
+        let lacking = SystemChecks.cpu(capabilities: DoctorChecksTests.avx2, forced: "avx512", cores: 2)
+        XCTAssertEqual(lacking.status, .fail)
+        XCTAssertTrue(lacking.finding.hasPrefix("JOBS_KERNELS=avx512 asks for kernels this CPU cannot run (missing: avx512f, "
+            + "avx512bw, avx512vl, avx512dq)"), lacking.finding)
+        XCTAssertEqual(lacking.fix, "unset JOBS_KERNELS")
+        let unknown = SystemChecks.cpu(capabilities: DoctorChecksTests.avx512, forced: "neon", cores: 2)
+        XCTAssertEqual(unknown.status, .fail)
+        XCTAssertEqual(unknown.finding, "JOBS_KERNELS=neon is not a kernel level; use one of: avx512, avx2")
+    }
+
+    func testAVX512WithoutVNNIIsAWarningAboutSpeed() {
+        let finding = SystemChecks.cpu(capabilities: DoctorChecksTests.avx512WithoutVNNI, forced: nil, cores: 2)
         XCTAssertEqual(finding.status, .warn)
         XCTAssertTrue(finding.finding.contains("without avx512_vnni: matrix products run on f32 activations"), finding.finding)
-        XCTAssertTrue(SystemChecks.cpu(cpuinfo: DoctorChecksTests.avx512, cores: 2).finding.contains("avx512_vnni"))
+    }
+
+    func testLevelSelectionPrefersAVX512AndFallsBackToAVX2() throws {
+        XCTAssertEqual(try KernelLevel.select(forced: nil, capabilities: DoctorChecksTests.avx512), .avx512)
+        XCTAssertEqual(try KernelLevel.select(forced: nil, capabilities: DoctorChecksTests.avx2), .avx2)
+        XCTAssertEqual(try KernelLevel.select(forced: "AVX2", capabilities: DoctorChecksTests.avx512), .avx2)
+        XCTAssertThrowsError(try KernelLevel.select(forced: nil, capabilities: DoctorChecksTests.sse))
+        var noAVX512State = DoctorChecksTests.avx512
+        noAVX512State.osSavesAVX512 = false
+        XCTAssertEqual(try KernelLevel.select(forced: nil, capabilities: noAVX512State), .avx2,
+                       "an OS that does not save the AVX-512 state gets the AVX2 level")
     }
 
     func testOldOpenBLASKernelsAreOnlyAWarning() {
         let old = OpenBLASInfo(configuration: "OpenBLAS 0.3.21 DYNAMIC_ARCH Prescott", coreName: "Prescott", threads: 4)
-        let finding = SystemChecks.openBLAS(old, cpuinfo: DoctorChecksTests.avx512)
+        let finding = SystemChecks.openBLAS(old, capabilities: DoctorChecksTests.avx512)
         XCTAssertEqual(finding.status, .warn)
         XCTAssertTrue(finding.finding.hasPrefix("OpenBLAS 0.3.21 runs its Prescott kernels (SSE) on this AVX-512 CPU, with 4 threads"),
                       finding.finding)
         XCTAssertTrue(finding.fix?.hasPrefix("export OPENBLAS_CORETYPE=SkylakeX") == true)
-        XCTAssertEqual(SystemChecks.openBLAS(old, cpuinfo: DoctorChecksTests.avx2).fix?.hasPrefix("export OPENBLAS_CORETYPE=Haswell"),
+        XCTAssertEqual(SystemChecks.openBLAS(old, capabilities: DoctorChecksTests.avx2).fix?.hasPrefix("export OPENBLAS_CORETYPE=Haswell"),
                        true)
         let matching = OpenBLASInfo(configuration: "OpenBLAS 0.3.26", coreName: "SkylakeX", threads: 4)
-        XCTAssertEqual(SystemChecks.openBLAS(matching, cpuinfo: DoctorChecksTests.avx512).status, .ok)
+        XCTAssertEqual(SystemChecks.openBLAS(matching, capabilities: DoctorChecksTests.avx512).status, .ok)
         let unknown = OpenBLASInfo(configuration: "OpenBLAS 0.3.26", coreName: "NEOVERSEN1", threads: 4)
-        XCTAssertEqual(SystemChecks.openBLAS(unknown, cpuinfo: DoctorChecksTests.avx512).status, .ok)
+        XCTAssertEqual(SystemChecks.openBLAS(unknown, capabilities: DoctorChecksTests.avx512).status, .ok)
     }
 
     func testMemoryFailsBelowWeightsPlusKVCacheAndWarnsWithLittleToSpare() {

@@ -88,10 +88,9 @@ struct DoctorCommand: JobsCommand {
         // Read before the model check loads the weights into this process, which would
         // otherwise count them twice.
         let meminfo = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8)
-        let cpuinfo = CPUFlags.readCPUInfo()
-        let cpu = SystemChecks.cpu(cpuinfo: cpuinfo)
+        let cpu = SystemChecks.cpu(capabilities: .current, forced: environment[KernelLevel.environmentKey])
         findings.append(cpu)
-        findings.append(SystemChecks.openBLAS(.current(), cpuinfo: cpuinfo))
+        findings.append(SystemChecks.openBLAS(.current(), capabilities: .current))
         let model = ModelChecks.run(path: modelPath ?? DefaultModel.path(environment: environment),
                                     source: source(option: modelPath, optionName: "--model", variable: "JOBS_MODEL"),
                                     canRunKernels: cpu.status != .fail, kvMemory: kvMemory)

@@ -32,12 +32,15 @@ struct OpenBLASInfo {
         }
     }
 
-    /// The same scale for a CPU, from the `flags` line of /proc/cpuinfo; nil when unreadable.
-    static func vectorLevel(cpuinfo: String?) -> Int? {
-        guard let flags = CPUFlags.parse(cpuinfo) else { return nil }
-        if flags.contains("avx512f") { return 3 }
-        if flags.contains("avx2") { return 2 }
-        return flags.contains("avx") ? 1 : 0
+    /// The same scale for a CPU, from cpuid; nil off x86_64.
+    static func vectorLevel(_ capabilities: CPUCapabilities) -> Int? {
+        #if arch(x86_64)
+        if capabilities.runsAVX512 { return 3 }
+        if capabilities.runsAVX2 { return 2 }
+        return capabilities.osSavesAVX ? 1 : 0
+        #else
+        return nil
+        #endif
     }
 
     /// A kernel set to suggest through OPENBLAS_CORETYPE for a CPU of `level`.

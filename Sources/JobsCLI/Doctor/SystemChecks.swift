@@ -1,35 +1,50 @@
 import Engine
 import Foundation
 import Glibc
+import Kernels
 import Model
 
 /// `jobs doctor`'s checks of the machine: the CPU's instructions, OpenBLAS's kernels, free
 /// memory against what the daemon will take, and free disk beside the database. Each takes the
 /// system's readings as arguments, so tests can give it any machine.
 enum SystemChecks {
-    static func cpu(cpuinfo: String?, cores: Int = ProcessInfo.processInfo.activeProcessorCount) -> DoctorFinding {
-        let missing = CPUFeatures.missing(cpuinfo: cpuinfo)
-        guard missing.isEmpty else {
-            return .fail("cpu", "this CPU lacks \(missing.joined(separator: ", ")), which the decoder's kernels are built for",
-                         fix: "run jobsd on an x86_64 CPU with AVX-512 (Intel Skylake-SP or newer, AMD Zen 4 or newer)")
+    /// The kernel level this machine runs (`KernelLevel`), from cpuid, or `forced` (the value of
+    /// JOBS_KERNELS); a FAIL with what is missing when it runs none.
+    static func cpu(capabilities: CPUCapabilities, forced: String?,
+                    cores: Int = ProcessInfo.processInfo.activeProcessorCount) -> DoctorFinding {
+        let level: KernelLevel
+        do {
+            level = try KernelLevel.select(forced: forced, capabilities: capabilities)
+        } catch {
+            switch error {
+            case .noLevel:
+                return .fail("cpu", "\(error)",
+                             fix: "run jobsd on an x86_64 CPU with AVX2, FMA and F16C (Intel Haswell, AMD Zen or newer); "
+                                 + "submit, list, stats, results and report work here")
+            case .forcedLevelUnsupported, .unknownLevel:
+                return .fail("cpu", "\(error)", fix: "unset \(KernelLevel.environmentKey)")
+            }
         }
-        let slow = CPUFeatures.missingFast(cpuinfo: cpuinfo)
-        guard slow.isEmpty else {
-            return .warn("cpu", "\(TextFormat.count(cores, "core")), with \(CPUFeatures.required.joined(separator: " ")) but "
-                + "without \(slow.joined(separator: " ")): matrix products run on f32 activations, 2-3x slower than with "
-                + "int8 dot products",
-                fix: "nothing to fix to run jobs; for speed, an Intel Cascade Lake, Ice Lake or newer CPU or an AMD Zen 4 "
-                    + "or newer has AVX-512 VNNI")
+        let how = forced.map { $0.isEmpty ? "" : " (forced by \(KernelLevel.environmentKey))" } ?? ""
+        let cpu = "\(TextFormat.count(cores, "core")), kernels: \(level)\(how)"
+        switch level {
+        case .avx512 where !capabilities.avx512vnni:
+            return .warn("cpu", "\(cpu), without avx512_vnni: matrix products run on f32 activations, 2-3x slower than "
+                + "with int8 dot products",
+                fix: "nothing to fix to run jobs; for speed, try JOBS_KERNELS=avx2 (int8 products with AVX2), or an "
+                    + "Intel Cascade Lake, Ice Lake or newer CPU or an AMD Zen 4 or newer, which have AVX-512 VNNI")
+        case .avx512:
+            return .ok("cpu", "\(cpu) (int8 dot products with avx512_vnni)")
+        case .avx2:
+            return .ok("cpu", "\(cpu) (int8 dot products with vpmaddubsw)")
         }
-        return .ok("cpu", "\(TextFormat.count(cores, "core")), with \((CPUFeatures.required + CPUFeatures.fast).joined(separator: " ")) "
-            + "(int8 dot products)")
     }
 
-    static func openBLAS(_ info: OpenBLASInfo, cpuinfo: String?) -> DoctorFinding {
+    static func openBLAS(_ info: OpenBLASInfo, capabilities: CPUCapabilities) -> DoctorFinding {
         let version = info.configuration.split(separator: " ").prefix(2).joined(separator: " ")
         let role = "only the reference checks and benchmark baselines use it (the decoder has its own kernels)"
         if let level = OpenBLASInfo.vectorLevel(coreName: info.coreName),
-           let cpuLevel = OpenBLASInfo.vectorLevel(cpuinfo: cpuinfo), level < cpuLevel {
+           let cpuLevel = OpenBLASInfo.vectorLevel(capabilities), level < cpuLevel {
             return .warn("openblas", "\(version) runs its \(info.coreName) kernels (\(OpenBLASInfo.levelNames[level])) "
                 + "on this \(OpenBLASInfo.levelNames[cpuLevel]) CPU, with \(TextFormat.count(info.threads, "thread")); "
                 + "\(role), so only they are slower",

@@ -1,40 +1,21 @@
-/// `y = x · Wᵀ` for a `PackedMatrix`: the GEMM every projection of the decoder runs through.
-///
-/// Work is split over the pool by panels of output rows; each thread walks its panels two at
-/// a time (32 outputs) and, for each pair, the batch rows eight at a time: 16 accumulators in
-/// registers, weights decoded to floats in registers once per column and reused by all eight
-/// rows. At one row (decoding a single sequence) this streams the packed weights once; at 64+
-/// rows it runs near the FMA units' peak (about 200 GFLOP/s on 2 cores, measured).
-extension PackedMatrix {
-    /// y[m][n] = Σ_k x[m][k] · W[n][k] for m in 0..<rowCount and n in 0..<rows.
-    /// - Parameters:
-    ///   - x: [rowCount][xStride] floats, the first `columns` of each row used.
-    ///   - y: [rowCount][yStride] floats, the first `rows` of each row written.
-    public func multiply(_ x: UnsafePointer<Float>, xStride: Int? = nil, rowCount: Int,
-                         into y: UnsafeMutablePointer<Float>, yStride: Int? = nil,
-                         pool: WorkerPool = .shared) {
-        if rowCount <= 0 { return }
-        if case .int8Dot = format {
-            multiplyInt8Dot(x, xStride: xStride ?? columns, rowCount: rowCount, into: y, yStride: yStride ?? rows, pool: pool)
-            return
-        }
-        let job = MultiplyJob(matrix: self, x: x, xStride: xStride ?? columns, rowCount: rowCount,
-                              y: y, yStride: yStride ?? rows)
-        // Enough panels per part to keep threads busy without splitting tiny matrices.
-        let pairs = (panelCount + 1) / 2
-        if pairs < 4 || pool.threadCount == 1 {
-            job.run(panels: 0..<panelCount)
-            return
-        }
-        pool.parallelRanges(pairs) { range in
-            job.run(panels: range.lowerBound * 2..<min(panelCount, range.upperBound * 2))
-        }
-    }
-}
+// Shared kernel source: compiled once per CPU level (KernelsAVX512, KernelsAVX2).
+import KernelInterface
 
+/// `y = x · Wᵀ` over the panels of an `.int8` or `.float32` `PanelMatrix`: the GEMM for weights
+/// that do not take int8 activations.
+///
+/// Each call walks its panels two at a time (32 outputs) and, for each pair, the batch rows
+/// eight at a time: 16 accumulators in registers, weights decoded to floats in registers once
+/// per column and reused by all eight rows. At one row (decoding a single sequence) this
+/// streams the packed weights once; at 64+ rows it runs near the FMA units' peak (about 200
+/// GFLOP/s on 2 AVX-512 cores, measured).
+///
+/// Batch invariance: every output `y[m, n]` is one fused multiply-add chain over the columns in
+/// order, `acc = fma(x[m, k], w[n, k], acc)`, whatever the number of rows in the batch, the
+/// tile a row lands in, or the thread that runs it.
 /// One multiply call's operands, shared read-only by the threads.
 struct MultiplyJob: @unchecked Sendable {
-    let matrix: PackedMatrix
+    let matrix: PanelMatrix
     let x: UnsafePointer<Float>
     let xStride: Int
     let rowCount: Int
@@ -51,19 +32,19 @@ struct MultiplyJob: @unchecked Sendable {
             var p = panels.lowerBound
             while p < panels.upperBound {
                 let pair = p + 1 < panels.upperBound
-                switch matrix.format {
-                case .int8(_, let hasOffsets) where m1 - m0 >= Self.predecodeRows:
+                switch (matrix.kind, matrix.hasOffsets) {
+                case (.int8, let hasOffsets) where m1 - m0 >= Self.predecodeRows:
                     hasOffsets ? predecoded(Int8OffsetPanel.self, panel: p, pair: pair, rows: m0..<m1)
                         : predecoded(Int8Panel.self, panel: p, pair: pair, rows: m0..<m1)
-                case .int8(_, false):
+                case (.int8, false):
                     pair ? rowTiles(Int8Panel.self, SIMDPair.self, panel: p, rows: m0..<m1)
                         : rowTiles(Int8Panel.self, SIMDSingle.self, panel: p, rows: m0..<m1)
-                case .int8(_, true):
+                case (.int8, true):
                     pair ? rowTiles(Int8OffsetPanel.self, SIMDPair.self, panel: p, rows: m0..<m1)
                         : rowTiles(Int8OffsetPanel.self, SIMDSingle.self, panel: p, rows: m0..<m1)
-                case .int8Dot:
+                case (.int8Dot, _):
                     preconditionFailure("int8Dot matrices multiply through multiplyInt8Dot")
-                case .float32:
+                case (.float32, _):
                     pair ? rowTiles(Float32Panel.self, SIMDPair.self, panel: p, rows: m0..<m1)
                         : rowTiles(Float32Panel.self, SIMDSingle.self, panel: p, rows: m0..<m1)
                 }
@@ -85,7 +66,7 @@ struct MultiplyJob: @unchecked Sendable {
         let scratch = ThreadScratch.buffer(bytes: 2 * k * 64)
         let groupSize = D.groupSize(matrix), groupBytes = D.groupBytes(matrix)
         for index in 0..<(pair ? 2 : 1) {
-            let base = UnsafeRawPointer(matrix.storage + (panel + index) * matrix.panelBytes)
+            let base = matrix.storage + (panel + index) * matrix.panelBytes
             let out = (scratch + index * k * 64).assumingMemoryBound(to: Float.self)
             for g in 0..<k / groupSize {
                 let group = D.group(base, index: g, bytes: groupBytes)
@@ -102,7 +83,7 @@ struct MultiplyJob: @unchecked Sendable {
 
     @inline(__always)
     private func rowTiles<D: PanelDecoder, W: PanelWidth>(_ decoder: D.Type, _ width: W.Type, panel: Int, rows: Range<Int>) {
-        let first = UnsafeRawPointer(matrix.storage + panel * matrix.panelBytes)
+        let first = matrix.storage + panel * matrix.panelBytes
         rowTiles(D.self, W.self, first: first, second: first + matrix.panelBytes, outputs: panel * 16, rows: rows)
     }
 
@@ -176,8 +157,8 @@ struct MultiplyJob: @unchecked Sendable {
 /// How one format's panel yields the 16 weights of one column.
 protocol PanelDecoder {
     associatedtype Scales
-    static func groupSize(_ matrix: PackedMatrix) -> Int
-    static func groupBytes(_ matrix: PackedMatrix) -> Int
+    static func groupSize(_ matrix: PanelMatrix) -> Int
+    static func groupBytes(_ matrix: PanelMatrix) -> Int
     static func group(_ panel: UnsafeRawPointer, index: Int, bytes: Int) -> UnsafeRawPointer
     static func scales(_ group: UnsafeRawPointer, groupSize: Int) -> Scales
     static func weights(_ group: UnsafeRawPointer, column: Int, scales: Scales) -> SIMD16<Float>
@@ -194,11 +175,8 @@ private func int8Vector(_ p: UnsafeRawPointer) -> SIMD16<Float> {
 }
 
 enum Int8Panel: PanelDecoder {
-    @inline(__always) static func groupSize(_ matrix: PackedMatrix) -> Int {
-        if case let .int8(size, _) = matrix.format { return size }
-        return 0
-    }
-    @inline(__always) static func groupBytes(_ matrix: PackedMatrix) -> Int { matrix.groupBytes }
+    @inline(__always) static func groupSize(_ matrix: PanelMatrix) -> Int { matrix.groupSize }
+    @inline(__always) static func groupBytes(_ matrix: PanelMatrix) -> Int { matrix.groupBytes }
     @inline(__always) static func group(_ panel: UnsafeRawPointer, index: Int, bytes: Int) -> UnsafeRawPointer {
         panel + index * bytes
     }
@@ -211,8 +189,8 @@ enum Int8Panel: PanelDecoder {
 }
 
 enum Int8OffsetPanel: PanelDecoder {
-    @inline(__always) static func groupSize(_ matrix: PackedMatrix) -> Int { Int8Panel.groupSize(matrix) }
-    @inline(__always) static func groupBytes(_ matrix: PackedMatrix) -> Int { matrix.groupBytes }
+    @inline(__always) static func groupSize(_ matrix: PanelMatrix) -> Int { Int8Panel.groupSize(matrix) }
+    @inline(__always) static func groupBytes(_ matrix: PanelMatrix) -> Int { matrix.groupBytes }
     @inline(__always) static func group(_ panel: UnsafeRawPointer, index: Int, bytes: Int) -> UnsafeRawPointer {
         panel + index * bytes
     }
@@ -229,8 +207,8 @@ enum Int8OffsetPanel: PanelDecoder {
 
 /// F32 panels: `w [columns][16]`; a "group" is the whole row of columns.
 enum Float32Panel: PanelDecoder {
-    @inline(__always) static func groupSize(_ matrix: PackedMatrix) -> Int { matrix.columns }
-    @inline(__always) static func groupBytes(_ matrix: PackedMatrix) -> Int { 0 }
+    @inline(__always) static func groupSize(_ matrix: PanelMatrix) -> Int { matrix.columns }
+    @inline(__always) static func groupBytes(_ matrix: PanelMatrix) -> Int { 0 }
     @inline(__always) static func group(_ panel: UnsafeRawPointer, index: Int, bytes: Int) -> UnsafeRawPointer { panel }
     @inline(__always) static func scales(_ group: UnsafeRawPointer, groupSize: Int) -> Void { () }
     @inline(__always) static func weights(_ group: UnsafeRawPointer, column: Int, scales: Void) -> SIMD16<Float> {
