@@ -121,6 +121,8 @@ public enum DaemonCommandLine {
         let engine = daemon.engine
         let kvBytes = engine.kvBlockCount * engine.kvLayout.bytesPerBlock
         logger.info("start", ("owner", options.daemon.owner), ("db", options.databasePath),
+                    ("kernels", (try? CPUFeatures.level.get())?.rawValue ?? "none"),
+                    ("activations", model.model.activations.rawValue),
                     ("max_seqs", options.engine.maxSequences), ("max_batch_tokens", options.engine.maxBatchTokens),
                     ("kv_memory", ByteCount.format(kvBytes)), ("kv_memory_bytes", kvBytes),
                     ("kv_blocks", engine.kvBlockCount), ("kv_block_tokens", engine.options.blockSize),

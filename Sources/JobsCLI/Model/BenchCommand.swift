@@ -76,8 +76,10 @@ struct BenchCommand: JobsCommand {
         let c = loaded.model.configuration
         out.line("model: \(loaded.name) (\(c.architecture), \(c.layerCount) layers, vocabulary \(c.vocabularySize)), "
             + "weights \(ByteCount.format(loaded.model.weightBytes)), loaded in \(TextFormat.duration(loaded.model.loadSeconds))")
-        out.line("threads: \(Kernels.WorkerPool.shared.threadCount), "
-            + "\(loaded.model.activations == .int8 ? "int8 activations (AVX-512 VNNI)" : "f32 activations (no AVX-512 VNNI)")")
+        let level = try KernelLevel.selected.get()
+        let int8 = level == .avx512 ? "int8 activations (AVX-512 VNNI)" : "int8 activations (AVX2 vpmaddubsw)"
+        out.line("threads: \(Kernels.WorkerPool.shared.threadCount), kernels: \(level), "
+            + "\(loaded.model.activations == .int8 ? int8 : "f32 activations")")
         out.flush()
         let benchmark = Benchmark(loaded: loaded, output: out)
         if sections.contains("decoder") { try benchmark.decoder() }

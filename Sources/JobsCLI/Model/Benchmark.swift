@@ -90,7 +90,7 @@ struct Benchmark {
             }
         }
         let matrix = packed(int8Activations: false), dotMatrix = packed(int8Activations: true)
-        if !dotMatrix.takesInt8Activations { line("(no AVX-512 VNNI on this CPU: int8 activations are not used)") }
+        if !dotMatrix.takesInt8Activations { line("(no int8 products at this kernel level (AVX-512 without VNNI): int8 activations are not used)") }
         var weights = [Float](repeating: 0, count: n * k)
         weights.withUnsafeMutableBufferPointer { w in
             for row in 0..<n { matrix.row(row, into: w.baseAddress! + row * k) }
