@@ -28,10 +28,12 @@ extension Int8DotOperands {
         for p in panels {
             let panel = weights + p * panelBytes
             var m = rows.lowerBound
-            while m + 4 <= rows.upperBound {
+            // Three rows keep the sums, the float accumulators and the weights in the 16 ymm
+            // registers (four spill).
+            while m + 3 <= rows.upperBound {
                 tile(m: m, panel: panel, outputs: p * 16, quads: quads, offsets: offsets,
-                     accumulators: InlineArray<4, SIMD8<Float>>(repeating: SIMD8<Float>()))
-                m += 4
+                     accumulators: InlineArray<3, SIMD8<Float>>(repeating: SIMD8<Float>()))
+                m += 3
             }
             while m < rows.upperBound {
                 tile(m: m, panel: panel, outputs: p * 16, quads: quads, offsets: offsets,
