@@ -191,7 +191,7 @@ final class PackedMatrixInt8DotTests: XCTestCase {
     }
 
     override func setUpWithError() throws {
-        try XCTSkipUnless(PackedMatrix.int8DotAvailable, "this CPU has no AVX-512 VNNI")
+        try XCTSkipUnless(PackedMatrix.int8DotAvailable, "this kernel level has no int8 products (AVX-512 without VNNI)")
     }
 
     func make(rows: Int, columns: Int, groupSize: Int = 32, hasOffsets: Bool = false, seed: UInt64) -> Case {

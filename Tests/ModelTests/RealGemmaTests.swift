@@ -42,14 +42,14 @@ final class RealGemmaTests: XCTestCase {
         XCTAssertEqual(mean, -4.00, accuracy: 0.02)
     }
 
-    /// With int8 activations (the default where the CPU has VNNI) the same two tokens lead and
+    /// With int8 activations (the default where the kernel level has int8 products) the same two tokens lead and
     /// their logits move by less than 0.1 (measured +0.09 and +0.07; the vocabulary mean moves
     /// to −3.91): hidden states have outliers of a few hundred, and a group of 32 that holds one
     /// rounds its small neighbours to steps of outlier/127, as llama.cpp's Q8 activations do.
     /// Perplexity (`RealGemmaAcceptanceTests`) is the measure of quality that matters; this
     /// catches gross mistakes.
     func testTopLogitsForFranceWithInt8ActivationsStayNearReference() throws {
-        try XCTSkipUnless(MatrixActivations.int8Supported, "this CPU has no AVX-512 VNNI")
+        try XCTSkipUnless(MatrixActivations.int8Supported, "this kernel level has no int8 products (AVX-512 without VNNI)")
         let model = try model(.int8)
         XCTAssertEqual(model.activations, .int8)
         let logits = try lastLogits(model, Self.france)

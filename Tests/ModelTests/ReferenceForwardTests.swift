@@ -53,7 +53,7 @@ final class ReferenceForwardTests: XCTestCase {
     /// none). So: every position within 2%, and at least a quarter of them within the f32
     /// tolerance, which a missing or misplaced rounding, scale or offset would break everywhere.
     func testEveryFamilyWithInt8ActivationsMatchesReferenceRoundingTheSame() throws {
-        try XCTSkipUnless(MatrixActivations.int8Supported, "this CPU has no AVX-512 VNNI")
+        try XCTSkipUnless(MatrixActivations.int8Supported, "this kernel level has no int8 products (AVX-512 without VNNI)")
         for family in TinyModel.Family.allCases {
             let path = try TinyModel.write(family, to: directory.file("\(family)-int8.gguf"), shape: Self.largerShape, seed: 31)
             let differences = try compare(modelAt: path, seed: 31, activations: .int8, tolerance: 2e-2)

@@ -21,7 +21,7 @@ struct PerplexityCommand: JobsCommand {
             ModelLocation.option,
             OptionSpec(name: "ctx", valueName: "N", help: "window size in tokens (default 512)"),
             OptionSpec(name: "activations", valueName: "int8|f32",
-                       help: "activations of the matrix products (default int8 where the CPU has AVX-512 VNNI)"),
+                       help: "activations of the matrix products (default int8 where the kernel level has int8 products: AVX2, or AVX-512 with VNNI)"),
         ],
         examples: ["jobs perplexity --ctx 512 /usr/share/common-licenses/GPL-3",
                    "jobs perplexity --activations f32 /usr/share/common-licenses/GPL-3"])
