@@ -1,4 +1,5 @@
 import Foundation
+import KernelInterface
 
 /// The memory behind the paged KV cache: `blockCount` blocks of `layout.bytesPerBlock` bytes,
 /// reserved once at start-up.
@@ -55,23 +56,53 @@ public final class KVBlockStorage: @unchecked Sendable {
     deinit { munmap(base, mappedBytes) }
 
     /// Keys of one layer slot in one block: [keyDim][blockSize].
+    // MARK: Where a token's key and value live: the one definition.
+    //
+    // Block b holds, per layer of its group (the layer's slot), `blockSize` positions' keys
+    // transposed — dimension d of the block's position i at `d * blockSize + i` — so attention's
+    // q·k over 16 positions is one FMA chain per lane with no horizontal sums; then their values
+    // by position, `[blockSize][valueDim]`, the order the weighted sum reads them in.
+
+    /// Stores one token's key (`keyDim` floats, all KV heads) and value (`valueDim` floats) for
+    /// `layer` at `position`, in the block `blockTable` (the sequence's table for the layer's
+    /// group) maps it to.
     @inline(__always)
-    public func keys(block: Int32, slot: Int) -> UnsafeMutablePointer<Float> {
-        base + Int(block) * floatsPerBlock + slot * floatsPerSlot
+    public func store(layer: Int, position: Int, blockTable: UnsafePointer<Int32>, key: UnsafePointer<Float>,
+                      value: UnsafePointer<Float>) {
+        let (keys, values) = slot(layer: layer, position: position, blockTable: blockTable)
+        let blockSize = layout.blockSize
+        for d in 0..<layout.keyDim { keys[d * blockSize] = key[d] }
+        values.update(from: value, count: layout.valueDim)
     }
 
-    /// Values of one layer slot in one block: [blockSize][valueDim].
-    @inline(__always)
-    public func values(block: Int32, slot: Int) -> UnsafeMutablePointer<Float> {
-        base + Int(block) * floatsPerBlock + slot * floatsPerSlot + layout.keyFloatsPerLayerBlock
+    /// Reads back what `store` wrote (tests, debugging).
+    public func load(layer: Int, position: Int, blockTable: UnsafePointer<Int32>, key: UnsafeMutablePointer<Float>,
+                     value: UnsafeMutablePointer<Float>) {
+        let (keys, values) = slot(layer: layer, position: position, blockTable: blockTable)
+        for d in 0..<layout.keyDim { key[d] = keys[d * layout.blockSize] }
+        value.update(from: values, count: layout.valueDim)
     }
 
-    /// Floats from a block's start to the keys of a layer slot.
-    public func keyOffset(slot: Int) -> Int { slot * floatsPerSlot }
+    /// What attention reads for KV head `kvHead` of `layer`, whose heads are `keyLength` and
+    /// `valueLength` floats (`keyDim = kvHeads · keyLength`).
+    public func attentionView(layer: Int, kvHead: Int, keyLength: Int, valueLength: Int) -> AttentionLayout {
+        let slot = layout.locations[layer].slot
+        return AttentionLayout(base: base, floatsPerBlock: floatsPerBlock, blockSize: layout.blockSize,
+                               keyOffset: slot * floatsPerSlot + kvHead * keyLength * layout.blockSize,
+                               valueOffset: slot * floatsPerSlot + layout.keyFloatsPerLayerBlock + kvHead * valueLength,
+                               valueStride: layout.valueDim)
+    }
 
-    /// Floats from a block's start to the values of a layer slot.
-    public func valueOffset(slot: Int) -> Int { slot * floatsPerSlot + layout.keyFloatsPerLayerBlock }
+    /// Dimension 0 of `position`'s key, and its value, for `layer`.
+    @inline(__always)
+    private func slot(layer: Int, position: Int, blockTable: UnsafePointer<Int32>)
+        -> (keys: UnsafeMutablePointer<Float>, value: UnsafeMutablePointer<Float>) {
+        let blockSize = layout.blockSize
+        let start = base + Int(blockTable[position / blockSize]) * floatsPerBlock
+            + layout.locations[layer].slot * floatsPerSlot
+        let offset = position % blockSize
+        return (start + offset, start + layout.keyFloatsPerLayerBlock + offset * layout.valueDim)
+    }
 
-    /// Total bytes reserved.
     public var capacityBytes: Int { mappedBytes }
 }

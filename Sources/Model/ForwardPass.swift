@@ -175,12 +175,9 @@ struct ForwardPass {
     mutating func attention(layer: Int) {
         let start = DispatchTime.now().uptimeNanoseconds
         let c = configuration, width = qkvWidth, qkv = self.qkv, out = attentionOutput
-        let layout = cache.layout
-        let (group, slot) = layout.locations[layer]
-        let window = layout.groups[group].window
-        let blockSize = layout.blockSize
-        let base = cache.base, floatsPerBlock = cache.floatsPerBlock
-        let keyOffset = cache.keyOffset(slot: slot), valueOffset = cache.valueOffset(slot: slot)
+        let cache = self.cache
+        let group = cache.layout.locations[layer].group
+        let window = cache.layout.groups[group].window
         let positions = self.positions, sequenceOfToken = self.sequenceOfToken
         let tableStarts = self.tableStarts, groupCount = self.groupCount
         let maxPositions = maxPosition + 1
@@ -192,14 +189,9 @@ struct ForwardPass {
             // Keys and values first, so tokens of one sequence in this batch see each other.
             pool.parallelRanges(tokenCount) { range in
                 for t in range {
-                    let p = Int(positions[t])
-                    let block = base + Int(table(t)[p / blockSize]) * floatsPerBlock
                     let row = qkv + t * width
-                    // Keys transposed inside the block: dimension d of slot i at d * blockSize + i.
-                    let keys = block + keyOffset + p % blockSize
-                    for d in 0..<c.keyDim { keys[d * blockSize] = row[c.queryDim + d] }
-                    (block + valueOffset + (p % blockSize) * c.valueDim)
-                        .update(from: row + c.queryDim + c.keyDim, count: c.valueDim)
+                    cache.store(layer: layer, position: Int(positions[t]), blockTable: table(t),
+                                key: row + c.queryDim, value: row + c.queryDim + c.keyDim)
                 }
             }
             // Many small parts, claimed dynamically: sequences of different lengths cost
@@ -213,13 +205,11 @@ struct ForwardPass {
                     let t = item / c.kvHeadCount, kvHead = item % c.kvHeadCount
                     let p = Int(positions[t])
                     let first = window.map { max(0, p - $0 + 1) } ?? 0
-                    let headLayout = PagedAttention.Layout(
-                        base: base, floatsPerBlock: floatsPerBlock, blockSize: blockSize,
-                        keyOffset: keyOffset + kvHead * c.keyLength * blockSize,
-                        valueOffset: valueOffset + kvHead * c.valueLength, valueStride: c.valueDim)
+                    let view = cache.attentionView(layer: layer, kvHead: kvHead, keyLength: c.keyLength,
+                                                   valueLength: c.valueLength)
                     let queryHead = kvHead * c.groupSize
                     PagedAttention.attend(query: qkv + t * width + queryHead * c.keyLength, groupHeads: c.groupSize,
-                                          headDim: c.keyLength, layout: headLayout, blockTable: table(t),
+                                          headDim: c.keyLength, layout: view, blockTable: table(t),
                                           first: first, last: p, scale: c.attentionScale, scores: scratch,
                                           out: out + t * c.queryDim + queryHead * c.valueLength)
                 }

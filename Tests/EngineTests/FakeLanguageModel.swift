@@ -96,13 +96,13 @@ final class FakeLanguageModel: LanguageModel, @unchecked Sendable {
     private func write(token: Int32, position: Int, tables: [[Int32]], cache: KVBlockStorage) throws {
         let chain = position == 0 ? Self.mix(0x5eed, token) : Self.mix(try readChain(position - 1, tables: tables, cache: cache), token)
         for layer in 0..<cache.layout.layerCount {
-            let (group, slot) = cache.layout.locations[layer]
-            let (block, offset) = try locate(position, group: group, tables: tables, cache: cache)
-            let key = cache.keys(block: block, slot: slot) + offset * cache.layout.keyDim
-            key[0] = Float(token); key[1] = Float(position)
-            key[2] = Float(chain & 0xffff); key[3] = Float(chain >> 16 & 0xffff)
-            let value = cache.values(block: block, slot: slot) + offset * cache.layout.valueDim
-            value[0] = Float(layer); value[1] = Float(position); value[2] = Float(token); value[3] = 0
+            let group = cache.layout.locations[layer].group
+            _ = try locate(position, group: group, tables: tables, cache: cache)
+            let key: [Float] = [Float(token), Float(position), Float(chain & 0xffff), Float(chain >> 16 & 0xffff)]
+            let value: [Float] = [Float(layer), Float(position), Float(token), 0]
+            tables[group].withUnsafeBufferPointer { table in
+                cache.store(layer: layer, position: position, blockTable: table.baseAddress!, key: key, value: value)
+            }
         }
     }
 
@@ -140,10 +140,12 @@ final class FakeLanguageModel: LanguageModel, @unchecked Sendable {
 
     private func readKey(_ position: Int, layer: Int, tables: [[Int32]], cache: KVBlockStorage) throws
         -> (token: Int32, chain: UInt32) {
-        let (group, slot) = cache.layout.locations[layer]
-        let (block, offset) = try locate(position, group: group, tables: tables, cache: cache)
-        let key = cache.keys(block: block, slot: slot) + offset * cache.layout.keyDim
-        let value = cache.values(block: block, slot: slot) + offset * cache.layout.valueDim
+        let group = cache.layout.locations[layer].group
+        let (block, _) = try locate(position, group: group, tables: tables, cache: cache)
+        var key = [Float](repeating: 0, count: 4), value = key
+        tables[group].withUnsafeBufferPointer { table in
+            cache.load(layer: layer, position: position, blockTable: table.baseAddress!, key: &key, value: &value)
+        }
         guard key[1] == Float(position), value[0] == Float(layer), value[1] == Float(position), value[2] == key[0] else {
             throw CorruptCache(description: "layer \(layer) position \(position): block \(block) holds position \(key[1]) of layer \(value[0])")
         }
