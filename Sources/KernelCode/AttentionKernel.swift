@@ -51,9 +51,15 @@ enum PagedAttention {
         func run<let G: Int>(heads: InlineArray<G, Int>) {
             let count = last - first + 1
             if layout.blockSize % 16 == 0 {
-                // Up to 16 accumulators: 4 groups of 16 positions (2 with 8 heads).
-                if G <= 4 { vectorScores(heads: heads, groups: InlineArray<4, Int>(repeating: 0)) } else {
+                // As many groups of 16 positions as the level's registers hold accumulators for
+                // (G × N): 4 groups for up to 4 heads on AVX-512. The tile does not change any
+                // score's chain of operations, only how many are in flight.
+                if G * 4 <= LevelTuning.accumulators {
+                    vectorScores(heads: heads, groups: InlineArray<4, Int>(repeating: 0))
+                } else if G * 2 <= LevelTuning.accumulators {
                     vectorScores(heads: heads, groups: InlineArray<2, Int>(repeating: 0))
+                } else {
+                    vectorScores(heads: heads, groups: InlineArray<1, Int>(repeating: 0))
                 }
             } else {
                 scalarScores(heads: heads)
@@ -68,9 +74,9 @@ enum PagedAttention {
             }
 
             let chunks = headDim / 16
-            if G <= 4 && chunks % 4 == 0 {
+            if G * 4 <= LevelTuning.accumulators && chunks % 4 == 0 {
                 weightedValues(heads: heads, chunks: InlineArray<4, Int>(repeating: 0))
-            } else if chunks % 2 == 0 {
+            } else if G * 2 <= LevelTuning.accumulators && chunks % 2 == 0 {
                 weightedValues(heads: heads, chunks: InlineArray<2, Int>(repeating: 0))
             } else {
                 weightedValues(heads: heads, chunks: InlineArray<1, Int>(repeating: 0))

@@ -1,5 +1,6 @@
 // Shared kernel source: compiled once per CPU level (KernelsAVX512, KernelsAVX2). Each level
-// module adds one file of its own, `Int8Kernel`, for the int8 products its CPU can run.
+// module adds two files of its own: `LevelTuning` (its register budget, for tile shapes) and
+// `Int8Kernel` (the int8 products its CPU can run).
 import KernelInterface
 
 /// This module's kernels, behind the interface `Kernels` dispatches through.
