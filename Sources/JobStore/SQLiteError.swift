@@ -18,11 +18,19 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
 
     public var isBusy: Bool { primaryCode == SQLITE_BUSY || primaryCode == SQLITE_LOCKED }
 
+    /// The busy timeout as a person reads it: `50 ms`, `1.5 s`, `60 s`.
+    private var waited: String {
+        let milliseconds = busyTimeoutMilliseconds
+        if milliseconds < 1000 { return "\(milliseconds) ms" }
+        if milliseconds % 1000 == 0 { return "\(milliseconds / 1000) s" }
+        return "\(Double(milliseconds) / 1000) s"
+    }
+
     public var description: String {
         switch primaryCode {
         case SQLITE_BUSY, SQLITE_LOCKED:
-            return "database \(path) is locked by another process (\(message)); retry, "
-                + "or raise busy_timeout (now \(busyTimeoutMilliseconds) ms)"
+            return "database \(path) is locked by another process (\(message); waited \(waited) for it); "
+                + "retry later, or wait longer with --busy-timeout SECONDS or JOBS_BUSY_TIMEOUT"
         case SQLITE_READONLY:
             return "database \(path) is read-only (\(message)): make the file and its folder "
                 + "writable (SQLite creates \(path)-wal and \(path)-shm next to it)"
