@@ -61,6 +61,8 @@ public final class Daemon {
     private var writeRetry = StoreRetry(initial: 0.25, maximum: 10)
     private var renewRetry: StoreRetry
     private var countsRetry: StoreRetry
+    /// Engine samples are dropped while the database refuses them; this only spaces the log lines.
+    private var samplesRetry = StoreRetry(initial: 1, maximum: 30)
     /// Set while gathering a first batch for an idle engine (dynamic batching).
     private var gatherUntil: Double?
     /// Set by the first shutdown request: in-flight jobs must be done by then.
@@ -196,7 +198,10 @@ public final class Daemon {
 
     private func claimIfDue(_ now: Double) {
         let limit = engine.freeSequenceSlots
-        guard now >= nextClaimAt, limit > 0 else { return }
+        // While finished outcomes wait for the database (locked, full), claiming more work only
+        // piles up more; and the claim would return our own expired jobs to the queue, voiding
+        // their waiting results. The writes go first.
+        guard now >= nextClaimAt, limit > 0, !writeRetry.isFailing else { return }
         let claimed: [ClaimedJob]
         do {
             claimed = try store.claim(limit: limit, owner: configuration.owner, lease: configuration.leaseSeconds)
@@ -340,10 +345,12 @@ public final class Daemon {
         let now = MonotonicClock.now()
         guard force || now - start >= configuration.sampleInterval else { return }
         guard let sample = activity.take(owner: configuration.owner, now: Date(), monotonicNow: now, engine: engine) else { return }
+        guard samplesRetry.isDue(now) else { return }
         do {
             try store.recordEngineSample(sample)
+            storeRecovered("record engine samples", &samplesRetry, now: now)
         } catch {
-            logStoreProblem("record an engine sample", error)
+            storeProblem("record engine samples", error, &samplesRetry, now: now)
         }
     }
 

@@ -36,14 +36,26 @@ final class Connection {
             do {
                 // SQLite opens lazily: the first read is what finds out whether WAL works here.
                 try execute("SELECT count(*) FROM sqlite_schema")
-            } catch let error as SQLiteError where error.primaryCode == SQLITE_CANTOPEN
+            } catch let error as SQLiteError where Connection.isUnwritableFolder(error, path: path)
                         && access(path + "-wal", F_OK) != 0 {
-                sqlite3_close_v2(handle)
+                // Once every stored property is set, a throwing initializer still runs
+                // `deinit`, which closes `handle`: it must never hold a closed handle.
+                let unusable = handle
                 handle = try Connection.openHandle(Connection.immutableURI(path), flags: flags | SQLITE_OPEN_URI,
-                                             busyTimeoutMilliseconds: busyTimeoutMilliseconds, reportedPath: path)
+                                                   busyTimeoutMilliseconds: busyTimeoutMilliseconds, reportedPath: path)
+                sqlite3_close_v2(unusable)
             }
         } else {
-            try execute("PRAGMA journal_mode = WAL")
+            // SQLite falls back to reading a file it may not write, silently; and in a folder
+            // it may not write it cannot create the -wal and -shm files. Say so at once,
+            // naming the file, instead of at the first write.
+            // (`deinit` closes the handle when the initializer throws from here on.)
+            if isReadOnly { throw JobStoreError.readOnlyDatabase(path: path) }
+            do {
+                try execute("PRAGMA journal_mode = WAL")
+            } catch let error as SQLiteError where Connection.isUnwritableFolder(error, path: path) {
+                throw JobStoreError.readOnlyDatabase(path: path)
+            }
         }
         try execute("PRAGMA foreign_keys = ON")
         try execute("PRAGMA synchronous = NORMAL")
@@ -86,6 +98,19 @@ final class Connection {
             }
         }
         return "file:\(escaped)?immutable=1"
+    }
+
+    /// Whether `error` is SQLite failing to create the `-shm` (or `-wal`) file in a folder
+    /// this process may not write: it says "unable to open" or "readonly", depending on the
+    /// version and on how the folder refuses (mode or read-only mount).
+    private static func isUnwritableFolder(_ error: SQLiteError, path: String) -> Bool {
+        (error.primaryCode == SQLITE_CANTOPEN || error.primaryCode == SQLITE_READONLY)
+            && access(folder(of: path), W_OK) != 0
+    }
+
+    static func folder(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
     /// Whether the file was opened for reading only: asked for, or the file or its folder is

@@ -48,7 +48,8 @@ public final class JobStore: @unchecked Sendable {
     /// applies any migrations it lacks. Fails with `schemaTooNew` for a file written by a newer
     /// `jobs`, and with `databaseMissing` when the file is absent and may not be created.
     ///
-    /// An up-to-date file is opened without the write lock. A `readOnly` store upgrades an
+    /// An up-to-date file is opened without the write lock. A `readWrite` store on a file that
+    /// cannot be written fails with `readOnlyDatabase`. A `readOnly` store upgrades an
     /// older file through a second, writing connection, which fails (saying the file is
     /// read-only) where the file cannot be written.
     public init(path: String, createIfMissing: Bool = true, access: Access = .readWrite,
@@ -64,6 +65,9 @@ public final class JobStore: @unchecked Sendable {
         do {
             connection = try Connection(path: path, create: createIfMissing, readOnly: access == .readOnly,
                                         busyTimeoutMilliseconds: milliseconds)
+            // SQLite opens a file it may not write for reading, silently: say so now, before
+            // a command does its work, rather than at its first write.
+            if access == .readWrite, connection.isReadOnly { throw JobStoreError.readOnlyDatabase(path: path) }
             if try !Migrator.isUpToDate(connection) {
                 let writer = access == .readOnly
                     ? try Connection(path: path, create: false, busyTimeoutMilliseconds: milliseconds)
