@@ -20,9 +20,11 @@ final class Connection {
     ///
     /// `readOnly` opens the file for reading only (the queries of `jobs list`, `stats`, ...):
     /// such a connection never takes the write lock, so a writer never stops it (WAL), and it
-    /// works on a read-only file, folder or mount. In a read-only folder without a `-wal` file
-    /// SQLite cannot create the `-shm` file WAL readers share; then nothing can be writing
-    /// (a writer would need the `-wal` file), and the file is read as immutable.
+    /// works on a read-only file, folder or mount, and on a full disk. Where SQLite cannot
+    /// create the `-shm` file WAL readers share (a read-only folder, no space left) and the
+    /// `-wal` file is absent or empty, the database file holds every committed transaction and
+    /// no writer can commit another (it would need the `-shm` file too): it is read as
+    /// immutable.
     init(path: String, create: Bool, readOnly: Bool = false, busyTimeoutMilliseconds: Int) throws {
         precondition(!(create && readOnly), "a read-only connection cannot create its file")
         self.path = path
@@ -36,8 +38,9 @@ final class Connection {
             do {
                 // SQLite opens lazily: the first read is what finds out whether WAL works here.
                 try execute("SELECT count(*) FROM sqlite_schema")
-            } catch let error as SQLiteError where Connection.isUnwritableFolder(error, path: path)
-                        && access(path + "-wal", F_OK) != 0 {
+            } catch let error as SQLiteError where (Connection.isUnwritableFolder(error, path: path)
+                                                    || error.extendedCode == SQLiteError.ioErrorShmSize)
+                        && Connection.hasNoCommittedWAL(path) {
                 // Once every stored property is set, a throwing initializer still runs
                 // `deinit`, which closes `handle`: it must never hold a closed handle.
                 let unusable = handle
@@ -106,6 +109,13 @@ final class Connection {
     private static func isUnwritableFolder(_ error: SQLiteError, path: String) -> Bool {
         (error.primaryCode == SQLITE_CANTOPEN || error.primaryCode == SQLITE_READONLY)
             && access(folder(of: path), W_OK) != 0
+    }
+
+    /// No `-wal` file, or an empty one (a writer that failed on a full disk leaves it so): the
+    /// database file alone holds every committed transaction.
+    private static func hasNoCommittedWAL(_ path: String) -> Bool {
+        var status = stat()
+        return stat(path + "-wal", &status) != 0 || status.st_size == 0
     }
 
     static func folder(of path: String) -> String {

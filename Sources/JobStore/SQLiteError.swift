@@ -16,6 +16,10 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
 
     public var primaryCode: Int32 { extendedCode & 0xff }
 
+    /// `SQLITE_IOERR_SHMSIZE` (sqlite3.h: `SQLITE_IOERR | (19<<8)`; a C macro Swift does not
+    /// import): the `-shm` file could not be grown, on Linux because the disk is full.
+    static let ioErrorShmSize: Int32 = SQLITE_IOERR | (19 << 8)
+
     public var isBusy: Bool { primaryCode == SQLITE_BUSY || primaryCode == SQLITE_LOCKED }
 
     /// The busy timeout as a person reads it: `50 ms`, `1.5 s`, `60 s`.
@@ -40,6 +44,9 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
         case SQLITE_FULL:
             return "disk full while writing database \(path) (\(message)); free some space "
                 + "and retry"
+        case SQLITE_IOERR where extendedCode == SQLiteError.ioErrorShmSize:
+            return "disk full while writing database \(path) (no room for \(path)-shm, the shared-memory "
+                + "index SQLite keeps beside it); free some space and retry"
         case SQLITE_IOERR:
             return "I/O error on database \(path) (\(message), code \(extendedCode)); check the "
                 + "disk and the file system"
