@@ -19,9 +19,13 @@ import Model
 ///
 /// A job that cannot run (prompt longer than the context, a chat job on a model without a
 /// chat format, a bad sampling parameter) fails alone, for good, with the engine's message.
-/// A failed forward pass fails the jobs in the engine as retryable. Database errors never stop
-/// the loop: outcomes wait in memory and are retried with backoff; if a lease expires
-/// meanwhile, `complete` refuses the stale result and the job runs again elsewhere.
+/// A failed forward pass fails the jobs in the engine as retryable. Database errors (a lock
+/// held by another process, a full disk, a read-only file) never stop the loop and never lose
+/// a finished job: generation goes on, outcomes wait in memory and every kind of database work
+/// is retried with its own backoff (`StoreRetry`), with a `store_error` line saying what waits
+/// and why, and a `store_recovered` line saying how long it waited. The leases of waiting
+/// outcomes stay ours: nobody else can take the jobs over while the database refuses writes,
+/// and `complete` writes a result as long as no other daemon has reclaimed its job.
 ///
 /// Not thread-safe: `run()` owns the engine on the calling thread. Other threads stop it
 /// through `shutdown` (first request: finish in-flight jobs within `shutdownGrace`, then
@@ -47,13 +51,18 @@ public final class Daemon {
 
     // Schedule, in seconds of `MonotonicClock`.
     private var nextClaimAt = 0.0
-    /// Grows while claims fail (from the poll interval, doubling to 5 s), so a broken database
-    /// is not hammered.
-    private var claimBackoff = 0.0
     private var nextRenewalAt = 0.0
     private var nextCountsAt = 0.0
-    private var nextWriteAt = 0.0
-    private var writeBackoff = 0.0
+    /// Backoff of each kind of database work while the database refuses it, so a broken
+    /// database is not hammered: claims from the poll interval doubling to 5 s, outcome writes
+    /// from 0.25 s to 10 s, lease renewals from 1 s (at most a tenth of the lease) to a third of
+    /// the lease.
+    private var claimRetry: StoreRetry
+    private var writeRetry = StoreRetry(initial: 0.25, maximum: 10)
+    private var renewRetry: StoreRetry
+    private var countsRetry: StoreRetry
+    /// Engine samples are dropped while the database refuses them; this only spaces the log lines.
+    private var samplesRetry = StoreRetry(initial: 1, maximum: 30)
     /// Set while gathering a first batch for an idle engine (dynamic batching).
     private var gatherUntil: Double?
     /// Set by the first shutdown request: in-flight jobs must be done by then.
@@ -82,6 +91,10 @@ public final class Daemon {
         self.shutdown = shutdown
         self.modelName = modelName
         builder = requests
+        claimRetry = StoreRetry(initial: configuration.pollInterval, maximum: max(5, configuration.pollInterval))
+        let renewal = min(1, configuration.leaseSeconds / 10)
+        renewRetry = StoreRetry(initial: renewal, maximum: max(renewal, configuration.leaseSeconds / 3))
+        countsRetry = StoreRetry(initial: configuration.countsInterval, maximum: configuration.countsInterval)
         metrics.kvBlockBytes.set(engine.kvLayout.bytesPerBlock)
         metrics.maxSequences.set(engineOptions.maxSequences)
         updateEngineGauges()
@@ -157,7 +170,7 @@ public final class Daemon {
         if let gatherUntil { next = min(next, gatherUntil) }
         if let stopDeadline { next = min(next, stopDeadline) }
         if !running.isEmpty || !unwritten.isEmpty { next = min(next, nextRenewalAt) }
-        if !unwritten.isEmpty { next = min(next, nextWriteAt) }
+        if !unwritten.isEmpty { next = min(next, max(now, writeRetry.nextAttemptAt)) }
         return max(0.001, next - now)
     }
 
@@ -168,12 +181,15 @@ public final class Daemon {
 
     private func isDrained() -> Bool {
         guard queueLooksEmpty, running.isEmpty, unwritten.isEmpty, !engine.hasWork else { return false }
+        let now = MonotonicClock.now()
+        guard countsRetry.isDue(now) else { return false }
         do {
             let counts = try store.counts()
+            storeRecovered("count jobs", &countsRetry, now: now)
             metrics.update(counts: counts)
             return counts.queued == 0 && counts.running == 0
         } catch {
-            storeProblem("count jobs", error)
+            storeProblem("count jobs", error, &countsRetry, now: now)
             return false
         }
     }
@@ -182,17 +198,19 @@ public final class Daemon {
 
     private func claimIfDue(_ now: Double) {
         let limit = engine.freeSequenceSlots
-        guard now >= nextClaimAt, limit > 0 else { return }
+        // While finished outcomes wait for the database (locked, full), claiming more work only
+        // piles up more; and the claim would return our own expired jobs to the queue, voiding
+        // their waiting results. The writes go first.
+        guard now >= nextClaimAt, limit > 0, !writeRetry.isFailing else { return }
         let claimed: [ClaimedJob]
         do {
             claimed = try store.claim(limit: limit, owner: configuration.owner, lease: configuration.leaseSeconds)
         } catch {
-            storeProblem("claim jobs", error)
-            claimBackoff = min(5, max(configuration.pollInterval, claimBackoff * 2))
-            nextClaimAt = now + claimBackoff
+            storeProblem("claim jobs", error, &claimRetry, now: now)
+            nextClaimAt = claimRetry.nextAttemptAt
             return
         }
-        claimBackoff = 0
+        storeRecovered("claim jobs", &claimRetry, now: now)
         queueLooksEmpty = claimed.isEmpty
         let wasIdle = !engine.hasWork
         for job in claimed { admit(job, now: now) }
@@ -227,7 +245,7 @@ public final class Daemon {
                     return
                 }
             } catch {
-                storeProblem("look up a reusable result", error)
+                logStoreProblem("look up a reusable result", error)
             }
         }
         do {
@@ -327,10 +345,12 @@ public final class Daemon {
         let now = MonotonicClock.now()
         guard force || now - start >= configuration.sampleInterval else { return }
         guard let sample = activity.take(owner: configuration.owner, now: Date(), monotonicNow: now, engine: engine) else { return }
+        guard samplesRetry.isDue(now) else { return }
         do {
             try store.recordEngineSample(sample)
+            storeRecovered("record engine samples", &samplesRetry, now: now)
         } catch {
-            storeProblem("record an engine sample", error)
+            storeProblem("record engine samples", error, &samplesRetry, now: now)
         }
     }
 
@@ -345,22 +365,17 @@ public final class Daemon {
     /// Writes queued outcomes in order until the database refuses one; then backs off
     /// (0.25 s doubling to 10 s) and keeps the rest.
     private func writeUnwritten(_ now: Double) {
-        guard !unwritten.isEmpty, now >= nextWriteAt else { return }
+        guard !unwritten.isEmpty, writeRetry.isDue(now) else { return }
         while let outcome = unwritten.first {
             do {
                 try write(outcome)
             } catch {
-                if writeBackoff == 0 { storeProblem("write the outcome of job \(outcome.job.id)", error) }
-                metrics.storeErrors.increment()
-                writeBackoff = min(10, max(0.25, writeBackoff * 2))
-                nextWriteAt = now + writeBackoff
+                storeProblem("write job results", error, &writeRetry, now: now,
+                             ("pending", unwritten.count), ("next_job", outcome.job.id))
                 return
             }
             unwritten.removeFirst()
-            if writeBackoff > 0 {
-                logger.info("store_recovered", ("pending", unwritten.count))
-                writeBackoff = 0
-            }
+            storeRecovered("write job results", &writeRetry, now: now, ("pending", unwritten.count))
         }
     }
 
@@ -428,7 +443,7 @@ public final class Daemon {
     // MARK: Leases
 
     private func renewLeasesIfDue(_ now: Double) {
-        guard now >= nextRenewalAt else { return }
+        guard now >= nextRenewalAt, renewRetry.isDue(now) else { return }
         let ids = Array(running.keys) + unwritten.map(\.job.id)
         guard !ids.isEmpty else {
             nextRenewalAt = now + configuration.leaseSeconds / 3
@@ -438,10 +453,11 @@ public final class Daemon {
         do {
             held = try store.renewLeases(owner: configuration.owner, jobIDs: ids, lease: configuration.leaseSeconds)
         } catch {
-            storeProblem("renew leases", error)
-            nextRenewalAt = now + min(1, configuration.leaseSeconds / 10)
+            storeProblem("renew leases", error, &renewRetry, now: now, ("jobs", ids.count))
+            nextRenewalAt = renewRetry.nextAttemptAt
             return
         }
+        storeRecovered("renew leases", &renewRetry, now: now)
         nextRenewalAt = now + configuration.leaseSeconds / 3
         logger.debug("renew", ("jobs", ids.count), ("held", held.count))
         for id in ids where !held.contains(id) {
@@ -456,12 +472,13 @@ public final class Daemon {
     }
 
     private func refreshCountsIfDue(_ now: Double) {
-        guard now >= nextCountsAt else { return }
+        guard now >= nextCountsAt, countsRetry.isDue(now) else { return }
         nextCountsAt = now + configuration.countsInterval
         do {
             metrics.update(counts: try store.counts())
+            storeRecovered("count jobs", &countsRetry, now: now)
         } catch {
-            storeProblem("count jobs", error)
+            storeProblem("count jobs", error, &countsRetry, now: now)
         }
     }
 
@@ -488,7 +505,7 @@ public final class Daemon {
             metrics.released.increment(by: released)
             logger.info("release", ("jobs", released), ("ids", ids.map(String.init).joined(separator: ",")))
         } catch {
-            storeProblem("release jobs", error)
+            logStoreProblem("release jobs", error)
             logger.error("release_failed", ("ids", ids.map(String.init).joined(separator: ",")),
                          ("detail", "they run again once their leases expire"))
         }
@@ -496,11 +513,28 @@ public final class Daemon {
 
     // MARK: Errors
 
+    /// Records that the database refused `action` and schedules its retry; logs it the first
+    /// time and then every `reminderInterval` while it lasts, with how long it has waited.
+    private func storeProblem(_ action: String, _ error: any Error, _ retry: inout StoreRetry, now: Double,
+                              _ fields: (String, Any?)...) {
+        metrics.storeErrors.increment()
+        guard retry.failed(at: now) else { return }
+        logStoreProblem(action, error, [("waited_seconds", retry.waited(now)), ("retry_in", retry.delay)] + fields)
+    }
+
+    private func storeRecovered(_ action: String, _ retry: inout StoreRetry, now: Double, _ fields: (String, Any?)...) {
+        guard let waited = retry.succeeded(at: now) else { return }
+        logger.log(.info, "store_recovered", [("action", action), ("waited_seconds", waited)] + fields)
+    }
+
     /// Logs a database problem: a lock held by another process is routine (warn); anything
     /// else needs a person (error), and the store's message says what to do.
-    private func storeProblem(_ action: String, _ error: any Error) {
-        var level = LogLevel.error
-        if case JobStoreError.sqlite(let sqlite) = error, sqlite.isBusy { level = .warn }
-        logger.log(level, "store_error", [("action", action), ("error", "\(error)")])
+    private func logStoreProblem(_ action: String, _ error: any Error, _ fields: [(String, Any?)] = []) {
+        logger.log(Daemon.level(of: error), "store_error", [("action", action), ("error", "\(error)")] + fields)
+    }
+
+    static func level(of error: any Error) -> LogLevel {
+        if case JobStoreError.sqlite(let sqlite) = error, sqlite.isBusy { return .warn }
+        return .error
     }
 }

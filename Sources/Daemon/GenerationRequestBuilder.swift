@@ -8,8 +8,9 @@ import Tokenizer
 ///
 /// Completion prompts are encoded with BOS where the vocabulary asks for it and control-token
 /// text left as text (a prompt cannot inject `<end_of_turn>`); rendered chat prompts are
-/// encoded with control tokens recognised, since the template wrote them. Limits the engine
-/// checks itself (prompt length, parameter ranges) are left to `Engine.submit`.
+/// encoded with the control tokens the template wrote recognised, and those typed in a message
+/// left as text (a message cannot end its turn either). Limits the engine checks itself
+/// (prompt length, parameter ranges) are left to `Engine.submit`.
 public struct GenerationRequestBuilder {
     let tokenizer: any Tokenizer
     let chatTemplate: ChatTemplate?
@@ -44,7 +45,7 @@ public struct GenerationRequestBuilder {
             } catch {
                 throw .invalidConversation(error.description)
             }
-            return tokenizer.encode(prompt.text, addSpecial: prompt.addsBOS, parseSpecial: true)
+            return tokenizer.encode(prompt)
         }
     }
 

@@ -26,8 +26,9 @@ public struct DatabaseHealth: Sendable, Equatable {
 
 extension JobStore {
     /// Inspects the database at `path`, which must exist. Throws `JobStoreError.sqlite` when
-    /// the file cannot be opened at all (not a database, unreadable).
-    public static func inspect(path: String, busyTimeout: TimeInterval = JobStore.defaultBusyTimeout) throws -> DatabaseHealth {
+    /// the file cannot be opened at all (not a database, unreadable). A lock held longer than
+    /// `busyTimeout` (seconds) is reported as the `writeProblem`.
+    public static func inspect(path: String, busyTimeout: TimeInterval = 2) throws -> DatabaseHealth {
         guard FileManager.default.fileExists(atPath: path) else { throw JobStoreError.databaseMissing(path: path) }
         do {
             let db = try Connection(path: path, create: false, busyTimeoutMilliseconds: Int(busyTimeout * 1000))

@@ -2,8 +2,14 @@ import Foundation
 
 /// The daemon's side of the queue: claim jobs under a lease, keep the lease alive, and hand the
 /// job back finished, failed or unstarted. Every write checks that the lease is still the
-/// writer's and unexpired, so a daemon that lost a job (it stalled, another daemon took the
-/// job over, a user cancelled it) can never write a second result.
+/// writer's, so a daemon that lost a job (another daemon took it over after its lease expired,
+/// a user cancelled it) can never write a second result.
+///
+/// An expired lease is lost only once a claim has taken the job back (`claim` first returns
+/// expired jobs to the queue, in the same transaction). Until then the job is still the
+/// writer's, and nobody else can be working on it: a daemon whose database was locked or full
+/// for longer than its lease renews the lease and writes its result when the database lets
+/// it, instead of throwing the finished work away.
 extension JobStore {
     /// Leases up to `limit` claimable jobs to `owner` for `lease` seconds: highest priority
     /// first, then oldest. Claimable means queued and past any backoff; a running job whose
@@ -63,8 +69,8 @@ extension JobStore {
     }
 
     /// Heartbeat: extends the leases `owner` still holds among `jobIDs` to `now + lease` and
-    /// returns their ids. A job missing from the answer is lost (expired, cancelled or taken
-    /// over): stop working on it.
+    /// returns their ids (an expired lease no claim has taken back included). A job missing
+    /// from the answer is lost (cancelled, or taken back by a claim): stop working on it.
     @discardableResult
     public func renewLeases(owner: String, jobIDs: [Int64], lease: TimeInterval,
                             now: Date = Date()) throws -> Set<Int64> {
@@ -74,11 +80,11 @@ extension JobStore {
             try db.transaction(.immediate) {
                 let renew = try db.prepare("""
                     UPDATE jobs SET lease_expires_at = ?
-                    WHERE id = ? AND state = 'running' AND lease_owner = ? AND lease_expires_at > ?
+                    WHERE id = ? AND state = 'running' AND lease_owner = ?
                     """)
                 var held: Set<Int64> = []
                 for id in jobIDs {
-                    try renew.bind(.real(time + lease), .integer(id), .text(owner), .real(time)).run()
+                    try renew.bind(.real(time + lease), .integer(id), .text(owner)).run()
                     if db.changes == 1 { held.insert(id) }
                 }
                 return held
@@ -87,7 +93,8 @@ extension JobStore {
     }
 
     /// Records a succeeded job: its result and the state change, in one transaction, only if
-    /// `owner` still holds an unexpired lease on it. Returns false (writing nothing) otherwise.
+    /// `owner` still holds the lease on it (expired or not, as long as no claim took the job
+    /// back). Returns false (writing nothing) otherwise.
     @discardableResult
     public func complete(jobID: Int64, owner: String, result: JobResult,
                          now: Date = Date()) throws -> Bool {
@@ -98,9 +105,9 @@ extension JobStore {
                     UPDATE jobs
                     SET state = 'succeeded', finished_at = ?, lease_owner = NULL,
                         lease_expires_at = NULL, last_error = NULL
-                    WHERE id = ? AND state = 'running' AND lease_owner = ? AND lease_expires_at > ?
+                    WHERE id = ? AND state = 'running' AND lease_owner = ?
                     RETURNING queued_at, claimed_at
-                    """).bind(.real(time), .integer(jobID), .text(owner), .real(time))
+                    """).bind(.real(time), .integer(jobID), .text(owner))
                     .firstRow { (queuedAt: $0.double(0), claimedAt: $0.double(1)) }
                 guard let started else { return false }
                 let timings = result.timings
@@ -133,8 +140,8 @@ extension JobStore {
             try db.transaction(.immediate) {
                 let attempts = try db.prepare("""
                     SELECT attempts, max_attempts FROM jobs
-                    WHERE id = ? AND state = 'running' AND lease_owner = ? AND lease_expires_at > ?
-                    """).bind(.integer(jobID), .text(owner), .real(time))
+                    WHERE id = ? AND state = 'running' AND lease_owner = ?
+                    """).bind(.integer(jobID), .text(owner))
                     .firstRow { (done: $0.int(0), allowed: $0.int(1)) }
                 guard let attempts else { return .leaseLost }
                 guard retryable, attempts.done < attempts.allowed else {

@@ -11,7 +11,8 @@ import Foundation
 /// ```
 ///
 /// Several processes (daemons, `jobs` commands) may open the same file: writes take the
-/// database lock with `BEGIN IMMEDIATE` and wait up to `busyTimeout` for it. Within a process
+/// database lock with `BEGIN IMMEDIATE` and wait up to `busyTimeout` for it; reads (WAL mode)
+/// never wait for a writer. Within a process
 /// one `JobStore` may be shared between threads; its operations run one at a time.
 ///
 /// Every operation is one transaction. Times are `Date`s in the API and Unix seconds in the
@@ -27,23 +28,52 @@ public final class JobStore: @unchecked Sendable {
     private let connection: Connection
     private let lock = NSLock()
 
-    public static let defaultBusyTimeout: TimeInterval = 5
+    /// How long one operation waits for a lock another process holds before it fails with
+    /// `JobStoreError.sqlite` (`isBusy`): generous, because a writer that waits a minute
+    /// behind a long transaction (a 100,000-job submit, `jobs prune --vacuum`) is better than
+    /// one that fails. SQLite retries with its own backoff (1 ms growing to 100 ms) meanwhile.
+    public static let defaultBusyTimeout: TimeInterval = 60
+
+    /// What a store may do with its file.
+    public enum Access: Sendable {
+        /// Read and write (the default): submit, claim, complete, cancel, ...
+        case readWrite
+        /// Queries only: never takes the write lock, so a writer never stops it (WAL mode),
+        /// and works on a read-only file, folder or mount. Writes fail with
+        /// `JobStoreError.sqlite` (read-only).
+        case readOnly
+    }
 
     /// Opens the database at `path`, creating it (mode 0600) when `createIfMissing`, and
     /// applies any migrations it lacks. Fails with `schemaTooNew` for a file written by a newer
     /// `jobs`, and with `databaseMissing` when the file is absent and may not be created.
-    public init(path: String, createIfMissing: Bool = true,
+    ///
+    /// An up-to-date file is opened without the write lock. A `readWrite` store on a file that
+    /// cannot be written fails with `readOnlyDatabase`. A `readOnly` store upgrades an
+    /// older file through a second, writing connection, which fails (saying the file is
+    /// read-only) where the file cannot be written.
+    public init(path: String, createIfMissing: Bool = true, access: Access = .readWrite,
                 busyTimeout: TimeInterval = JobStore.defaultBusyTimeout,
                 retryPolicy: RetryPolicy = .default, now: Date = Date()) throws {
+        precondition(!(createIfMissing && access == .readOnly), "a read-only store cannot create its file")
         if !createIfMissing, !FileManager.default.fileExists(atPath: path) {
             throw JobStoreError.databaseMissing(path: path)
         }
         self.path = path
         self.retryPolicy = retryPolicy
+        let milliseconds = Int((busyTimeout * 1000).rounded())
         do {
-            connection = try Connection(path: path, create: createIfMissing,
-                                        busyTimeoutMilliseconds: Int(busyTimeout * 1000))
-            try Migrator.migrate(connection, now: now)
+            connection = try Connection(path: path, create: createIfMissing, readOnly: access == .readOnly,
+                                        busyTimeoutMilliseconds: milliseconds)
+            // SQLite opens a file it may not write for reading, silently: say so now, before
+            // a command does its work, rather than at its first write.
+            if access == .readWrite, connection.isReadOnly { throw JobStoreError.readOnlyDatabase(path: path) }
+            if try !Migrator.isUpToDate(connection) {
+                let writer = access == .readOnly
+                    ? try Connection(path: path, create: false, busyTimeoutMilliseconds: milliseconds)
+                    : connection
+                try Migrator.migrate(writer, now: now)
+            }
         } catch let error as SQLiteError {
             throw JobStoreError.sqlite(error)
         }

@@ -3,6 +3,8 @@ public enum JobStoreError: Error, CustomStringConvertible, Sendable {
     case sqlite(SQLiteError)
     case cannotCreateDatabase(path: String, reason: String)
     case databaseMissing(path: String)
+    /// Opened to write, but the file, its folder or its file system allows reading only.
+    case readOnlyDatabase(path: String)
     /// The file records a migration this build does not know: it was written by a newer `jobs`.
     case schemaTooNew(path: String, databaseVersion: Int, newestKnownVersion: Int)
     /// A recorded migration differs from this build's file of the same number.
@@ -23,6 +25,10 @@ public enum JobStoreError: Error, CustomStringConvertible, Sendable {
             return error.description
         case .cannotCreateDatabase(let path, let reason):
             return "cannot create database \(path): \(reason); check that its folder exists and is writable"
+        case .readOnlyDatabase(let path):
+            return "database \(path) is read-only (its file, folder or file system does not allow writing); "
+                + "make them writable for the user that runs jobs and jobsd (SQLite also writes \(path)-wal and \(path)-shm beside it). "
+                + "Commands that only read (list, show, stats, results, report) work as it is"
         case .databaseMissing(let path):
             return "no database at \(path); submit jobs first (jobs submit FILE), or point --db or JOBS_DB at an existing database"
         case .schemaTooNew(let path, let databaseVersion, let newestKnownVersion):

@@ -4,51 +4,33 @@ import Foundation
 /// its own `BEGIN IMMEDIATE` transaction together with its row in `schema_migrations`, so two
 /// processes opening a fresh file at once apply every migration exactly once. A database that
 /// records a migration this build does not know (a newer `jobs` wrote it) is refused.
+///
+/// The recorded migrations are read first in a read transaction: an up-to-date database (the
+/// usual case) is opened without the write lock, so opening never waits for a writer and works
+/// on a read-only file.
 enum Migrator {
     static func migrate(_ connection: Connection, migrations: [Migration] = Migration.embedded,
                         now: Date = Date()) throws {
         let versions = migrations.map(\.version)
         precondition(versions == versions.sorted() && Set(versions).count == versions.count,
                      "migrations must have distinct, increasing versions")
+        if try isUpToDate(connection, migrations: migrations) { return }
         while try applyNext(connection, migrations: migrations, now: now) {}
+    }
+
+    /// Whether the file records every migration (read without the write lock). Throws
+    /// `schemaTooNew` or `migrationMismatch` like `migrate`.
+    static func isUpToDate(_ connection: Connection, migrations: [Migration] = Migration.embedded) throws -> Bool {
+        try connection.transaction(.deferred) {
+            try nextMissing(connection, migrations: migrations, createTable: false) == nil
+        }
     }
 
     /// Applies the first missing migration; false when there was none.
     private static func applyNext(_ connection: Connection, migrations: [Migration],
                                   now: Date) throws -> Bool {
         try connection.transaction(.immediate) {
-            try connection.execute("""
-                CREATE TABLE IF NOT EXISTS schema_migrations (
-                    version    INTEGER PRIMARY KEY,
-                    name       TEXT NOT NULL,
-                    checksum   TEXT NOT NULL,
-                    applied_at REAL NOT NULL
-                ) STRICT
-                """)
-            let recorded = try connection.prepare(
-                "SELECT version, name, checksum FROM schema_migrations ORDER BY version"
-            ).rows { (version: $0.int(0), name: $0.string(1), checksum: $0.string(2)) }
-            let newestKnown = migrations.last?.version ?? 0
-            if let newest = recorded.last, newest.version > newestKnown {
-                throw JobStoreError.schemaTooNew(path: connection.path,
-                                                 databaseVersion: newest.version,
-                                                 newestKnownVersion: newestKnown)
-            }
-            for row in recorded {
-                guard let known = migrations.first(where: { $0.version == row.version }) else {
-                    throw JobStoreError.migrationMismatch(
-                        path: connection.path, version: row.version, recorded: row.name,
-                        expected: "no migration")
-                }
-                if known.name != row.name || known.checksum != row.checksum {
-                    throw JobStoreError.migrationMismatch(
-                        path: connection.path, version: row.version,
-                        recorded: "\(row.name) (checksum \(row.checksum.prefix(12)))",
-                        expected: "\(known.fileName) (checksum \(known.checksum.prefix(12)))")
-                }
-            }
-            let applied = Set(recorded.map(\.version))
-            guard let next = migrations.first(where: { !applied.contains($0.version) }) else {
+            guard let next = try nextMissing(connection, migrations: migrations, createTable: true) else {
                 return false
             }
             try connection.execute(next.sql)
@@ -59,5 +41,50 @@ enum Migrator {
                           .real(now.timeIntervalSince1970)).run()
             return true
         }
+    }
+
+    /// The first migration the file lacks, after checking that what it records matches this
+    /// build. Without `createTable`, a file with no `schema_migrations` table lacks them all.
+    private static func nextMissing(_ connection: Connection, migrations: [Migration],
+                                    createTable: Bool) throws -> Migration? {
+        if createTable {
+            try connection.execute("""
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version    INTEGER PRIMARY KEY,
+                    name       TEXT NOT NULL,
+                    checksum   TEXT NOT NULL,
+                    applied_at REAL NOT NULL
+                ) STRICT
+                """)
+        } else {
+            let exists = try connection.prepare("""
+                SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'
+                """).firstRow { _ in true } ?? false
+            if !exists { return migrations.first }
+        }
+        let recorded = try connection.prepare(
+            "SELECT version, name, checksum FROM schema_migrations ORDER BY version"
+        ).rows { (version: $0.int(0), name: $0.string(1), checksum: $0.string(2)) }
+        let newestKnown = migrations.last?.version ?? 0
+        if let newest = recorded.last, newest.version > newestKnown {
+            throw JobStoreError.schemaTooNew(path: connection.path,
+                                             databaseVersion: newest.version,
+                                             newestKnownVersion: newestKnown)
+        }
+        for row in recorded {
+            guard let known = migrations.first(where: { $0.version == row.version }) else {
+                throw JobStoreError.migrationMismatch(
+                    path: connection.path, version: row.version, recorded: row.name,
+                    expected: "no migration")
+            }
+            if known.name != row.name || known.checksum != row.checksum {
+                throw JobStoreError.migrationMismatch(
+                    path: connection.path, version: row.version,
+                    recorded: "\(row.name) (checksum \(row.checksum.prefix(12)))",
+                    expected: "\(known.fileName) (checksum \(known.checksum.prefix(12)))")
+            }
+        }
+        let applied = Set(recorded.map(\.version))
+        return migrations.first { !applied.contains($0.version) }
     }
 }

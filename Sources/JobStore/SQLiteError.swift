@@ -16,13 +16,25 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
 
     public var primaryCode: Int32 { extendedCode & 0xff }
 
+    /// `SQLITE_IOERR_SHMSIZE` (sqlite3.h: `SQLITE_IOERR | (19<<8)`; a C macro Swift does not
+    /// import): the `-shm` file could not be grown, on Linux because the disk is full.
+    static let ioErrorShmSize: Int32 = SQLITE_IOERR | (19 << 8)
+
     public var isBusy: Bool { primaryCode == SQLITE_BUSY || primaryCode == SQLITE_LOCKED }
+
+    /// The busy timeout as a person reads it: `50 ms`, `1.5 s`, `60 s`.
+    private var waited: String {
+        let milliseconds = busyTimeoutMilliseconds
+        if milliseconds < 1000 { return "\(milliseconds) ms" }
+        if milliseconds % 1000 == 0 { return "\(milliseconds / 1000) s" }
+        return "\(Double(milliseconds) / 1000) s"
+    }
 
     public var description: String {
         switch primaryCode {
         case SQLITE_BUSY, SQLITE_LOCKED:
-            return "database \(path) is locked by another process (\(message)); retry, "
-                + "or raise busy_timeout (now \(busyTimeoutMilliseconds) ms)"
+            return "database \(path) is locked by another process (\(message); waited \(waited) for it); "
+                + "retry later, or wait longer with --busy-timeout SECONDS or JOBS_BUSY_TIMEOUT"
         case SQLITE_READONLY:
             return "database \(path) is read-only (\(message)): make the file and its folder "
                 + "writable (SQLite creates \(path)-wal and \(path)-shm next to it)"
@@ -32,6 +44,9 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
         case SQLITE_FULL:
             return "disk full while writing database \(path) (\(message)); free some space "
                 + "and retry"
+        case SQLITE_IOERR where extendedCode == SQLiteError.ioErrorShmSize:
+            return "disk full while writing database \(path) (no room for \(path)-shm, the shared-memory "
+                + "index SQLite keeps beside it); free some space and retry"
         case SQLITE_IOERR:
             return "I/O error on database \(path) (\(message), code \(extendedCode)); check the "
                 + "disk and the file system"

@@ -101,39 +101,43 @@ public struct ChatTemplate: Sendable, Equatable {
             turns = turns.dropFirst()
         }
         if turns.isEmpty { throw .emptyConversation }
-        var text = ""
+        var prompt = ChatPrompt(addsBOS: true)
         for (offset, message) in turns.enumerated() {
             let expected: ChatRole = offset % 2 == 0 ? .user : .assistant
             if message.role != expected {
                 throw .rolesMustAlternate(index: turns.startIndex + offset, expected: expected, found: message.role)
             }
             let role = message.role == .assistant ? "model" : "user"
-            text += "<start_of_turn>" + role + "\n" + (offset == 0 ? systemPrefix : "")
-                + trimmed(message.content) + "<end_of_turn>\n"
+            prompt.appendTemplate("<start_of_turn>" + role + "\n")
+            prompt.appendContent((offset == 0 ? systemPrefix : "") + trimmed(message.content))
+            prompt.appendTemplate("<end_of_turn>\n")
         }
-        text += "<start_of_turn>model\n"
-        return ChatPrompt(text: text, addsBOS: true)
+        prompt.appendTemplate("<start_of_turn>model\n")
+        return prompt
     }
 
     /// Llama 3's template writes `<|begin_of_text|>` first: left to the tokenizer's BOS so it is
     /// never doubled.
     private func renderLlama3(_ messages: [ChatMessage]) -> ChatPrompt {
-        var text = ""
+        var prompt = ChatPrompt(addsBOS: true)
         for message in messages {
-            text += "<|start_header_id|>" + message.role.rawValue + "<|end_header_id|>\n\n"
-                + trimmed(message.content) + "<|eot_id|>"
+            prompt.appendTemplate("<|start_header_id|>" + message.role.rawValue + "<|end_header_id|>\n\n")
+            prompt.appendContent(trimmed(message.content))
+            prompt.appendTemplate("<|eot_id|>")
         }
-        text += "<|start_header_id|>assistant<|end_header_id|>\n\n"
-        return ChatPrompt(text: text, addsBOS: true)
+        prompt.appendTemplate("<|start_header_id|>assistant<|end_header_id|>\n\n")
+        return prompt
     }
 
     private func renderChatML(_ messages: [ChatMessage]) -> ChatPrompt {
-        var text = ""
+        var prompt = ChatPrompt(addsBOS: false)
         for message in messages {
-            text += "<|im_start|>" + message.role.rawValue + "\n" + message.content + "<|im_end|>\n"
+            prompt.appendTemplate("<|im_start|>" + message.role.rawValue + "\n")
+            prompt.appendContent(message.content)
+            prompt.appendTemplate("<|im_end|>\n")
         }
-        text += "<|im_start|>assistant\n"
-        return ChatPrompt(text: text, addsBOS: false)
+        prompt.appendTemplate("<|im_start|>assistant\n")
+        return prompt
     }
 }
 

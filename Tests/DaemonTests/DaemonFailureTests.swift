@@ -39,7 +39,7 @@ final class DaemonStoreFailureTests: XCTestCase {
         XCTAssertFalse(fixture.logs.events("store_recovered").isEmpty)
     }
 
-    func testAResultHeldPastItsLeaseIsDroppedAndTheJobRunsAgain() throws {
+    func testAResultHeldPastItsLeaseIsWrittenWhenNoOtherClaimTookTheJobBack() throws {
         let fixture = try DaemonFixture()
         try fixture.submitCompletions(1, maxTokens: 3)
         let daemonStore = try JobStore(path: fixture.databasePath, busyTimeout: 0.02)
@@ -54,12 +54,37 @@ final class DaemonStoreFailureTests: XCTestCase {
         try fixture.unlockDatabase()
 
         XCTAssertEqual(daemon.run().exit, .drained)
-        XCTAssertEqual(daemon.summary.leasesLost, 1, "the stale result is not written")
-        XCTAssertEqual(daemon.summary.succeeded, 1, "the job ran again")
+        XCTAssertEqual(daemon.summary.leasesLost, 0, "nobody took the job back: the finished work counts")
+        XCTAssertEqual(daemon.summary.succeeded, 1)
         let job = try fixture.job(1)
         XCTAssertEqual(job.state, .succeeded)
-        XCTAssertEqual(job.attempts, 2)
+        XCTAssertEqual(job.attempts, 1, "it ran once")
         XCTAssertEqual(try fixture.scalar("SELECT count(*) FROM results"), 1)
+    }
+
+    func testAResultHeldPastItsLeaseIsDroppedWhenAnotherDaemonTookTheJobBack() throws {
+        let fixture = try DaemonFixture()
+        try fixture.submitCompletions(1, maxTokens: 3)
+        let daemonStore = try JobStore(path: fixture.databasePath, busyTimeout: 0.02)
+        let daemon = try fixture.daemon(DaemonFixture.configuration(leaseSeconds: 0.3, drain: true), store: daemonStore)
+        XCTAssertEqual(daemon.tick(), .worked)
+
+        try fixture.lockDatabase()
+        while daemon.engine.hasWork { _ = daemon.tick() }
+        Thread.sleep(forTimeInterval: 0.4)
+        try fixture.unlockDatabase()
+        // Another daemon gets the database first and takes the expired job over.
+        let other = try fixture.store.claim(limit: 1, owner: "other", lease: 60)
+        XCTAssertEqual(other.map(\.id), [1])
+        XCTAssertTrue(try fixture.store.complete(jobID: 1, owner: "other", result: JobResult(
+            text: "other", finishReason: .length, promptTokens: 1, completionTokens: 3, model: "m",
+            timings: GenerationTimings(timeToFirstToken: 0, prefill: 0, decode: 0, tokensPerSecond: 0, meanBatchSize: 1))))
+
+        XCTAssertEqual(daemon.run().exit, .drained)
+        XCTAssertEqual(daemon.summary.leasesLost, 1, "the stale result is not written")
+        XCTAssertEqual(daemon.summary.succeeded, 0)
+        XCTAssertEqual(try fixture.scalar("SELECT count(*) FROM results"), 1)
+        XCTAssertEqual(try fixture.texts("SELECT text FROM results"), ["other"])
     }
 }
 

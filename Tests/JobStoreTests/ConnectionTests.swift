@@ -53,7 +53,7 @@ final class ConnectionTests: XCTestCase {
         try holder.execute("BEGIN IMMEDIATE")
         defer { try? holder.execute("ROLLBACK") }
         XCTAssertThrowsError(try store.claim(limit: 1, owner: "d", lease: 10)) { error in
-            XCTAssertEqual("\(error)", "database \(directory.file("c.db")) is locked by another process (database is locked); retry, or raise busy_timeout (now 50 ms)")
+            XCTAssertEqual("\(error)", "database \(directory.file("c.db")) is locked by another process (database is locked; waited 50 ms for it); retry later, or wait longer with --busy-timeout SECONDS or JOBS_BUSY_TIMEOUT")
         }
     }
 }

@@ -8,8 +8,9 @@ final class StoreFixture {
     let store: JobStore
     var path: String { store.path }
 
-    init(retryPolicy: RetryPolicy = .default, now: Date = StoreFixture.epoch) throws {
-        store = try JobStore(path: directory.file("jobs.db"), retryPolicy: retryPolicy, now: now)
+    init(retryPolicy: RetryPolicy = .default, now: Date = StoreFixture.epoch,
+         busyTimeout: TimeInterval = JobStore.defaultBusyTimeout) throws {
+        store = try JobStore(path: directory.file("jobs.db"), busyTimeout: busyTimeout, retryPolicy: retryPolicy, now: now)
     }
 
     /// A fixed instant tests measure from (2025-01-01T00:00:00Z).

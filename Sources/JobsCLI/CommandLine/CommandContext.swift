@@ -8,12 +8,16 @@ final class CommandContext {
     let clock: CommandClock
     /// The `--db` option, when given.
     let databaseOption: String?
+    /// The `--busy-timeout` option, when given.
+    let busyTimeoutOption: String?
 
-    init(console: Console, environment: [String: String], clock: CommandClock, databaseOption: String?) {
+    init(console: Console, environment: [String: String], clock: CommandClock, databaseOption: String?,
+         busyTimeoutOption: String? = nil) {
         self.console = console
         self.environment = environment
         self.clock = clock
         self.databaseOption = databaseOption
+        self.busyTimeoutOption = busyTimeoutOption
     }
 
     var output: TextOutput { console.output }
@@ -23,12 +27,26 @@ final class CommandContext {
         try DatabaseLocation.resolve(option: databaseOption, environment: environment).path
     }
 
-    /// Opens the database. Only commands that add jobs create it; the others report a missing
-    /// file (usually a wrong --db or JOBS_DB) rather than silently showing an empty queue.
+    /// Opens the database to change it, waiting up to the busy timeout for each lock. Only
+    /// commands that add jobs create it; the others report a missing file (usually a wrong
+    /// --db or JOBS_DB) rather than silently showing an empty queue.
     func openStore(create: Bool = false) throws -> JobStore {
         let location = try DatabaseLocation.resolve(option: databaseOption, environment: environment)
         if create, location.isDefault { try DatabaseLocation.createFolder(for: location.path) }
-        return try JobStore(path: location.path, createIfMissing: create)
+        return try JobStore(path: location.path, createIfMissing: create, busyTimeout: busyTimeout())
+    }
+
+    /// Opens the database for queries only: a writer holding the lock never stops them, and
+    /// they work on a read-only file, folder or mount.
+    func openStoreForReading() throws -> JobStore {
+        let location = try DatabaseLocation.resolve(option: databaseOption, environment: environment)
+        return try JobStore(path: location.path, createIfMissing: false, access: .readOnly,
+                            busyTimeout: busyTimeout())
+    }
+
+    func busyTimeout() throws -> TimeInterval {
+        try BusyTimeout.resolve(option: busyTimeoutOption, environment: environment, command: nil,
+                                default: JobStore.defaultBusyTimeout)
     }
 }
 

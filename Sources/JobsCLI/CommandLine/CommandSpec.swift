@@ -17,6 +17,8 @@ struct CommandSpec {
     static let globalOptions = [
         OptionSpec(name: "db", valueName: "PATH",
                    help: "database file (default: $JOBS_DB, else $XDG_DATA_HOME/jobs/jobs.db, else ~/.local/share/jobs/jobs.db)"),
+        OptionSpec(name: "busy-timeout", valueName: "SECONDS",
+                   help: "how long a command that writes waits for a lock another process holds before it fails (default: $JOBS_BUSY_TIMEOUT, else 60); reading never waits"),
         OptionSpec(name: "help", short: "h", help: "show this help"),
     ]
 

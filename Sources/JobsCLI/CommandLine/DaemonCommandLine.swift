@@ -35,6 +35,8 @@ public enum DaemonCommandLine {
                        help: "on SIGTERM/SIGINT, let in-flight jobs finish for this long, then release them to the queue (default 30; a second signal releases at once)"),
             OptionSpec(name: "metrics-addr", valueName: "HOST:PORT",
                        help: "serve Prometheus metrics on http://HOST:PORT/metrics (off by default; e.g. 127.0.0.1:9464)"),
+            OptionSpec(name: "busy-timeout", valueName: "SECONDS",
+                       help: "how long one database operation waits for a lock another process holds before jobsd sets it aside, keeps generating and retries it with backoff; jobsd never gives up on a busy database (default: $JOBS_BUSY_TIMEOUT, else \(Int(DaemonOptions.defaultBusyTimeout)))"),
             OptionSpec(name: "log-level", valueName: "LEVEL", help: "debug, info, warn or error (default info)"),
         ])
 
@@ -56,7 +58,7 @@ public enum DaemonCommandLine {
 
             """ + HelpTable.render(options.map { ($0.signature, $0.help) }) + """
 
-            Environment: JOBS_DB (database), JOBS_MODEL (model file).
+            Environment: JOBS_DB (database), JOBS_MODEL (model file), JOBS_BUSY_TIMEOUT (see --busy-timeout).
             Exit codes: 0 stopped cleanly or drained, 1 cannot start, 2 wrong command line.
 
             """
@@ -98,7 +100,11 @@ public enum DaemonCommandLine {
             throw DaemonError.modelNotFound(path: options.modelPath)
         }
         if options.databaseIsDefault { try DatabaseLocation.createFolder(for: options.databasePath) }
-        let store = try JobStore(path: options.databasePath, createIfMissing: true)
+        guard let store = try StoreOpener.open(path: options.databasePath, busyTimeout: options.busyTimeout,
+                                               logger: logger, shutdown: shutdown) else {
+            logger.info("stop", ("reason", "shutdown"), ("detail", "stopped while waiting for the database"))
+            return
+        }
         logger.info("load", ("model", options.modelPath))
         let model = try LoadedModel(path: options.modelPath)
         let configuration = model.model.configuration
@@ -130,7 +136,7 @@ public enum DaemonCommandLine {
                     ("prefix_cache", options.engine.prefixCaching), ("reuse_results", options.daemon.reuseResults),
                     ("max_wait_ms", Int(options.daemon.maxWait * 1000)), ("lease_seconds", options.daemon.leaseSeconds),
                     ("max_attempts", options.daemon.maxAttempts), ("drain", options.daemon.drain),
-                    ("shutdown_grace", options.daemon.shutdownGrace))
+                    ("shutdown_grace", options.daemon.shutdownGrace), ("busy_timeout", options.busyTimeout))
         if let server {
             server.start()
             logger.info("metrics", ("url", "http://\(server.address)/metrics"))
@@ -149,6 +155,12 @@ struct DaemonOptions {
     var daemon: DaemonConfiguration
     var metricsAddress: MetricsAddress?
     var logLevel: LogLevel
+    /// Seconds one database operation waits for a lock (`--busy-timeout`).
+    var busyTimeout: TimeInterval
+
+    /// Short, so that generation goes on while another process holds the lock; the daemon
+    /// retries the work with backoff instead of waiting in one call.
+    static let defaultBusyTimeout: TimeInterval = 1
 
     init(_ arguments: ParsedArguments, environment: [String: String]) throws {
         func usage(_ message: String) -> CLIError { .usage(command: "jobsd", message: message) }
@@ -200,5 +212,7 @@ struct DaemonOptions {
             throw usage("--log-level must be one of debug, info, warn, error; got '\(level)'")
         }
         self.logLevel = logLevel
+        busyTimeout = try BusyTimeout.resolve(option: arguments.value("busy-timeout"), environment: environment,
+                                              command: "jobsd", default: DaemonOptions.defaultBusyTimeout)
     }
 }

@@ -53,7 +53,7 @@ public enum JobsCommandLine {
         while let first = remaining.first, first.hasPrefix("-"), first != "-" {
             leading.append(first)
             remaining = remaining.dropFirst()
-            if first == "--db", let value = remaining.first {
+            if first == "--db" || first == "--busy-timeout", let value = remaining.first {
                 leading.append(value)
                 remaining = remaining.dropFirst()
             }
@@ -86,7 +86,8 @@ public enum JobsCommandLine {
         let instance = try command.init(parsed)
         try instance.validate()
         let context = CommandContext(console: console, environment: environment, clock: clock,
-                                     databaseOption: parsed.value("db"))
+                                     databaseOption: parsed.value("db"),
+                                     busyTimeoutOption: parsed.value("busy-timeout"))
         do {
             try instance.run(context)
         } catch let error as JobStoreError {

@@ -33,7 +33,7 @@ struct ListCommand: JobsCommand {
     }
 
     func run(_ context: CommandContext) throws {
-        let store = try context.openStore()
+        let store = try context.openStoreForReading()
         let list = try store.list(state: state, batch: batch, limit: limit)
         guard !list.jobs.isEmpty else {
             context.output.line("No jobs\(filterDescription).")

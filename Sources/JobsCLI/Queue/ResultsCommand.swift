@@ -33,7 +33,7 @@ struct ResultsCommand: JobsCommand {
     }
 
     func run(_ context: CommandContext) throws {
-        let store = try context.openStore()
+        let store = try context.openStoreForReading()
         let counts = try store.counts(batch: batch)
         var written = JobCounts()
         if let outputPath {

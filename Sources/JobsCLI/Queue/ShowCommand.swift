@@ -17,7 +17,7 @@ struct ShowCommand: JobsCommand {
     }
 
     func run(_ context: CommandContext) throws {
-        let store = try context.openStore()
+        let store = try context.openStoreForReading()
         let job = try store.job(reference)
         let result = try store.result(jobID: job.id)
         let now = context.clock.now()

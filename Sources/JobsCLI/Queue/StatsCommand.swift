@@ -26,7 +26,7 @@ struct StatsCommand: JobsCommand {
     }
 
     func run(_ context: CommandContext) throws {
-        let stats = try context.openStore().stats(batch: batch)
+        let stats = try context.openStoreForReading().stats(batch: batch)
         if json {
             context.output.line(jsonValue(stats).serialized())
         } else {

@@ -26,7 +26,7 @@ struct WaitCommand: JobsCommand {
     }
 
     func run(_ context: CommandContext) throws {
-        let store = try context.openStore()
+        let store = try context.openStoreForReading()
         let terminal = context.output.isTerminal
         let interval = self.interval ?? (terminal ? 0.5 : 5)
         let start = context.clock.now()

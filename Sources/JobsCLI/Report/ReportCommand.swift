@@ -36,7 +36,7 @@ struct ReportCommand: JobsCommand {
     }
 
     func run(_ context: CommandContext) throws {
-        let store = try context.openStore()
+        let store = try context.openStoreForReading()
         let data = try ReportData.load(from: store, batch: batch, now: context.clock.now())
         let html = HTMLReport.render(data)
         if outputPath == "-" {
