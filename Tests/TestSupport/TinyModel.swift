@@ -27,9 +27,11 @@ public enum TinyModel {
         + (97...122).map { "▁" + String(UnicodeScalar($0)!) } + ["▁the", "▁and", "ing", "er", "▁a▁"]
     public static var vocabularySize: Int { controlTokens.count + 256 + pieces.count }
 
-    /// Writes the model to `path` and returns it.
+    /// Writes the model to `path` and returns it. `addBOS`/`addEOS` become
+    /// `tokenizer.ggml.add_bos_token`/`add_eos_token`.
     @discardableResult
-    public static func write(_ family: Family, to path: String, shape: Shape = Shape(), seed: UInt64 = 1) throws -> String {
+    public static func write(_ family: Family, to path: String, shape: Shape = Shape(), seed: UInt64 = 1,
+                             addBOS: Bool = true, addEOS: Bool = false) throws -> String {
         var rng = SplitMix64(seed: seed)
         var w = GGUFWriter()
         let arch = family.rawValue
@@ -50,7 +52,7 @@ public enum TinyModel {
             w.add(GGUFKey.slidingWindow(arch), .uint32(UInt32(s.window)))
             w.add(GGUFKey.slidingWindowPattern(arch), .uint32(2))
         }
-        addVocabulary(&w)
+        addVocabulary(&w, addBOS: addBOS, addEOS: addEOS)
 
         let vocab = vocabularySize
         let q = s.heads * s.headDim, kv = s.kvHeads * s.headDim
@@ -99,7 +101,7 @@ public enum TinyModel {
         return path
     }
 
-    static func addVocabulary(_ w: inout GGUFWriter) {
+    static func addVocabulary(_ w: inout GGUFWriter, addBOS: Bool, addEOS: Bool) {
         var tokens = controlTokens, scores = [Float](repeating: -1000, count: 4), types = [Int32](repeating: 3, count: 4)
         for byte in 0..<256 {
             tokens.append(String(format: "<0x%02X>", byte))
@@ -120,8 +122,8 @@ public enum TinyModel {
         w.add(GGUFKey.eosTokenID, .uint32(1))
         w.add(GGUFKey.unknownTokenID, .uint32(3))
         w.add(GGUFKey.paddingTokenID, .uint32(0))
-        w.add(GGUFKey.addBOSToken, .bool(true))
-        w.add(GGUFKey.addEOSToken, .bool(false))
+        w.add(GGUFKey.addBOSToken, .bool(addBOS))
+        w.add(GGUFKey.addEOSToken, .bool(addEOS))
         w.add(GGUFKey.addSpacePrefix, .bool(false))
     }
 }
