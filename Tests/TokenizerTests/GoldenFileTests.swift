@@ -1,5 +1,6 @@
 import Foundation
 import GGUF
+import TestSupport
 import XCTest
 @testable import Tokenizer
 
@@ -22,9 +23,19 @@ final class GoldenFileTests: XCTestCase {
         try checkVectors("ggml-vocab-gpt-2.gguf", expectedTokenizer: BytePairTokenizer.self)
     }
 
-    private func checkVectors(_ name: String, expectedTokenizer: any Tokenizer.Type) throws {
+    /// The `qwen2` vectors come without a vocabulary file: they run on the real Qwen2.5 file's
+    /// (the same 151,643 BPE pieces as every Qwen2/2.5 vocabulary).
+    func testQwen2BytePairVectorsAllMatchOnTheRealQwenVocabulary() throws {
         let directory = try Self.directory()
-        let tokenizer = try TokenizerLoader.load(from: GGUFFile(path: "\(directory)/\(name)"))
+        let vocabulary = try RealModel.qwenPath()
+        try checkVectors("ggml-vocab-qwen2.gguf", vocabularyPath: vocabulary, expectedTokenizer: BytePairTokenizer.self,
+                         directory: directory)
+    }
+
+    private func checkVectors(_ name: String, vocabularyPath: String? = nil, expectedTokenizer: any Tokenizer.Type,
+                              directory: String? = nil) throws {
+        let directory = try directory ?? Self.directory()
+        let tokenizer = try TokenizerLoader.load(from: GGUFFile(path: vocabularyPath ?? "\(directory)/\(name)"))
         XCTAssertTrue(type(of: tokenizer) == expectedTokenizer, "\(name) loaded as \(type(of: tokenizer))")
 
         let inputs = try String(contentsOfFile: "\(directory)/\(name).inp", encoding: .utf8)
