@@ -23,6 +23,31 @@ final class GoldenFileTests: XCTestCase {
         try checkVectors("ggml-vocab-gpt-2.gguf", expectedTokenizer: BytePairTokenizer.self)
     }
 
+    func testDeepSeekCoderVectorsAllMatch() throws {
+        try checkVectors("ggml-vocab-deepseek-coder.gguf", expectedTokenizer: BytePairTokenizer.self)
+    }
+
+    func testDeepSeekLLMVectorsAllMatch() throws {
+        try checkVectors("ggml-vocab-deepseek-llm.gguf", expectedTokenizer: BytePairTokenizer.self)
+    }
+
+    func testFalconVectorsAllMatch() throws {
+        try checkVectors("ggml-vocab-falcon.gguf", expectedTokenizer: BytePairTokenizer.self)
+    }
+
+    func testMPTVectorsAllMatch() throws {
+        try checkVectors("ggml-vocab-mpt.gguf", expectedTokenizer: BytePairTokenizer.self)
+    }
+
+    /// Refact's vocabulary with the StarCoder expressions (shared with `smollm`, SmolLM2's name).
+    func testRefactVectorsAllMatch() throws {
+        try checkVectors("ggml-vocab-refact.gguf", expectedTokenizer: BytePairTokenizer.self)
+    }
+
+    func testStarCoderVectorsAllMatch() throws {
+        try checkVectors("ggml-vocab-starcoder.gguf", expectedTokenizer: BytePairTokenizer.self)
+    }
+
     /// The `qwen2` vectors come without a vocabulary file: they run on the real Qwen2.5 file's
     /// (the same 151,643 BPE pieces as every Qwen2/2.5 vocabulary).
     func testQwen2BytePairVectorsAllMatchOnTheRealQwenVocabulary() throws {
