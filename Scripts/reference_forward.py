@@ -18,6 +18,9 @@ decoder does with int8 activations, and close to ggml's Q8_0/Q8_K activations. A
 not when the tensors stacked into one matrix (Q/K/V, gate/up) mix Q6_K's groups of 16 with a type
 that has offsets (Q4_1, Q5_1, Q4_K, Q5_K), nor for a width that is not a multiple of 32.
 
+With --taps, the JSON also holds {"taps": {"l_out": [[[...] per token] per layer]}}: the residual
+stream after every layer, for every token.
+
 Prints JSON on stdout. Without --top: {"logits": [[v0, v1, ...], ...]}, one full vocabulary row
 for the last token, or for every token with --all. With --top K: {"top": [[[id, logit], ...], ...]}
 with the K highest logits per row, highest first. Tokens sit at positions 0, 1, 2, ...
@@ -211,6 +214,15 @@ def attention(q, k, v, scale, window=None):
     return out.reshape(n, n_head * d)
 
 
+TAPS = {}  # name -> {layer: [n, width]}, filled by tap() when --taps is given
+
+
+def tap(name, il, x):
+    """Keeps layer il's activations under llama.cpp's callback name (`l_out`: the residual stream
+    after the layer), for a layer-by-layer comparison (LayerTap on the Swift side)."""
+    TAPS.setdefault(name, {})[il] = x.copy()
+
+
 def silu(x):
     return x / (1 + np.exp(-x))
 
@@ -243,6 +255,7 @@ def llama_forward(m, tokens):
         h = rms_norm(x, blk('ffn_norm.weight'), m.eps)
         f = silu(linear(h, blk('ffn_gate.weight'), int8=gu8)) * linear(h, blk('ffn_up.weight'), int8=gu8)
         x = x + linear(f, blk('ffn_down.weight'), int8=int8(il, 'ffn_down'))  # residual
+        tap('l_out', il, x)
     return linear(rms_norm(x, m.weight('output_norm.weight'), m.eps), m.output_head(), int8=m.int8_input(m.output_head_name()))
 
 
@@ -266,6 +279,7 @@ def qwen2_forward(m, tokens):
         h = rms_norm(x, blk('ffn_norm.weight'), m.eps)
         f = silu(linear(h, blk('ffn_gate.weight'), int8=gu8)) * linear(h, blk('ffn_up.weight'), int8=gu8)
         x = x + linear(f, blk('ffn_down.weight'), int8=int8(il, 'ffn_down'))  # residual
+        tap('l_out', il, x)
     logits = linear(rms_norm(x, m.weight('output_norm.weight'), m.eps), m.output_head(),
                     int8=m.int8_input(m.output_head_name()))
     return logits if not m.has('output.bias') else logits + m.weight('output.bias')
@@ -292,6 +306,7 @@ def qwen3_forward(m, tokens):
         h = rms_norm(x, blk('ffn_norm.weight'), m.eps)
         f = silu(linear(h, blk('ffn_gate.weight'), int8=gu8)) * linear(h, blk('ffn_up.weight'), int8=gu8)
         x = x + linear(f, blk('ffn_down.weight'), int8=int8(il, 'ffn_down'))  # residual
+        tap('l_out', il, x)
     return linear(rms_norm(x, m.weight('output_norm.weight'), m.eps), m.output_head(), int8=m.int8_input(m.output_head_name()))
 
 
@@ -323,6 +338,7 @@ def phi3_forward(m, tokens):
         gate_up = linear(h, blk('ffn_up.weight'), int8=int8(il, 'ffn_up'))
         f = silu(gate_up[:, :m.n_ff]) * gate_up[:, m.n_ff:]
         x = x + linear(f, blk('ffn_down.weight'), int8=int8(il, 'ffn_down'))  # residual
+        tap('l_out', il, x)
     return linear(rms_norm(x, m.weight('output_norm.weight'), m.eps), m.output_head(), int8=m.int8_input(m.output_head_name()))
 
 
@@ -368,6 +384,7 @@ def gemma3_forward(m, tokens):
         f = linear(gelu_tanh(linear(h, blk('ffn_gate.weight'), int8=gu8)) * linear(h, blk('ffn_up.weight'), int8=gu8),
                    blk('ffn_down.weight'), int8=int8(il, 'ffn_down'))
         x = x + rms_norm(f, blk('post_ffw_norm.weight'), m.eps)  # residual of the normed output
+        tap('l_out', il, x)
     # The sliding-window graph never soft-caps the final logits.
     return linear(rms_norm(x, m.weight('output_norm.weight'), m.eps), m.output_head(), int8=m.int8_input(m.output_head_name()))
 
@@ -396,6 +413,7 @@ def main():
     ap.add_argument('--tokens', required=True, help='comma-separated token ids at positions 0, 1, ...')
     ap.add_argument('--all', action='store_true', help='logits for every token, not only the last')
     ap.add_argument('--top', type=int, default=0, metavar='K', help='print the K highest logits per row')
+    ap.add_argument('--taps', action='store_true', help="also print every layer's output (l_out) for every token")
     ap.add_argument('--int8-activations', action='store_true',
                     help='round the inputs of Q4_0/Q5_0/Q8_0 products as int8 activations are')
     args = ap.parse_args()
@@ -417,6 +435,8 @@ def main():
         result = {'top': [[[int(i), float(r[i])] for i in o] for r, o in zip(rows, order)]}
     else:
         result = {'logits': rows.tolist()}
+    if args.taps:
+        result['taps'] = {name: [layers[il].tolist() for il in sorted(layers)] for name, layers in TAPS.items()}
     json.dump(result, sys.stdout)
     sys.stdout.write('\n')
 

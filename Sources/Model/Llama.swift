@@ -61,6 +61,7 @@ struct Llama: Architecture {
             f.gatedActivation(gelu: false)
             f.project(layer.down, f.activated, into: f.projected)
             f.addResidual(f.projected)
+            f.layerOutput(il)
         }
         return f.logits(norm: outputNorm, output: output)
     }

@@ -45,6 +45,7 @@ struct Qwen3: Architecture {
             f.gatedActivation(gelu: false)
             f.project(layer.down, f.activated, into: f.projected)
             f.addResidual(f.projected)
+            f.layerOutput(il)
         }
         return f.logits(norm: outputNorm, output: output)
     }
