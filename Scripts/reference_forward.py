@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""A plain numpy reference forward pass for GGUF decoders of the families llama, qwen2 and gemma3.
+"""A plain numpy reference forward pass for GGUF decoders of the families llama, qwen2, qwen3, phi3
+and gemma3.
 
-It follows llama.cpp's graphs (src/models/llama.cpp, qwen2.cpp, gemma3.cpp) as described in
+It follows llama.cpp's graphs (src/models/llama.cpp, qwen2.cpp, qwen3.cpp, phi3.cpp, gemma3.cpp) as
+described in
 shared/notes/gemma3-gguf-facts.md sections 4 and 5, and exists to check a faster decoder against
 an independent, readable one. Weights are the exact values ggml dequantizes to (gguf.quants);
 every activation is float64, so the result is the model's ideal output, not llama.cpp's (which
@@ -15,6 +17,9 @@ rounded per group of 32 to round(x / s) * s, s = max|x| / 127 (ties away from ze
 decoder does with int8 activations, and close to ggml's Q8_0/Q8_K activations. As in our decoder,
 not when the tensors stacked into one matrix (Q/K/V, gate/up) mix Q6_K's groups of 16 with a type
 that has offsets (Q4_1, Q5_1, Q4_K, Q5_K), nor for a width that is not a multiple of 32.
+
+With --taps, the JSON also holds {"taps": {"l_out": [[[...] per token] per layer]}}: the residual
+stream after every layer, for every token.
 
 Prints JSON on stdout. Without --top: {"logits": [[v0, v1, ...], ...]}, one full vocabulary row
 for the last token, or for every token with --all. With --top K: {"top": [[[id, logit], ...], ...]}
@@ -209,6 +214,15 @@ def attention(q, k, v, scale, window=None):
     return out.reshape(n, n_head * d)
 
 
+TAPS = {}  # name -> {layer: [n, width]}, filled by tap() when --taps is given
+
+
+def tap(name, il, x):
+    """Keeps layer il's activations under llama.cpp's callback name (`l_out`: the residual stream
+    after the layer), for a layer-by-layer comparison (LayerTap on the Swift side)."""
+    TAPS.setdefault(name, {})[il] = x.copy()
+
+
 def silu(x):
     return x / (1 + np.exp(-x))
 
@@ -241,6 +255,7 @@ def llama_forward(m, tokens):
         h = rms_norm(x, blk('ffn_norm.weight'), m.eps)
         f = silu(linear(h, blk('ffn_gate.weight'), int8=gu8)) * linear(h, blk('ffn_up.weight'), int8=gu8)
         x = x + linear(f, blk('ffn_down.weight'), int8=int8(il, 'ffn_down'))  # residual
+        tap('l_out', il, x)
     return linear(rms_norm(x, m.weight('output_norm.weight'), m.eps), m.output_head(), int8=m.int8_input(m.output_head_name()))
 
 
@@ -264,9 +279,67 @@ def qwen2_forward(m, tokens):
         h = rms_norm(x, blk('ffn_norm.weight'), m.eps)
         f = silu(linear(h, blk('ffn_gate.weight'), int8=gu8)) * linear(h, blk('ffn_up.weight'), int8=gu8)
         x = x + linear(f, blk('ffn_down.weight'), int8=int8(il, 'ffn_down'))  # residual
+        tap('l_out', il, x)
     logits = linear(rms_norm(x, m.weight('output_norm.weight'), m.eps), m.output_head(),
                     int8=m.int8_input(m.output_head_name()))
     return logits if not m.has('output.bias') else logits + m.weight('output.bias')
+
+
+def qwen3_forward(m, tokens):
+    """llama.cpp `qwen3`: like qwen2 without Q/K/V biases, with an RMSNorm over each head of Q and
+    K (one weight per head dimension) before NEOX rope; output tied when output.weight is absent."""
+    int8 = layer_int8(m)
+    n, d = len(tokens), m.head_dim
+    theta = rope_angles(np.arange(n), m.n_rot, m.rope_base, m.rope_scale)
+    x = m.weight('token_embd.weight')[tokens].astype(np.float64)  # [n, n_embd]
+    for il in range(m.n_layer):
+        blk = lambda name: m.weight(f'blk.{il}.{name}')
+        qkv8, gu8 = int8(il, 'attn_q', 'attn_k', 'attn_v'), int8(il, 'ffn_gate', 'ffn_up')
+        h = rms_norm(x, blk('attn_norm.weight'), m.eps)
+        q = linear(h, blk('attn_q.weight'), int8=qkv8).reshape(n, m.n_head, d)
+        k = linear(h, blk('attn_k.weight'), int8=qkv8).reshape(n, m.n_head_kv, d)
+        v = linear(h, blk('attn_v.weight'), int8=qkv8).reshape(n, m.n_head_kv, d)
+        q = rope_neox(rms_norm(q, blk('attn_q_norm.weight'), m.eps), theta, m.n_rot)  # norm per head
+        k = rope_neox(rms_norm(k, blk('attn_k_norm.weight'), m.eps), theta, m.n_rot)
+        a = attention(q, k, v, 1 / np.sqrt(d))
+        x = x + linear(a, blk('attn_output.weight'), int8=int8(il, 'attn_output'))  # residual
+        h = rms_norm(x, blk('ffn_norm.weight'), m.eps)
+        f = silu(linear(h, blk('ffn_gate.weight'), int8=gu8)) * linear(h, blk('ffn_up.weight'), int8=gu8)
+        x = x + linear(f, blk('ffn_down.weight'), int8=int8(il, 'ffn_down'))  # residual
+        tap('l_out', il, x)
+    return linear(rms_norm(x, m.weight('output_norm.weight'), m.eps), m.output_head(), int8=m.int8_input(m.output_head_name()))
+
+
+def phi3_forward(m, tokens):
+    """llama.cpp `phi3`: pre-norm blocks with fused Q/K/V (attn_qkv) and fused gate/up (ffn_up,
+    gate rows first), NEOX rope over rope.dimension_count dims with LongRoPE factors (long when
+    context_length > rope.scaling.original_context_length, else short) and rope.scaling.attn_factor
+    multiplying the rotated Q and K (ggml's attn_factor), SwiGLU, untied output."""
+    int8 = layer_int8(m)
+    n, d = len(tokens), m.head_dim
+    original = m.meta('phi3.rope.scaling.original_context_length', m.meta('phi3.context_length'))
+    long = m.meta('phi3.context_length') > original
+    factors = m.optional('rope_factors_long.weight' if long else 'rope_factors_short.weight')
+    theta = rope_angles(np.arange(n), m.n_rot, m.rope_base, m.rope_scale, factors)
+    mscale = m.meta('phi3.rope.scaling.attn_factor', 1.0)
+    q_dim, kv_dim = m.n_head * d, m.n_head_kv * d
+    x = m.weight('token_embd.weight')[tokens].astype(np.float64)  # [n, n_embd]
+    for il in range(m.n_layer):
+        blk = lambda name: m.weight(f'blk.{il}.{name}')
+        h = rms_norm(x, blk('attn_norm.weight'), m.eps)
+        qkv = linear(h, blk('attn_qkv.weight'), int8=int8(il, 'attn_qkv'))
+        q = qkv[:, :q_dim].reshape(n, m.n_head, d)
+        k = qkv[:, q_dim:q_dim + kv_dim].reshape(n, m.n_head_kv, d)
+        v = qkv[:, q_dim + kv_dim:].reshape(n, m.n_head_kv, d)
+        q, k = mscale * rope_neox(q, theta, m.n_rot), mscale * rope_neox(k, theta, m.n_rot)
+        a = attention(q, k, v, 1 / np.sqrt(d))
+        x = x + linear(a, blk('attn_output.weight'), int8=int8(il, 'attn_output'))  # residual
+        h = rms_norm(x, blk('ffn_norm.weight'), m.eps)
+        gate_up = linear(h, blk('ffn_up.weight'), int8=int8(il, 'ffn_up'))
+        f = silu(gate_up[:, :m.n_ff]) * gate_up[:, m.n_ff:]
+        x = x + linear(f, blk('ffn_down.weight'), int8=int8(il, 'ffn_down'))  # residual
+        tap('l_out', il, x)
+    return linear(rms_norm(x, m.weight('output_norm.weight'), m.eps), m.output_head(), int8=m.int8_input(m.output_head_name()))
 
 
 def gemma3_sliding_layers(m):
@@ -311,11 +384,13 @@ def gemma3_forward(m, tokens):
         f = linear(gelu_tanh(linear(h, blk('ffn_gate.weight'), int8=gu8)) * linear(h, blk('ffn_up.weight'), int8=gu8),
                    blk('ffn_down.weight'), int8=int8(il, 'ffn_down'))
         x = x + rms_norm(f, blk('post_ffw_norm.weight'), m.eps)  # residual of the normed output
+        tap('l_out', il, x)
     # The sliding-window graph never soft-caps the final logits.
     return linear(rms_norm(x, m.weight('output_norm.weight'), m.eps), m.output_head(), int8=m.int8_input(m.output_head_name()))
 
 
-FORWARD = {'llama': llama_forward, 'qwen2': qwen2_forward, 'gemma3': gemma3_forward}
+FORWARD = {'llama': llama_forward, 'qwen2': qwen2_forward, 'qwen3': qwen3_forward, 'phi3': phi3_forward,
+           'gemma3': gemma3_forward}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -334,10 +409,11 @@ def parse_tokens(text):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('model', help='GGUF file of a llama, qwen2 or gemma3 model')
+    ap.add_argument('model', help='GGUF file of a llama, qwen2, qwen3, phi3 or gemma3 model')
     ap.add_argument('--tokens', required=True, help='comma-separated token ids at positions 0, 1, ...')
     ap.add_argument('--all', action='store_true', help='logits for every token, not only the last')
     ap.add_argument('--top', type=int, default=0, metavar='K', help='print the K highest logits per row')
+    ap.add_argument('--taps', action='store_true', help="also print every layer's output (l_out) for every token")
     ap.add_argument('--int8-activations', action='store_true',
                     help='round the inputs of Q4_0/Q5_0/Q8_0 products as int8 activations are')
     args = ap.parse_args()
@@ -359,6 +435,8 @@ def main():
         result = {'top': [[[int(i), float(r[i])] for i in o] for r, o in zip(rows, order)]}
     else:
         result = {'logits': rows.tolist()}
+    if args.taps:
+        result['taps'] = {name: [layers[il].tolist() for il in sorted(layers)] for name, layers in TAPS.items()}
     json.dump(result, sys.stdout)
     sys.stdout.write('\n')
 

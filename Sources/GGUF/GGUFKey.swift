@@ -55,6 +55,8 @@ public enum GGUFKey {
     public static func ropeFreqBaseSWA(_ arch: String) -> String { "\(arch).rope.freq_base_swa" }
     public static func ropeScalingType(_ arch: String) -> String { "\(arch).rope.scaling.type" }
     public static func ropeScalingFactor(_ arch: String) -> String { "\(arch).rope.scaling.factor" }
+    /// LongRoPE's (Phi-3) multiplier of the rotated queries and keys.
+    public static func ropeScalingAttentionFactor(_ arch: String) -> String { "\(arch).rope.scaling.attn_factor" }
     public static func ropeScalingOriginalContextLength(_ arch: String) -> String {
         "\(arch).rope.scaling.original_context_length"
     }

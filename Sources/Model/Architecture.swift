@@ -2,7 +2,8 @@ import GGUF
 import Kernels
 
 /// One model family: how its hyperparameters differ from the common reading, which tensors it
-/// loads, and its forward pass. Three real implementations: `Gemma3`, `Llama`, `Qwen2`.
+/// loads, and its forward pass, in one file per family whose forward recipe reads top to bottom:
+/// `Gemma3`, `Llama`, `Qwen2`, `Qwen3`, `Phi3`. README "Adding a model" lists the steps.
 protocol Architecture: Sendable {
     /// `general.architecture` values this family handles.
     static var names: [String] { get }
@@ -17,7 +18,7 @@ protocol Architecture: Sendable {
 
 /// The families this build can run, by `general.architecture`. Adding one is one line.
 enum ArchitectureRegistry {
-    static let families: [any Architecture.Type] = [Gemma3.self, Llama.self, Qwen2.self]
+    static let families: [any Architecture.Type] = [Gemma3.self, Llama.self, Qwen2.self, Qwen3.self, Phi3.self]
 
     static var supportedNames: [String] { families.flatMap { $0.names } }
 

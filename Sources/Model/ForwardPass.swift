@@ -26,9 +26,11 @@ struct ForwardPass {
     let maxPosition: Int
     /// Seconds spent in attention so far.
     var attentionSeconds: Double = 0
+    /// Where the layer outputs go when someone is comparing layers; nil otherwise.
+    let tap: LayerTap?
 
     init(batch: ForwardBatch, configuration: ModelConfiguration, buffers: ForwardBuffers, cache: KVBlockStorage,
-         pool: WorkerPool) throws {
+         pool: WorkerPool, tap: LayerTap? = nil) throws {
         let layout = cache.layout
         groupCount = layout.groups.count
         var tables: [Int32] = []
@@ -75,6 +77,7 @@ struct ForwardPass {
         self.tables = tables
         tableStarts = starts
         self.maxPosition = maxPosition
+        self.tap = tap
         buffers.reserve(tokens: tokenCount, rows: batch.logitTokens.count, configuration: configuration)
         prepareRotaryTables()
     }
@@ -123,6 +126,11 @@ struct ForwardPass {
         bias.withUnsafeBufferPointer { b in
             for t in 0..<tokenCount { VectorMath.add(b.baseAddress!, into: qkv + t * width, count: width) }
         }
+    }
+
+    /// Hands the residual stream to the tap, if any, as layer `layer`'s output (`l_out`).
+    func layerOutput(_ layer: Int) {
+        tap?.record(layer: layer, rows: x, count: tokenCount, width: configuration.embeddingLength)
     }
 
     /// x += delta, for every token.

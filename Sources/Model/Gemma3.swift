@@ -47,6 +47,7 @@ struct Gemma3: Architecture {
             f.project(layer.down, f.activated, into: f.projected)
             f.norm(f.projected, weight: layer.postFeedForwardNorm, into: f.projected)
             f.addResidual(f.projected)
+            f.layerOutput(il)
         }
         return f.logits(norm: outputNorm, output: output)
     }

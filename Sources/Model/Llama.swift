@@ -8,7 +8,7 @@ import Kernels
 struct Llama: Architecture {
     static let names = ["llama"]
 
-    /// The weights of one pre-norm block (also Qwen2's).
+    /// The weights of one pre-norm block.
     struct Layer {
         let attentionNorm: [Float]       // [embedding]
         let qkv: PackedMatrix            // embedding → query + key + value
@@ -18,10 +18,11 @@ struct Llama: Architecture {
         let gateUp: PackedMatrix         // embedding → 2 × feed-forward
         let down: PackedMatrix           // feed-forward → embedding
 
-        init(loader: WeightLoader, layer il: Int, _ c: ModelConfiguration, biasRequired: Bool) throws {
+        init(loader: WeightLoader, layer il: Int, _ c: ModelConfiguration) throws {
             attentionNorm = try loader.vector(TensorNames.attentionNorm(il), count: c.embeddingLength)
             qkv = try loadQKV(loader, layer: il, c)
-            if biasRequired || loader.has(TensorNames.queryBias(il)) {
+            // Some Llama-architecture files (converted from models with attention biases) have them.
+            if loader.has(TensorNames.queryBias(il)) {
                 qkvBias = try loader.vector(TensorNames.queryBias(il), count: c.queryDim)
                     + loader.vector(TensorNames.keyBias(il), count: c.keyDim)
                     + loader.vector(TensorNames.valueBias(il), count: c.valueDim)
@@ -46,7 +47,7 @@ struct Llama: Architecture {
     func forward(_ f: inout ForwardPass) -> Logits {
         f.embed(embeddings, scale: 1)
         for (il, layer) in layers.enumerated() {
-            // Self-attention, pre-norm (with Q/K/V biases when the file has them: Qwen2).
+            // Self-attention, pre-norm (with Q/K/V biases when the file has them).
             f.norm(f.x, weight: layer.attentionNorm, into: f.h)
             f.project(layer.qkv, f.h, into: f.qkv)
             if let bias = layer.qkvBias { f.addBias(bias) }
@@ -60,6 +61,7 @@ struct Llama: Architecture {
             f.gatedActivation(gelu: false)
             f.project(layer.down, f.activated, into: f.projected)
             f.addResidual(f.projected)
+            f.layerOutput(il)
         }
         return f.logits(norm: outputNorm, output: output)
     }
@@ -72,16 +74,11 @@ struct Llama: Architecture {
     }
 
     init(loader: WeightLoader, configuration c: ModelConfiguration) throws {
-        try self.init(loader: loader, configuration: c, biasRequired: false)
-    }
-
-    /// `biasRequired`: every layer must have Q/K/V biases (Qwen2); otherwise they are optional.
-    init(loader: WeightLoader, configuration c: ModelConfiguration, biasRequired: Bool) throws {
         configuration = c
         embeddings = try loader.matrix([TensorNames.tokenEmbedding], columns: c.embeddingLength, rows: [c.vocabularySize])
         output = try loadOutput(loader, embeddings: embeddings, c)
         outputNorm = try loader.vector(TensorNames.outputNorm, count: c.embeddingLength)
-        layers = try (0..<c.layerCount).map { try Layer(loader: loader, layer: $0, c, biasRequired: biasRequired) }
+        layers = try (0..<c.layerCount).map { try Layer(loader: loader, layer: $0, c) }
     }
 
     var weightBytes: Int {

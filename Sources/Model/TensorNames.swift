@@ -4,6 +4,9 @@ enum TensorNames {
     static let outputNorm = "output_norm.weight"
     static let output = "output.weight"
     static let ropeFrequencies = "rope_freqs.weight"
+    /// Phi-3's LongRoPE frequency factors, beyond and within the original context.
+    static let ropeFactorsLong = "rope_factors_long.weight"
+    static let ropeFactorsShort = "rope_factors_short.weight"
 
     static func attentionNorm(_ layer: Int) -> String { "blk.\(layer).attn_norm.weight" }
     static func query(_ layer: Int) -> String { "blk.\(layer).attn_q.weight" }
@@ -12,6 +15,8 @@ enum TensorNames {
     static func queryBias(_ layer: Int) -> String { "blk.\(layer).attn_q.bias" }
     static func keyBias(_ layer: Int) -> String { "blk.\(layer).attn_k.bias" }
     static func valueBias(_ layer: Int) -> String { "blk.\(layer).attn_v.bias" }
+    /// Q, K and V in one tensor (Phi-3).
+    static func fusedQKV(_ layer: Int) -> String { "blk.\(layer).attn_qkv.weight" }
     static func queryNorm(_ layer: Int) -> String { "blk.\(layer).attn_q_norm.weight" }
     static func keyNorm(_ layer: Int) -> String { "blk.\(layer).attn_k_norm.weight" }
     static func attentionOutput(_ layer: Int) -> String { "blk.\(layer).attn_output.weight" }

@@ -56,13 +56,18 @@ public final class TransformerModel: LanguageModel, @unchecked Sendable {
     }
 
     public func forward(_ batch: ForwardBatch, cache: KVBlockStorage) throws -> ForwardResult {
+        try forward(batch, cache: cache, tap: nil)
+    }
+
+    /// `forward`, handing every layer's output to `tap` (see `LayerTap`).
+    public func forward(_ batch: ForwardBatch, cache: KVBlockStorage, tap: LayerTap?) throws -> ForwardResult {
         try lock.withLock { _ in
             let layout = cache.layout, expected = kvLayout
             guard layout.keyDim == expected.keyDim, layout.valueDim == expected.valueDim,
                   layout.groups == expected.groups else {
                 throw ModelError.invalidBatch("the KV cache layout does not belong to this model")
             }
-            var pass = try ForwardPass(batch: batch, configuration: configuration, buffers: buffers, cache: cache, pool: pool)
+            var pass = try ForwardPass(batch: batch, configuration: configuration, buffers: buffers, cache: cache, pool: pool, tap: tap)
             let logits = batch.tokenCount == 0
                 ? Logits(base: buffers.logits.base, rowCount: 0, vocabularySize: vocabularySize)
                 : architecture.forward(&pass)

@@ -1,217 +1,94 @@
 /// The pre-tokenizers of byte-level BPE vocabularies, chosen by `tokenizer.ggml.pre`: they cut
 /// text into words before merging, so merges never cross word boundaries.
 ///
-/// Each is a hand-written scanner over Unicode scalars equivalent to its regular expression
-/// (as llama.cpp's custom splitters are), with `\p{L}`, `\p{N}` and `\s` from the scalar's
-/// general category and White_Space property. Text the expression does not match becomes a
-/// word of its own, as in llama.cpp and Hugging Face tokenizers.
-enum PreTokenizer: Sendable, Equatable {
-    /// `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`
-    case gpt2
-    /// `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*`
-    /// `|\s*[\r\n]+|\s+(?!\S)|\s+`
-    case llama3
-    /// As `llama3` but digits one at a time: `\p{N}` instead of `\p{N}{1,3}`.
-    case qwen2
+/// A pre-tokenizer is a list of split expressions (`SplitRule`) applied in order: the first cuts
+/// the text into words, each later one cuts every word further. Within a word, an expression
+/// is searched left to right and text it does not match becomes a word of its own, as in
+/// llama.cpp and Hugging Face tokenizers ("isolated" splits). The names and their expressions
+/// are llama.cpp's (`src/llama-vocab.cpp`); each is checked against the reference tokenizer's
+/// vectors where there are some (`shared/testdata/tokenizers`).
+struct PreTokenizer: Sendable, Equatable {
+    let rules: [SplitRule]
+    /// A word that is itself a piece is emitted whole, without merging (`ignore_merges`).
+    let ignoresMerges: Bool
+    /// BOS is added unless `tokenizer.ggml.add_bos_token` says otherwise.
+    let addsBOSByDefault: Bool
 
-    static let supportedNames = ["gpt-2", "default", "llama-bpe", "llama3", "llama-v3", "qwen2"]
-
-    init?(name: String) {
-        switch name {
-        case "gpt-2", "default": self = .gpt2
-        case "llama-bpe", "llama3", "llama-v3": self = .llama3
-        case "qwen2": self = .qwen2
-        default: return nil
-        }
+    init(rules: [SplitRule], ignoresMerges: Bool = false, addsBOSByDefault: Bool = false) {
+        self.rules = rules
+        self.ignoresMerges = ignoresMerges
+        self.addsBOSByDefault = addsBOSByDefault
     }
 
-    /// Llama 3 vocabularies emit a word that is itself a piece without merging (`ignore_merges`).
-    var ignoresMerges: Bool { self == .llama3 }
+    static let gpt2 = PreTokenizer(rules: [.gpt2])
+    /// llama.cpp's pre-tokenizer for `default` (and for files without the key).
+    static let fallback = PreTokenizer(rules: [.falconPunctuation, .gpt2, .digitRun, .asciiDigitTriple])
+    static let llama3 = PreTokenizer(rules: [.llama3(maxDigits: 3)], ignoresMerges: true, addsBOSByDefault: true)
+    /// The Llama 3 expression without Llama 3's merge and BOS rules (DBRX, Smaug, GLM-4).
+    static let llama3Expression = PreTokenizer(rules: [.llama3(maxDigits: 3)])
+    static let qwen2 = PreTokenizer(rules: [.llama3(maxDigits: 1)])
+    static let starCoder = PreTokenizer(rules: [.eachDigit, .gpt2])
+    static let falcon = PreTokenizer(rules: [.falconPunctuation, .gpt2, .asciiDigitTriple])
+    static let deepSeekCoder = PreTokenizer(rules: [.newline, .spaceAndLetters, .spaceAndPunctuation, .cjkRun, .eachDigit])
+    static let deepSeekLLM = PreTokenizer(rules: [.newline, .spaceAndCasedLetters, .spaceAndDeepSeekPunctuation,
+                                                  .trailingWhitespace, .cjkRun, .digitRun])
+    static let tekken = PreTokenizer(rules: [.caseSplit(maxDigits: 1, contractions: false)],
+                                     ignoresMerges: true, addsBOSByDefault: true)
+    static let gpt4o = PreTokenizer(rules: [.caseSplit(maxDigits: 3, contractions: true)])
 
-    /// BOS is added unless `tokenizer.ggml.add_bos_token` says otherwise.
-    var addsBOSByDefault: Bool { self == .llama3 }
+    /// Every `tokenizer.ggml.pre` name we accept, with its pre-tokenizer, grouped as llama.cpp
+    /// maps them.
+    static let byName: [(names: [String], preTokenizer: PreTokenizer)] = [
+        (["default"], fallback),
+        (["gpt-2", "phi-2", "mpt", "olmo", "jais", "exaone4", "mellum", "a.x-4.0", "trillion",
+          "granite-docling"], gpt2),
+        (["llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2"], llama3),
+        (["dbrx", "smaug-bpe", "chatglm-bpe", "glm4"], llama3Expression),
+        (["qwen2", "deepseek-r1-qwen", "megrez", "stablelm2", "hunyuan", "kormo", "f2llmv2", "solar-open"], qwen2),
+        (["starcoder", "refact", "smollm", "command-r", "codeshell", "exaone", "minerva-7b", "mellum2"], starCoder),
+        (["falcon"], falcon),
+        (["deepseek-coder"], deepSeekCoder),
+        (["deepseek-llm"], deepSeekLLM),
+        (["tekken"], tekken),
+        (["gpt-4o", "llama4", "kanana2", "minimax-m2"], gpt4o),
+    ]
+
+    static var supportedNames: [String] { byName.flatMap(\.names) }
+
+    init?(name: String) {
+        guard let entry = Self.byName.first(where: { $0.names.contains(name) }) else { return nil }
+        self = entry.preTokenizer
+    }
 
     /// Word boundaries as ranges of indices into `scalars`, in order, covering every scalar.
     func split(_ scalars: [Unicode.Scalar]) -> [Range<Int>] {
         let classes = scalars.map(ScalarClass.init)
-        switch self {
-        case .gpt2: return Self.splitGPT2(scalars, classes)
-        case .llama3: return Self.splitLlama3(scalars, classes, maxDigits: 3)
-        case .qwen2: return Self.splitLlama3(scalars, classes, maxDigits: 1)
+        var words = scalars.isEmpty ? [] : [0..<scalars.count]
+        for rule in rules {
+            var next: [Range<Int>] = []
+            next.reserveCapacity(words.count * 2)
+            for word in words { Self.search(rule, scalars, classes, in: word, into: &next) }
+            words = next
         }
+        return words
     }
 
-    private static func splitGPT2(_ scalars: [Unicode.Scalar], _ classes: [ScalarClass]) -> [Range<Int>] {
-        let n = scalars.count
-        var words = WordCollector()
-        func classAt(_ i: Int) -> ScalarClass { i < n ? classes[i] : .end }
-        var position = 0
-        while position < n {
-            let scalar = scalars[position]
-            if let length = contraction(scalars, at: position, caseInsensitive: false) {
-                position += length
-                words.end(at: position)
-                continue
-            }
-            // ` ?\p{L}+`, ` ?\p{N}+`, ` ?[^\s\p{L}\p{N}]+`: an optional space, then a run of
-            // one class, decided by the character after the space.
-            let lead = scalar == " " ? classAt(position + 1) : classes[position]
-            if lead.isLetter || lead.isNumber || lead.isOther {
-                if scalar == " " { position += 1 }
-                while classAt(position).sameRun(as: lead) { position += 1 }
-                words.end(at: position)
-                continue
-            }
-            if let end = whitespaceRunEnd(scalars, classes, at: position, splitsAtNewline: false) {
-                position = end
+    /// Cuts `word` at every match of `rule`, searched left to right; the text between matches
+    /// becomes words too.
+    private static func search(_ rule: SplitRule, _ scalars: [Unicode.Scalar], _ classes: [ScalarClass],
+                               in word: Range<Int>, into words: inout [Range<Int>]) {
+        var gapStart = word.lowerBound
+        var p = word.lowerBound
+        while p < word.upperBound {
+            if let end = rule.match(scalars, classes, at: p, end: word.upperBound), end > p {
+                if gapStart < p { words.append(gapStart..<p) }
+                words.append(p..<end)
+                p = end
+                gapStart = end
             } else {
-                position += 1
+                p += 1
             }
-            words.end(at: position)
         }
-        return words.ranges
-    }
-
-    private static func splitLlama3(_ scalars: [Unicode.Scalar], _ classes: [ScalarClass],
-                                    maxDigits: Int) -> [Range<Int>] {
-        let n = scalars.count
-        var words = WordCollector()
-        func classAt(_ i: Int) -> ScalarClass { i < n ? classes[i] : .end }
-        func isNewline(_ i: Int) -> Bool { i < n && (scalars[i] == "\r" || scalars[i] == "\n") }
-        var position = 0
-        while position < n {
-            let current = classes[position]
-            if let length = contraction(scalars, at: position, caseInsensitive: true) {
-                position += length
-                words.end(at: position)
-                continue
-            }
-            // `[^\r\n\p{L}\p{N}]?\p{L}+`
-            if !isNewline(position) && !current.isNumber
-                && (current.isLetter || classAt(position + 1).isLetter) {
-                position += 1
-                while classAt(position).isLetter { position += 1 }
-                words.end(at: position)
-                continue
-            }
-            // `\p{N}{1,maxDigits}`, repeatedly
-            if current.isNumber {
-                var runStart = position
-                while classAt(position).isNumber {
-                    position += 1
-                    if position - runStart >= maxDigits {
-                        words.end(at: position)
-                        runStart = position
-                    }
-                }
-                words.end(at: position)
-                continue
-            }
-            // ` ?[^\s\p{L}\p{N}]+[\r\n]*`
-            let lead = scalars[position] == " " ? classAt(position + 1) : current
-            if lead.isOther || (scalars[position] == " " && lead == .end) {
-                if scalars[position] == " " { position += 1 }
-                while classAt(position).isOther { position += 1 }
-                while isNewline(position) { position += 1 }
-                words.end(at: position)
-                continue
-            }
-            if let end = whitespaceRunEnd(scalars, classes, at: position, splitsAtNewline: true) {
-                position = end
-            } else {
-                position += 1
-            }
-            words.end(at: position)
-        }
-        return words.ranges
-    }
-
-    /// `'s|'t|'re|'ve|'m|'ll|'d`: the length of the contraction starting at `position`, if any.
-    private static func contraction(_ scalars: [Unicode.Scalar], at position: Int,
-                                    caseInsensitive: Bool) -> Int? {
-        guard scalars[position] == "'", position + 1 < scalars.count else { return nil }
-        func letter(_ i: Int) -> Unicode.Scalar {
-            let scalar = scalars[i]
-            guard caseInsensitive, ("A"..."Z").contains(scalar) else { return scalar }
-            return Unicode.Scalar(scalar.value + 32)!
-        }
-        switch letter(position + 1) {
-        case "s", "t", "m", "d": return 2
-        default: break
-        }
-        guard position + 2 < scalars.count else { return nil }
-        switch (letter(position + 1), letter(position + 2)) {
-        case ("r", "e"), ("v", "e"), ("l", "l"): return 3
-        default: return nil
-        }
-    }
-
-    /// The end of the whitespace word starting at `position`, or nil if there is no whitespace:
-    /// `\s*[\r\n]+` (when `splitsAtNewline`) up to the last newline of the run; else
-    /// `\s+(?!\S)`, which leaves the run's last character to the word that follows; else `\s+`.
-    private static func whitespaceRunEnd(_ scalars: [Unicode.Scalar], _ classes: [ScalarClass],
-                                         at position: Int, splitsAtNewline: Bool) -> Int? {
-        var end = position
-        var afterLastNewline = -1
-        while end < scalars.count && classes[end].isWhitespace {
-            if scalars[end] == "\r" || scalars[end] == "\n" { afterLastNewline = end + 1 }
-            end += 1
-        }
-        if splitsAtNewline && afterLastNewline >= 0 { return afterLastNewline }
-        let count = end - position
-        if count > 1 && end < scalars.count { return end - 1 }
-        return count > 0 ? end : nil
-    }
-}
-
-/// The character classes the pre-tokenizer expressions use.
-enum ScalarClass: Equatable {
-    case letter      // \p{L}
-    case number      // \p{N}
-    case whitespace  // \s (White_Space)
-    case other       // [^\s\p{L}\p{N}]
-    case end         // past the end of the text
-
-    init(_ scalar: Unicode.Scalar) {
-        if scalar.isASCII {
-            switch scalar.value {
-            case 0x41...0x5A, 0x61...0x7A: self = .letter
-            case 0x30...0x39: self = .number
-            case 0x09...0x0D, 0x20: self = .whitespace
-            default: self = .other
-            }
-            return
-        }
-        let properties = scalar.properties
-        if properties.isWhitespace {
-            self = .whitespace
-            return
-        }
-        switch properties.generalCategory {
-        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter:
-            self = .letter
-        case .decimalNumber, .letterNumber, .otherNumber:
-            self = .number
-        default:
-            self = .other
-        }
-    }
-
-    var isLetter: Bool { self == .letter }
-    var isNumber: Bool { self == .number }
-    var isWhitespace: Bool { self == .whitespace }
-    var isOther: Bool { self == .other }
-
-    func sameRun(as lead: ScalarClass) -> Bool { self == lead }
-}
-
-/// Turns a sequence of word ends into ranges, dropping empty words.
-private struct WordCollector {
-    var ranges: [Range<Int>] = []
-    private var start = 0
-
-    mutating func end(at position: Int) {
-        if position > start { ranges.append(start..<position) }
-        start = position
+        if gapStart < word.upperBound { words.append(gapStart..<word.upperBound) }
     }
 }

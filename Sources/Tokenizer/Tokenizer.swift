@@ -6,6 +6,12 @@ public protocol Tokenizer: Sendable {
     var vocabularySize: Int { get }
     var bosToken: Int32? { get }
     var eosToken: Int32? { get }
+    /// Whether `encode(addSpecial: true)` starts with BOS: `tokenizer.ggml.add_bos_token`, else
+    /// llama.cpp's default for the vocabulary (SentencePiece and the Llama 3 pre-tokenizer add
+    /// it; Qwen2, GPT-2 and most byte-level vocabularies do not).
+    var addsBOS: Bool { get }
+    /// Whether `encode(addSpecial: true)` ends with EOS (`tokenizer.ggml.add_eos_token`).
+    var addsEOS: Bool { get }
     /// Tokens that end generation: EOS plus end-of-turn tokens such as `<end_of_turn>`,
     /// `<|eot_id|>` or `<|im_end|>`.
     var endOfGenerationTokens: Set<Int32> { get }
@@ -35,6 +41,11 @@ extension Tokenizer {
     public func encode(_ prompt: ChatPrompt) -> [Int32] {
         encode(prompt.text, addSpecial: prompt.addsBOS, controlTokensIn: prompt.templateRanges)
     }
+
+    /// The token a sequence starts with when the model expects one: BOS if the vocabulary adds
+    /// it, else nil. Code that builds token sequences by hand (perplexity windows) uses this,
+    /// never `bosToken` alone: a file can name a BOS it does not add (Qwen2.5).
+    public var sequenceStartToken: Int32? { addsBOS ? bosToken : nil }
 
     /// Token ids to text. Bytes that do not form valid UTF-8 become U+FFFD.
     public func decode(_ tokens: [Int32], special: Bool = false) -> String {

@@ -29,8 +29,9 @@ final class RealGemmaAcceptanceTests: XCTestCase {
         let path = "/usr/share/common-licenses/GPL-3"
         try XCTSkipUnless(FileManager.default.fileExists(atPath: path), "\(path) is absent")
         let text = try String(contentsOfFile: path, encoding: .utf8)
-        let tokens = tokenizer.encode(text, addSpecial: true, parseSpecial: false)
-        let result = try Perplexity(model: model, context: 512, bos: tokenizer.bosToken).evaluate(tokens)
+        let perplexity = Perplexity(model: model, tokenizer: tokenizer, context: 512)
+        XCTAssertEqual(perplexity.windowStartToken, 2, "Gemma adds BOS, so every window starts with it")
+        let result = try perplexity.evaluate(perplexity.tokens(of: text))
         print("perplexity: \(String(format: "%.4f", result.perplexity)) over \(result.windows) windows, \(result.scoredTokens) tokens, \(String(format: "%.1f", result.seconds)) s")
         XCTAssertEqual(result.windows, 14)
         XCTAssertEqual(result.perplexity, 13.8920, accuracy: 13.8920 * 0.01)

@@ -168,11 +168,11 @@ final class TinyModelForwardTests: XCTestCase {
 
     func testUnknownArchitectureIsRejectedWithTheSupportedList() throws {
         var w = GGUFWriter()
-        w.add(GGUFKey.architecture, .string("phi3"))
-        let path = directory.file("phi3.gguf")
+        w.add(GGUFKey.architecture, .string("mamba"))
+        let path = directory.file("mamba.gguf")
         try w.write(to: path)
         XCTAssertThrowsError(try TransformerModel(path: path)) { error in
-            XCTAssertEqual("\(error)", "\(path): unsupported model architecture 'phi3'; supported: gemma3, llama, qwen2")
+            XCTAssertEqual("\(error)", "\(path): unsupported model architecture 'mamba'; supported: gemma3, llama, qwen2, qwen3, phi3")
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import GGUF
+import TestSupport
 import XCTest
 @testable import Tokenizer
 
@@ -22,9 +23,44 @@ final class GoldenFileTests: XCTestCase {
         try checkVectors("ggml-vocab-gpt-2.gguf", expectedTokenizer: BytePairTokenizer.self)
     }
 
-    private func checkVectors(_ name: String, expectedTokenizer: any Tokenizer.Type) throws {
+    func testDeepSeekCoderVectorsAllMatch() throws {
+        try checkVectors("ggml-vocab-deepseek-coder.gguf", expectedTokenizer: BytePairTokenizer.self)
+    }
+
+    func testDeepSeekLLMVectorsAllMatch() throws {
+        try checkVectors("ggml-vocab-deepseek-llm.gguf", expectedTokenizer: BytePairTokenizer.self)
+    }
+
+    func testFalconVectorsAllMatch() throws {
+        try checkVectors("ggml-vocab-falcon.gguf", expectedTokenizer: BytePairTokenizer.self)
+    }
+
+    func testMPTVectorsAllMatch() throws {
+        try checkVectors("ggml-vocab-mpt.gguf", expectedTokenizer: BytePairTokenizer.self)
+    }
+
+    /// Refact's vocabulary with the StarCoder expressions (shared with `smollm`, SmolLM2's name).
+    func testRefactVectorsAllMatch() throws {
+        try checkVectors("ggml-vocab-refact.gguf", expectedTokenizer: BytePairTokenizer.self)
+    }
+
+    func testStarCoderVectorsAllMatch() throws {
+        try checkVectors("ggml-vocab-starcoder.gguf", expectedTokenizer: BytePairTokenizer.self)
+    }
+
+    /// The `qwen2` vectors come without a vocabulary file: they run on the real Qwen2.5 file's
+    /// (the same 151,643 BPE pieces as every Qwen2/2.5 vocabulary).
+    func testQwen2BytePairVectorsAllMatchOnTheRealQwenVocabulary() throws {
         let directory = try Self.directory()
-        let tokenizer = try TokenizerLoader.load(from: GGUFFile(path: "\(directory)/\(name)"))
+        let vocabulary = try RealModel.qwenPath()
+        try checkVectors("ggml-vocab-qwen2.gguf", vocabularyPath: vocabulary, expectedTokenizer: BytePairTokenizer.self,
+                         directory: directory)
+    }
+
+    private func checkVectors(_ name: String, vocabularyPath: String? = nil, expectedTokenizer: any Tokenizer.Type,
+                              directory: String? = nil) throws {
+        let directory = try directory ?? Self.directory()
+        let tokenizer = try TokenizerLoader.load(from: GGUFFile(path: vocabularyPath ?? "\(directory)/\(name)"))
         XCTAssertTrue(type(of: tokenizer) == expectedTokenizer, "\(name) loaded as \(type(of: tokenizer))")
 
         let inputs = try String(contentsOfFile: "\(directory)/\(name).inp", encoding: .utf8)

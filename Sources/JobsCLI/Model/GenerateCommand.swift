@@ -13,8 +13,9 @@ struct GenerateCommand: JobsCommand {
         summary: "generate a completion for one prompt, streamed to standard output",
         discussion: """
             Writes only the generated text to standard output, as it is generated; prompt and
-            generated token counts and speed go to standard error. The prompt gets the model's BOS
-            token and no chat formatting unless --chat is given (then it is one user message in
+            generated token counts and speed go to standard error. The prompt gets BOS (and EOS)
+            only where the model's vocabulary adds them (tokenizer.ggml.add_bos_token,
+            add_eos_token), and no chat formatting unless --chat is given (then it is one user message in
             the model's chat format). PROMPT '-' reads the prompt from standard input.
             Sampling defaults: temperature 0.8, top-k 40, top-p 0.95, min-p 0.05; --temperature 0
             is greedy decoding.

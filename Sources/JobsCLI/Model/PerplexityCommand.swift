@@ -7,9 +7,10 @@ struct PerplexityCommand: JobsCommand {
         name: "perplexity",
         summary: "measure the model's perplexity on a text file (llama.cpp's method)",
         discussion: """
-            Cuts the tokenized file into non-overlapping windows of --ctx tokens, each starting
-            with BOS from an empty cache, and scores the second half of every window, exactly like
-            llama.cpp's llama-perplexity, so the two numbers compare directly. The running estimate
+            Cuts the tokenized file into non-overlapping windows of --ctx tokens, each from an
+            empty cache and starting with BOS when the model adds BOS (tokenizer.ggml.add_bos_token),
+            and scores the second half of every window, exactly like llama.cpp's llama-perplexity,
+            so the two numbers compare directly. The running estimate
             after each window goes to standard error; the last line of standard output is
             `perplexity: X`.
 
@@ -52,9 +53,10 @@ struct PerplexityCommand: JobsCommand {
             throw CLIError.user("\(file) is not valid UTF-8 text")
         }
         let loaded = try ModelLocation.load(option: modelOption, environment: context.environment, activations: activations)
-        let tokens = loaded.tokenizer.encode(text, addSpecial: true, parseSpecial: false)
-        context.errors.line("\(file): \(tokens.count) tokens, \(tokens.count / self.context) windows of \(self.context)")
-        let evaluator = Perplexity(model: loaded.model, context: self.context, bos: loaded.tokenizer.bosToken)
+        let evaluator = Perplexity(model: loaded.model, tokenizer: loaded.tokenizer, context: self.context)
+        let tokens = evaluator.tokens(of: text)
+        context.errors.line("\(file): \(tokens.count) tokens, \(tokens.count / self.context) windows of \(self.context)"
+            + (evaluator.windowStartToken == nil ? "" : ", each starting with BOS"))
         let result: Perplexity.Result
         do {
             result = try evaluator.evaluate(tokens) { window, windows, running in
