@@ -7,8 +7,9 @@ import Tokenizer
 /// format, tokenizes, and maps the job's sampling fields.
 ///
 /// Completion prompts are encoded with BOS where the vocabulary asks for it and control-token
-/// text left as text (a prompt cannot inject `<end_of_turn>`); rendered chat prompts are
-/// encoded with control tokens recognised, since the template wrote them. Limits the engine
+/// text left as text (a prompt cannot inject `<end_of_turn>`). Chat prompts are encoded by
+/// `ChatPrompt.tokens(using:)`: only the turn markers the chat format writes become control
+/// tokens, message content of every role stays text. Limits the engine
 /// checks itself (prompt length, parameter ranges) are left to `Engine.submit`.
 public struct GenerationRequestBuilder {
     let tokenizer: any Tokenizer
@@ -44,7 +45,7 @@ public struct GenerationRequestBuilder {
             } catch {
                 throw .invalidConversation(error.description)
             }
-            return tokenizer.encode(prompt.text, addSpecial: prompt.addsBOS, parseSpecial: true)
+            return prompt.tokens(using: tokenizer)
         }
     }
 

@@ -15,16 +15,3 @@ public struct ChatMessage: Sendable, Equatable {
         self.content = content
     }
 }
-
-/// A rendered chat prompt, ready to encode with `parseSpecial: true` (its control tokens are
-/// written as text) and `addSpecial: addsBOS`.
-public struct ChatPrompt: Sendable, Equatable {
-    public var text: String
-    /// The format starts with BOS, which is not written in `text`: the tokenizer must add it.
-    public var addsBOS: Bool
-
-    public init(text: String, addsBOS: Bool) {
-        self.text = text
-        self.addsBOS = addsBOS
-    }
-}

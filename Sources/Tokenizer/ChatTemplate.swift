@@ -101,39 +101,43 @@ public struct ChatTemplate: Sendable, Equatable {
             turns = turns.dropFirst()
         }
         if turns.isEmpty { throw .emptyConversation }
-        var text = ""
+        var segments: [ChatPrompt.Segment] = []
         for (offset, message) in turns.enumerated() {
             let expected: ChatRole = offset % 2 == 0 ? .user : .assistant
             if message.role != expected {
                 throw .rolesMustAlternate(index: turns.startIndex + offset, expected: expected, found: message.role)
             }
             let role = message.role == .assistant ? "model" : "user"
-            text += "<start_of_turn>" + role + "\n" + (offset == 0 ? systemPrefix : "")
-                + trimmed(message.content) + "<end_of_turn>\n"
+            segments += [.marker("<start_of_turn>"), .text(role + "\n"),
+                         .text((offset == 0 ? systemPrefix : "") + trimmed(message.content)),
+                         .marker("<end_of_turn>"), .text("\n")]
         }
-        text += "<start_of_turn>model\n"
-        return ChatPrompt(text: text, addsBOS: true)
+        segments += [.marker("<start_of_turn>"), .text("model\n")]
+        return ChatPrompt(segments: segments, addsBOS: true)
     }
 
     /// Llama 3's template writes `<|begin_of_text|>` first: left to the tokenizer's BOS so it is
     /// never doubled.
     private func renderLlama3(_ messages: [ChatMessage]) -> ChatPrompt {
-        var text = ""
+        var segments: [ChatPrompt.Segment] = []
         for message in messages {
-            text += "<|start_header_id|>" + message.role.rawValue + "<|end_header_id|>\n\n"
-                + trimmed(message.content) + "<|eot_id|>"
+            segments += [.marker("<|start_header_id|>"), .text(message.role.rawValue),
+                         .marker("<|end_header_id|>"), .text("\n\n"), .text(trimmed(message.content)),
+                         .marker("<|eot_id|>")]
         }
-        text += "<|start_header_id|>assistant<|end_header_id|>\n\n"
-        return ChatPrompt(text: text, addsBOS: true)
+        segments += [.marker("<|start_header_id|>"), .text("assistant"), .marker("<|end_header_id|>"),
+                     .text("\n\n")]
+        return ChatPrompt(segments: segments, addsBOS: true)
     }
 
     private func renderChatML(_ messages: [ChatMessage]) -> ChatPrompt {
-        var text = ""
+        var segments: [ChatPrompt.Segment] = []
         for message in messages {
-            text += "<|im_start|>" + message.role.rawValue + "\n" + message.content + "<|im_end|>\n"
+            segments += [.marker("<|im_start|>"), .text(message.role.rawValue + "\n"), .text(message.content),
+                         .marker("<|im_end|>"), .text("\n")]
         }
-        text += "<|im_start|>assistant\n"
-        return ChatPrompt(text: text, addsBOS: false)
+        segments += [.marker("<|im_start|>"), .text("assistant\n")]
+        return ChatPrompt(segments: segments, addsBOS: false)
     }
 }
 

@@ -6,6 +6,8 @@ public protocol Tokenizer: Sendable {
     var vocabularySize: Int { get }
     var bosToken: Int32? { get }
     var eosToken: Int32? { get }
+    /// Whether `encode(_:addSpecial: true, ...)` starts with BOS (`tokenizer.ggml.add_bos_token`).
+    var addsBOS: Bool { get }
     /// Tokens that end generation: EOS plus end-of-turn tokens such as `<end_of_turn>`,
     /// `<|eot_id|>` or `<|im_end|>`.
     var endOfGenerationTokens: Set<Int32> { get }

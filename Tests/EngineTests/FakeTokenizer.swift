@@ -13,6 +13,7 @@ struct FakeTokenizer: Tokenizer {
     var vocabularySize: Int = 64
     var bosToken: Int32? { Self.bos }
     var eosToken: Int32? { Self.eos }
+    var addsBOS: Bool { true }
     var endOfGenerationTokens: Set<Int32> { [Self.eos, Self.endOfTurn] }
 
     /// Letters, digits and spaces only; anything else is skipped.
