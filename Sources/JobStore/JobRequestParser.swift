@@ -53,32 +53,24 @@ enum JobRequestParser {
         let input = parseInput(fields, prefix: prefix, expectedKind: expectedKind, problems: &problems)
 
         var request = JobRequest(model: model, input: input ?? .prompt(""))
-        if let value = fields.values["max_tokens"] {
-            if case .integer(let n) = value, n > 0, n <= Int64(Int32.max) {
-                request.maxTokens = Int(n)
-            } else {
-                report("max_tokens", "must be a positive integer, got \(value.summary)")
-            }
+        if let maxTokens = fields.integer("max_tokens", in: 1...Int64(Int32.max), prefix: prefix, problems: &problems,
+                                          rule: "a positive integer") {
+            request.maxTokens = Int(maxTokens)
         }
         fields.number("temperature", into: &request.temperature, prefix: prefix,
                       problems: &problems, rule: "a number from 0 to 2") { $0 >= 0 && $0 <= 2 }
         fields.number("top_p", into: &request.topP, prefix: prefix, problems: &problems,
                       rule: "a number greater than 0 and at most 1") { $0 > 0 && $0 <= 1 }
-        if let value = fields.values["top_k"] {
-            if case .integer(let k) = value, k >= 0, k <= Int64(Int32.max) {
-                request.topK = Int(k)
-            } else {
-                report("top_k", "must be a non-negative integer (0 turns it off), got \(value.summary)")
-            }
+        if let topK = fields.integer("top_k", in: 0...Int64(Int32.max), prefix: prefix, problems: &problems,
+                                     rule: "a non-negative integer (0 turns it off)") {
+            request.topK = Int(topK)
         }
         fields.number("min_p", into: &request.minP, prefix: prefix, problems: &problems,
                       rule: "a number from 0 to 1") { $0 >= 0 && $0 <= 1 }
-        if let value = fields.values["seed"] {
-            if case .integer(let seed) = value {
-                request.seed = seed
-            } else {
-                report("seed", "must be an integer, got \(value.summary)")
-            }
+        // OpenAI's seed is a 64-bit signed integer; -1 is llama.cpp's "no fixed seed".
+        if let seed = fields.integer("seed", in: Int64.min...Int64.max, prefix: prefix, problems: &problems,
+                                     rule: "an integer from \(Int64.min) to \(Int64.max) (-1: no fixed seed)") {
+            request.seed = seed == -1 ? nil : seed
         }
         if let value = fields.values["stop"] {
             request.stop = parseStop(value, field: prefix + "stop", problems: &problems)
@@ -272,16 +264,30 @@ enum JobRequestParser {
             return text
         }
 
+        /// An integer in `range`, written as one or as an integral number (`8.0`); otherwise
+        /// reports "must be <rule>, got <the value as written>". Nil when absent or refused.
+        func integer(_ key: String, in range: ClosedRange<Int64>, prefix: String,
+                     problems: inout [FieldProblem], rule: String) -> Int64? {
+            guard let value = values[key] else { return nil }
+            if let integer = value.integralValue, range.contains(integer) { return integer }
+            let message: String
+            // Above a bound below Int64.max the rule ("a positive integer") would contradict the
+            // value: say the bound. A rule for the whole 64-bit range states it itself.
+            if range.upperBound < Int64.max, let number = value.numberValue, number == number.rounded(),
+               number > Double(range.upperBound) {
+                message = "must be at most \(range.upperBound), got \(value.summary)"
+            } else {
+                message = "must be \(rule), got \(value.summary)"
+            }
+            problems.append(FieldProblem(field: prefix + key, message: message))
+            return nil
+        }
+
         /// Reads a number into `target` when `isValid`; otherwise reports "must be <rule>".
         func number(_ key: String, into target: inout Double, prefix: String,
                     problems: inout [FieldProblem], rule: String, isValid: (Double) -> Bool) {
             guard let value = values[key] else { return }
-            let number: Double? = switch value {
-            case .integer(let n): Double(n)
-            case .double(let d): d
-            default: nil
-            }
-            guard let number, isValid(number) else {
+            guard let number = value.numberValue, isValid(number) else {
                 problems.append(FieldProblem(field: prefix + key, message: "must be \(rule), got \(value.summary)"))
                 return
             }

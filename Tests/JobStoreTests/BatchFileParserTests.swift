@@ -89,6 +89,53 @@ final class BatchFileParserTests: XCTestCase {
                       "f.jsonl:1: max_tokens: must be a positive integer, got 2.5")
     }
 
+    /// Issue 10, fault 3: integral numbers written with a fraction or an exponent are integers;
+    /// refusals quote the value as written and say the range.
+    func testIntegralNumbersAreIntegersWhereverAnIntegerIsExpected() throws {
+        let file = StoreFixture.parse(batchLine(body: #"{"prompt": "p", "max_tokens": 8.0, "top_k": 4e1, "seed": 7.00}"#))
+        XCTAssertEqual(file.problems.map { $0.formatted(file: "f.jsonl") }, [])
+        let request = try XCTUnwrap(file.jobs.first?.request)
+        XCTAssertEqual(request.maxTokens, 8)
+        XCTAssertEqual(request.topK, 40)
+        XCTAssertEqual(request.seed, 7)
+        XCTAssertEqual(StoreFixture.parse(#"{"id": "a", "prompt": "p", "max_tokens": 8.0}"#).jobs.first?.request.maxTokens, 8)
+    }
+
+    func testRefusedNumbersAreQuotedAsWrittenWithTheirRange() {
+        assertProblem(batchLine(body: #"{"prompt": "p", "max_tokens": 8.50}"#),
+                      "f.jsonl:1: body.max_tokens: must be a positive integer, got 8.50")
+        assertProblem(batchLine(body: #"{"prompt": "p", "max_tokens": -2.0}"#),
+                      "f.jsonl:1: body.max_tokens: must be a positive integer, got -2.0")
+        assertProblem(batchLine(body: #"{"prompt": "p", "max_tokens": 3000000000}"#),
+                      "f.jsonl:1: body.max_tokens: must be at most 2147483647, got 3000000000")
+        assertProblem(batchLine(body: #"{"prompt": "p", "max_tokens": 1e10}"#),
+                      "f.jsonl:1: body.max_tokens: must be at most 2147483647, got 1e10")
+        assertProblem(batchLine(body: #"{"prompt": "p", "top_k": 2.5}"#),
+                      "f.jsonl:1: body.top_k: must be a non-negative integer (0 turns it off), got 2.5")
+        assertProblem(batchLine(body: #"{"prompt": "p", "seed": 18446744073709551615}"#),
+                      "f.jsonl:1: body.seed: must be an integer from -9223372036854775808 to 9223372036854775807 "
+                      + "(-1: no fixed seed), got 18446744073709551615")
+        assertProblem(batchLine(body: #"{"prompt": "p", "seed": 1.5}"#),
+                      "f.jsonl:1: body.seed: must be an integer from -9223372036854775808 to 9223372036854775807 "
+                      + "(-1: no fixed seed), got 1.5")
+        assertProblem(batchLine(body: #"{"prompt": "p", "temperature": 2.50}"#),
+                      "f.jsonl:1: body.temperature: must be a number from 0 to 2, got 2.50")
+    }
+
+    /// llama.cpp's `seed: -1` is "no fixed seed": the job samples a fresh stream, like no seed.
+    func testSeedMinusOneMeansNoFixedSeed() throws {
+        let file = StoreFixture.parse("""
+            {"id": "a", "prompt": "p", "seed": -1}
+            {"id": "b", "prompt": "p", "seed": -1.0}
+            {"id": "c", "prompt": "p"}
+            {"id": "d", "prompt": "p", "seed": -2}
+            {"id": "e", "prompt": "p", "seed": 9223372036854775807}
+            """)
+        XCTAssertEqual(file.problems.count, 0)
+        XCTAssertEqual(file.jobs.map(\.request.seed), [nil, nil, nil, -2, Int64.max])
+        XCTAssertEqual(file.jobs[0].request, file.jobs[2].request)
+    }
+
     func testMissingPrompt() {
         assertProblem(#"{"id": "a", "max_tokens": 5}"#,
                       "f.jsonl:1: prompt: missing (give prompt, or messages for a chat)")
@@ -152,7 +199,7 @@ final class BatchFileParserTests: XCTestCase {
             (#""top_p": 1.5"#, "top_p: must be a number greater than 0 and at most 1, got 1.5"),
             (#""top_k": -1"#, "top_k: must be a non-negative integer (0 turns it off), got -1"),
             (#""min_p": 2"#, "min_p: must be a number from 0 to 1, got 2"),
-            (#""seed": 1.5"#, "seed: must be an integer, got 1.5"),
+            (#""seed": "7""#, #"seed: must be an integer from -9223372036854775808 to 9223372036854775807 (-1: no fixed seed), got "7""#),
             (#""presence_penalty": 3"#, "presence_penalty: must be a number from -2 to 2, got 3"),
             (#""frequency_penalty": -3"#, "frequency_penalty: must be a number from -2 to 2, got -3"),
             (#""repetition_penalty": 0"#, "repetition_penalty: must be a positive number (1 turns it off), got 0"),
