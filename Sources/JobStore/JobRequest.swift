@@ -44,6 +44,10 @@ public struct JobRequest: Equatable, Sendable {
     public var frequencyPenalty: Double
     /// llama.cpp-style multiplicative penalty (> 0); 1 = off (default).
     public var repetitionPenalty: Double
+    /// Fields the file gave that were accepted but change nothing here (`user`, `metadata`,
+    /// `store`, `messages[0].name`, ...), as written, keyed by their path inside the body. Stored
+    /// with the job for `jobs show`; not part of `hash`, since they do not change the answer.
+    public var ignoredFields: [JSONMember] = []
 
     public init(model: String? = nil, input: Input, maxTokens: Int = JobRequest.defaultMaxTokens,
                 temperature: Double = JobRequest.defaultTemperature, topP: Double = 1,
@@ -74,10 +78,21 @@ public struct JobRequest: Equatable, Sendable {
     /// Every field, defaults included, in a fixed order: the stored form of the request.
     public var canonicalJSON: String { canonicalValue.serialized() }
 
-    /// SHA-256 (hex) of `canonicalJSON`: equal for requests that would sample identically.
-    public var hash: String { SHA256.hex(canonicalJSON) }
+    /// SHA-256 (hex) of `canonicalJSON` without the ignored fields: equal for requests that
+    /// would sample identically.
+    public var hash: String { SHA256.hex(generationValue.serialized()) }
+
+    /// The key under which `canonicalJSON` keeps `ignoredFields`.
+    static let ignoredFieldsKey = "ignored_fields"
 
     var canonicalValue: JSONValue {
+        guard case .object(var members) = generationValue, !ignoredFields.isEmpty else { return generationValue }
+        members.append(JSONMember(Self.ignoredFieldsKey, .object(ignoredFields)))
+        return .object(members)
+    }
+
+    /// Every field that shapes the answer, defaults included, in a fixed order.
+    private var generationValue: JSONValue {
         var members: [JSONMember] = []
         if let model { members.append(JSONMember("model", .string(model))) }
         switch input {
@@ -114,12 +129,13 @@ public struct JobRequest: Equatable, Sendable {
             throw JobStoreError.corruptRequest(problem: "not a JSON object")
         }
         var problems: [FieldProblem] = []
-        let request = JobRequestParser.parseBody(members, prefix: "", skipping: [],
+        let request = JobRequestParser.parseBody(members, prefix: "", skipping: [Self.ignoredFieldsKey],
                                                  expectedKind: nil, problems: &problems)
-        guard let request, problems.isEmpty else {
+        guard var request, problems.isEmpty else {
             throw JobStoreError.corruptRequest(
                 problem: problems.map(\.description).joined(separator: "; "))
         }
+        if case .object(let ignored)? = parsed[Self.ignoredFieldsKey] { request.ignoredFields = ignored }
         self = request
     }
 }

@@ -61,7 +61,9 @@ final class BatchFileParserTests: XCTestCase {
     func testNullMeansAbsentAndHarmlessOpenAIDefaultsAreAccepted() {
         let file = StoreFixture.parse(#"{"id": "a", "prompt": "p", "seed": null, "stop": null, "n": 1, "stream": false}"#)
         XCTAssertEqual(file.problems, [])
-        XCTAssertEqual(file.jobs.first?.request, JobRequest(input: .prompt("p")))
+        var expected = JobRequest(input: .prompt("p"))
+        expected.ignoredFields = [JSONMember("n", .integer(1)), JSONMember("stream", .bool(false))]
+        XCTAssertEqual(file.jobs.first?.request, expected)
     }
 
     func testSkipsBlankLinesButCountsThemInLineNumbers() {
@@ -151,16 +153,16 @@ final class BatchFileParserTests: XCTestCase {
 
     func testBadMessageRoleAndContent() {
         let url = #""/v1/chat/completions""#
-        assertProblem(batchLine(body: #"{"messages": [{"role": "user", "content": "a"}, {"role": "tool", "content": "b"}]}"#, url: url),
-                      #"f.jsonl:1: body.messages[1].role: must be one of system, user, assistant, got "tool""#)
+        assertProblem(batchLine(body: #"{"messages": [{"role": "user", "content": "a"}, {"role": "robot", "content": "b"}]}"#, url: url),
+                      #"f.jsonl:1: body.messages[1].role: must be one of system, user, assistant, developer, got "robot""#)
         assertProblem(batchLine(body: #"{"messages": [{"content": "a"}]}"#, url: url),
-                      "f.jsonl:1: body.messages[0].role: missing (one of system, user, assistant)")
+                      "f.jsonl:1: body.messages[0].role: missing (one of system, user, assistant, developer)")
         assertProblem(batchLine(body: #"{"messages": [{"role": "user", "content": 3}]}"#, url: url),
                       "f.jsonl:1: body.messages[0].content: must be a string, got 3")
         assertProblem(batchLine(body: #"{"messages": []}"#, url: url),
                       #"f.jsonl:1: body.messages: must be a non-empty array of {"role", "content"} objects, got an array"#)
-        assertProblem(batchLine(body: #"{"messages": [{"role": "user", "content": "a", "name": "bob"}]}"#, url: url),
-                      "f.jsonl:1: body.messages[0].name: unknown field; allowed: role, content")
+        assertProblem(batchLine(body: #"{"messages": [{"role": "user", "content": "a", "nme": "bob"}]}"#, url: url),
+                      "f.jsonl:1: body.messages[0].nme: unknown field (did you mean name?)")
         assertProblem(batchLine(body: #"{"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {}}]}]}"#, url: url),
                       #"f.jsonl:1: body.messages[0].content[0]: only {"type": "text", "text": "..."} parts are supported"#)
     }
@@ -227,11 +229,9 @@ final class BatchFileParserTests: XCTestCase {
         assertProblem(#"{"id": "a", "prompt": "p", "max_token": 5}"#,
                       "f.jsonl:1: max_token: unknown field (did you mean max_tokens?)")
         assertProblem(#"{"id": "a", "prompt": "p", "colour": "red"}"#,
-                      "f.jsonl:1: colour: unknown field; allowed: model, prompt, messages, max_tokens, temperature, top_p, top_k, min_p, seed, stop, presence_penalty, frequency_penalty, repetition_penalty, id")
-        assertProblem(batchLine(body: #"{"prompt": "p", "max_completion_tokens": 5}"#),
-                      "f.jsonl:1: body.max_completion_tokens: not supported: use max_tokens")
+                      "f.jsonl:1: colour: unknown field; allowed: model, prompt, messages, max_tokens, max_completion_tokens, temperature, top_p, top_k, min_p, seed, stop, presence_penalty, frequency_penalty, repetition_penalty, id")
         assertProblem(#"{"id": "a", "prompt": "p", "n": 2}"#,
-                      "f.jsonl:1: n: not supported: one completion per job; submit the line several times with different ids")
+                      "f.jsonl:1: n: not supported: one choice per job; submit the line several times with different custom_id values")
         assertProblem(#"{"custom_id": "a", "method": "POST", "url": "/v1/completions", "body": {"prompt": "p"}, "max_tokens": 5}"#,
                       "f.jsonl:1: max_tokens: belongs inside body in the OpenAI Batch format")
         assertProblem(#"{"custom_id": "a", "method": "POST", "url": "/v1/completions", "bdy": {"prompt": "p"}, "body": {"prompt": "p"}}"#,
@@ -281,5 +281,84 @@ final class BatchFileParserTests: XCTestCase {
         let seeded = JobRequest(input: .prompt("p"), seed: 1, stop: ["x"])
         XCTAssertNotEqual(seeded.hash, a.hash)
         XCTAssertEqual(a.canonicalJSON, #"{"prompt":"p","max_tokens":256,"temperature":1,"top_p":1,"top_k":0,"min_p":0,"stop":["x"],"presence_penalty":0,"frequency_penalty":0,"repetition_penalty":1}"#)
+    }
+
+    // MARK: OpenAI's current request fields (issue 10, fault 2)
+
+    private let chatURL = #""/v1/chat/completions""#
+
+    private func assertProblemStarts(_ line: String, _ expected: String,
+                                     file: StaticString = #filePath, line number: UInt = #line) {
+        let found = problems(line)
+        XCTAssertTrue(found.contains { $0.hasPrefix(expected) }, "expected \(expected)…\n got \(found)",
+                      file: file, line: number)
+    }
+
+    func testCurrentFieldsThatChangeNothingAreAcceptedAndRecorded() throws {
+        let body = #"{"model": "gpt-4o-mini", "messages": [{"role": "developer", "content": "Be brief."}, "#
+            + #"{"role": "user", "content": "Hi", "name": "ann"}, {"role": "assistant", "content": "Hello", "refusal": null}, "#
+            + #"{"role": "user", "content": [{"type": "text", "text": "Fruit?"}]}], "max_completion_tokens": 12, "#
+            + #""user": "u-1", "logprobs": false, "store": true, "metadata": {"team": "docs"}, "service_tier": "auto", "#
+            + #""prompt_cache_key": "k", "safety_identifier": "s", "parallel_tool_calls": true, "stream": false, "#
+            + #""stream_options": {"include_usage": true}, "n": 1, "response_format": {"type": "text"}, "tools": [], "#
+            + #""logit_bias": {}, "top_logprobs": 0, "tool_choice": "none", "modalities": ["text"], "seed": 3}"#
+        let file = StoreFixture.parse(batchLine(body: body, url: chatURL))
+        XCTAssertEqual(file.problems.map { $0.formatted(file: "f.jsonl") }, [])
+        let request = try XCTUnwrap(file.jobs.first?.request)
+        XCTAssertEqual(request.maxTokens, 12)
+        XCTAssertEqual(request.input, .messages([
+            ChatMessage(role: .system, content: "Be brief."), ChatMessage(role: .user, content: "Hi"),
+            ChatMessage(role: .assistant, content: "Hello"), ChatMessage(role: .user, content: "Fruit?"),
+        ]))
+        XCTAssertEqual(request.ignoredFields.map(\.key), [
+            "user", "logprobs", "store", "metadata", "service_tier", "prompt_cache_key",
+            "safety_identifier", "parallel_tool_calls", "stream", "stream_options", "n", "response_format", "tools",
+            "logit_bias", "top_logprobs", "tool_choice", "modalities", "messages[1].name",
+        ])
+        XCTAssertEqual(request.ignoredFields.first { $0.key == "metadata" }?.value,
+                       .object([JSONMember("team", .string("docs"))]))
+        // Stored with the job, but not part of what result reuse matches on.
+        let stored = try JobRequest(canonicalJSON: request.canonicalJSON)
+        XCTAssertEqual(stored, request)
+        var bare = request
+        bare.ignoredFields = []
+        XCTAssertEqual(bare.hash, request.hash)
+        XCTAssertNotEqual(bare.canonicalJSON, request.canonicalJSON)
+    }
+
+    func testMaxCompletionTokensIsTheCurrentNameOfMaxTokens() throws {
+        let both = StoreFixture.parse(batchLine(body: #"{"prompt": "p", "max_tokens": 9, "max_completion_tokens": 9.0}"#))
+        XCTAssertEqual(both.jobs.first?.request.maxTokens, 9)
+        assertProblem(batchLine(body: #"{"prompt": "p", "max_tokens": 9, "max_completion_tokens": 5}"#),
+                      "f.jsonl:1: body.max_completion_tokens: is 5 but max_tokens is 9; give one of them")
+        assertProblem(batchLine(body: #"{"prompt": "p", "max_completion_tokens": 0}"#),
+                      "f.jsonl:1: body.max_completion_tokens: must be a positive integer, got 0")
+    }
+
+    func testFieldsThatWouldChangeTheAnswerAreRefusedClearly() {
+        let cases: [(String, String)] = [
+            (#""tools": [{"type": "function", "function": {"name": "f"}}]"#, "tools: not supported: tool calls are not supported; remove tools"),
+            (#""tool_choice": "required""#, "tool_choice: not supported: tool calls are not supported; remove tool_choice"),
+            (#""logit_bias": {"50256": -100}"#, "logit_bias: not supported: token biases are not applied; remove logit_bias"),
+            (#""response_format": {"type": "json_object"}"#, "response_format: not supported: structured output"),
+            (#""logprobs": true"#, "logprobs: not supported: log probabilities are not computed; remove logprobs"),
+            (#""top_logprobs": 3"#, "top_logprobs: not supported"),
+            (#""n": 3"#, "n: not supported: one choice per job"),
+            (#""stream": true"#, "stream: not supported: results are stored, not streamed"),
+            (#""audio": {"voice": "alloy"}"#, "audio: not supported"),
+            (#""reasoning_effort": "low""#, "reasoning_effort: not supported"),
+            (#""functions": [{"name": "f"}]"#, "functions: not supported"),
+        ]
+        for (field, expected) in cases {
+            assertProblemStarts(batchLine(body: #"{"messages": [{"role": "user", "content": "x"}], \#(field)}"#, url: chatURL),
+                          "f.jsonl:1: body." + expected)
+        }
+        assertProblemStarts(batchLine(body: #"{"prompt": "p", "echo": true}"#), "f.jsonl:1: body.echo: not supported")
+        assertProblemStarts(batchLine(body: #"{"prompt": "p", "suffix": "end"}"#), "f.jsonl:1: body.suffix: not supported")
+        assertProblemStarts(batchLine(body: #"{"prompt": "p", "best_of": 2}"#), "f.jsonl:1: body.best_of: not supported")
+        assertProblemStarts(batchLine(body: #"{"messages": [{"role": "tool", "content": "42", "tool_call_id": "c"}]}"#, url: chatURL),
+                      "f.jsonl:1: body.messages[0].role: tool messages answer tool calls, which are not supported; remove this message")
+        assertProblemStarts(batchLine(body: #"{"messages": [{"role": "assistant", "content": "x", "tool_calls": [{"id": "c"}]}]}"#, url: chatURL),
+                      "f.jsonl:1: body.messages[0].tool_calls: not supported: tool calls are not supported; remove tool_calls")
     }
 }

@@ -43,6 +43,13 @@ struct ShowCommand: JobsCommand {
         if let started = when(job.claimedAt) { fields.append(("Started", started)) }
         if let finished = when(job.finishedAt) { fields.append(("Finished", finished)) }
         fields.append(("Request", requestSummary(job.request)))
+        if !job.request.ignoredFields.isEmpty {
+            // Accepted from the file but without effect here (user, metadata, store, ...).
+            fields.append(("Ignored", job.request.ignoredFields.map { member in
+                let value = member.value.serialized()
+                return member.key + " " + (value.count > 60 ? String(value.prefix(60)) + "…" : value)
+            }.joined(separator: ", ")))
+        }
         if let error = job.lastError { fields.append((job.state == .failed ? "Error" : "Last error", error)) }
         if case .succeeded(let output, let queueWait, let total)? = result?.outcome {
             let usage = "\(output.promptTokens) prompt + \(output.completionTokens) completion tokens"
