@@ -76,9 +76,11 @@ public enum BatchOutputFormat {
             (object, idPrefix) = ("chat.completion", "chatcmpl")
             choice = .object([
                 JSONMember("index", .integer(0)),
+                // `refusal` is required by OpenAI's ChatCompletionResponseMessage (null: none).
                 JSONMember("message", .object([
                     JSONMember("role", .string("assistant")),
                     JSONMember("content", .string(result.text)),
+                    JSONMember("refusal", .null),
                 ])),
                 JSONMember("logprobs", .null),
                 JSONMember("finish_reason", .string(result.finishReason.rawValue)),
