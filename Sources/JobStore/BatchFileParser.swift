@@ -11,6 +11,8 @@
 public enum BatchFileParser {
     public static let completionsURL = "/v1/completions"
     public static let chatCompletionsURL = "/v1/chat/completions"
+    /// Refused with its own message: a Batch file may mix embeddings lines in.
+    static let embeddingsURL = "/v1/embeddings"
     static let envelopeKeys = ["custom_id", "method", "url", "body"]
 
     /// Parses `bytes` (the file's whole content). Problems are in line order.
@@ -102,10 +104,16 @@ public enum BatchFileParser {
         switch line["url"] {
         case .string(completionsURL)?: kind = .completion
         case .string(chatCompletionsURL)?: kind = .chat
+        case .string(embeddingsURL)?:
+            problems.append(FieldProblem(field: "url",
+                message: "\(embeddingsURL) is not supported: the models run here generate text and make no embeddings; "
+                    + "send embedding lines to a service that makes them"))
         case let other:
             problems.append(FieldProblem(field: "url",
                 message: "must be \"\(completionsURL)\" or \"\(chatCompletionsURL)\", got \(other?.summary ?? "nothing")"))
         }
+        // The body of a line we refuse by its url would only add noise to the message.
+        if line["url"] == .string(embeddingsURL) { return nil }
         guard case .object(let body)? = line["body"] else {
             problems.append(FieldProblem(field: "body",
                 message: "must be an object holding the request, got \(line["body"]?.summary ?? "nothing")"))

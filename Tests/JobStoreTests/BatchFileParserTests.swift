@@ -168,8 +168,8 @@ final class BatchFileParserTests: XCTestCase {
     }
 
     func testUnsupportedURL() {
-        assertProblem(batchLine(body: #"{"input": "x"}"#, url: #""/v1/embeddings""#),
-                      #"f.jsonl:1: url: must be "/v1/completions" or "/v1/chat/completions", got "/v1/embeddings""#)
+        assertProblem(batchLine(body: #"{"input": "x"}"#, url: #""/v1/moderations""#),
+                      #"f.jsonl:1: url: must be "/v1/completions" or "/v1/chat/completions", got "/v1/moderations""#)
     }
 
     func testURLAndBodyMustAgree() {
@@ -360,5 +360,13 @@ final class BatchFileParserTests: XCTestCase {
                       "f.jsonl:1: body.messages[0].role: tool messages answer tool calls, which are not supported; remove this message")
         assertProblemStarts(batchLine(body: #"{"messages": [{"role": "assistant", "content": "x", "tool_calls": [{"id": "c"}]}]}"#, url: chatURL),
                       "f.jsonl:1: body.messages[0].tool_calls: not supported: tool calls are not supported; remove tool_calls")
+    }
+
+    func testEmbeddingsLinesAreRefusedNamingTheEndpoint() {
+        assertProblem(batchLine(body: #"{"model": "text-embedding-3-small", "input": "hello"}"#, url: #""/v1/embeddings""#),
+                      "f.jsonl:1: url: /v1/embeddings is not supported: the models run here generate text and make no "
+                      + "embeddings; send embedding lines to a service that makes them")
+        XCTAssertEqual(problems(batchLine(body: #"{"model": "m", "input": ["a", "b"]}"#, url: #""/v1/embeddings""#)).count, 1,
+                       "only the url is reported")
     }
 }
