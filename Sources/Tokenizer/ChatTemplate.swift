@@ -34,14 +34,26 @@ public enum ChatFormat: Sendable, Equatable, CaseIterable {
 /// marker only that family uses, not by running the template: the three supported families
 /// render the same way whatever their template's details. A file without a template gets its
 /// architecture's known format, and `note` says so for the log.
+///
+/// What the template writes besides the turns is read from its text (`TemplateDefaults`): a
+/// default system message (Qwen2.5's "You are Qwen, created by Alibaba Cloud. ...") is rendered
+/// when the conversation has none, as llama.cpp and Hugging Face render it; what cannot be
+/// followed is listed in `limitations` for `jobs doctor`.
 public struct ChatTemplate: Sendable, Equatable {
     public let format: ChatFormat
     /// Set when the format was chosen without a template in the file: worth logging once.
     public let note: String?
+    /// The system message the template writes when the conversation starts without one.
+    public let defaultSystemMessage: String?
+    /// What the file's template renders that our prompts leave out, one sentence each.
+    public let limitations: [String]
 
-    public init(format: ChatFormat, note: String? = nil) {
+    public init(format: ChatFormat, note: String? = nil, defaultSystemMessage: String? = nil,
+                limitations: [String] = []) {
         self.format = format
         self.note = note
+        self.defaultSystemMessage = defaultSystemMessage
+        self.limitations = limitations
     }
 
     /// The format for a model file: from its `tokenizer.chat_template`, else its architecture.
@@ -59,7 +71,9 @@ public struct ChatTemplate: Sendable, Equatable {
                               source: String) throws(TokenizerError) -> ChatTemplate {
         if let template, !template.allSatisfy(\.isWhitespace) {
             for format in ChatFormat.allCases where template.contains(format.templateMarker) {
-                return ChatTemplate(format: format)
+                let defaults = TemplateDefaults(template: template, format: format)
+                return ChatTemplate(format: format, defaultSystemMessage: defaults.systemMessage,
+                                    limitations: defaults.limitations)
             }
             throw .unknownChatTemplate(source: source, firstLine: firstLine(of: template))
         }
@@ -84,8 +98,15 @@ public struct ChatTemplate: Sendable, Equatable {
         for (index, message) in messages.enumerated().dropFirst() where message.role == .system {
             throw .systemMessageNotFirst(index: index)
         }
+        // Indexes in errors count the caller's messages, not the default system message.
+        var messages = messages
+        var added = 0
+        if let defaultSystemMessage, messages[0].role != .system {
+            messages.insert(ChatMessage(role: .system, content: defaultSystemMessage), at: 0)
+            added = 1
+        }
         switch format {
-        case .gemma: return try renderGemma(messages)
+        case .gemma: return try renderGemma(messages, added: added)
         case .llama3: return renderLlama3(messages)
         case .chatML: return renderChatML(messages)
         }
@@ -93,7 +114,7 @@ public struct ChatTemplate: Sendable, Equatable {
 
     /// Gemma's template: the system text and a blank line open the first user turn; the other
     /// turns must alternate user/model; contents are trimmed.
-    private func renderGemma(_ messages: [ChatMessage]) throws(TokenizerError) -> ChatPrompt {
+    private func renderGemma(_ messages: [ChatMessage], added: Int) throws(TokenizerError) -> ChatPrompt {
         var turns = messages[...]
         var systemPrefix = ""
         if let first = turns.first, first.role == .system {
@@ -105,7 +126,7 @@ public struct ChatTemplate: Sendable, Equatable {
         for (offset, message) in turns.enumerated() {
             let expected: ChatRole = offset % 2 == 0 ? .user : .assistant
             if message.role != expected {
-                throw .rolesMustAlternate(index: turns.startIndex + offset, expected: expected, found: message.role)
+                throw .rolesMustAlternate(index: turns.startIndex + offset - added, expected: expected, found: message.role)
             }
             let role = message.role == .assistant ? "model" : "user"
             segments += [.marker("<start_of_turn>"), .text(role + "\n"),

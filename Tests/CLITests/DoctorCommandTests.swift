@@ -42,6 +42,24 @@ final class DoctorCommandTests: XCTestCase {
                       outcome.output)
     }
 
+    /// Issue 10, fault 4: what the template adds is said; what cannot be followed is a warning.
+    func testChatFormatSaysWhatTheTemplateAddsAndWhatItCannotFollow() throws {
+        let (harness, _) = try goodSetup()
+        let qwen = try TinyModel.write(.qwen2, to: harness.directory.file("qwen.gguf"), chatTemplate: ChatTemplates.qwen25)
+        let qwenReport = try DoctorOutput(harness.run("doctor", "--model", qwen, "--kv-memory", "64M").output)
+        XCTAssertEqual(qwenReport["chat format"].text, "ChatML; a conversation without a system message gets the template's: "
+            + "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.")
+        XCTAssertFalse(qwenReport.findings.contains { $0.check == "chat template" })
+
+        let llama = try TinyModel.write(.llama, to: harness.directory.file("llama.gguf"), chatTemplate: ChatTemplates.llama31Preamble)
+        let outcome = harness.run("doctor", "--model", llama, "--kv-memory", "64M")
+        let report = try DoctorOutput(outcome.output)
+        XCTAssertEqual(report["chat format"].text, "Llama 3")
+        XCTAssertEqual(report["chat template"].status, "warn", outcome.output)
+        XCTAssertTrue(report["chat template"].text.contains("dated system preamble"), outcome.output)
+        XCTAssertNotNil(report["chat template"].fix)
+    }
+
     func testMissingModelFailsWithAFixAndExitsOne() throws {
         let (harness, _) = try goodSetup()
         let missing = harness.directory.file("no-such-model.gguf")

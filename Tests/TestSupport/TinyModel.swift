@@ -29,7 +29,9 @@ public enum TinyModel {
 
     /// Writes the model to `path` and returns it.
     @discardableResult
-    public static func write(_ family: Family, to path: String, shape: Shape = Shape(), seed: UInt64 = 1) throws -> String {
+    /// `chatTemplate` is written as `tokenizer.chat_template` when given.
+    public static func write(_ family: Family, to path: String, shape: Shape = Shape(), seed: UInt64 = 1,
+                             chatTemplate: String? = nil) throws -> String {
         var rng = SplitMix64(seed: seed)
         var w = GGUFWriter()
         let arch = family.rawValue
@@ -51,6 +53,7 @@ public enum TinyModel {
             w.add(GGUFKey.slidingWindowPattern(arch), .uint32(2))
         }
         addVocabulary(&w)
+        if let chatTemplate { w.add(GGUFKey.chatTemplate, .string(chatTemplate)) }
 
         let vocab = vocabularySize
         let q = s.heads * s.headDim, kv = s.kvHeads * s.headDim
