@@ -60,6 +60,7 @@ public enum BatchOutputFormat {
     }
 
     private static func responseBody(_ record: ResultRecord, _ result: JobResult) -> JSONValue {
+        if let request = record.responsesRequest { return responsesBody(record, result, request) }
         let choice: JSONValue
         let object: String
         let idPrefix: String
@@ -95,6 +96,57 @@ public enum BatchOutputFormat {
             JSONMember("usage", .object([
                 JSONMember("prompt_tokens", .int(result.promptTokens)),
                 JSONMember("completion_tokens", .int(result.completionTokens)),
+                JSONMember("total_tokens", .int(result.promptTokens + result.completionTokens)),
+            ])),
+        ])
+    }
+
+    /// OpenAI's Responses object (`Response` in openai-openapi): one assistant message of
+    /// `output_text`, `status` "incomplete" with its reason when the token limit ended it, the
+    /// request's sampling fields echoed, and `usage` in input/output tokens (`cached_tokens`:
+    /// prompt tokens taken from the prefix cache).
+    private static func responsesBody(_ record: ResultRecord, _ result: JobResult, _ request: JobRequest) -> JSONValue {
+        let complete = result.finishReason == .stop
+        let status = JSONValue.string(complete ? "completed" : "incomplete")
+        let created = Int64(record.finishedAt.timeIntervalSince1970)
+        let metadata = request.ignoredFields.first { $0.key == "metadata" }?.value ?? .object([])
+        return .object([
+            JSONMember("id", .string("resp_\(record.jobID)")),
+            JSONMember("object", .string("response")),
+            JSONMember("created_at", .integer(created)),
+            JSONMember("status", status),
+            JSONMember("completed_at", complete ? .integer(created) : .null),
+            JSONMember("error", .null),
+            JSONMember("incomplete_details", complete ? .null : .object([JSONMember("reason", .string("max_output_tokens"))])),
+            JSONMember("instructions", .optional(request.responses?.instructions)),
+            JSONMember("max_output_tokens", .int(request.maxTokens)),
+            JSONMember("model", .string(result.model)),
+            JSONMember("output", .array([.object([
+                JSONMember("type", .string("message")),
+                JSONMember("id", .string("msg_\(record.jobID)")),
+                JSONMember("status", status),
+                JSONMember("role", .string("assistant")),
+                JSONMember("content", .array([.object([
+                    JSONMember("type", .string("output_text")),
+                    JSONMember("text", .string(result.text)),
+                    JSONMember("annotations", .array([])),
+                    JSONMember("logprobs", .array([])),
+                ])])),
+            ])])),
+            JSONMember("parallel_tool_calls", .bool(true)),
+            JSONMember("temperature", .double(request.temperature)),
+            JSONMember("tool_choice", .string("auto")),
+            JSONMember("tools", .array([])),
+            JSONMember("top_p", .double(request.topP)),
+            JSONMember("metadata", metadata),
+            JSONMember("usage", .object([
+                JSONMember("input_tokens", .int(result.promptTokens)),
+                JSONMember("input_tokens_details", .object([
+                    JSONMember("cached_tokens", .int(result.timings.prefixTokensReused)),
+                    JSONMember("cache_write_tokens", .integer(0)),
+                ])),
+                JSONMember("output_tokens", .int(result.completionTokens)),
+                JSONMember("output_tokens_details", .object([JSONMember("reasoning_tokens", .integer(0))])),
                 JSONMember("total_tokens", .int(result.promptTokens + result.completionTokens)),
             ])),
         ])

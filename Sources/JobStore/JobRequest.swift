@@ -48,6 +48,9 @@ public struct JobRequest: Equatable, Sendable {
     /// `store`, `messages[0].name`, ...), as written, keyed by their path inside the body. Stored
     /// with the job for `jobs show`; not part of `hash`, since they do not change the answer.
     public var ignoredFields: [JSONMember] = []
+    /// Set for a `/v1/responses` line: its result is written in the Responses shape. Such a job
+    /// is a chat job (`input` and `instructions` became `messages`); not part of `hash`.
+    public var responses: ResponsesRequest?
 
     public init(model: String? = nil, input: Input, maxTokens: Int = JobRequest.defaultMaxTokens,
                 temperature: Double = JobRequest.defaultTemperature, topP: Double = 1,
@@ -85,9 +88,13 @@ public struct JobRequest: Equatable, Sendable {
     /// The key under which `canonicalJSON` keeps `ignoredFields`.
     static let ignoredFieldsKey = "ignored_fields"
 
+    /// The key under which `canonicalJSON` keeps `responses`.
+    static let responsesKey = "responses"
+
     var canonicalValue: JSONValue {
-        guard case .object(var members) = generationValue, !ignoredFields.isEmpty else { return generationValue }
-        members.append(JSONMember(Self.ignoredFieldsKey, .object(ignoredFields)))
+        guard case .object(var members) = generationValue else { return generationValue }
+        if !ignoredFields.isEmpty { members.append(JSONMember(Self.ignoredFieldsKey, .object(ignoredFields))) }
+        if let responses { members.append(JSONMember(Self.responsesKey, responses.canonicalValue)) }
         return .object(members)
     }
 
@@ -129,13 +136,14 @@ public struct JobRequest: Equatable, Sendable {
             throw JobStoreError.corruptRequest(problem: "not a JSON object")
         }
         var problems: [FieldProblem] = []
-        let request = JobRequestParser.parseBody(members, prefix: "", skipping: [Self.ignoredFieldsKey],
+        let request = JobRequestParser.parseBody(members, prefix: "", skipping: [Self.ignoredFieldsKey, Self.responsesKey],
                                                  expectedKind: nil, problems: &problems)
         guard var request, problems.isEmpty else {
             throw JobStoreError.corruptRequest(
                 problem: problems.map(\.description).joined(separator: "; "))
         }
         if case .object(let ignored)? = parsed[Self.ignoredFieldsKey] { request.ignoredFields = ignored }
+        if let responses = parsed[Self.responsesKey] { request.responses = ResponsesRequest(canonicalValue: responses) }
         self = request
     }
 }

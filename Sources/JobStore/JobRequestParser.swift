@@ -277,7 +277,7 @@ enum JobRequestParser {
     }
 
     /// The present, non-null request fields of one line.
-    private struct Fields {
+    struct Fields {
         var values: [String: JSONValue] = [:]
 
         func string(_ key: String, prefix: String, problems: inout [FieldProblem]) -> String? {

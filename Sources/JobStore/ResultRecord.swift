@@ -11,6 +11,9 @@ public struct ResultRecord: Sendable, Equatable {
     public var attempts: Int
     public var finishedAt: Date
     public var outcome: Outcome
+    /// The request of a `/v1/responses` job (its result is written in the Responses shape);
+    /// nil for other jobs, whose request is not read.
+    public var responsesRequest: JobRequest?
 
     public enum Outcome: Sendable, Equatable {
         case succeeded(JobResult, queueWait: TimeInterval, total: TimeInterval)
@@ -23,7 +26,8 @@ public struct ResultRecord: Sendable, Equatable {
         r.text, r.finish_reason, r.prompt_tokens, r.completion_tokens, r.model,
         r.time_to_first_token_seconds, r.prefill_seconds, r.decode_seconds, r.tokens_per_second,
         r.mean_batch_size, r.reused_from_job_id, r.queue_wait_seconds, r.total_seconds,
-        j.last_error, r.prefix_tokens_reused
+        j.last_error, r.prefix_tokens_reused,
+        CASE WHEN json_type(j.request, '$.\(JobRequest.responsesKey)') IS NOT NULL THEN j.request END
         """
 
     /// Reads `selectColumns` (jobs `j`, batches `b`, left-joined results `r`).
@@ -48,5 +52,6 @@ public struct ResultRecord: Sendable, Equatable {
         } else {
             outcome = .unsuccessful(error: row.optionalString(20))
         }
+        responsesRequest = row.optionalString(22).flatMap { try? JobRequest(canonicalJSON: $0) }
     }
 }

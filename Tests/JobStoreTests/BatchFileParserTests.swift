@@ -169,7 +169,7 @@ final class BatchFileParserTests: XCTestCase {
 
     func testUnsupportedURL() {
         assertProblem(batchLine(body: #"{"input": "x"}"#, url: #""/v1/moderations""#),
-                      #"f.jsonl:1: url: must be "/v1/completions" or "/v1/chat/completions", got "/v1/moderations""#)
+                      #"f.jsonl:1: url: must be "/v1/completions", "/v1/chat/completions" or "/v1/responses", got "/v1/moderations""#)
     }
 
     func testURLAndBodyMustAgree() {
@@ -368,5 +368,56 @@ final class BatchFileParserTests: XCTestCase {
                       + "embeddings; send embedding lines to a service that makes them")
         XCTAssertEqual(problems(batchLine(body: #"{"model": "m", "input": ["a", "b"]}"#, url: #""/v1/embeddings""#)).count, 1,
                        "only the url is reported")
+    }
+
+    // MARK: /v1/responses
+
+    private let responsesURL = #""/v1/responses""#
+
+    func testResponsesLinesBecomeChatJobsThatRememberTheirShape() throws {
+        let body = #"{"model": "gpt-4.1-mini", "instructions": "Answer in one sentence.", "#
+            + #""input": [{"role": "developer", "content": "Be kind."}, {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Hi "}, {"type": "input_text", "text": "there"}]}, "#
+            + #"{"role": "assistant", "content": [{"type": "output_text", "text": "Hello."}]}, {"role": "user", "content": "Why?"}], "#
+            + #""max_output_tokens": 40.0, "temperature": 0.2, "top_p": 0.9, "store": false, "text": {"format": {"type": "text"}}, "#
+            + #""truncation": "disabled", "metadata": {"k": "v"}, "reasoning": null}"#
+        let file = StoreFixture.parse(batchLine(body: body, url: responsesURL))
+        XCTAssertEqual(file.problems.map { $0.formatted(file: "f.jsonl") }, [])
+        let request = try XCTUnwrap(file.jobs.first?.request)
+        XCTAssertEqual(request.kind, .chat)
+        XCTAssertEqual(request.input, .messages([
+            ChatMessage(role: .system, content: "Answer in one sentence.\n\nBe kind."),
+            ChatMessage(role: .user, content: "Hi there"), ChatMessage(role: .assistant, content: "Hello."),
+            ChatMessage(role: .user, content: "Why?"),
+        ]))
+        XCTAssertEqual(request.maxTokens, 40)
+        XCTAssertEqual(request.temperature, 0.2)
+        XCTAssertEqual(request.topP, 0.9)
+        XCTAssertEqual(request.responses, ResponsesRequest(instructions: "Answer in one sentence."))
+        XCTAssertEqual(request.ignoredFields.map(\.key), ["text", "truncation", "store", "metadata"])
+        XCTAssertEqual(try JobRequest(canonicalJSON: request.canonicalJSON), request)
+
+        let plain = try XCTUnwrap(StoreFixture.parse(batchLine(body: #"{"input": "Tell me a joke"}"#, url: responsesURL)).jobs.first?.request)
+        XCTAssertEqual(plain.input, .messages([ChatMessage(role: .user, content: "Tell me a joke")]))
+        XCTAssertEqual(plain.responses, ResponsesRequest())
+    }
+
+    func testResponsesFieldsThatCannotBeFollowedAreRefused() {
+        let cases: [(String, String)] = [
+            (#""input": "x", "previous_response_id": "resp_1""#, "body.previous_response_id: not supported: responses are not stored"),
+            (#""input": "x", "text": {"format": {"type": "json_schema", "name": "s", "schema": {}}}"#, "body.text: not supported: structured output"),
+            (#""input": "x", "reasoning": {"effort": "low"}"#, "body.reasoning: not supported"),
+            (#""input": "x", "tools": [{"type": "web_search"}]"#, "body.tools: not supported: tool calls are not supported"),
+            (#""input": "x", "max_tokens": 5"#, "body.max_tokens: not supported: the Responses API names it max_output_tokens"),
+            (#""messages": [{"role": "user", "content": "x"}]"#, "body.messages: not supported: the Responses API takes input"),
+            (#""input": [{"type": "function_call_output", "call_id": "c", "output": "1"}]"#, "body.input[0].type: only message items are supported"),
+            (#""input": [{"role": "user", "content": [{"type": "input_image", "image_url": "x"}]}]"#, "body.input[0].content[0]: only {\"type\": \"input_text\""),
+            (#""input": """#, "body.input: must be a non-empty string"),
+            (#""model": "m""#, "body.input: missing"),
+            (#""input": "x", "max_output_tokens": 0"#, "body.max_output_tokens: must be a positive integer, got 0"),
+        ]
+        for (fields, expected) in cases {
+            let found = problems(batchLine(body: "{\(fields)}", url: responsesURL))
+            XCTAssertTrue(found.contains { $0.hasPrefix("f.jsonl:1: " + expected) }, "expected \(expected)…\n got \(found)")
+        }
     }
 }

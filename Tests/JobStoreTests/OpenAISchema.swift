@@ -112,4 +112,35 @@ indirect enum OpenAISchema: Sendable {
             ])]),
         ])),
     ], optional: ["usage": completionUsage, "system_fingerprint": .string()])
+
+    /// `Response` (its required fields: `ModelResponseProperties`, `ResponseProperties` and the
+    /// object's own), with `OutputMessage`, `OutputTextContent` and `ResponseUsage`.
+    static let response = OpenAISchema.object(required: [
+        "id": .string(), "object": .string(oneOf: ["response"]), "created_at": .number, "model": .string(),
+        "error": .anyOf([.null, .object(required: ["code": .string(), "message": .string()])]),
+        "incomplete_details": .anyOf([.null, .object(required: [:], optional: [
+            "reason": .string(oneOf: ["max_output_tokens", "content_filter"])])]),
+        "instructions": .anyOf([.string(), .array(.object(required: [:])), .null]),
+        "tools": .array(.object(required: [:])),
+        "output": .array(.object(required: [
+            "id": .string(), "type": .string(oneOf: ["message"]), "role": .string(oneOf: ["assistant"]),
+            "status": .string(oneOf: ["in_progress", "completed", "incomplete"]),
+            "content": .array(.object(required: [
+                "type": .string(oneOf: ["output_text"]), "text": .string(), "annotations": .array(.object(required: [:])),
+                "logprobs": .array(.object(required: ["token": .string(), "logprob": .number, "bytes": .array(.integer)])),
+            ])),
+        ])),
+        "parallel_tool_calls": .boolean,
+        "metadata": .anyOf([.map(.string()), .null]),
+        "tool_choice": .anyOf([.string(oneOf: ["none", "auto", "required"]), .object(required: [:])]),
+        "temperature": .anyOf([.number, .null]), "top_p": .anyOf([.number, .null]),
+    ], optional: [
+        "status": .string(oneOf: ["completed", "failed", "in_progress", "cancelled", "queued", "incomplete"]),
+        "completed_at": .anyOf([.number, .null]), "max_output_tokens": .anyOf([.integer, .null]),
+        "usage": .object(required: [
+            "input_tokens": .integer, "output_tokens": .integer, "total_tokens": .integer,
+            "input_tokens_details": .object(required: ["cached_tokens": .integer, "cache_write_tokens": .integer]),
+            "output_tokens_details": .object(required: ["reasoning_tokens": .integer]),
+        ]),
+    ])
 }

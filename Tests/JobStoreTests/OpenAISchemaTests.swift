@@ -32,20 +32,25 @@ final class OpenAISchemaTests: XCTestCase {
         #"{"custom_id": "chat", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "m", "messages": [{"role": "user", "content": "Hi"}]}}"#,
         #"{"custom_id": "text", "method": "POST", "url": "/v1/completions", "body": {"model": "m", "prompt": "Once"}}"#,
         #"{"id": "short", "prompt": "Once"}"#,
+        #"{"custom_id": "resp", "method": "POST", "url": "/v1/responses", "body": {"model": "m", "input": "Hi", "instructions": "Be brief.", "metadata": {"k": "v"}}}"#,
+        #"{"custom_id": "resp-cut", "method": "POST", "url": "/v1/responses", "body": {"input": [{"role": "user", "content": [{"type": "input_text", "text": "Hi"}]}], "max_output_tokens": 5}}"#,
         #"{"custom_id": "failed", "method": "POST", "url": "/v1/completions", "body": {"prompt": "x"}}"#,
     ]
 
     func testEveryBodyIsValidAgainstOpenAIsSchemas() throws {
+        var cut = StoreFixture.result("Hel")
+        cut.finishReason = .length
         let results = ["chat": StoreFixture.result("Hello!"), "text": StoreFixture.result(" upon a time"),
+                       "resp": StoreFixture.result("Hello."), "resp-cut": cut,
                        "short": {
             var result = StoreFixture.result(" more")
             result.finishReason = .length
             return result
         }()]
         let lines = try outputLines(batchLines, results: results)
-        XCTAssertEqual(Set(lines.keys), ["chat", "text", "short", "failed"])
+        XCTAssertEqual(Set(lines.keys), ["chat", "text", "short", "failed", "resp", "resp-cut"])
         let schemas = ["chat": OpenAISchema.createChatCompletionResponse, "text": .createCompletionResponse,
-                       "short": .createCompletionResponse]
+                       "short": .createCompletionResponse, "resp": .response, "resp-cut": .response]
         for (id, schema) in schemas {
             let line = try XCTUnwrap(lines[id])
             XCTAssertEqual(line["response"]?["status_code"], .integer(200), id)
@@ -60,6 +65,22 @@ final class OpenAISchemaTests: XCTestCase {
             "error": .anyOf([.null, .object(required: ["code": .string(), "message": .string()])]),
         ])
         for (id, line) in lines { XCTAssertEqual(envelope.problems(in: line), [], id) }
+
+        let response = try XCTUnwrap(lines["resp"]?["response"]?["body"])
+        XCTAssertEqual(response["status"], .string("completed"))
+        XCTAssertEqual(response["instructions"], .string("Be brief."))
+        XCTAssertEqual(response["metadata"], .object([JSONMember("k", .string("v"))]))
+        guard case .array(let output)? = response["output"], case .array(let content)? = output.first?["content"] else {
+            return XCTFail("no output message")
+        }
+        XCTAssertEqual(content.first?["text"], .string("Hello."))
+        XCTAssertEqual(response["usage"]?["input_tokens"], .integer(3))
+        XCTAssertEqual(response["usage"]?["output_tokens"], .integer(5))
+        let cutBody = try XCTUnwrap(lines["resp-cut"]?["response"]?["body"])
+        XCTAssertEqual(cutBody["status"], .string("incomplete"))
+        XCTAssertEqual(cutBody["incomplete_details"], .object([JSONMember("reason", .string("max_output_tokens"))]))
+        XCTAssertEqual(cutBody["max_output_tokens"], .integer(5))
+        XCTAssertEqual(cutBody["instructions"], .null)
     }
 
     func testTheCheckerCatchesWhatTheIssueReported() throws {

@@ -93,7 +93,7 @@ struct ShowCommand: JobsCommand {
     }
 
     private func requestSummary(_ request: JobRequest) -> String {
-        var parts = [request.kind.rawValue]
+        var parts = [request.responses == nil ? request.kind.rawValue : "chat (/v1/responses)"]
         if let model = request.model { parts.append("model \(model)") }
         parts.append("max_tokens \(request.maxTokens)")
         parts.append("temperature \(format(request.temperature))")
