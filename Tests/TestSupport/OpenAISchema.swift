@@ -1,10 +1,10 @@
-@testable import JobStore
+import JobStore
 
 /// The parts of OpenAI's published OpenAPI description (github.com/openai/openai-openapi,
 /// `openapi.json`, read in November 2026) that our output bodies must satisfy: the required
 /// fields and their types, written by hand from the schemas named below. Optional fields we
 /// write are checked too; fields we never write are left out.
-indirect enum OpenAISchema: Sendable {
+public indirect enum OpenAISchema: Sendable {
     case string(oneOf: [String]? = nil)
     case integer
     case number
@@ -19,7 +19,7 @@ indirect enum OpenAISchema: Sendable {
     case anyOf([OpenAISchema])
 
     /// Where `value` breaks the schema: `choices[0].message.refusal: missing`. Empty when valid.
-    func problems(in value: JSONValue, at path: String = "") -> [String] {
+    public func problems(in value: JSONValue, at path: String = "") -> [String] {
         func here(_ message: String) -> [String] { [(path.isEmpty ? "" : path + ": ") + message] }
         switch (self, value) {
         case (.string(let allowed), .string(let text)):
@@ -70,12 +70,12 @@ indirect enum OpenAISchema: Sendable {
     // MARK: The schemas
 
     /// `CompletionUsage`.
-    static let completionUsage = OpenAISchema.object(required: [
+    public static let completionUsage = OpenAISchema.object(required: [
         "prompt_tokens": .integer, "completion_tokens": .integer, "total_tokens": .integer,
     ])
 
     /// `ChatCompletionTokenLogprob`.
-    static let chatTokenLogprob = OpenAISchema.object(required: [
+    public static let chatTokenLogprob = OpenAISchema.object(required: [
         "token": .string(), "logprob": .number, "bytes": .anyOf([.array(.integer), .null]),
         "top_logprobs": .array(.object(required: [
             "token": .string(), "logprob": .number, "bytes": .anyOf([.array(.integer), .null]),
@@ -83,7 +83,7 @@ indirect enum OpenAISchema: Sendable {
     ])
 
     /// `CreateChatCompletionResponse` with `ChatCompletionResponseMessage`.
-    static let createChatCompletionResponse = OpenAISchema.object(required: [
+    public static let createChatCompletionResponse = OpenAISchema.object(required: [
         "id": .string(), "object": .string(oneOf: ["chat.completion"]), "created": .integer, "model": .string(),
         "choices": .array(.object(required: [
             "index": .integer,
@@ -101,7 +101,7 @@ indirect enum OpenAISchema: Sendable {
     ], optional: ["usage": completionUsage, "system_fingerprint": .string()])
 
     /// `CreateCompletionResponse` (the legacy completions object).
-    static let createCompletionResponse = OpenAISchema.object(required: [
+    public static let createCompletionResponse = OpenAISchema.object(required: [
         "id": .string(), "object": .string(oneOf: ["text_completion"]), "created": .integer, "model": .string(),
         "choices": .array(.object(required: [
             "index": .integer, "text": .string(),
@@ -115,7 +115,7 @@ indirect enum OpenAISchema: Sendable {
 
     /// `Response` (its required fields: `ModelResponseProperties`, `ResponseProperties` and the
     /// object's own), with `OutputMessage`, `OutputTextContent` and `ResponseUsage`.
-    static let response = OpenAISchema.object(required: [
+    public static let response = OpenAISchema.object(required: [
         "id": .string(), "object": .string(oneOf: ["response"]), "created_at": .number, "model": .string(),
         "error": .anyOf([.null, .object(required: ["code": .string(), "message": .string()])]),
         "incomplete_details": .anyOf([.null, .object(required: [:], optional: [
