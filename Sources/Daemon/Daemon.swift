@@ -288,8 +288,25 @@ public final class Daemon {
             timings: GenerationTimings(
                 timeToFirstToken: timings.timeToFirstTokenSeconds, prefill: timings.prefillSeconds,
                 decode: timings.decodeSeconds, tokensPerSecond: timings.tokensPerSecond,
-                meanBatchSize: timings.meanActiveSequences, prefixTokensReused: timings.prefixTokensReused))
+                meanBatchSize: timings.meanActiveSequences, prefixTokensReused: timings.prefixTokensReused),
+            logprobs: entry.job.request.logprobs == nil ? nil : sequence.logprobs.map(resultLogprob))
         record(JobOutcome(job: entry.job, claimedAt: entry.claimedAt, kind: .succeeded(result)))
+    }
+
+    /// A token's log-probability with its text and bytes, as results store it. Control tokens
+    /// print their piece (`<end_of_turn>`), as OpenAI shows special tokens.
+    private func resultLogprob(_ entry: TokenLogprob) -> ResultLogprob {
+        func text(_ token: Int32) -> (String, [UInt8]) {
+            let bytes = builder.tokenizer.pieceBytes(token, special: true)
+            return (String(decoding: bytes, as: UTF8.self), bytes)
+        }
+        // The float's shortest decimal, not its binary expansion (-1.8676305, not -1.8676304817199707).
+        func value(_ logprob: Float) -> Double { Double("\(logprob)") ?? Double(logprob) }
+        let (token, bytes) = text(entry.token)
+        return ResultLogprob(token: token, logprob: value(entry.logprob), bytes: bytes, top: entry.top.map { alternative in
+            let (token, bytes) = text(alternative.token)
+            return ResultLogprob.Alternative(token: token, logprob: value(alternative.logprob), bytes: bytes)
+        })
     }
 
     static func storedReason(_ reason: EngineFinishReason) -> StoredFinishReason {

@@ -65,7 +65,8 @@ public struct GenerationRequestBuilder {
             temperature: Float(request.temperature), topK: request.topK, topP: Float(request.topP),
             minP: Float(request.minP), repetitionPenalty: Float(request.repetitionPenalty),
             presencePenalty: Float(request.presencePenalty), frequencyPenalty: Float(request.frequencyPenalty),
-            seed: request.seed.map { UInt64(bitPattern: $0) }, maxTokens: request.maxTokens, stop: request.stop)
+            seed: request.seed.map { UInt64(bitPattern: $0) }, maxTokens: request.maxTokens, stop: request.stop,
+            logprobs: request.logprobs)
     }
 
     /// Whether the same request always produces the same text: greedy, or seeded. Only such

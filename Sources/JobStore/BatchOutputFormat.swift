@@ -70,7 +70,7 @@ public enum BatchOutputFormat {
             choice = .object([
                 JSONMember("index", .integer(0)),
                 JSONMember("text", .string(result.text)),
-                JSONMember("logprobs", .null),
+                JSONMember("logprobs", result.logprobs.map(completionLogprobs) ?? .null),
                 JSONMember("finish_reason", .string(result.finishReason.rawValue)),
             ])
         case .chat:
@@ -83,7 +83,9 @@ public enum BatchOutputFormat {
                     JSONMember("content", .string(result.text)),
                     JSONMember("refusal", .null),
                 ])),
-                JSONMember("logprobs", .null),
+                JSONMember("logprobs", result.logprobs.map { entries in
+                    .object([JSONMember("content", .array(entries.map(\.chatValue))), JSONMember("refusal", .null)])
+                } ?? .null),
                 JSONMember("finish_reason", .string(result.finishReason.rawValue)),
             ])
         }
@@ -98,6 +100,29 @@ public enum BatchOutputFormat {
                 JSONMember("completion_tokens", .int(result.completionTokens)),
                 JSONMember("total_tokens", .int(result.promptTokens + result.completionTokens)),
             ])),
+        ])
+    }
+
+    /// The legacy completions `logprobs` object: per token its text, log-probability, the
+    /// alternatives as a text → log-probability map, and its UTF-8 offset in the output text.
+    private static func completionLogprobs(_ entries: [ResultLogprob]) -> JSONValue {
+        var offset = 0
+        var offsets: [JSONValue] = []
+        for entry in entries {
+            offsets.append(.int(offset))
+            offset += entry.bytes.count
+        }
+        return .object([
+            JSONMember("tokens", .array(entries.map { .string($0.token) })),
+            JSONMember("token_logprobs", .array(entries.map { .double($0.logprob) })),
+            JSONMember("top_logprobs", .array(entries.map { entry in
+                var members: [JSONMember] = []
+                for alternative in entry.top where !members.contains(where: { $0.key == alternative.token }) {
+                    members.append(JSONMember(alternative.token, .double(alternative.logprob)))
+                }
+                return .object(members)
+            })),
+            JSONMember("text_offset", .array(offsets)),
         ])
     }
 

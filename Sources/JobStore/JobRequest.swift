@@ -48,6 +48,9 @@ public struct JobRequest: Equatable, Sendable {
     /// `store`, `messages[0].name`, ...), as written, keyed by their path inside the body. Stored
     /// with the job for `jobs show`; not part of `hash`, since they do not change the answer.
     public var ignoredFields: [JSONMember] = []
+    /// Record each generated token's log-probability and this many alternatives: chat's
+    /// `logprobs: true` with `top_logprobs` (0–20), completions' `logprobs` (0–5). nil: none.
+    public var logprobs: Int?
     /// Set for a `/v1/responses` line: its result is written in the Responses shape. Such a job
     /// is a chat job (`input` and `instructions` became `messages`); not part of `hash`.
     public var responses: ResponsesRequest?
@@ -121,6 +124,15 @@ public struct JobRequest: Equatable, Sendable {
         members.append(JSONMember("presence_penalty", .double(presencePenalty)))
         members.append(JSONMember("frequency_penalty", .double(frequencyPenalty)))
         members.append(JSONMember("repetition_penalty", .double(repetitionPenalty)))
+        if let logprobs {
+            switch kind {
+            case .chat:
+                members.append(JSONMember("logprobs", .bool(true)))
+                members.append(JSONMember("top_logprobs", .int(logprobs)))
+            case .completion:
+                members.append(JSONMember("logprobs", .int(logprobs)))
+            }
+        }
         return .object(members)
     }
 

@@ -7,6 +7,7 @@ enum JobRequestParser {
     static let requestFields = [
         "model", "prompt", "messages", "max_tokens", "max_completion_tokens", "temperature", "top_p",
         "top_k", "min_p", "seed", "stop", "presence_penalty", "frequency_penalty", "repetition_penalty",
+        "logprobs", "top_logprobs",
     ]
 
     /// Parses the request fields among `members`, leaving the keys in `skipping` (the short
@@ -76,8 +77,45 @@ enum JobRequestParser {
         fields.number("repetition_penalty", into: &request.repetitionPenalty, prefix: prefix,
                       problems: &problems, rule: "a positive number (1 turns it off)") { $0 > 0 }
 
+        request.logprobs = parseLogprobs(fields, kind: request.kind, prefix: prefix, ignored: &ignored, problems: &problems)
         request.ignoredFields = ignored
         return problems.count == problemCount && input != nil ? request : nil
+    }
+
+    /// Chat: `logprobs` true or false, `top_logprobs` 0–20 (only with `logprobs: true`).
+    /// Completions: `logprobs` 0–5, the number of alternatives (OpenAI's legacy field).
+    private static func parseLogprobs(_ fields: Fields, kind: JobRequest.Kind, prefix: String,
+                                      ignored: inout [JSONMember], problems: inout [FieldProblem]) -> Int? {
+        let flag = fields.values["logprobs"], top = fields.values["top_logprobs"]
+        switch kind {
+        case .chat:
+            if let flag, flag != .bool(true), flag != .bool(false) {
+                problems.append(FieldProblem(field: prefix + "logprobs", message: "must be true or false, got \(flag.summary)"))
+                return nil
+            }
+            let count = fields.integer("top_logprobs", in: 0...20, prefix: prefix, problems: &problems,
+                                       rule: "an integer from 0 to 20")
+            if flag == .bool(true) { return Int(count ?? 0) }
+            if flag == .bool(false) { ignored.append(JSONMember("logprobs", .bool(false))) }
+            if let top, count.map({ $0 > 0 }) ?? false {
+                problems.append(FieldProblem(field: prefix + "top_logprobs",
+                    message: "needs \"logprobs\": true, got \(top.summary) without it"))
+            } else if let top, count == 0 {
+                ignored.append(JSONMember("top_logprobs", top))
+            }
+            return nil
+        case .completion:
+            if top != nil {
+                problems.append(FieldProblem(field: prefix + "top_logprobs",
+                    message: "/v1/completions takes logprobs (0 to 5 alternatives); use url /v1/chat/completions for top_logprobs"))
+            }
+            if flag == .bool(false) {
+                ignored.append(JSONMember("logprobs", .bool(false)))
+                return nil
+            }
+            return fields.integer("logprobs", in: 0...5, prefix: prefix, problems: &problems,
+                                  rule: "an integer from 0 to 5 (the alternatives to list per token)").map(Int.init)
+        }
     }
 
     /// `prompt` xor `messages`, matching the Batch line's url when there is one.

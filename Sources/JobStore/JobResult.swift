@@ -11,10 +11,12 @@ public struct JobResult: Sendable, Equatable {
     public var timings: GenerationTimings
     /// Set when the text was copied from an identical earlier job instead of generated.
     public var reusedFromJobID: Int64?
+    /// One entry per generated token when the job asked for log-probabilities, else nil.
+    public var logprobs: [ResultLogprob]?
 
     public init(text: String, finishReason: FinishReason, promptTokens: Int,
                 completionTokens: Int, model: String, timings: GenerationTimings,
-                reusedFromJobID: Int64? = nil) {
+                reusedFromJobID: Int64? = nil, logprobs: [ResultLogprob]? = nil) {
         precondition(promptTokens >= 0 && completionTokens >= 0, "token counts cannot be negative")
         self.text = text
         self.finishReason = finishReason
@@ -23,6 +25,7 @@ public struct JobResult: Sendable, Equatable {
         self.model = model
         self.timings = timings
         self.reusedFromJobID = reusedFromJobID
+        self.logprobs = logprobs
     }
 }
 

@@ -27,7 +27,8 @@ public struct ResultRecord: Sendable, Equatable {
         r.time_to_first_token_seconds, r.prefill_seconds, r.decode_seconds, r.tokens_per_second,
         r.mean_batch_size, r.reused_from_job_id, r.queue_wait_seconds, r.total_seconds,
         j.last_error, r.prefix_tokens_reused,
-        CASE WHEN json_type(j.request, '$.\(JobRequest.responsesKey)') IS NOT NULL THEN j.request END
+        CASE WHEN json_type(j.request, '$.\(JobRequest.responsesKey)') IS NOT NULL THEN j.request END,
+        r.logprobs
         """
 
     /// Reads `selectColumns` (jobs `j`, batches `b`, left-joined results `r`).
@@ -47,7 +48,7 @@ public struct ResultRecord: Sendable, Equatable {
                 timings: GenerationTimings(timeToFirstToken: row.double(12), prefill: row.double(13),
                                            decode: row.double(14), tokensPerSecond: row.double(15),
                                            meanBatchSize: row.double(16), prefixTokensReused: row.int(21)),
-                reusedFromJobID: row.optionalInt64(17))
+                reusedFromJobID: row.optionalInt64(17), logprobs: row.optionalString(23).flatMap(ResultLogprob.parse))
             outcome = .succeeded(result, queueWait: row.double(18), total: row.double(19))
         } else {
             outcome = .unsuccessful(error: row.optionalString(20))

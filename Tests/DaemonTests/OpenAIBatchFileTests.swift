@@ -75,4 +75,66 @@ final class OpenAIBatchFileTests: XCTestCase {
             }
         }
     }
+
+    /// logprobs go from the request through the engine to the stored result and out in
+    /// OpenAI's shapes; greedy, the top alternative is the chosen token.
+    func testLogprobsAreStoredAndWrittenInOpenAIsShapes() throws {
+        let text = #"""
+            {"custom_id": "chat", "method": "POST", "url": "/v1/chat/completions", "body": {"messages": [{"role": "user", "content": "name a fruit"}], "max_completion_tokens": 6, "temperature": 0, "logprobs": true, "top_logprobs": 3}}
+            {"custom_id": "text", "method": "POST", "url": "/v1/completions", "body": {"prompt": "the cat", "max_tokens": 6, "temperature": 0, "logprobs": 2}}
+            {"custom_id": "none", "method": "POST", "url": "/v1/completions", "body": {"prompt": "the cat", "max_tokens": 6, "temperature": 0}}
+            """#
+        var bytes = Array(text.utf8)
+        let parsed = bytes.withUnsafeMutableBufferPointer { BatchFileParser.parse(UnsafeBufferPointer($0)) }
+        XCTAssertEqual(parsed.problems.map { $0.formatted(file: "f") }, [])
+        let fixture = try DaemonFixture()
+        _ = try fixture.store.submit(BatchSubmission(name: "lp", source: "f", sha256: SHA256.hex(text), maxAttempts: 1, jobs: parsed.jobs))
+        XCTAssertEqual(try fixture.daemon().run().succeeded, 3)
+        var output: [UInt8] = []
+        try fixture.store.resultsStream { BatchOutputFormat.appendLine(for: $0, to: &output) }
+        var byID: [String: JSONValue] = [:]
+        for line in String(decoding: output, as: UTF8.self).split(separator: "\n") {
+            let value = try JSONParser.parse(String(line))
+            if case .string(let id)? = value["custom_id"] { byID[id] = value["response"]?["body"] }
+        }
+        let chat = try XCTUnwrap(byID["chat"])
+        XCTAssertEqual(OpenAISchema.createChatCompletionResponse.problems(in: chat), [])
+        guard case .array(let content)? = first(chat["choices"])?["logprobs"]?["content"] else {
+            return XCTFail("no logprobs.content: \(chat.serialized())")
+        }
+        XCTAssertFalse(content.isEmpty)
+        XCTAssertLessThanOrEqual(content.count, 6)
+        var joined: [UInt8] = []
+        for entry in content {
+            guard case .array(let top)? = entry["top_logprobs"] else { return XCTFail("no top_logprobs") }
+            XCTAssertEqual(top.count, 3)
+            XCTAssertEqual(top.first?["token"], entry["token"], "greedy: the chosen token is the most likely")
+            XCTAssertEqual(top.first?["logprob"], entry["logprob"])
+            if case .array(let values)? = entry["bytes"] { joined += values.compactMap { $0.integralValue.map { UInt8($0) } } }
+        }
+        guard case .string(let answer)? = first(chat["choices"])?["message"]?["content"] else { return XCTFail("no content") }
+        XCTAssertTrue(String(decoding: joined, as: UTF8.self).hasPrefix(answer), "the tokens' bytes spell the answer")
+
+        let completion = try XCTUnwrap(byID["text"])
+        XCTAssertEqual(OpenAISchema.createCompletionResponse.problems(in: completion), [])
+        let legacy = try XCTUnwrap(first(completion["choices"])?["logprobs"])
+        guard case .array(let tokens)? = legacy["tokens"], case .array(let values)? = legacy["token_logprobs"],
+              case .array(let tops)? = legacy["top_logprobs"], case .array(let offsets)? = legacy["text_offset"] else {
+            return XCTFail("legacy logprobs shape: \(legacy.serialized())")
+        }
+        XCTAssertEqual([values.count, tops.count, offsets.count], [tokens.count, tokens.count, tokens.count])
+        XCTAssertEqual(offsets.first, .integer(0))
+        for (index, top) in tops.enumerated() {
+            guard case .object(let members) = top else { return XCTFail("top_logprobs[\(index)]") }
+            XCTAssertLessThanOrEqual(members.count, 2)
+            XCTAssertEqual(members.first?.value, values[index], "greedy: the best alternative is the chosen token")
+        }
+        XCTAssertEqual(first(byID["none"]?["choices"])?["logprobs"], .null)
+        XCTAssertEqual(first(byID["none"]?["choices"])?["text"], first(completion["choices"])?["text"], "logprobs change no token")
+    }
+
+    private func first(_ value: JSONValue?) -> JSONValue? {
+        if case .array(let elements)? = value { return elements.first }
+        return nil
+    }
 }

@@ -229,7 +229,7 @@ final class BatchFileParserTests: XCTestCase {
         assertProblem(#"{"id": "a", "prompt": "p", "max_token": 5}"#,
                       "f.jsonl:1: max_token: unknown field (did you mean max_tokens?)")
         assertProblem(#"{"id": "a", "prompt": "p", "colour": "red"}"#,
-                      "f.jsonl:1: colour: unknown field; allowed: model, prompt, messages, max_tokens, max_completion_tokens, temperature, top_p, top_k, min_p, seed, stop, presence_penalty, frequency_penalty, repetition_penalty, id")
+                      "f.jsonl:1: colour: unknown field; allowed: model, prompt, messages, max_tokens, max_completion_tokens, temperature, top_p, top_k, min_p, seed, stop, presence_penalty, frequency_penalty, repetition_penalty, logprobs, top_logprobs, id")
         assertProblem(#"{"id": "a", "prompt": "p", "n": 2}"#,
                       "f.jsonl:1: n: not supported: one choice per job; submit the line several times with different custom_id values")
         assertProblem(#"{"custom_id": "a", "method": "POST", "url": "/v1/completions", "body": {"prompt": "p"}, "max_tokens": 5}"#,
@@ -311,9 +311,9 @@ final class BatchFileParserTests: XCTestCase {
             ChatMessage(role: .assistant, content: "Hello"), ChatMessage(role: .user, content: "Fruit?"),
         ]))
         XCTAssertEqual(request.ignoredFields.map(\.key), [
-            "user", "logprobs", "store", "metadata", "service_tier", "prompt_cache_key",
+            "user", "store", "metadata", "service_tier", "prompt_cache_key",
             "safety_identifier", "parallel_tool_calls", "stream", "stream_options", "n", "response_format", "tools",
-            "logit_bias", "top_logprobs", "tool_choice", "modalities", "messages[1].name",
+            "logit_bias", "tool_choice", "modalities", "messages[1].name", "logprobs", "top_logprobs",
         ])
         XCTAssertEqual(request.ignoredFields.first { $0.key == "metadata" }?.value,
                        .object([JSONMember("team", .string("docs"))]))
@@ -341,8 +341,9 @@ final class BatchFileParserTests: XCTestCase {
             (#""tool_choice": "required""#, "tool_choice: not supported: tool calls are not supported; remove tool_choice"),
             (#""logit_bias": {"50256": -100}"#, "logit_bias: not supported: token biases are not applied; remove logit_bias"),
             (#""response_format": {"type": "json_object"}"#, "response_format: not supported: structured output"),
-            (#""logprobs": true"#, "logprobs: not supported: log probabilities are not computed; remove logprobs"),
-            (#""top_logprobs": 3"#, "top_logprobs: not supported"),
+            (#""top_logprobs": 3"#, #"top_logprobs: needs "logprobs": true, got 3 without it"#),
+            (#""logprobs": true, "top_logprobs": 21"#, "top_logprobs: must be at most 20, got 21"),
+            (#""logprobs": 2"#, "logprobs: must be true or false, got 2"),
             (#""n": 3"#, "n: not supported: one choice per job"),
             (#""stream": true"#, "stream: not supported: results are stored, not streamed"),
             (#""audio": {"voice": "alloy"}"#, "audio: not supported"),
@@ -419,5 +420,29 @@ final class BatchFileParserTests: XCTestCase {
             let found = problems(batchLine(body: "{\(fields)}", url: responsesURL))
             XCTAssertTrue(found.contains { $0.hasPrefix("f.jsonl:1: " + expected) }, "expected \(expected)…\n got \(found)")
         }
+    }
+
+    // MARK: logprobs
+
+    func testLogprobsAreReadInEachEndpointsOwnShape() throws {
+        let chat = StoreFixture.parse(batchLine(body: #"{"messages": [{"role": "user", "content": "x"}], "logprobs": true, "top_logprobs": 3.0}"#,
+                                                url: chatURL))
+        XCTAssertEqual(chat.problems.map { $0.formatted(file: "f.jsonl") }, [])
+        let chatRequest = try XCTUnwrap(chat.jobs.first?.request)
+        XCTAssertEqual(chatRequest.logprobs, 3)
+        XCTAssertEqual(try JobRequest(canonicalJSON: chatRequest.canonicalJSON), chatRequest)
+        XCTAssertEqual(StoreFixture.parse(batchLine(body: #"{"messages": [{"role": "user", "content": "x"}], "logprobs": true}"#,
+                                                    url: chatURL)).jobs.first?.request.logprobs, 0)
+        let completion = try XCTUnwrap(StoreFixture.parse(batchLine(body: #"{"prompt": "p", "logprobs": 5}"#)).jobs.first?.request)
+        XCTAssertEqual(completion.logprobs, 5)
+        XCTAssertEqual(try JobRequest(canonicalJSON: completion.canonicalJSON), completion)
+        XCTAssertNotEqual(completion.hash, JobRequest(input: .prompt("p")).hash, "a result without logprobs cannot answer it")
+        XCTAssertEqual(JobRequest(input: .prompt("p")).canonicalJSON.contains("logprobs"), false)
+        assertProblem(batchLine(body: #"{"prompt": "p", "logprobs": 6}"#),
+                      "f.jsonl:1: body.logprobs: must be at most 5, got 6")
+        assertProblem(batchLine(body: #"{"prompt": "p", "logprobs": -1}"#),
+                      "f.jsonl:1: body.logprobs: must be an integer from 0 to 5 (the alternatives to list per token), got -1")
+        assertProblem(batchLine(body: #"{"prompt": "p", "top_logprobs": 2}"#),
+                      "f.jsonl:1: body.top_logprobs: /v1/completions takes logprobs (0 to 5 alternatives); use url /v1/chat/completions for top_logprobs")
     }
 }
