@@ -39,6 +39,8 @@ public final class Daemon {
 
     /// Jobs in the engine, by id.
     private var running: [Int64: RunningJob] = [:]
+    /// The job of each engine sequence that is not a job's first choice (`n` > 1).
+    private var jobOfChoice: [Int64: Int64] = [:]
     /// Outcomes the database has not taken yet, oldest first. Their leases are still renewed.
     private var unwritten: [JobOutcome] = []
     /// What this daemon did so far.
@@ -214,7 +216,7 @@ public final class Daemon {
                     ("attempt", job.attempt), ("max_attempts", job.maxAttempts))
         // Our own lease on this job expired and we claimed it again before noticing: the old
         // run is void.
-        if running.removeValue(forKey: job.id) != nil { engine.cancel(job.id) }
+        if let stale = running.removeValue(forKey: job.id) { cancelSequences(of: stale) }
         unwritten.removeAll { $0.job.id == job.id }
 
         if configuration.reuseResults, GenerationRequestBuilder.isDeterministic(job.request) {
@@ -231,8 +233,11 @@ public final class Daemon {
             }
         }
         do {
-            try engine.submit(builder.request(for: job))
-            running[job.id] = RunningJob(job: job, claimedAt: now)
+            let first = try builder.request(for: job)
+            try engine.submit(first)
+            let extra = builder.extraChoices(of: first, count: job.request.choices, jobID: job.id)
+            for request in extra { jobOfChoice[request.id] = job.id }
+            running[job.id] = RunningJob(job: job, claimedAt: now, deferredChoices: extra)
         } catch {
             record(JobOutcome(job: job, claimedAt: now, kind: .failed(message: "\(error)", retryable: false)))
         }
@@ -265,31 +270,78 @@ public final class Daemon {
             logger.debug("step", ("sequences", profile.sequenceCount), ("tokens", profile.tokenCount),
                          ("sampled", profile.sampledCount), ("seconds", profile.totalSeconds))
         }
+        submitDeferredChoices(after: report)
         for sequence in report.finished { finished(sequence) }
         updateEngineGauges()
         recordActivity(force: false)
         return profile.sequenceCount > 0 || !report.finished.isEmpty
     }
 
+    /// Choices after the first go into the engine once the first has produced text (its prompt
+    /// is computed and cached by then) or finished.
+    private func submitDeferredChoices(after report: StepReport) {
+        for (id, entry) in running where !entry.deferredChoices.isEmpty {
+            guard report.textDeltas[id] != nil || report.finished.contains(where: { $0.id == id }) else { continue }
+            do {
+                for request in entry.deferredChoices { try engine.submit(request) }
+                running[id]?.deferredChoices = []
+            } catch {
+                running[id]?.deferredChoices = []
+                finished(FinishedSequence(id: entry.deferredChoices[0].id, tokens: [], text: "", finishReason: nil,
+                                          error: error as? EngineError, promptTokenCount: 0, completionTokenCount: 0,
+                                          seed: 0, timings: SequenceTimings()))
+            }
+        }
+    }
+
+    /// Cancels every choice of a job in the engine.
+    private func cancelSequences(of entry: RunningJob) {
+        for id in entry.sequenceIDs {
+            engine.cancel(id)
+            jobOfChoice.removeValue(forKey: id)
+        }
+    }
+
     private func finished(_ sequence: FinishedSequence) {
-        guard let entry = running.removeValue(forKey: sequence.id) else { return }
+        let jobID = jobOfChoice.removeValue(forKey: sequence.id) ?? sequence.id
+        guard var entry = running.removeValue(forKey: jobID) else { return }
         let timings = sequence.timings
         metrics.prefixCacheHitTokens.increment(by: timings.prefixTokensReused)
-        if let error = sequence.error {
-            record(JobOutcome(job: entry.job, claimedAt: entry.claimedAt,
-                              kind: .failed(message: error.description, retryable: false)))
+        if sequence.error != nil || (sequence.finishReason == nil && sequence.id != jobID) {
+            cancelSequences(of: entry)
+            let message = sequence.error?.description ?? "choice \(entry.sequenceIDs.firstIndex(of: sequence.id) ?? 0) failed"
+            record(JobOutcome(job: entry.job, claimedAt: entry.claimedAt, kind: .failed(message: message, retryable: false)))
             return
         }
+        if let index = entry.sequenceIDs.firstIndex(of: sequence.id) { entry.finishedChoices[index] = sequence }
+        guard entry.finishedChoices.count == entry.sequenceIDs.count, let first = entry.finishedChoices[0] else {
+            running[jobID] = entry
+            return
+        }
+        let more = (1..<entry.sequenceIDs.count).compactMap { entry.finishedChoices[$0] }
+        finished(first, moreChoices: more, entry: entry)
+    }
+
+    /// Records a job whose every choice finished; `sequence` is its first.
+    private func finished(_ sequence: FinishedSequence, moreChoices: [FinishedSequence], entry: RunningJob) {
+        let timings = sequence.timings
         metrics.timeToFirstToken.observe(timings.timeToFirstTokenSeconds)
+        let wantsLogprobs = entry.job.request.logprobs != nil
         let result = JobResult(
             text: sequence.text, finishReason: Daemon.storedReason(sequence.finishReason ?? .length),
-            promptTokens: sequence.promptTokenCount, completionTokens: sequence.completionTokenCount,
+            promptTokens: sequence.promptTokenCount,
+            completionTokens: ([sequence] + moreChoices).reduce(0) { $0 + $1.completionTokenCount },
             model: modelName,
             timings: GenerationTimings(
                 timeToFirstToken: timings.timeToFirstTokenSeconds, prefill: timings.prefillSeconds,
                 decode: timings.decodeSeconds, tokensPerSecond: timings.tokensPerSecond,
                 meanBatchSize: timings.meanActiveSequences, prefixTokensReused: timings.prefixTokensReused),
-            logprobs: entry.job.request.logprobs == nil ? nil : sequence.logprobs.map(resultLogprob))
+            logprobs: wantsLogprobs ? sequence.logprobs.map(resultLogprob) : nil,
+            moreChoices: moreChoices.map { choice in
+                ChoiceResult(text: choice.text, finishReason: Daemon.storedReason(choice.finishReason ?? .length),
+                             completionTokens: choice.completionTokenCount,
+                             logprobs: wantsLogprobs ? choice.logprobs.map(resultLogprob) : nil)
+            })
         record(JobOutcome(job: entry.job, claimedAt: entry.claimedAt, kind: .succeeded(result)))
     }
 
@@ -323,7 +375,7 @@ public final class Daemon {
         let jobs = running.values.sorted { $0.job.id < $1.job.id }
         running.removeAll()
         for entry in jobs {
-            engine.cancel(entry.job.id)
+            cancelSequences(of: entry)
             record(JobOutcome(job: entry.job, claimedAt: entry.claimedAt,
                               kind: .failed(message: "\(error)", retryable: true)))
         }
@@ -463,7 +515,7 @@ public final class Daemon {
         logger.debug("renew", ("jobs", ids.count), ("held", held.count))
         for id in ids where !held.contains(id) {
             if let entry = running.removeValue(forKey: id) {
-                engine.cancel(id)
+                cancelSequences(of: entry)
                 leaseLost(entry.job, doing: "finish it")
             } else if let index = unwritten.firstIndex(where: { $0.job.id == id }) {
                 leaseLost(unwritten.remove(at: index).job, doing: "write its outcome")
@@ -496,7 +548,7 @@ public final class Daemon {
     private func releaseRunningJobs(_ now: Double) {
         guard !running.isEmpty else { return }
         let ids = running.keys.sorted()
-        for id in ids { engine.cancel(id) }
+        for entry in running.values { cancelSequences(of: entry) }
         running.removeAll()
         updateEngineGauges()
         do {

@@ -29,6 +29,18 @@ public struct GenerationRequestBuilder {
                           parameters: parameters(job.request), priority: job.priority)
     }
 
+    /// The requests of choices 1..<n of a job that asked for `n` > 1: the same prompt, each with
+    /// its own seed (the job's seed plus the choice's index, so a seeded job is reproducible; a
+    /// job without one gets a fresh seed per choice).
+    func extraChoices(of first: GenerationRequest, count: Int, jobID: Int64) -> [GenerationRequest] {
+        (1..<max(count, 1)).map { index in
+            var request = first
+            request.id = RunningJob.choiceSequenceID(jobID: jobID, index: index)
+            request.parameters.seed = first.parameters.seed.map { $0 &+ UInt64(index) }
+            return request
+        }
+    }
+
     /// The prompt as the model sees it (`jobs generate` uses this too, so a prompt tokenizes the
     /// same there as in a job).
     public func promptTokens(_ input: JobRequest.Input) throws(DaemonError) -> [Int32] {

@@ -61,40 +61,46 @@ public enum BatchOutputFormat {
 
     private static func responseBody(_ record: ResultRecord, _ result: JobResult) -> JSONValue {
         if let request = record.responsesRequest { return responsesBody(record, result, request) }
-        let choice: JSONValue
         let object: String
         let idPrefix: String
+        let first = ChoiceResult(text: result.text, finishReason: result.finishReason,
+                                 completionTokens: result.firstChoiceTokens, logprobs: result.logprobs)
+        let choices: [JSONValue]
         switch record.kind {
         case .completion:
             (object, idPrefix) = ("text_completion", "cmpl")
-            choice = .object([
-                JSONMember("index", .integer(0)),
-                JSONMember("text", .string(result.text)),
-                JSONMember("logprobs", result.logprobs.map(completionLogprobs) ?? .null),
-                JSONMember("finish_reason", .string(result.finishReason.rawValue)),
-            ])
+            choices = ([first] + result.moreChoices).enumerated().map { index, choice in
+                .object([
+                    JSONMember("index", .int(index)),
+                    JSONMember("text", .string(choice.text)),
+                    JSONMember("logprobs", choice.logprobs.map(completionLogprobs) ?? .null),
+                    JSONMember("finish_reason", .string(choice.finishReason.rawValue)),
+                ])
+            }
         case .chat:
             (object, idPrefix) = ("chat.completion", "chatcmpl")
-            choice = .object([
-                JSONMember("index", .integer(0)),
-                // `refusal` is required by OpenAI's ChatCompletionResponseMessage (null: none).
-                JSONMember("message", .object([
-                    JSONMember("role", .string("assistant")),
-                    JSONMember("content", .string(result.text)),
-                    JSONMember("refusal", .null),
-                ])),
-                JSONMember("logprobs", result.logprobs.map { entries in
-                    .object([JSONMember("content", .array(entries.map(\.chatValue))), JSONMember("refusal", .null)])
-                } ?? .null),
-                JSONMember("finish_reason", .string(result.finishReason.rawValue)),
-            ])
+            choices = ([first] + result.moreChoices).enumerated().map { index, choice in
+                .object([
+                    JSONMember("index", .int(index)),
+                    // `refusal` is required by OpenAI's ChatCompletionResponseMessage (null: none).
+                    JSONMember("message", .object([
+                        JSONMember("role", .string("assistant")),
+                        JSONMember("content", .string(choice.text)),
+                        JSONMember("refusal", .null),
+                    ])),
+                    JSONMember("logprobs", choice.logprobs.map { entries in
+                        .object([JSONMember("content", .array(entries.map(\.chatValue))), JSONMember("refusal", .null)])
+                    } ?? .null),
+                    JSONMember("finish_reason", .string(choice.finishReason.rawValue)),
+                ])
+            }
         }
         return .object([
             JSONMember("id", .string("\(idPrefix)-\(record.jobID)")),
             JSONMember("object", .string(object)),
             JSONMember("created", .integer(Int64(record.finishedAt.timeIntervalSince1970))),
             JSONMember("model", .string(result.model)),
-            JSONMember("choices", .array([choice])),
+            JSONMember("choices", .array(choices)),
             JSONMember("usage", .object([
                 JSONMember("prompt_tokens", .int(result.promptTokens)),
                 JSONMember("completion_tokens", .int(result.completionTokens)),

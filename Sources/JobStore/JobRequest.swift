@@ -51,6 +51,9 @@ public struct JobRequest: Equatable, Sendable {
     /// Record each generated token's log-probability and this many alternatives: chat's
     /// `logprobs: true` with `top_logprobs` (0–20), completions' `logprobs` (0–5). nil: none.
     public var logprobs: Int?
+    /// Answers to generate from the one prompt (OpenAI's `n`), 1 to `maximumChoices`.
+    public var choices = 1
+    public static let maximumChoices = 16
     /// Set for a `/v1/responses` line: its result is written in the Responses shape. Such a job
     /// is a chat job (`input` and `instructions` became `messages`); not part of `hash`.
     public var responses: ResponsesRequest?
@@ -124,6 +127,7 @@ public struct JobRequest: Equatable, Sendable {
         members.append(JSONMember("presence_penalty", .double(presencePenalty)))
         members.append(JSONMember("frequency_penalty", .double(frequencyPenalty)))
         members.append(JSONMember("repetition_penalty", .double(repetitionPenalty)))
+        if choices > 1 { members.append(JSONMember("n", .int(choices))) }
         if let logprobs {
             switch kind {
             case .chat:

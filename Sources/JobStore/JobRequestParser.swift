@@ -7,7 +7,7 @@ enum JobRequestParser {
     static let requestFields = [
         "model", "prompt", "messages", "max_tokens", "max_completion_tokens", "temperature", "top_p",
         "top_k", "min_p", "seed", "stop", "presence_penalty", "frequency_penalty", "repetition_penalty",
-        "logprobs", "top_logprobs",
+        "logprobs", "top_logprobs", "n",
     ]
 
     /// Parses the request fields among `members`, leaving the keys in `skipping` (the short
@@ -77,6 +77,10 @@ enum JobRequestParser {
         fields.number("repetition_penalty", into: &request.repetitionPenalty, prefix: prefix,
                       problems: &problems, rule: "a positive number (1 turns it off)") { $0 > 0 }
 
+        if let choices = fields.integer("n", in: 1...Int64(JobRequest.maximumChoices), prefix: prefix, problems: &problems,
+                                        rule: "an integer from 1 to \(JobRequest.maximumChoices) (the answers to generate)") {
+            request.choices = Int(choices)
+        }
         request.logprobs = parseLogprobs(fields, kind: request.kind, prefix: prefix, ignored: &ignored, problems: &problems)
         request.ignoredFields = ignored
         return problems.count == problemCount && input != nil ? request : nil

@@ -58,8 +58,6 @@ enum OpenAIFieldPolicy {
         "stream_options": Rule(accepts: always, hint: ""),
         // Without tools there are no calls to run in parallel.
         "parallel_tool_calls": Rule(accepts: always, hint: ""),
-        "n": Rule(accepts: { $0.integralValue == 1 },
-                  hint: "one choice per job; submit the line several times with different custom_id values"),
         "best_of": Rule(accepts: { $0.integralValue == 1 }, hint: "one completion per job; remove best_of"),
         "echo": Rule(accepts: { $0 == .bool(false) }, hint: "the prompt is not echoed; remove echo"),
         "suffix": Rule(accepts: isEmpty, hint: "insertion with a suffix is not supported; remove suffix"),

@@ -22,6 +22,7 @@ enum ResponsesBodyParser {
         "prompt": ({ _ in false }, "stored prompt templates are not available; write the prompt in input"),
         "messages": ({ _ in false }, "the Responses API takes input; use input, or url /v1/chat/completions for messages"),
         "max_tokens": ({ _ in false }, "the Responses API names it max_output_tokens"),
+        "n": ({ $0.integralValue == 1 }, "the Responses API gives one answer; use url /v1/chat/completions for n"),
         "max_completion_tokens": ({ _ in false }, "the Responses API names it max_output_tokens"),
     ]
 

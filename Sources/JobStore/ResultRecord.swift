@@ -28,7 +28,7 @@ public struct ResultRecord: Sendable, Equatable {
         r.mean_batch_size, r.reused_from_job_id, r.queue_wait_seconds, r.total_seconds,
         j.last_error, r.prefix_tokens_reused,
         CASE WHEN json_type(j.request, '$.\(JobRequest.responsesKey)') IS NOT NULL THEN j.request END,
-        r.logprobs
+        r.logprobs, r.more_choices
         """
 
     /// Reads `selectColumns` (jobs `j`, batches `b`, left-joined results `r`).
@@ -48,7 +48,8 @@ public struct ResultRecord: Sendable, Equatable {
                 timings: GenerationTimings(timeToFirstToken: row.double(12), prefill: row.double(13),
                                            decode: row.double(14), tokensPerSecond: row.double(15),
                                            meanBatchSize: row.double(16), prefixTokensReused: row.int(21)),
-                reusedFromJobID: row.optionalInt64(17), logprobs: row.optionalString(23).flatMap(ResultLogprob.parse))
+                reusedFromJobID: row.optionalInt64(17), logprobs: row.optionalString(23).flatMap(ResultLogprob.parse),
+                moreChoices: row.optionalString(24).map(ChoiceResult.parse) ?? [])
             outcome = .succeeded(result, queueWait: row.double(18), total: row.double(19))
         } else {
             outcome = .unsuccessful(error: row.optionalString(20))

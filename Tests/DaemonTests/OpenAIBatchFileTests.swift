@@ -133,6 +133,54 @@ final class OpenAIBatchFileTests: XCTestCase {
         XCTAssertEqual(first(byID["none"]?["choices"])?["text"], first(completion["choices"])?["text"], "logprobs change no token")
     }
 
+    /// `n` > 1: several choices from one prompt, each with its own seed derived from the job's
+    /// (choice 0 is what the job gives with n = 1), the later ones reusing the cached prompt.
+    func testNChoicesComeFromOnePromptWithTheirOwnSeeds() throws {
+        let body = #"{"messages": [{"role": "user", "content": "write about the sea and the sky and the sun"}], "#
+            + #""max_completion_tokens": 8, "temperature": 1, "seed": 42"#
+        let threeLine = #"{"custom_id": "three", "method": "POST", "url": "/v1/chat/completions", "body": "#
+            + body + #", "n": 3, "logprobs": true}}"#
+        let oneLine = #"{"custom_id": "one", "method": "POST", "url": "/v1/chat/completions", "body": "# + body + "}}"
+        // Each in a daemon of its own, so the prefix cache hits counted are the choices' own.
+        func run(_ text: String) throws -> ([String: JSONValue], DaemonMetrics) {
+            var bytes = Array(text.utf8)
+            let parsed = bytes.withUnsafeMutableBufferPointer { BatchFileParser.parse(UnsafeBufferPointer($0)) }
+            XCTAssertEqual(parsed.problems.map { $0.formatted(file: "f") }, [])
+            let fixture = try DaemonFixture()
+            _ = try fixture.store.submit(BatchSubmission(name: "n", source: "f", sha256: SHA256.hex(text), maxAttempts: 1,
+                                                         jobs: parsed.jobs))
+            let metrics = DaemonMetrics()
+            XCTAssertEqual(try fixture.daemon(metrics: metrics).run().succeeded, 1)
+            var output: [UInt8] = []
+            try fixture.store.resultsStream { BatchOutputFormat.appendLine(for: $0, to: &output) }
+            var byID: [String: JSONValue] = [:]
+            for line in String(decoding: output, as: UTF8.self).split(separator: "\n") {
+                let value = try JSONParser.parse(String(line))
+                if case .string(let id)? = value["custom_id"] { byID[id] = value["response"]?["body"] }
+            }
+            return (byID, metrics)
+        }
+        let (first, metrics) = try run(threeLine)
+        let (single, _) = try run(oneLine)
+        let three = try XCTUnwrap(first["three"])
+        XCTAssertEqual(OpenAISchema.createChatCompletionResponse.problems(in: three), [])
+        guard case .array(let choices)? = three["choices"] else { return XCTFail("no choices") }
+        XCTAssertEqual(choices.map { $0["index"] }, [.integer(0), .integer(1), .integer(2)])
+        let texts = choices.map { $0["message"]?["content"] }
+        XCTAssertEqual(Set(texts.map { $0?.serialized() ?? "" }).count, 3, "each choice has its own seed: \(texts)")
+        XCTAssertEqual(texts[0], self.first(single["one"]?["choices"])?["message"]?["content"], "choice 0 is the n = 1 answer")
+        XCTAssertTrue(choices.allSatisfy { $0["logprobs"] != .null })
+        var generated: Int64 = 0
+        for choice in choices {
+            if case .array(let entries)? = choice["logprobs"]?["content"] { generated += Int64(entries.count) }
+        }
+        XCTAssertEqual(three["usage"]?["completion_tokens"]?.integralValue.map { $0 >= generated }, true,
+                       "usage counts every choice's tokens")
+        XCTAssertGreaterThan(metrics.prefixCacheHitTokens.value, 0, "the later choices reuse the cached prompt")
+        let (again, _) = try run(threeLine)
+        XCTAssertEqual(again["three"]?["choices"], three["choices"], "seeded choices are reproducible")
+    }
+
     private func first(_ value: JSONValue?) -> JSONValue? {
         if case .array(let elements)? = value { return elements.first }
         return nil

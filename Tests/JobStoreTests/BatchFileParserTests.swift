@@ -62,7 +62,7 @@ final class BatchFileParserTests: XCTestCase {
         let file = StoreFixture.parse(#"{"id": "a", "prompt": "p", "seed": null, "stop": null, "n": 1, "stream": false}"#)
         XCTAssertEqual(file.problems, [])
         var expected = JobRequest(input: .prompt("p"))
-        expected.ignoredFields = [JSONMember("n", .integer(1)), JSONMember("stream", .bool(false))]
+        expected.ignoredFields = [JSONMember("stream", .bool(false))]
         XCTAssertEqual(file.jobs.first?.request, expected)
     }
 
@@ -229,9 +229,7 @@ final class BatchFileParserTests: XCTestCase {
         assertProblem(#"{"id": "a", "prompt": "p", "max_token": 5}"#,
                       "f.jsonl:1: max_token: unknown field (did you mean max_tokens?)")
         assertProblem(#"{"id": "a", "prompt": "p", "colour": "red"}"#,
-                      "f.jsonl:1: colour: unknown field; allowed: model, prompt, messages, max_tokens, max_completion_tokens, temperature, top_p, top_k, min_p, seed, stop, presence_penalty, frequency_penalty, repetition_penalty, logprobs, top_logprobs, id")
-        assertProblem(#"{"id": "a", "prompt": "p", "n": 2}"#,
-                      "f.jsonl:1: n: not supported: one choice per job; submit the line several times with different custom_id values")
+                      "f.jsonl:1: colour: unknown field; allowed: model, prompt, messages, max_tokens, max_completion_tokens, temperature, top_p, top_k, min_p, seed, stop, presence_penalty, frequency_penalty, repetition_penalty, logprobs, top_logprobs, n, id")
         assertProblem(#"{"custom_id": "a", "method": "POST", "url": "/v1/completions", "body": {"prompt": "p"}, "max_tokens": 5}"#,
                       "f.jsonl:1: max_tokens: belongs inside body in the OpenAI Batch format")
         assertProblem(#"{"custom_id": "a", "method": "POST", "url": "/v1/completions", "bdy": {"prompt": "p"}, "body": {"prompt": "p"}}"#,
@@ -312,7 +310,7 @@ final class BatchFileParserTests: XCTestCase {
         ]))
         XCTAssertEqual(request.ignoredFields.map(\.key), [
             "user", "store", "metadata", "service_tier", "prompt_cache_key",
-            "safety_identifier", "parallel_tool_calls", "stream", "stream_options", "n", "response_format", "tools",
+            "safety_identifier", "parallel_tool_calls", "stream", "stream_options", "response_format", "tools",
             "logit_bias", "tool_choice", "modalities", "messages[1].name", "logprobs", "top_logprobs",
         ])
         XCTAssertEqual(request.ignoredFields.first { $0.key == "metadata" }?.value,
@@ -344,7 +342,8 @@ final class BatchFileParserTests: XCTestCase {
             (#""top_logprobs": 3"#, #"top_logprobs: needs "logprobs": true, got 3 without it"#),
             (#""logprobs": true, "top_logprobs": 21"#, "top_logprobs: must be at most 20, got 21"),
             (#""logprobs": 2"#, "logprobs: must be true or false, got 2"),
-            (#""n": 3"#, "n: not supported: one choice per job"),
+            (#""n": 17"#, "n: must be at most 16, got 17"),
+            (#""n": 0"#, "n: must be an integer from 1 to 16 (the answers to generate), got 0"),
             (#""stream": true"#, "stream: not supported: results are stored, not streamed"),
             (#""audio": {"voice": "alloy"}"#, "audio: not supported"),
             (#""reasoning_effort": "low""#, "reasoning_effort: not supported"),
@@ -444,5 +443,17 @@ final class BatchFileParserTests: XCTestCase {
                       "f.jsonl:1: body.logprobs: must be an integer from 0 to 5 (the alternatives to list per token), got -1")
         assertProblem(batchLine(body: #"{"prompt": "p", "top_logprobs": 2}"#),
                       "f.jsonl:1: body.top_logprobs: /v1/completions takes logprobs (0 to 5 alternatives); use url /v1/chat/completions for top_logprobs")
+    }
+
+    func testNIsTheNumberOfChoices() throws {
+        let request = try XCTUnwrap(StoreFixture.parse(batchLine(body: #"{"prompt": "p", "n": 3.0, "seed": 5}"#)).jobs.first?.request)
+        XCTAssertEqual(request.choices, 3)
+        XCTAssertEqual(try JobRequest(canonicalJSON: request.canonicalJSON), request)
+        var one = request
+        one.choices = 1
+        XCTAssertNotEqual(one.hash, request.hash)
+        XCTAssertFalse(one.canonicalJSON.contains("\"n\""), "n = 1 leaves the stored form as it was")
+        assertProblem(batchLine(body: #"{"input": "x", "n": 2}"#, url: responsesURL),
+                      "f.jsonl:1: body.n: not supported: the Responses API gives one answer; use url /v1/chat/completions for n")
     }
 }
