@@ -161,7 +161,8 @@ public enum BatchOutputFormat {
                     JSONMember("type", .string("output_text")),
                     JSONMember("text", .string(result.text)),
                     JSONMember("annotations", .array([])),
-                    JSONMember("logprobs", .array([])),
+                    // OpenAI's LogProb has the shape of ChatCompletionTokenLogprob.
+                    JSONMember("logprobs", .array((result.logprobs ?? []).map(\.chatValue))),
                 ])])),
             ])])),
             JSONMember("parallel_tool_calls", .bool(true)),
@@ -169,6 +170,7 @@ public enum BatchOutputFormat {
             JSONMember("tool_choice", .string("auto")),
             JSONMember("tools", .array([])),
             JSONMember("top_p", .double(request.topP)),
+            JSONMember("top_logprobs", request.logprobs.map(JSONValue.int) ?? .null),
             JSONMember("metadata", metadata),
             JSONMember("usage", .object([
                 JSONMember("input_tokens", .int(result.promptTokens)),

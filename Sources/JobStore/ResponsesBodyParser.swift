@@ -14,7 +14,8 @@ enum ResponsesBodyParser {
                       "the models run here do not reason before answering; remove reasoning"),
         "truncation": ({ $0 == .string("disabled") },
                        "a conversation longer than the context fails instead of being cut; remove truncation or set \"disabled\""),
-        "include": ({ $0 == .array([]) }, "nothing extra can be included; remove include"),
+        "include": ({ $0 == .array([]) || $0 == .array([.string(logprobsInclude)]) },
+                    "only \"\(logprobsInclude)\" can be included; remove the others"),
         "background": ({ $0 == .bool(false) }, "every batch job runs in the background already; remove background"),
         "max_tool_calls": ({ _ in true }, ""),
         "previous_response_id": ({ _ in false }, "responses are not stored for a later turn; put the earlier turns in input"),
@@ -26,6 +27,9 @@ enum ResponsesBodyParser {
         "max_completion_tokens": ({ _ in false }, "the Responses API names it max_output_tokens"),
     ]
 
+    /// The `include` value that asks for the output text's log-probabilities.
+    static let logprobsInclude = "message.output_text.logprobs"
+
     static func parse(_ members: [JSONMember], prefix: String, problems: inout [FieldProblem]) -> JobRequest? {
         let problemCount = problems.count
         var passed: [JSONMember] = []
@@ -34,6 +38,7 @@ enum ResponsesBodyParser {
         var instructions: String?
         var maxTokens: Int64?
         var sawInput = false
+        var topLogprobs: Int64?
         for member in members {
             switch member.key {
             case "input":
@@ -46,6 +51,9 @@ enum ResponsesBodyParser {
                 default:
                     problems.append(FieldProblem(field: prefix + "instructions", message: "must be a string, got \(member.value.summary)"))
                 }
+            case "top_logprobs":
+                topLogprobs = JobRequestParser.Fields(values: member.value == .null ? [:] : [member.key: member.value])
+                    .integer(member.key, in: 0...20, prefix: prefix, problems: &problems, rule: "an integer from 0 to 20")
             case "max_output_tokens":
                 maxTokens = JobRequestParser.Fields(values: member.value == .null ? [:] : [member.key: member.value])
                     .integer(member.key, in: 1...Int64(Int32.max), prefix: prefix, problems: &problems, rule: "a positive integer")
@@ -81,6 +89,10 @@ enum ResponsesBodyParser {
             return nil
         }
         if let maxTokens { request.maxTokens = Int(maxTokens) }
+        // Log-probabilities come with `include: ["message.output_text.logprobs"]`; `top_logprobs`
+        // alone asks for them too (OpenAI returns them only with the include; we never drop them).
+        let includesLogprobs = ignored.contains { $0.key == "include" && $0.value == .array([.string(logprobsInclude)]) }
+        if includesLogprobs || topLogprobs != nil { request.logprobs = Int(topLogprobs ?? 0) }
         request.ignoredFields = ignored + request.ignoredFields
         request.responses = ResponsesRequest(instructions: instructions)
         return request

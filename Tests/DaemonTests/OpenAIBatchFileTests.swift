@@ -83,13 +83,14 @@ final class OpenAIBatchFileTests: XCTestCase {
             {"custom_id": "chat", "method": "POST", "url": "/v1/chat/completions", "body": {"messages": [{"role": "user", "content": "name a fruit"}], "max_completion_tokens": 6, "temperature": 0, "logprobs": true, "top_logprobs": 3}}
             {"custom_id": "text", "method": "POST", "url": "/v1/completions", "body": {"prompt": "the cat", "max_tokens": 6, "temperature": 0, "logprobs": 2}}
             {"custom_id": "none", "method": "POST", "url": "/v1/completions", "body": {"prompt": "the cat", "max_tokens": 6, "temperature": 0}}
+            {"custom_id": "resp", "method": "POST", "url": "/v1/responses", "body": {"input": "name a fruit", "max_output_tokens": 6, "temperature": 0, "top_logprobs": 2, "include": ["message.output_text.logprobs"]}}
             """#
         var bytes = Array(text.utf8)
         let parsed = bytes.withUnsafeMutableBufferPointer { BatchFileParser.parse(UnsafeBufferPointer($0)) }
         XCTAssertEqual(parsed.problems.map { $0.formatted(file: "f") }, [])
         let fixture = try DaemonFixture()
         _ = try fixture.store.submit(BatchSubmission(name: "lp", source: "f", sha256: SHA256.hex(text), maxAttempts: 1, jobs: parsed.jobs))
-        XCTAssertEqual(try fixture.daemon().run().succeeded, 3)
+        XCTAssertEqual(try fixture.daemon().run().succeeded, 4)
         var output: [UInt8] = []
         try fixture.store.resultsStream { BatchOutputFormat.appendLine(for: $0, to: &output) }
         var byID: [String: JSONValue] = [:]
@@ -130,6 +131,13 @@ final class OpenAIBatchFileTests: XCTestCase {
             XCTAssertEqual(members.first?.value, values[index], "greedy: the best alternative is the chosen token")
         }
         XCTAssertEqual(first(byID["none"]?["choices"])?["logprobs"], .null)
+        let response = try XCTUnwrap(byID["resp"])
+        XCTAssertEqual(OpenAISchema.response.problems(in: response), [])
+        guard case .array(let responseLogprobs)? = first(first(response["output"])?["content"])?["logprobs"] else {
+            return XCTFail("no output_text logprobs: \(response.serialized())")
+        }
+        XCTAssertFalse(responseLogprobs.isEmpty)
+        XCTAssertEqual(responseLogprobs.first?["top_logprobs"].map { if case .array(let top) = $0 { top.count } else { -1 } }, 2)
         XCTAssertEqual(first(byID["none"]?["choices"])?["text"], first(completion["choices"])?["text"], "logprobs change no token")
     }
 

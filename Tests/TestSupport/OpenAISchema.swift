@@ -127,7 +127,10 @@ public indirect enum OpenAISchema: Sendable {
             "status": .string(oneOf: ["in_progress", "completed", "incomplete"]),
             "content": .array(.object(required: [
                 "type": .string(oneOf: ["output_text"]), "text": .string(), "annotations": .array(.object(required: [:])),
-                "logprobs": .array(.object(required: ["token": .string(), "logprob": .number, "bytes": .array(.integer)])),
+                "logprobs": .array(.object(required: [
+                    "token": .string(), "logprob": .number, "bytes": .array(.integer),
+                    "top_logprobs": .array(.object(required: ["token": .string(), "logprob": .number, "bytes": .array(.integer)])),
+                ])),
             ])),
         ])),
         "parallel_tool_calls": .boolean,
@@ -137,6 +140,7 @@ public indirect enum OpenAISchema: Sendable {
     ], optional: [
         "status": .string(oneOf: ["completed", "failed", "in_progress", "cancelled", "queued", "incomplete"]),
         "completed_at": .anyOf([.number, .null]), "max_output_tokens": .anyOf([.integer, .null]),
+        "top_logprobs": .anyOf([.integer, .null]),
         "usage": .object(required: [
             "input_tokens": .integer, "output_tokens": .integer, "total_tokens": .integer,
             "input_tokens_details": .object(required: ["cached_tokens": .integer, "cache_write_tokens": .integer]),

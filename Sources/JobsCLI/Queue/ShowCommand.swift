@@ -107,6 +107,8 @@ struct ShowCommand: JobsCommand {
         if request.presencePenalty != 0 { parts.append("presence_penalty \(format(request.presencePenalty))") }
         if request.frequencyPenalty != 0 { parts.append("frequency_penalty \(format(request.frequencyPenalty))") }
         if request.repetitionPenalty != 1 { parts.append("repetition_penalty \(format(request.repetitionPenalty))") }
+        if request.choices > 1 { parts.append("n \(request.choices)") }
+        if let logprobs = request.logprobs { parts.append("logprobs with \(logprobs) alternatives") }
         return parts.joined(separator: ", ")
     }
 
