@@ -68,7 +68,21 @@ final class LogprobsTests: XCTestCase {
     }
 
     func testLogprobsAreTheSameAloneAndInABatchOf64() throws {
-        let loaded = try Self.loaded.get()
+        try assertInvariant(try Self.loaded.get())
+    }
+
+    func testRealGemmaLogprobsAreTheSameAloneAndInABatchOf64() throws {
+        let loaded = try LoadedModel(path: try RealModel.path())
+        try assertInvariant(loaded)
+        // Greedy on the real model too: the chosen token is the most likely one.
+        let done = try runAlone(request(0, loaded.tokenizer, logprobs: 20), loaded)
+        for entry in done.logprobs {
+            XCTAssertEqual(entry.top.first?.token, entry.token)
+            XCTAssertLessThanOrEqual(entry.top.reduce(0.0) { $0 + exp(Double($1.logprob)) }, 1 + 1e-5)
+        }
+    }
+
+    private func assertInvariant(_ loaded: LoadedModel) throws {
         var alone: [Int64: [TokenLogprob]] = [:]
         for i in 0..<8 {
             let done = try runAlone(request(i, loaded.tokenizer, logprobs: 5), loaded)
