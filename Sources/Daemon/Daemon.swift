@@ -286,10 +286,10 @@ public final class Daemon {
                 for request in entry.deferredChoices { try engine.submit(request) }
                 running[id]?.deferredChoices = []
             } catch {
-                running[id]?.deferredChoices = []
-                finished(FinishedSequence(id: entry.deferredChoices[0].id, tokens: [], text: "", finishReason: nil,
-                                          error: error as? EngineError, promptTokenCount: 0, completionTokenCount: 0,
-                                          seed: 0, timings: SequenceTimings()))
+                running.removeValue(forKey: id)
+                cancelSequences(of: entry)
+                record(JobOutcome(job: entry.job, claimedAt: entry.claimedAt,
+                                  kind: .failed(message: "\(error)", retryable: false)))
             }
         }
     }
@@ -307,10 +307,11 @@ public final class Daemon {
         guard var entry = running.removeValue(forKey: jobID) else { return }
         let timings = sequence.timings
         metrics.prefixCacheHitTokens.increment(by: timings.prefixTokensReused)
-        if sequence.error != nil || (sequence.finishReason == nil && sequence.id != jobID) {
+        if let error = sequence.error {
+            // One failed choice fails the job: a result with fewer choices than asked is not one.
             cancelSequences(of: entry)
-            let message = sequence.error?.description ?? "choice \(entry.sequenceIDs.firstIndex(of: sequence.id) ?? 0) failed"
-            record(JobOutcome(job: entry.job, claimedAt: entry.claimedAt, kind: .failed(message: message, retryable: false)))
+            record(JobOutcome(job: entry.job, claimedAt: entry.claimedAt,
+                              kind: .failed(message: error.description, retryable: false)))
             return
         }
         if let index = entry.sequenceIDs.firstIndex(of: sequence.id) { entry.finishedChoices[index] = sequence }
@@ -322,7 +323,8 @@ public final class Daemon {
         finished(first, moreChoices: more, entry: entry)
     }
 
-    /// Records a job whose every choice finished; `sequence` is its first.
+    /// Records a job whose every choice finished; `sequence` is its first, whose timings are the
+    /// job's (the later choices share its prompt and run beside it).
     private func finished(_ sequence: FinishedSequence, moreChoices: [FinishedSequence], entry: RunningJob) {
         let timings = sequence.timings
         metrics.timeToFirstToken.observe(timings.timeToFirstTokenSeconds)
