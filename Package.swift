@@ -68,7 +68,7 @@ let package = Package(
         .executableTarget(name: "jobsd", dependencies: ["JobsCLI"]),
 
         // Test-only helpers (a GGUF writer, tiny model builders, temporary files).
-        .target(name: "TestSupport", dependencies: ["GGUF", "Kernels", "Model"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["GGUF", "JobStore", "Kernels", "Model"], path: "Tests/TestSupport"),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "Kernels", "TestSupport"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "GGUF", "TestSupport", "COpenBLAS"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "GGUF", "TestSupport"]),

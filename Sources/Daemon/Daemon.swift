@@ -43,6 +43,8 @@ public final class Daemon {
 
     /// Jobs in the engine, by id.
     private var running: [Int64: RunningJob] = [:]
+    /// The job of each engine sequence that is not a job's first choice (`n` > 1).
+    private var jobOfChoice: [Int64: Int64] = [:]
     /// Outcomes the database has not taken yet, oldest first. Their leases are still renewed.
     private var unwritten: [JobOutcome] = []
     /// What this daemon did so far.
@@ -232,7 +234,7 @@ public final class Daemon {
                     ("attempt", job.attempt), ("max_attempts", job.maxAttempts))
         // Our own lease on this job expired and we claimed it again before noticing: the old
         // run is void.
-        if running.removeValue(forKey: job.id) != nil { engine.cancel(job.id) }
+        if let stale = running.removeValue(forKey: job.id) { cancelSequences(of: stale) }
         unwritten.removeAll { $0.job.id == job.id }
 
         if configuration.reuseResults, GenerationRequestBuilder.isDeterministic(job.request) {
@@ -249,8 +251,11 @@ public final class Daemon {
             }
         }
         do {
-            try engine.submit(builder.request(for: job))
-            running[job.id] = RunningJob(job: job, claimedAt: now)
+            let first = try builder.request(for: job)
+            try engine.submit(first)
+            let extra = builder.extraChoices(of: first, count: job.request.choices, jobID: job.id)
+            for request in extra { jobOfChoice[request.id] = job.id }
+            running[job.id] = RunningJob(job: job, claimedAt: now, deferredChoices: extra)
         } catch {
             record(JobOutcome(job: job, claimedAt: now, kind: .failed(message: "\(error)", retryable: false)))
         }
@@ -283,31 +288,97 @@ public final class Daemon {
             logger.debug("step", ("sequences", profile.sequenceCount), ("tokens", profile.tokenCount),
                          ("sampled", profile.sampledCount), ("seconds", profile.totalSeconds))
         }
+        submitDeferredChoices(after: report)
         for sequence in report.finished { finished(sequence) }
         updateEngineGauges()
         recordActivity(force: false)
         return profile.sequenceCount > 0 || !report.finished.isEmpty
     }
 
+    /// Choices after the first go into the engine once the first has produced text (its prompt
+    /// is computed and cached by then) or finished.
+    private func submitDeferredChoices(after report: StepReport) {
+        for (id, entry) in running where !entry.deferredChoices.isEmpty {
+            guard report.textDeltas[id] != nil || report.finished.contains(where: { $0.id == id }) else { continue }
+            do {
+                for request in entry.deferredChoices { try engine.submit(request) }
+                running[id]?.deferredChoices = []
+            } catch {
+                running.removeValue(forKey: id)
+                cancelSequences(of: entry)
+                record(JobOutcome(job: entry.job, claimedAt: entry.claimedAt,
+                                  kind: .failed(message: "\(error)", retryable: false)))
+            }
+        }
+    }
+
+    /// Cancels every choice of a job in the engine.
+    private func cancelSequences(of entry: RunningJob) {
+        for id in entry.sequenceIDs {
+            engine.cancel(id)
+            jobOfChoice.removeValue(forKey: id)
+        }
+    }
+
     private func finished(_ sequence: FinishedSequence) {
-        guard let entry = running.removeValue(forKey: sequence.id) else { return }
+        let jobID = jobOfChoice.removeValue(forKey: sequence.id) ?? sequence.id
+        guard var entry = running.removeValue(forKey: jobID) else { return }
         let timings = sequence.timings
         metrics.prefixCacheHitTokens.increment(by: timings.prefixTokensReused)
         if let error = sequence.error {
+            // One failed choice fails the job: a result with fewer choices than asked is not one.
+            cancelSequences(of: entry)
             record(JobOutcome(job: entry.job, claimedAt: entry.claimedAt,
                               kind: .failed(message: error.description, retryable: false)))
             return
         }
+        if let index = entry.sequenceIDs.firstIndex(of: sequence.id) { entry.finishedChoices[index] = sequence }
+        guard entry.finishedChoices.count == entry.sequenceIDs.count, let first = entry.finishedChoices[0] else {
+            running[jobID] = entry
+            return
+        }
+        let more = (1..<entry.sequenceIDs.count).compactMap { entry.finishedChoices[$0] }
+        finished(first, moreChoices: more, entry: entry)
+    }
+
+    /// Records a job whose every choice finished; `sequence` is its first, whose timings are the
+    /// job's (the later choices share its prompt and run beside it).
+    private func finished(_ sequence: FinishedSequence, moreChoices: [FinishedSequence], entry: RunningJob) {
+        let timings = sequence.timings
         metrics.timeToFirstToken.observe(timings.timeToFirstTokenSeconds)
+        let wantsLogprobs = entry.job.request.logprobs != nil
         let result = JobResult(
             text: sequence.text, finishReason: Daemon.storedReason(sequence.finishReason ?? .length),
-            promptTokens: sequence.promptTokenCount, completionTokens: sequence.completionTokenCount,
+            promptTokens: sequence.promptTokenCount,
+            completionTokens: ([sequence] + moreChoices).reduce(0) { $0 + $1.completionTokenCount },
             model: modelName,
             timings: GenerationTimings(
                 timeToFirstToken: timings.timeToFirstTokenSeconds, prefill: timings.prefillSeconds,
                 decode: timings.decodeSeconds, tokensPerSecond: timings.tokensPerSecond,
-                meanBatchSize: timings.meanActiveSequences, prefixTokensReused: timings.prefixTokensReused))
+                meanBatchSize: timings.meanActiveSequences, prefixTokensReused: timings.prefixTokensReused),
+            logprobs: wantsLogprobs ? sequence.logprobs.map(resultLogprob) : nil,
+            moreChoices: moreChoices.map { choice in
+                ChoiceResult(text: choice.text, finishReason: Daemon.storedReason(choice.finishReason ?? .length),
+                             completionTokens: choice.completionTokenCount,
+                             logprobs: wantsLogprobs ? choice.logprobs.map(resultLogprob) : nil)
+            })
         record(JobOutcome(job: entry.job, claimedAt: entry.claimedAt, kind: .succeeded(result)))
+    }
+
+    /// A token's log-probability with its text and bytes, as results store it. Control tokens
+    /// print their piece (`<end_of_turn>`), as OpenAI shows special tokens.
+    private func resultLogprob(_ entry: TokenLogprob) -> ResultLogprob {
+        func text(_ token: Int32) -> (String, [UInt8]) {
+            let bytes = builder.tokenizer.pieceBytes(token, special: true)
+            return (String(decoding: bytes, as: UTF8.self), bytes)
+        }
+        // The float's shortest decimal, not its binary expansion (-1.8676305, not -1.8676304817199707).
+        func value(_ logprob: Float) -> Double { Double("\(logprob)") ?? Double(logprob) }
+        let (token, bytes) = text(entry.token)
+        return ResultLogprob(token: token, logprob: value(entry.logprob), bytes: bytes, top: entry.top.map { alternative in
+            let (token, bytes) = text(alternative.token)
+            return ResultLogprob.Alternative(token: token, logprob: value(alternative.logprob), bytes: bytes)
+        })
     }
 
     static func storedReason(_ reason: EngineFinishReason) -> StoredFinishReason {
@@ -324,7 +395,7 @@ public final class Daemon {
         let jobs = running.values.sorted { $0.job.id < $1.job.id }
         running.removeAll()
         for entry in jobs {
-            engine.cancel(entry.job.id)
+            cancelSequences(of: entry)
             record(JobOutcome(job: entry.job, claimedAt: entry.claimedAt,
                               kind: .failed(message: "\(error)", retryable: true)))
         }
@@ -462,7 +533,7 @@ public final class Daemon {
         logger.debug("renew", ("jobs", ids.count), ("held", held.count))
         for id in ids where !held.contains(id) {
             if let entry = running.removeValue(forKey: id) {
-                engine.cancel(id)
+                cancelSequences(of: entry)
                 leaseLost(entry.job, doing: "finish it")
             } else if let index = unwritten.firstIndex(where: { $0.job.id == id }) {
                 leaseLost(unwritten.remove(at: index).job, doing: "write its outcome")
@@ -496,7 +567,7 @@ public final class Daemon {
     private func releaseRunningJobs(_ now: Double) {
         guard !running.isEmpty else { return }
         let ids = running.keys.sorted()
-        for id in ids { engine.cancel(id) }
+        for entry in running.values { cancelSequences(of: entry) }
         running.removeAll()
         updateEngineGauges()
         do {

@@ -7,10 +7,10 @@ import Tokenizer
 /// format, tokenizes, and maps the job's sampling fields.
 ///
 /// Completion prompts are encoded with BOS where the vocabulary asks for it and control-token
-/// text left as text (a prompt cannot inject `<end_of_turn>`); rendered chat prompts are
-/// encoded with the control tokens the template wrote recognised, and those typed in a message
-/// left as text (a message cannot end its turn either). Limits the engine checks itself
-/// (prompt length, parameter ranges) are left to `Engine.submit`.
+/// text left as text (a prompt cannot inject `<end_of_turn>`). Chat prompts are encoded by
+/// `ChatPrompt.tokens(using:)`: only the turn markers the chat format writes become control
+/// tokens, message content of every role stays text. Limits the engine
+/// checks itself (prompt length, parameter ranges) are left to `Engine.submit`.
 public struct GenerationRequestBuilder {
     let tokenizer: any Tokenizer
     let chatTemplate: ChatTemplate?
@@ -29,6 +29,18 @@ public struct GenerationRequestBuilder {
                           parameters: parameters(job.request), priority: job.priority)
     }
 
+    /// The requests of choices 1..<n of a job that asked for `n` > 1: the same prompt, each with
+    /// its own seed (the job's seed plus the choice's index, so a seeded job is reproducible; a
+    /// job without one gets a fresh seed per choice).
+    func extraChoices(of first: GenerationRequest, count: Int, jobID: Int64) -> [GenerationRequest] {
+        (1..<max(count, 1)).map { index in
+            var request = first
+            request.id = RunningJob.choiceSequenceID(jobID: jobID, index: index)
+            request.parameters.seed = first.parameters.seed.map { $0 &+ UInt64(index) }
+            return request
+        }
+    }
+
     /// The prompt as the model sees it (`jobs generate` uses this too, so a prompt tokenizes the
     /// same there as in a job).
     public func promptTokens(_ input: JobRequest.Input) throws(DaemonError) -> [Int32] {
@@ -45,7 +57,7 @@ public struct GenerationRequestBuilder {
             } catch {
                 throw .invalidConversation(error.description)
             }
-            return tokenizer.encode(prompt)
+            return prompt.tokens(using: tokenizer)
         }
     }
 
@@ -65,7 +77,8 @@ public struct GenerationRequestBuilder {
             temperature: Float(request.temperature), topK: request.topK, topP: Float(request.topP),
             minP: Float(request.minP), repetitionPenalty: Float(request.repetitionPenalty),
             presencePenalty: Float(request.presencePenalty), frequencyPenalty: Float(request.frequencyPenalty),
-            seed: request.seed.map { UInt64(bitPattern: $0) }, maxTokens: request.maxTokens, stop: request.stop)
+            seed: request.seed.map { UInt64(bitPattern: $0) }, maxTokens: request.maxTokens, stop: request.stop,
+            logprobs: request.logprobs)
     }
 
     /// Whether the same request always produces the same text: greedy, or seeded. Only such

@@ -1,3 +1,4 @@
+import Engine
 import JobStore
 
 /// A job in the engine.
@@ -5,6 +6,26 @@ struct RunningJob {
     let job: ClaimedJob
     /// `MonotonicClock` time of the claim.
     let claimedAt: Double
+    /// The requests of choices after the first (`n` > 1), not yet in the engine: they are
+    /// submitted once the first choice is past its prompt, so its cached prompt blocks serve
+    /// them and they cost only their own decode.
+    var deferredChoices: [GenerationRequest] = []
+    /// The engine ids of every choice, the first (the job id) included.
+    var sequenceIDs: [Int64]
+    /// Finished choices by index.
+    var finishedChoices: [Int: FinishedSequence] = [:]
+
+    init(job: ClaimedJob, claimedAt: Double, deferredChoices: [GenerationRequest] = []) {
+        self.job = job
+        self.claimedAt = claimedAt
+        self.deferredChoices = deferredChoices
+        sequenceIDs = [job.id] + deferredChoices.map(\.id)
+    }
+
+    /// The engine id of choice `index` > 0 of job `jobID`: negative, so it never equals a job id.
+    static func choiceSequenceID(jobID: Int64, index: Int) -> Int64 {
+        -(jobID * Int64(JobRequest.maximumChoices) + Int64(index))
+    }
 }
 
 /// What happened to a job, waiting to be written.

@@ -254,7 +254,8 @@ public final class Engine {
         return FinishedSequence(
             id: sequence.id, tokens: Array(sequence.outputTokens), text: sequence.text,
             finishReason: reason, error: error, promptTokenCount: sequence.promptCount,
-            completionTokenCount: sequence.sampledCount, seed: sequence.sampler.seed, timings: timings)
+            completionTokenCount: sequence.sampledCount, seed: sequence.sampler.seed, timings: timings,
+            logprobs: Array(sequence.sampler.logprobs.prefix(sequence.outputTokens.count)))
     }
 
     /// Seconds since the engine started, from a monotonic clock.

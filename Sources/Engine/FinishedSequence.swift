@@ -46,9 +46,12 @@ public struct FinishedSequence: Sendable {
     /// The seed the sampler used (the request's, or the one the engine picked).
     public var seed: UInt64
     public var timings: SequenceTimings
+    /// One per entry of `tokens` when the request asked for them (`SamplingParameters.logprobs`).
+    public var logprobs: [TokenLogprob]
 
     public init(id: Int64, tokens: [Int32], text: String, finishReason: FinishReason?, error: EngineError?,
-                promptTokenCount: Int, completionTokenCount: Int, seed: UInt64, timings: SequenceTimings) {
+                promptTokenCount: Int, completionTokenCount: Int, seed: UInt64, timings: SequenceTimings,
+                logprobs: [TokenLogprob] = []) {
         self.id = id
         self.tokens = tokens
         self.text = text
@@ -58,5 +61,6 @@ public struct FinishedSequence: Sendable {
         self.completionTokenCount = completionTokenCount
         self.seed = seed
         self.timings = timings
+        self.logprobs = logprobs
     }
 }

@@ -30,6 +30,10 @@ struct Sampler {
     private var candidates: [Candidate] = []
     private var binMass: [Double] = []
     private var boundaryBin: [Candidate] = []
+    /// One entry per sampled token when `parameters.logprobs` is set.
+    private(set) var logprobs: [TokenLogprob] = []
+    /// The raw row, copied before the penalties change it (only when recording logprobs).
+    private var rawRow: [Float] = []
 
     struct Candidate {
         var token: Int32
@@ -61,6 +65,17 @@ struct Sampler {
     /// Picks the next token. Applies the penalties to `logits` in place (the row is the
     /// model's scratch for this step and is not read again).
     mutating func sample(_ logits: UnsafeMutableBufferPointer<Float>) -> Int32 {
+        guard let count = parameters.logprobs else { return choose(logits) }
+        let distribution = RowLogprobs(UnsafeBufferPointer(logits), count: count)
+        rawRow.removeAll(keepingCapacity: true)
+        rawRow.append(contentsOf: logits)
+        let token = choose(logits)
+        logprobs.append(TokenLogprob(token: token, logprob: rawRow[Int(token)] - distribution.logNormalizer,
+                                     top: distribution.top))
+        return token
+    }
+
+    private mutating func choose(_ logits: UnsafeMutableBufferPointer<Float>) -> Int32 {
         precondition(!logits.isEmpty)
         applyPenalties(logits)
         let row = UnsafeBufferPointer(logits)

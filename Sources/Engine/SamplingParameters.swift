@@ -27,10 +27,14 @@ public struct SamplingParameters: Sendable, Equatable {
     public var stop: [String]
     /// Keep going past end-of-generation tokens (benchmarks that need a fixed length).
     public var ignoreEOS: Bool
+    /// Record each generated token's log-probability and this many most likely alternatives
+    /// (0–20); nil records none.
+    public var logprobs: Int?
 
     public init(temperature: Float = 1, topK: Int = 0, topP: Float = 1, minP: Float = 0,
                 repetitionPenalty: Float = 1, presencePenalty: Float = 0, frequencyPenalty: Float = 0,
-                seed: UInt64? = nil, maxTokens: Int = 256, stop: [String] = [], ignoreEOS: Bool = false) {
+                seed: UInt64? = nil, maxTokens: Int = 256, stop: [String] = [], ignoreEOS: Bool = false,
+                logprobs: Int? = nil) {
         self.temperature = temperature
         self.topK = topK
         self.topP = topP
@@ -42,6 +46,7 @@ public struct SamplingParameters: Sendable, Equatable {
         self.maxTokens = maxTokens
         self.stop = stop
         self.ignoreEOS = ignoreEOS
+        self.logprobs = logprobs
     }
 
     /// Greedy decoding, no penalties.
@@ -65,6 +70,7 @@ public struct SamplingParameters: Sendable, Equatable {
         guard presencePenalty.isFinite else { throw fail("presence_penalty", presencePenalty, "a finite number (0 turns it off)") }
         guard frequencyPenalty.isFinite else { throw fail("frequency_penalty", frequencyPenalty, "a finite number (0 turns it off)") }
         guard maxTokens >= 1 else { throw fail("max_tokens", maxTokens, "an integer ≥ 1") }
+        if let logprobs, !(0...20).contains(logprobs) { throw fail("top_logprobs", logprobs, "an integer from 0 to 20") }
         if let i = stop.firstIndex(of: "") { throw fail("stop[\(i)]", "\"\"", "a non-empty string") }
     }
 }

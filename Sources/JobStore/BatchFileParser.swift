@@ -11,6 +11,9 @@
 public enum BatchFileParser {
     public static let completionsURL = "/v1/completions"
     public static let chatCompletionsURL = "/v1/chat/completions"
+    /// Refused with its own message: a Batch file may mix embeddings lines in.
+    static let embeddingsURL = "/v1/embeddings"
+    public static let responsesURL = "/v1/responses"
     static let envelopeKeys = ["custom_id", "method", "url", "body"]
 
     /// Parses `bytes` (the file's whole content). Problems are in line order.
@@ -102,17 +105,25 @@ public enum BatchFileParser {
         switch line["url"] {
         case .string(completionsURL)?: kind = .completion
         case .string(chatCompletionsURL)?: kind = .chat
+        case .string(responsesURL)?: kind = .chat
+        case .string(embeddingsURL)?:
+            problems.append(FieldProblem(field: "url",
+                message: "\(embeddingsURL) is not supported: the models run here generate text and make no embeddings; "
+                    + "send embedding lines to a service that makes them"))
         case let other:
             problems.append(FieldProblem(field: "url",
-                message: "must be \"\(completionsURL)\" or \"\(chatCompletionsURL)\", got \(other?.summary ?? "nothing")"))
+                message: "must be \"\(completionsURL)\", \"\(chatCompletionsURL)\" or \"\(responsesURL)\", got \(other?.summary ?? "nothing")"))
         }
+        // The body of a line we refuse by its url would only add noise to the message.
+        if line["url"] == .string(embeddingsURL) { return nil }
         guard case .object(let body)? = line["body"] else {
             problems.append(FieldProblem(field: "body",
                 message: "must be an object holding the request, got \(line["body"]?.summary ?? "nothing")"))
             return nil
         }
-        let request = JobRequestParser.parseBody(body, prefix: "body.", skipping: [],
-                                                 expectedKind: kind, problems: &problems)
+        let request = line["url"] == .string(responsesURL)
+            ? ResponsesBodyParser.parse(body, prefix: "body.", problems: &problems)
+            : JobRequestParser.parseBody(body, prefix: "body.", skipping: [], expectedKind: kind, problems: &problems)
         guard let customID, let request else { return nil }
         return LineJob(customID: customID, idField: "custom_id", request: request)
     }

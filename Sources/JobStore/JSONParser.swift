@@ -258,7 +258,7 @@ struct JSONParser {
             position = start
             throw failure("number \(text) is out of range")
         }
-        return .double(value)
+        return .number(value, written: text)
     }
 
     private mutating func parseLiteral(_ word: StaticString, _ value: JSONValue) throws(Failure) -> JSONValue {

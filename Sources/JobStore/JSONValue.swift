@@ -1,12 +1,17 @@
 /// A JSON value, as read from one line of a batch file or built for output. Objects keep their
 /// members in order (output is deterministic, which the request hash relies on) and integers
-/// stay apart from other numbers, so `"max_tokens": 5.0` can be refused precisely.
+/// stay apart from other numbers; a number read from input keeps its text, so an error message
+/// quotes it as written (`8.0`, `18446744073709551615`).
 public enum JSONValue: Equatable, Sendable {
     case null
     case bool(Bool)
     /// A number written without fraction or exponent that fits in 64 bits.
     case integer(Int64)
+    /// A number built for output.
     case double(Double)
+    /// A number read from input that is not an `integer`: with a fraction or an exponent
+    /// (`8.0`, `1e2`), or an integer beyond 64 bits. `written` is its text in the input.
+    case number(Double, written: String)
     case string(String)
     case array([JSONValue])
     case object([JSONMember])
@@ -24,6 +29,7 @@ public enum JSONValue: Equatable, Sendable {
         case .bool(let value): return String(value)
         case .integer(let value): return String(value)
         case .double(let value): return JSONValue.format(value)
+        case .number(_, let written): return written
         case .string(let value):
             let shown = value.count > 40 ? String(value.prefix(40)) + "…" : value
             return JSONValue.string(shown).serialized()
@@ -46,6 +52,7 @@ public enum JSONValue: Equatable, Sendable {
         case .bool(let value): output.append(contentsOf: (value ? "true" : "false").utf8)
         case .integer(let value): output.append(contentsOf: String(value).utf8)
         case .double(let value): output.append(contentsOf: JSONValue.format(value).utf8)
+        case .number(_, let written): output.append(contentsOf: written.utf8)
         case .string(let value): JSONValue.writeString(value, to: &output)
         case .array(let elements):
             output.append(UInt8(ascii: "["))
@@ -128,4 +135,23 @@ extension JSONValue {
     static func optional(_ value: Double?) -> JSONValue { value.map(JSONValue.double) ?? .null }
 
     static func int(_ value: Int) -> JSONValue { .integer(Int64(value)) }
+
+    /// The value as a 64-bit integer when it is one, written with a fraction or an exponent or
+    /// not (`8`, `8.0`, `8e0`; files written by pandas and many JSON libraries use `8.0`).
+    var integralValue: Int64? {
+        switch self {
+        case .integer(let value): return value
+        case .number(let value, _): return value == value.rounded() ? Int64(exactly: value) : nil
+        default: return nil
+        }
+    }
+
+    /// The value as a number, integer or not.
+    var numberValue: Double? {
+        switch self {
+        case .integer(let value): return Double(value)
+        case .number(let value, _), .double(let value): return value
+        default: return nil
+        }
+    }
 }

@@ -44,6 +44,19 @@ public struct JobRequest: Equatable, Sendable {
     public var frequencyPenalty: Double
     /// llama.cpp-style multiplicative penalty (> 0); 1 = off (default).
     public var repetitionPenalty: Double
+    /// Fields the file gave that were accepted but change nothing here (`user`, `metadata`,
+    /// `store`, `messages[0].name`, ...), as written, keyed by their path inside the body. Stored
+    /// with the job for `jobs show`; not part of `hash`, since they do not change the answer.
+    public var ignoredFields: [JSONMember] = []
+    /// Record each generated token's log-probability and this many alternatives: chat's
+    /// `logprobs: true` with `top_logprobs` (0–20), completions' `logprobs` (0–5). nil: none.
+    public var logprobs: Int?
+    /// Answers to generate from the one prompt (OpenAI's `n`), 1 to `maximumChoices`.
+    public var choices = 1
+    public static let maximumChoices = 16
+    /// Set for a `/v1/responses` line: its result is written in the Responses shape. Such a job
+    /// is a chat job (`input` and `instructions` became `messages`); not part of `hash`.
+    public var responses: ResponsesRequest?
 
     public init(model: String? = nil, input: Input, maxTokens: Int = JobRequest.defaultMaxTokens,
                 temperature: Double = JobRequest.defaultTemperature, topP: Double = 1,
@@ -74,10 +87,25 @@ public struct JobRequest: Equatable, Sendable {
     /// Every field, defaults included, in a fixed order: the stored form of the request.
     public var canonicalJSON: String { canonicalValue.serialized() }
 
-    /// SHA-256 (hex) of `canonicalJSON`: equal for requests that would sample identically.
-    public var hash: String { SHA256.hex(canonicalJSON) }
+    /// SHA-256 (hex) of `canonicalJSON` without the ignored fields: equal for requests that
+    /// would sample identically.
+    public var hash: String { SHA256.hex(generationValue.serialized()) }
+
+    /// The key under which `canonicalJSON` keeps `ignoredFields`.
+    static let ignoredFieldsKey = "ignored_fields"
+
+    /// The key under which `canonicalJSON` keeps `responses`.
+    static let responsesKey = "responses"
 
     var canonicalValue: JSONValue {
+        guard case .object(var members) = generationValue else { return generationValue }
+        if !ignoredFields.isEmpty { members.append(JSONMember(Self.ignoredFieldsKey, .object(ignoredFields))) }
+        if let responses { members.append(JSONMember(Self.responsesKey, responses.canonicalValue)) }
+        return .object(members)
+    }
+
+    /// Every field that shapes the answer, defaults included, in a fixed order.
+    private var generationValue: JSONValue {
         var members: [JSONMember] = []
         if let model { members.append(JSONMember("model", .string(model))) }
         switch input {
@@ -99,6 +127,16 @@ public struct JobRequest: Equatable, Sendable {
         members.append(JSONMember("presence_penalty", .double(presencePenalty)))
         members.append(JSONMember("frequency_penalty", .double(frequencyPenalty)))
         members.append(JSONMember("repetition_penalty", .double(repetitionPenalty)))
+        if choices > 1 { members.append(JSONMember("n", .int(choices))) }
+        if let logprobs {
+            switch kind {
+            case .chat:
+                members.append(JSONMember("logprobs", .bool(true)))
+                members.append(JSONMember("top_logprobs", .int(logprobs)))
+            case .completion:
+                members.append(JSONMember("logprobs", .int(logprobs)))
+            }
+        }
         return .object(members)
     }
 
@@ -114,12 +152,14 @@ public struct JobRequest: Equatable, Sendable {
             throw JobStoreError.corruptRequest(problem: "not a JSON object")
         }
         var problems: [FieldProblem] = []
-        let request = JobRequestParser.parseBody(members, prefix: "", skipping: [],
+        let request = JobRequestParser.parseBody(members, prefix: "", skipping: [Self.ignoredFieldsKey, Self.responsesKey],
                                                  expectedKind: nil, problems: &problems)
-        guard let request, problems.isEmpty else {
+        guard var request, problems.isEmpty else {
             throw JobStoreError.corruptRequest(
                 problem: problems.map(\.description).joined(separator: "; "))
         }
+        if case .object(let ignored)? = parsed[Self.ignoredFieldsKey] { request.ignoredFields = ignored }
+        if let responses = parsed[Self.responsesKey] { request.responses = ResponsesRequest(canonicalValue: responses) }
         self = request
     }
 }

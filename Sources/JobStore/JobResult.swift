@@ -5,16 +5,24 @@ public struct JobResult: Sendable, Equatable {
     public var text: String
     public var finishReason: FinishReason
     public var promptTokens: Int
+    /// Generated tokens of every choice (the first choice's alone when there is one).
     public var completionTokens: Int
     /// The model that produced the text (reported in the results' `model` field).
     public var model: String
     public var timings: GenerationTimings
     /// Set when the text was copied from an identical earlier job instead of generated.
     public var reusedFromJobID: Int64?
+    /// One entry per generated token when the job asked for log-probabilities, else nil.
+    public var logprobs: [ResultLogprob]?
+    /// The choices after the first, for a job that asked for `n` > 1; `text`, `finishReason`
+    /// and `logprobs` above are the first choice's.
+    public var moreChoices: [ChoiceResult]
+    /// Tokens the first choice generated (`completionTokens` counts every choice's).
+    public var firstChoiceTokens: Int { completionTokens - moreChoices.reduce(0) { $0 + $1.completionTokens } }
 
     public init(text: String, finishReason: FinishReason, promptTokens: Int,
                 completionTokens: Int, model: String, timings: GenerationTimings,
-                reusedFromJobID: Int64? = nil) {
+                reusedFromJobID: Int64? = nil, logprobs: [ResultLogprob]? = nil, moreChoices: [ChoiceResult] = []) {
         precondition(promptTokens >= 0 && completionTokens >= 0, "token counts cannot be negative")
         self.text = text
         self.finishReason = finishReason
@@ -23,6 +31,8 @@ public struct JobResult: Sendable, Equatable {
         self.model = model
         self.timings = timings
         self.reusedFromJobID = reusedFromJobID
+        self.logprobs = logprobs
+        self.moreChoices = moreChoices
     }
 }
 

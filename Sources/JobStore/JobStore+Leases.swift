@@ -115,15 +115,17 @@ extension JobStore {
                     INSERT INTO results (job_id, text, finish_reason, prompt_tokens,
                         completion_tokens, model, queue_wait_seconds, time_to_first_token_seconds,
                         prefill_seconds, decode_seconds, total_seconds, tokens_per_second,
-                        mean_batch_size, reused_from_job_id, prefix_tokens_reused)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        mean_batch_size, reused_from_job_id, prefix_tokens_reused, logprobs, more_choices)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """).bind(.integer(jobID), .text(result.text), .text(result.finishReason.rawValue),
                               .int(result.promptTokens), .int(result.completionTokens),
                               .text(result.model), .real(max(0, started.claimedAt - started.queuedAt)),
                               .real(timings.timeToFirstToken), .real(timings.prefill),
                               .real(timings.decode), .real(max(0, time - started.queuedAt)),
                               .real(timings.tokensPerSecond), .real(timings.meanBatchSize),
-                              .optional(result.reusedFromJobID), .int(timings.prefixTokensReused)).run()
+                              .optional(result.reusedFromJobID), .int(timings.prefixTokensReused),
+                              .optional(result.logprobs.map(ResultLogprob.serialized)),
+                              .optional(result.moreChoices.isEmpty ? nil : ChoiceResult.serialized(result.moreChoices))).run()
                 return true
             }
         }
@@ -195,7 +197,8 @@ extension JobStore {
             try db.prepare("""
                 SELECT r.job_id, r.text, r.finish_reason, r.prompt_tokens, r.completion_tokens,
                        r.model, r.time_to_first_token_seconds, r.prefill_seconds,
-                       r.decode_seconds, r.tokens_per_second, r.mean_batch_size, r.prefix_tokens_reused
+                       r.decode_seconds, r.tokens_per_second, r.mean_batch_size, r.prefix_tokens_reused, r.logprobs,
+                       r.more_choices
                 FROM jobs j JOIN results r ON r.job_id = j.id
                 WHERE j.request_hash = ? AND j.state = 'succeeded' AND r.model = ?
                 ORDER BY j.finished_at DESC
@@ -206,7 +209,9 @@ extension JobStore {
                     promptTokens: row.int(3), completionTokens: row.int(4), model: row.string(5),
                     timings: GenerationTimings(timeToFirstToken: row.double(6), prefill: row.double(7),
                                                decode: row.double(8), tokensPerSecond: row.double(9),
-                                               meanBatchSize: row.double(10), prefixTokensReused: row.int(11))))
+                                               meanBatchSize: row.double(10), prefixTokensReused: row.int(11)),
+                    logprobs: row.optionalString(12).flatMap(ResultLogprob.parse),
+                    moreChoices: row.optionalString(13).map(ChoiceResult.parse) ?? []))
             }
         }
     }

@@ -11,6 +11,9 @@ public struct ResultRecord: Sendable, Equatable {
     public var attempts: Int
     public var finishedAt: Date
     public var outcome: Outcome
+    /// The request of a `/v1/responses` job (its result is written in the Responses shape);
+    /// nil for other jobs, whose request is not read.
+    public var responsesRequest: JobRequest?
 
     public enum Outcome: Sendable, Equatable {
         case succeeded(JobResult, queueWait: TimeInterval, total: TimeInterval)
@@ -23,7 +26,9 @@ public struct ResultRecord: Sendable, Equatable {
         r.text, r.finish_reason, r.prompt_tokens, r.completion_tokens, r.model,
         r.time_to_first_token_seconds, r.prefill_seconds, r.decode_seconds, r.tokens_per_second,
         r.mean_batch_size, r.reused_from_job_id, r.queue_wait_seconds, r.total_seconds,
-        j.last_error, r.prefix_tokens_reused
+        j.last_error, r.prefix_tokens_reused,
+        CASE WHEN json_type(j.request, '$.\(JobRequest.responsesKey)') IS NOT NULL THEN j.request END,
+        r.logprobs, r.more_choices
         """
 
     /// Reads `selectColumns` (jobs `j`, batches `b`, left-joined results `r`).
@@ -43,10 +48,12 @@ public struct ResultRecord: Sendable, Equatable {
                 timings: GenerationTimings(timeToFirstToken: row.double(12), prefill: row.double(13),
                                            decode: row.double(14), tokensPerSecond: row.double(15),
                                            meanBatchSize: row.double(16), prefixTokensReused: row.int(21)),
-                reusedFromJobID: row.optionalInt64(17))
+                reusedFromJobID: row.optionalInt64(17), logprobs: row.optionalString(23).flatMap(ResultLogprob.parse),
+                moreChoices: row.optionalString(24).map(ChoiceResult.parse) ?? [])
             outcome = .succeeded(result, queueWait: row.double(18), total: row.double(19))
         } else {
             outcome = .unsuccessful(error: row.optionalString(20))
         }
+        responsesRequest = row.optionalString(22).flatMap { try? JobRequest(canonicalJSON: $0) }
     }
 }

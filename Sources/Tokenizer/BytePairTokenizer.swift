@@ -72,15 +72,11 @@ public struct BytePairTokenizer: Tokenizer {
     }
 
     public func encode(_ text: String, addSpecial: Bool, parseSpecial: Bool) -> [Int32] {
-        encode(text, addSpecial: addSpecial, controlTokensIn: parseSpecial ? [0..<text.utf8.count] : [])
-    }
-
-    public func encode(_ text: String, addSpecial: Bool, controlTokensIn ranges: [Range<Int>]) -> [Int32] {
         var output: [Int32] = []
         if addSpecial && addsBOS, let bosToken { output.append(bosToken) }
         var text = text
         text.withUTF8 { utf8 in
-            for fragment in splitter.split(utf8, controlTokensIn: ranges) {
+            for fragment in splitter.split(utf8, parseSpecial: parseSpecial) {
                 switch fragment {
                 case .token(let id):
                     output.append(id)

@@ -34,14 +34,26 @@ public enum ChatFormat: Sendable, Equatable, CaseIterable {
 /// marker only that family uses, not by running the template: the three supported families
 /// render the same way whatever their template's details. A file without a template gets its
 /// architecture's known format, and `note` says so for the log.
+///
+/// What the template writes besides the turns is read from its text (`TemplateDefaults`): a
+/// default system message (Qwen2.5's "You are Qwen, created by Alibaba Cloud. ...") is rendered
+/// when the conversation has none, as llama.cpp and Hugging Face render it; what cannot be
+/// followed is listed in `limitations` for `jobs doctor`.
 public struct ChatTemplate: Sendable, Equatable {
     public let format: ChatFormat
     /// Set when the format was chosen without a template in the file: worth logging once.
     public let note: String?
+    /// The system message the template writes when the conversation starts without one.
+    public let defaultSystemMessage: String?
+    /// What the file's template renders that our prompts leave out, one sentence each.
+    public let limitations: [String]
 
-    public init(format: ChatFormat, note: String? = nil) {
+    public init(format: ChatFormat, note: String? = nil, defaultSystemMessage: String? = nil,
+                limitations: [String] = []) {
         self.format = format
         self.note = note
+        self.defaultSystemMessage = defaultSystemMessage
+        self.limitations = limitations
     }
 
     /// The format for a model file: from its `tokenizer.chat_template`, else its architecture.
@@ -59,7 +71,9 @@ public struct ChatTemplate: Sendable, Equatable {
                               source: String) throws(TokenizerError) -> ChatTemplate {
         if let template, !template.allSatisfy(\.isWhitespace) {
             for format in ChatFormat.allCases where template.contains(format.templateMarker) {
-                return ChatTemplate(format: format)
+                let defaults = TemplateDefaults(template: template, format: format)
+                return ChatTemplate(format: format, defaultSystemMessage: defaults.systemMessage,
+                                    limitations: defaults.limitations)
             }
             throw .unknownChatTemplate(source: source, firstLine: firstLine(of: template))
         }
@@ -84,8 +98,15 @@ public struct ChatTemplate: Sendable, Equatable {
         for (index, message) in messages.enumerated().dropFirst() where message.role == .system {
             throw .systemMessageNotFirst(index: index)
         }
+        // Indexes in errors count the caller's messages, not the default system message.
+        var messages = messages
+        var added = 0
+        if let defaultSystemMessage, messages[0].role != .system {
+            messages.insert(ChatMessage(role: .system, content: defaultSystemMessage), at: 0)
+            added = 1
+        }
         switch format {
-        case .gemma: return try renderGemma(messages)
+        case .gemma: return try renderGemma(messages, added: added)
         case .llama3: return renderLlama3(messages)
         case .chatML: return renderChatML(messages)
         }
@@ -93,7 +114,7 @@ public struct ChatTemplate: Sendable, Equatable {
 
     /// Gemma's template: the system text and a blank line open the first user turn; the other
     /// turns must alternate user/model; contents are trimmed.
-    private func renderGemma(_ messages: [ChatMessage]) throws(TokenizerError) -> ChatPrompt {
+    private func renderGemma(_ messages: [ChatMessage], added: Int) throws(TokenizerError) -> ChatPrompt {
         var turns = messages[...]
         var systemPrefix = ""
         if let first = turns.first, first.role == .system {
@@ -101,43 +122,43 @@ public struct ChatTemplate: Sendable, Equatable {
             turns = turns.dropFirst()
         }
         if turns.isEmpty { throw .emptyConversation }
-        var prompt = ChatPrompt(addsBOS: true)
+        var segments: [ChatPrompt.Segment] = []
         for (offset, message) in turns.enumerated() {
             let expected: ChatRole = offset % 2 == 0 ? .user : .assistant
             if message.role != expected {
-                throw .rolesMustAlternate(index: turns.startIndex + offset, expected: expected, found: message.role)
+                throw .rolesMustAlternate(index: turns.startIndex + offset - added, expected: expected, found: message.role)
             }
             let role = message.role == .assistant ? "model" : "user"
-            prompt.appendTemplate("<start_of_turn>" + role + "\n")
-            prompt.appendContent((offset == 0 ? systemPrefix : "") + trimmed(message.content))
-            prompt.appendTemplate("<end_of_turn>\n")
+            segments += [.marker("<start_of_turn>"), .text(role + "\n"),
+                         .text((offset == 0 ? systemPrefix : "") + trimmed(message.content)),
+                         .marker("<end_of_turn>"), .text("\n")]
         }
-        prompt.appendTemplate("<start_of_turn>model\n")
-        return prompt
+        segments += [.marker("<start_of_turn>"), .text("model\n")]
+        return ChatPrompt(segments: segments, addsBOS: true)
     }
 
     /// Llama 3's template writes `<|begin_of_text|>` first: left to the tokenizer's BOS so it is
     /// never doubled.
     private func renderLlama3(_ messages: [ChatMessage]) -> ChatPrompt {
-        var prompt = ChatPrompt(addsBOS: true)
+        var segments: [ChatPrompt.Segment] = []
         for message in messages {
-            prompt.appendTemplate("<|start_header_id|>" + message.role.rawValue + "<|end_header_id|>\n\n")
-            prompt.appendContent(trimmed(message.content))
-            prompt.appendTemplate("<|eot_id|>")
+            segments += [.marker("<|start_header_id|>"), .text(message.role.rawValue),
+                         .marker("<|end_header_id|>"), .text("\n\n"), .text(trimmed(message.content)),
+                         .marker("<|eot_id|>")]
         }
-        prompt.appendTemplate("<|start_header_id|>assistant<|end_header_id|>\n\n")
-        return prompt
+        segments += [.marker("<|start_header_id|>"), .text("assistant"), .marker("<|end_header_id|>"),
+                     .text("\n\n")]
+        return ChatPrompt(segments: segments, addsBOS: true)
     }
 
     private func renderChatML(_ messages: [ChatMessage]) -> ChatPrompt {
-        var prompt = ChatPrompt(addsBOS: false)
+        var segments: [ChatPrompt.Segment] = []
         for message in messages {
-            prompt.appendTemplate("<|im_start|>" + message.role.rawValue + "\n")
-            prompt.appendContent(message.content)
-            prompt.appendTemplate("<|im_end|>\n")
+            segments += [.marker("<|im_start|>"), .text(message.role.rawValue + "\n"), .text(message.content),
+                         .marker("<|im_end|>"), .text("\n")]
         }
-        prompt.appendTemplate("<|im_start|>assistant\n")
-        return prompt
+        segments += [.marker("<|im_start|>"), .text("assistant\n")]
+        return ChatPrompt(segments: segments, addsBOS: false)
     }
 }
 

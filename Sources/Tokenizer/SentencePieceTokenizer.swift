@@ -82,17 +82,13 @@ public struct SentencePieceTokenizer: Tokenizer {
     }
 
     public func encode(_ text: String, addSpecial: Bool, parseSpecial: Bool) -> [Int32] {
-        encode(text, addSpecial: addSpecial, controlTokensIn: parseSpecial ? [0..<text.utf8.count] : [])
-    }
-
-    public func encode(_ text: String, addSpecial: Bool, controlTokensIn ranges: [Range<Int>]) -> [Int32] {
         var output: [Int32] = []
         if addSpecial && addsBOS, let bosToken { output.append(bosToken) }
         var text = text
         text.withUTF8 { utf8 in
             var previousWasSpecial = true
             var fragmentBytes: [UInt8] = []
-            for fragment in splitter.split(utf8, controlTokensIn: ranges) {
+            for fragment in splitter.split(utf8, parseSpecial: parseSpecial) {
                 switch fragment {
                 case .token(let id):
                     output.append(id)

@@ -4,8 +4,7 @@
 /// - tokens are tried longest first (equal lengths: lower id first); each one claims its
 ///   leftmost non-overlapping occurrences in the text not yet claimed by a longer one;
 /// - with `parseSpecial == false` only user-defined tokens are cut out (control tokens written
-///   in user text stay text); `controlTokensIn` allows control tokens only inside given byte
-///   ranges (the parts of a chat prompt its template wrote, not the messages).
+///   in user text stay text).
 ///
 /// Instead of one substring search per special token (Gemma has 6,414), a byte trie finds every
 /// occurrence of every special token in one pass; the claims are then replayed in priority order.
@@ -96,19 +95,8 @@ struct SpecialTokenSplitter: Sendable {
 
     /// The text as an ordered list of text ranges and special tokens, covering every byte.
     func split(_ text: UnsafeBufferPointer<UInt8>, parseSpecial: Bool) -> [Fragment] {
-        split(text, controlTokensIn: parseSpecial ? [0..<text.count] : [])
-    }
-
-    /// `split` where a control token counts only when its bytes lie inside one of `ranges`
-    /// (byte offsets into `text`); elsewhere its text stays text.
-    func split(_ text: UnsafeBufferPointer<UInt8>, controlTokensIn ranges: [Range<Int>]) -> [Fragment] {
         let n = text.count
         if n == 0 { return [] }
-        // Per byte: the end of the allowed range it lies in, or -1.
-        var allowedUntil = [Int](repeating: -1, count: ranges.isEmpty ? 0 : n)
-        for range in ranges {
-            for position in range.clamped(to: 0..<n) { allowedUntil[position] = range.upperBound }
-        }
         // Every occurrence of every eligible special token: (start, trie node), by start.
         var starts: [Int32] = []
         var nodes: [Int32] = []
@@ -116,8 +104,7 @@ struct SpecialTokenSplitter: Sendable {
             var node = rootEdges[Int(text[start])]
             var position = start + 1
             while node >= 0 {
-                if terminal[Int(node)] >= 0
-                    && (!needsParseSpecial[Int(node)] || (!ranges.isEmpty && allowedUntil[start] >= position)) {
+                if terminal[Int(node)] >= 0 && (parseSpecial || !needsParseSpecial[Int(node)]) {
                     starts.append(Int32(start))
                     nodes.append(node)
                 }

@@ -20,11 +20,6 @@ public protocol Tokenizer: Sendable {
     /// `parseSpecial` lets control tokens written in the text (`<start_of_turn>`) match.
     func encode(_ text: String, addSpecial: Bool, parseSpecial: Bool) -> [Int32]
 
-    /// `encode` where control tokens match only inside `ranges` (UTF-8 byte offsets into
-    /// `text`): the parts of a chat prompt its template wrote. Elsewhere (message content)
-    /// control-token text stays text, and the tokens are otherwise those of `parseSpecial: true`.
-    func encode(_ text: String, addSpecial: Bool, controlTokensIn ranges: [Range<Int>]) -> [Int32]
-
     /// The bytes a token prints as: byte-fallback tokens give their byte, `▁`/`Ġ` become spaces,
     /// control tokens give nothing unless `special` is true. Not always valid UTF-8 on its own.
     func pieceBytes(_ token: Int32, special: Bool) -> [UInt8]
@@ -35,13 +30,6 @@ public protocol Tokenizer: Sendable {
 }
 
 extension Tokenizer {
-    /// A rendered chat prompt as the model must see it: BOS when the format starts with it,
-    /// the template's control tokens, and the messages as plain text (a message that says
-    /// `<end_of_turn>` cannot end its turn).
-    public func encode(_ prompt: ChatPrompt) -> [Int32] {
-        encode(prompt.text, addSpecial: prompt.addsBOS, controlTokensIn: prompt.templateRanges)
-    }
-
     /// The token a sequence starts with when the model expects one: BOS if the vocabulary adds
     /// it, else nil. Code that builds token sequences by hand (perplexity windows) uses this,
     /// never `bosToken` alone: a file can name a BOS it does not add (Qwen2.5).

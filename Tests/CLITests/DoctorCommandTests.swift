@@ -27,7 +27,7 @@ final class DoctorCommandTests: XCTestCase {
         XCTAssertFalse(report.findings.contains { $0.status == "FAIL" }, outcome.output)
         XCTAssertTrue(report["database"].text.hasPrefix("\(harness.databasePath) (JOBS_DB), "), outcome.output)
         XCTAssertTrue(report["database"].text.hasSuffix(", writable"), outcome.output)
-        XCTAssertEqual(report["schema"].text, "version 2, the newest this jobs knows")
+        XCTAssertEqual(report["schema"].text, "version 3, the newest this jobs knows")
         XCTAssertTrue(report["journal"].text.hasPrefix("WAL"))
         XCTAssertEqual(report["integrity"].text, "SQLite quick_check found no problems")
         XCTAssertTrue(report["model"].text.hasPrefix("\(model) (--model): tiny gemma3, gemma3, "), outcome.output)
@@ -40,6 +40,24 @@ final class DoctorCommandTests: XCTestCase {
         }
         XCTAssertTrue(outcome.output.hasSuffix("\nAll checks passed.\n") || outcome.output.contains("\nNo failures; "),
                       outcome.output)
+    }
+
+    /// Issue 10, fault 4: what the template adds is said; what cannot be followed is a warning.
+    func testChatFormatSaysWhatTheTemplateAddsAndWhatItCannotFollow() throws {
+        let (harness, _) = try goodSetup()
+        let qwen = try TinyModel.write(.qwen2, to: harness.directory.file("qwen.gguf"), chatTemplate: ChatTemplates.qwen25)
+        let qwenReport = try DoctorOutput(harness.run("doctor", "--model", qwen, "--kv-memory", "64M").output)
+        XCTAssertEqual(qwenReport["chat format"].text, "ChatML; a conversation without a system message gets the template's: "
+            + "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.")
+        XCTAssertFalse(qwenReport.findings.contains { $0.check == "chat template" })
+
+        let llama = try TinyModel.write(.llama, to: harness.directory.file("llama.gguf"), chatTemplate: ChatTemplates.llama31Preamble)
+        let outcome = harness.run("doctor", "--model", llama, "--kv-memory", "64M")
+        let report = try DoctorOutput(outcome.output)
+        XCTAssertEqual(report["chat format"].text, "Llama 3")
+        XCTAssertEqual(report["chat template"].status, "warn", outcome.output)
+        XCTAssertTrue(report["chat template"].text.contains("dated system preamble"), outcome.output)
+        XCTAssertNotNil(report["chat template"].fix)
     }
 
     func testMissingModelFailsWithAFixAndExitsOne() throws {
@@ -79,7 +97,7 @@ final class DoctorCommandTests: XCTestCase {
         XCTAssertEqual(outcome.code, 1)
         let report = try DoctorOutput(outcome.output)
         XCTAssertEqual(report["schema"].status, "FAIL")
-        XCTAssertEqual(report["schema"].text, "version 99, but this jobs knows versions up to 2: a newer jobs wrote it")
+        XCTAssertEqual(report["schema"].text, "version 99, but this jobs knows versions up to 3: a newer jobs wrote it")
         XCTAssertEqual(report["schema"].fix, "upgrade jobs and jobsd to the version that wrote this database (or newer)")
         XCTAssertEqual(report["integrity"].status, "ok")
         XCTAssertEqual(outcome.errors, "jobs: 1 check failed; the fix lines above say what to do\n")

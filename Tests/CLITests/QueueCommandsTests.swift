@@ -52,6 +52,21 @@ final class QueueCommandsTests: XCTestCase {
         XCTAssertEqual(missing.errors, "jobs: no job 77; use a job number (jobs list), BATCH/CUSTOM_ID, or a custom id\n")
     }
 
+    /// Issue 10: fields accepted from an OpenAI file but without effect here are listed.
+    func testShowListsTheFieldsThatWereAcceptedButIgnored() throws {
+        let harness = CLIHarness()
+        let line = #"{"custom_id": "q", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "m", "#
+            + #""messages": [{"role": "developer", "content": "Be brief."}, {"role": "user", "content": "Hi", "name": "ann"}], "#
+            + #""max_completion_tokens": 5, "user": "u-1", "metadata": {"team": "docs"}, "store": false}}"#
+        XCTAssertEqual(harness.run("submit", harness.file("o.jsonl", [line])).code, 0)
+        let outcome = harness.run("show", "q")
+        XCTAssertEqual(outcome.code, 0, outcome.errors)
+        XCTAssertTrue(outcome.output.contains("  Request:   chat, model m, max_tokens 5, temperature 1\n"), outcome.output)
+        XCTAssertTrue(outcome.output.contains(#"  Ignored:   user "u-1", metadata {"team":"docs"}, store false, messages[1].name "ann""# + "\n"),
+                      outcome.output)
+        XCTAssertTrue(outcome.output.hasSuffix("Messages:\n  [system]\n    Be brief.\n  [user]\n    Hi\n"), outcome.output)
+    }
+
     func testCancelOneJobOrABatch() throws {
         let harness = submitted()
         XCTAssertEqual(harness.run("cancel", "p/a").output, "Cancelled job 1 (p/a).\n")

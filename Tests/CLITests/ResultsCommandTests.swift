@@ -60,6 +60,32 @@ final class ResultsCommandTests: XCTestCase {
         XCTAssertEqual(unwritable.errors, "jobs: cannot write /nonexistent-dir/out.jsonl.partial: No such file or directory\n")
     }
 
+    /// Issue 10: the Batch API writes successes and failures to two files; so does --errors.
+    func testErrorsGoToTheirOwnFileInTheBatchErrorFileShape() throws {
+        let harness = try finished()
+        let all = harness.run("results").output.split(separator: "\n").map(String.init)
+        let outputPath = harness.directory.file("out.jsonl"), errorsPath = harness.directory.file("errors.jsonl")
+        let outcome = harness.run("results", "-o", outputPath, "--errors", errorsPath)
+        XCTAssertEqual(outcome.code, 0, outcome.errors)
+        XCTAssertTrue(outcome.errors.hasPrefix("Wrote 1 result to \(outputPath).\nWrote 1 error (1 failed, 0 cancelled) to \(errorsPath).\n"),
+                      outcome.errors)
+        XCTAssertEqual(try String(contentsOfFile: outputPath, encoding: .utf8), all[0] + "\n")
+        let errorLines = try String(contentsOfFile: errorsPath, encoding: .utf8).split(separator: "\n").map(String.init)
+        XCTAssertEqual(errorLines, [all[1]])
+        let line = try JSONSerialization.jsonObject(with: Data(errorLines[0].utf8)) as! [String: Any]
+        XCTAssertEqual(line["custom_id"] as? String, "b")
+        XCTAssertTrue(line["response"] is NSNull)
+        XCTAssertEqual(line["error"] as? [String: String], ["code": "job_failed", "message": "prompt too long"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: errorsPath + ".partial"))
+
+        let toStandardOutput = harness.run("results", "--errors", errorsPath)
+        XCTAssertEqual(toStandardOutput.output, all[0] + "\n")
+        XCTAssertEqual(harness.run("results", "-o", outputPath, "--errors", outputPath).code, 2)
+        let unwritable = harness.run("results", "-o", outputPath, "--errors", "/nonexistent-dir/e.jsonl")
+        XCTAssertEqual(unwritable.code, 1)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: outputPath + ".partial"))
+    }
+
     func testStatsAsTextAndJSON() throws {
         let harness = try finished()
         let text = harness.run("stats", "--batch", "p")

@@ -31,11 +31,6 @@ struct FakeTokenizer: Tokenizer {
         return tokens
     }
 
-    /// It has no control-token text to recognise: as `encode(_:addSpecial:parseSpecial:)`.
-    func encode(_ text: String, addSpecial: Bool, controlTokensIn ranges: [Range<Int>]) -> [Int32] {
-        encode(text, addSpecial: addSpecial, parseSpecial: false)
-    }
-
     func token(forPiece piece: String) -> Int32? { nil }
 
     func pieceBytes(_ token: Int32, special: Bool) -> [UInt8] {

@@ -38,7 +38,8 @@ final class BatchOutputFormatTests: XCTestCase {
                        .array([.object([
                            JSONMember("index", .integer(0)),
                            JSONMember("message", .object([JSONMember("role", .string("assistant")),
-                                                          JSONMember("content", .string("Hello!"))])),
+                                                          JSONMember("content", .string("Hello!")),
+                                                          JSONMember("refusal", .null)])),
                            JSONMember("logprobs", .null),
                            JSONMember("finish_reason", .string("stop")),
                        ])]))

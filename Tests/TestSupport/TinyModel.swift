@@ -30,8 +30,9 @@ public enum TinyModel {
     /// Writes the model to `path` and returns it. `addBOS`/`addEOS` become
     /// `tokenizer.ggml.add_bos_token`/`add_eos_token`.
     @discardableResult
+    /// `chatTemplate` is written as `tokenizer.chat_template` when given.
     public static func write(_ family: Family, to path: String, shape: Shape = Shape(), seed: UInt64 = 1,
-                             addBOS: Bool = true, addEOS: Bool = false) throws -> String {
+                             addBOS: Bool = true, addEOS: Bool = false, chatTemplate: String? = nil) throws -> String {
         var rng = SplitMix64(seed: seed)
         var w = GGUFWriter()
         let arch = family.rawValue
@@ -60,6 +61,7 @@ public enum TinyModel {
             w.add(GGUFKey.ropeDimensionCount(arch), .uint32(UInt32(s.headDim * 3 / 4)))
         }
         addVocabulary(&w, addBOS: addBOS, addEOS: addEOS)
+        if let chatTemplate { w.add(GGUFKey.chatTemplate, .string(chatTemplate)) }
 
         let vocab = vocabularySize
         let q = s.heads * s.headDim, kv = s.kvHeads * s.headDim

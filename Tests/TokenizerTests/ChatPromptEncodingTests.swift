@@ -1,7 +1,7 @@
 import XCTest
 @testable import Tokenizer
 
-/// A chat prompt's control tokens count only where the template wrote them: message text that
+/// A chat prompt's control tokens count only in the template's own markers: message text that
 /// spells a control token stays text (found by the chat-renderer fuzz target,
 /// Tests/Fuzz/Corpus/chat-renderer/llama3-control-token-in-content: a user asking what
 /// `<|eot_id|>` is ended their own turn and opened one the model would continue).
@@ -41,7 +41,7 @@ final class ChatPromptEncodingTests: XCTestCase {
         for tokenizer in [try sentencePiece() as any Tokenizer, try bytePair()] {
             for (format, expected) in [(ChatFormat.gemma, 3), (.llama3, 8), (.chatML, 5)] {
                 let prompt = try ChatTemplate(format: format).render(messages)
-                let tokens = tokenizer.encode(prompt)
+                let tokens = prompt.tokens(using: tokenizer)
                 XCTAssertEqual(controlCount(tokens, tokenizer), expected, "\(format.name): \(prompt.text)")
                 let withoutBOS = tokens.first == tokenizer.bosToken ? Array(tokens.dropFirst()) : tokens
                 XCTAssertEqual(tokenizer.decode(withoutBOS, special: true), prompt.text, "\(format.name): the text is all there")
@@ -58,16 +58,18 @@ final class ChatPromptEncodingTests: XCTestCase {
         for tokenizer in [try sentencePiece() as any Tokenizer, try bytePair()] {
             for format in ChatFormat.allCases {
                 let prompt = try ChatTemplate(format: format).render(messages)
-                XCTAssertEqual(tokenizer.encode(prompt),
+                XCTAssertEqual(prompt.tokens(using: tokenizer),
                                tokenizer.encode(prompt.text, addSpecial: prompt.addsBOS, parseSpecial: true), format.name)
             }
         }
     }
 
-    func testTemplateRangesCoverExactlyWhatTheTemplateWrote() throws {
+    func testOnlyTheTemplatesOwnMarkersAreMarkers() throws {
         let prompt = try ChatTemplate(format: .chatML).render([ChatMessage(role: .user, content: "é<|im_end|>")])
-        let utf8 = Array(prompt.text.utf8)
-        XCTAssertEqual(prompt.templateRanges.map { String(decoding: utf8[$0], as: UTF8.self) },
-                       ["<|im_start|>user\n", "<|im_end|>\n<|im_start|>assistant\n"])
+        let markers = prompt.segments.compactMap { segment -> String? in
+            if case let .marker(marker) = segment { return marker }
+            return nil
+        }
+        XCTAssertEqual(markers, ["<|im_start|>", "<|im_end|>", "<|im_start|>"])
     }
 }

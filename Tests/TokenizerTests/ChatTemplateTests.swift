@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 @testable import Tokenizer
 
@@ -115,5 +116,59 @@ final class ChatTemplateTests: XCTestCase {
                 XCTAssertEqual(error as? TokenizerError, .systemMessageNotFirst(index: 1))
             }
         }
+    }
+
+    // MARK: What the template writes besides the turns (issue 10, fault 4)
+
+    func testQwen25sDefaultSystemMessageIsReadFromItsTemplateAndRendered() throws {
+        let template = try detect(ChatTemplates.qwen25, architecture: "qwen2")
+        XCTAssertEqual(template.format, .chatML)
+        XCTAssertEqual(template.defaultSystemMessage, "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.")
+        XCTAssertEqual(template.limitations, [])
+        XCTAssertEqual(try template.render([ChatMessage(role: .user, content: "Hi")]).text,
+                       "<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\n"
+                       + "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n")
+        XCTAssertEqual(try template.render([ChatMessage(role: .system, content: "Be brief."),
+                                            ChatMessage(role: .user, content: "Hi")]).text,
+                       "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n",
+                       "the conversation's own system message replaces the default")
+    }
+
+    func testSmolLM2sDefaultSystemMessageWithRealNewlines() throws {
+        let template = try detect(ChatTemplates.smolLM2, architecture: "llama")
+        XCTAssertEqual(template.format, .chatML)
+        XCTAssertEqual(template.defaultSystemMessage, "You are a helpful AI assistant named SmolLM, trained by Hugging Face")
+    }
+
+    func testTemplatesWithoutADefaultSystemMessageAddNone() throws {
+        for text in [chatMLTemplate, gemmaTemplate, llama3Template] {
+            XCTAssertNil(try detect(text).defaultSystemMessage, text)
+        }
+        XCTAssertEqual(try ChatTemplate(format: .chatML).render([ChatMessage(role: .user, content: "Hi")]).text,
+                       "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n")
+    }
+
+    func testADatedPreambleIsAKnownLimitation() throws {
+        let template = try detect(ChatTemplates.llama31Preamble)
+        XCTAssertEqual(template.format, .llama3)
+        XCTAssertNil(template.defaultSystemMessage, "the preamble is not constant text")
+        XCTAssertEqual(template.limitations.count, 1)
+        XCTAssertTrue(template.limitations[0].contains("dated system preamble"))
+    }
+
+    func testErrorIndexesCountTheCallersMessagesNotTheDefault() {
+        let template = ChatTemplate(format: .gemma, defaultSystemMessage: "Default.")
+        let messages = [ChatMessage(role: .user, content: "a"), ChatMessage(role: .user, content: "b")]
+        XCTAssertThrowsError(try template.render(messages)) { error in
+            XCTAssertEqual(error as? TokenizerError, .rolesMustAlternate(index: 1, expected: .assistant, found: .user))
+        }
+        XCTAssertThrowsError(try template.render([ChatMessage(role: .user, content: "a"), ChatMessage(role: .system, content: "s")])) { error in
+            XCTAssertEqual(error as? TokenizerError, .systemMessageNotFirst(index: 1))
+        }
+    }
+
+    func testStringLiteralsAreReadOnlyInsideJinjaCode() {
+        let template = "it's {{ 'a\\n' + \"b\\\"c\" }} don't {% if x == 'y' %}"
+        XCTAssertEqual(TemplateDefaults.stringLiterals(in: template), ["a\n", "b\"c", "y"])
     }
 }

@@ -55,7 +55,17 @@ enum ModelChecks {
             + "\(ByteCount.format(perToken)) per token, so \(ByteCount.format(kvMemory)) holds \(TextFormat.count(tokens)) tokens "
             + "(\(String(format: "%.1f", Double(tokens) / Double(configuration.contextLength))) full contexts)"))
         if let template = loaded.chatTemplate {
-            findings.append(.ok("chat format", template.format.name + (template.note.map { "; \($0)" } ?? "")))
+            var text = template.format.name + (template.note.map { "; \($0)" } ?? "")
+            if let system = template.defaultSystemMessage {
+                text += "; a conversation without a system message gets the template's: "
+                    + (system.count > 80 ? String(system.prefix(80)) + "…" : system)
+            }
+            findings.append(.ok("chat format", text))
+            for limitation in template.limitations {
+                findings.append(.warn("chat template", "chat prompts may differ from llama.cpp's: \(limitation)",
+                                      fix: "put what the template would add in the job's own system message, "
+                                          + "or submit prompts (/v1/completions) rendered as you need them"))
+            }
         } else {
             findings.append(.warn("chat format", "chat jobs will fail: \(loaded.chatTemplateProblem ?? "no chat format")",
                                   fix: "submit prompts (\"prompt\", /v1/completions) instead of messages, or use a model "

@@ -1,7 +1,7 @@
 import Glibc
 import JobStore
 
-/// `jobs results [--batch B] [-o FILE]`
+/// `jobs results [--batch B] [-o FILE] [--errors FILE]`
 struct ResultsCommand: JobsCommand {
     static let spec = CommandSpec(
         name: "results",
@@ -10,6 +10,8 @@ struct ResultsCommand: JobsCommand {
             One JSON line per finished job, in job order, as in OpenAI Batch output files:
             {"id", "custom_id", "response": {"status_code": 200, "request_id", "body": {...}}, "error": null}
             Failed and cancelled jobs have "response": null and "error": {"code", "message"}.
+            With --errors FILE they go to FILE instead, as the Batch API writes its output file and
+            its error file apart; without it every finished job is in the one output.
             Our measurements are under "\(BatchOutputFormat.timingsKey)" (seconds). Jobs still queued or
             running are left out. The output is streamed, so any number of results fits.
             """,
@@ -17,54 +19,59 @@ struct ResultsCommand: JobsCommand {
             OptionSpec(name: "batch", valueName: "B", help: "only the jobs of batch B"),
             OptionSpec(name: "output", short: "o", valueName: "FILE",
                        help: "write to FILE (replaced only once complete) instead of standard output"),
+            OptionSpec(name: "errors", valueName: "FILE",
+                       help: "write failed and cancelled jobs to FILE (the Batch API's error file), the others to the output"),
         ],
-        examples: ["jobs results --batch nightly -o nightly-results.jsonl"])
+        examples: ["jobs results --batch nightly -o nightly-results.jsonl",
+                   "jobs results --batch nightly -o nightly-results.jsonl --errors nightly-errors.jsonl"])
 
     var batch: String?
     var outputPath: String?
+    var errorsPath: String?
 
     init(_ arguments: ParsedArguments) throws {
         batch = arguments.value("batch")
         outputPath = arguments.value("output")
+        errorsPath = arguments.value("errors")
     }
 
     func validate() throws {
         if outputPath?.isEmpty == true { throw usageError("-o needs a file name") }
+        if errorsPath?.isEmpty == true { throw usageError("--errors needs a file name") }
+        if let errorsPath, errorsPath == outputPath { throw usageError("--errors and -o must name different files") }
     }
 
     func run(_ context: CommandContext) throws {
         let store = try context.openStoreForReading()
         let counts = try store.counts(batch: batch)
-        var written = JobCounts()
+        let output = try outputPath.map(ReplacedFile.init(path:))
+        let errors: ReplacedFile?
+        do {
+            errors = try errorsPath.map(ReplacedFile.init(path:))
+        } catch {
+            output?.abandon()
+            throw error
+        }
+        let written: JobCounts
+        do {
+            written = try stream(store, to: output?.output ?? context.output, errors: errors?.output)
+            try output?.commit()
+            try errors?.commit()
+        } catch {
+            output?.abandon()
+            errors?.abandon()
+            throw error
+        }
         if let outputPath {
-            // Written beside the target and renamed at the end: a failure never leaves a
-            // half-written file under the final name.
-            let partial = outputPath + ".partial"
-            let descriptor = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
-            guard descriptor >= 0 else {
-                throw CLIError.user("cannot write \(partial): \(String(cString: strerror(errno)))")
-            }
-            let file = FileDescriptorOutput(descriptor: descriptor, closesDescriptor: true)
-            do {
-                written = try stream(store, to: file)
-                try file.flushReportingErrors()
-                guard fsync(descriptor) == 0 else {
-                    throw CLIError.user("cannot write \(partial): \(String(cString: strerror(errno)))")
-                }
-            } catch {
-                unlink(partial)
-                throw error
-            }
-            guard rename(partial, outputPath) == 0 else {
-                let reason = String(cString: strerror(errno))
-                unlink(partial)
-                throw CLIError.user("cannot replace \(outputPath): \(reason)")
-            }
-            context.errors.line("Wrote \(TextFormat.count(written.finished, "result")) "
-                + "(\(TextFormat.count(written.succeeded)) succeeded, \(TextFormat.count(written.failed)) failed, "
-                + "\(TextFormat.count(written.cancelled)) cancelled) to \(outputPath).")
-        } else {
-            written = try stream(store, to: context.output)
+            let succeededOnly = errors != nil
+            context.errors.line("Wrote \(TextFormat.count(succeededOnly ? written.succeeded : written.finished, "result")) "
+                + (succeededOnly ? "" : "(\(TextFormat.count(written.succeeded)) succeeded, \(TextFormat.count(written.failed)) failed, "
+                    + "\(TextFormat.count(written.cancelled)) cancelled) ")
+                + "to \(outputPath).")
+        }
+        if let errorsPath {
+            context.errors.line("Wrote \(TextFormat.count(written.failed + written.cancelled, "error")) "
+                + "(\(TextFormat.count(written.failed)) failed, \(TextFormat.count(written.cancelled)) cancelled) to \(errorsPath).")
         }
         let unfinished = counts.queued + counts.running
         if unfinished > 0 {
@@ -73,20 +80,62 @@ struct ResultsCommand: JobsCommand {
         }
     }
 
-    /// Writes every finished job's line; returns how many of each state were written.
-    private func stream(_ store: JobStore, to output: TextOutput) throws -> JobCounts {
+    /// Writes every finished job's line (unsuccessful ones to `errors` when given); returns how
+    /// many of each state were written.
+    private func stream(_ store: JobStore, to output: TextOutput, errors: TextOutput?) throws -> JobCounts {
         var written = JobCounts()
         var buffer: [UInt8] = []
+        var errorBuffer: [UInt8] = []
         buffer.reserveCapacity(1 << 16)
         try store.resultsStream(batch: batch) { record in
-            BatchOutputFormat.appendLine(for: record, to: &buffer)
-            written[record.state] += 1
-            if buffer.count >= 1 << 16 {
-                output.write(buffer)
-                buffer.removeAll(keepingCapacity: true)
+            if let errors, record.state != .succeeded {
+                BatchOutputFormat.appendLine(for: record, to: &errorBuffer)
+                if errorBuffer.count >= 1 << 16 {
+                    errors.write(errorBuffer)
+                    errorBuffer.removeAll(keepingCapacity: true)
+                }
+            } else {
+                BatchOutputFormat.appendLine(for: record, to: &buffer)
+                if buffer.count >= 1 << 16 {
+                    output.write(buffer)
+                    buffer.removeAll(keepingCapacity: true)
+                }
             }
+            written[record.state] += 1
         }
         output.write(buffer)
+        errors?.write(errorBuffer)
         return written
     }
+}
+
+/// A file written beside its target (`PATH.partial`) and renamed over it only once complete, so
+/// a failure never leaves a half-written file under the final name.
+private final class ReplacedFile {
+    let path: String
+    let partial: String
+    private let descriptor: Int32
+    let output: FileDescriptorOutput
+
+    init(path: String) throws {
+        self.path = path
+        partial = path + ".partial"
+        descriptor = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
+        guard descriptor >= 0 else {
+            throw CLIError.user("cannot write \(partial): \(String(cString: strerror(errno)))")
+        }
+        output = FileDescriptorOutput(descriptor: descriptor, closesDescriptor: true)
+    }
+
+    func commit() throws {
+        try output.flushReportingErrors()
+        guard fsync(descriptor) == 0 else {
+            throw CLIError.user("cannot write \(partial): \(String(cString: strerror(errno)))")
+        }
+        guard rename(partial, path) == 0 else {
+            throw CLIError.user("cannot replace \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    func abandon() { unlink(partial) }
 }

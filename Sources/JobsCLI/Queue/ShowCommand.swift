@@ -43,6 +43,13 @@ struct ShowCommand: JobsCommand {
         if let started = when(job.claimedAt) { fields.append(("Started", started)) }
         if let finished = when(job.finishedAt) { fields.append(("Finished", finished)) }
         fields.append(("Request", requestSummary(job.request)))
+        if !job.request.ignoredFields.isEmpty {
+            // Accepted from the file but without effect here (user, metadata, store, ...).
+            fields.append(("Ignored", job.request.ignoredFields.map { member in
+                let value = member.value.serialized()
+                return member.key + " " + (value.count > 60 ? String(value.prefix(60)) + "…" : value)
+            }.joined(separator: ", ")))
+        }
         if let error = job.lastError { fields.append((job.state == .failed ? "Error" : "Last error", error)) }
         if case .succeeded(let output, let queueWait, let total)? = result?.outcome {
             let usage = "\(output.promptTokens) prompt + \(output.completionTokens) completion tokens"
@@ -86,7 +93,7 @@ struct ShowCommand: JobsCommand {
     }
 
     private func requestSummary(_ request: JobRequest) -> String {
-        var parts = [request.kind.rawValue]
+        var parts = [request.responses == nil ? request.kind.rawValue : "chat (/v1/responses)"]
         if let model = request.model { parts.append("model \(model)") }
         parts.append("max_tokens \(request.maxTokens)")
         parts.append("temperature \(format(request.temperature))")
@@ -100,6 +107,8 @@ struct ShowCommand: JobsCommand {
         if request.presencePenalty != 0 { parts.append("presence_penalty \(format(request.presencePenalty))") }
         if request.frequencyPenalty != 0 { parts.append("frequency_penalty \(format(request.frequencyPenalty))") }
         if request.repetitionPenalty != 1 { parts.append("repetition_penalty \(format(request.repetitionPenalty))") }
+        if request.choices > 1 { parts.append("n \(request.choices)") }
+        if let logprobs = request.logprobs { parts.append("logprobs with \(logprobs) alternatives") }
         return parts.joined(separator: ", ")
     }
 

@@ -18,7 +18,7 @@ public func fuzzChatRenderer(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt 
                     content: String(decoding: part.dropFirst(), as: UTF8.self))
     }
     guard let prompt = try? ChatTemplate(format: format).render(messages) else { return 0 }
-    let tokens = chatTokenizer.encode(prompt)
+    let tokens = prompt.tokens(using: chatTokenizer)
     let controls = tokens.filter(controlIDs.contains).count
     let turns = messages.count - (format == .gemma && messages.first?.role == .system ? 1 : 0)
     let expected: Int
