@@ -9,12 +9,15 @@ public enum ChatFormat: Sendable, Equatable, CaseIterable {
     case llama3
     /// `<|im_start|>role\n…<|im_end|>\n` (ChatML: Qwen2).
     case chatML
+    /// `<|role|>\n…<|end|>\n` (Phi-3, Phi-3.5), as llama.cpp's `phi3` chat template.
+    case phi3
 
     public var name: String {
         switch self {
         case .gemma: return "Gemma"
         case .llama3: return "Llama 3"
         case .chatML: return "ChatML"
+        case .phi3: return "Phi-3"
         }
     }
 
@@ -24,6 +27,7 @@ public enum ChatFormat: Sendable, Equatable, CaseIterable {
         case .gemma: return "<start_of_turn>"
         case .llama3: return "<|start_header_id|>"
         case .chatML: return "<|im_start|>"
+        case .phi3: return "<|end|>"
         }
     }
 }
@@ -83,8 +87,10 @@ public struct ChatTemplate: Sendable, Equatable {
             format = .gemma
         case "llama" where tokenizer.token(forPiece: ChatFormat.llama3.templateMarker) != nil:
             format = .llama3
-        case "qwen2":
+        case "qwen2", "qwen3":
             format = .chatML
+        case "phi3":
+            format = .phi3
         default:
             throw .noChatTemplate(source: source, architecture: architecture)
         }
@@ -109,6 +115,7 @@ public struct ChatTemplate: Sendable, Equatable {
         case .gemma: return try renderGemma(messages, added: added)
         case .llama3: return renderLlama3(messages)
         case .chatML: return renderChatML(messages)
+        case .phi3: return renderPhi3(messages)
         }
     }
 
@@ -159,6 +166,18 @@ public struct ChatTemplate: Sendable, Equatable {
         }
         segments += [.marker("<|im_start|>"), .text("assistant\n")]
         return ChatPrompt(segments: segments, addsBOS: false)
+    }
+
+    /// Phi-3's template: each turn `<|role|>` and a newline, the content, `<|end|>` and a
+    /// newline; the system message is a turn of its own. BOS first where the vocabulary adds it.
+    private func renderPhi3(_ messages: [ChatMessage]) -> ChatPrompt {
+        var segments: [ChatPrompt.Segment] = []
+        for message in messages {
+            segments += [.marker("<|" + message.role.rawValue + "|>"), .text("\n"), .text(message.content),
+                         .marker("<|end|>"), .text("\n")]
+        }
+        segments += [.marker("<|assistant|>"), .text("\n")]
+        return ChatPrompt(segments: segments, addsBOS: true)
     }
 }
 

@@ -30,6 +30,7 @@ struct TemplateDefaults: Sendable, Equatable {
         case .chatML: ("<|im_start|>system\n", "<|im_end|>")
         case .llama3: ("<|start_header_id|>system<|end_header_id|>\n\n", "<|eot_id|>")
         case .gemma: ("<start_of_turn>system\n", "<end_of_turn>")
+        case .phi3: ("<|system|>\n", "<|end|>")
         }
         for literal in literals where literal.hasPrefix(opening) {
             let rest = literal.dropFirst(opening.count)

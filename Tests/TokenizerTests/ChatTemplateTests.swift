@@ -40,7 +40,7 @@ final class ChatTemplateTests: XCTestCase {
         XCTAssertThrowsError(try detect(template)) { error in
             XCTAssertEqual("\(error)", "model.gguf: chat template not recognised (first line: "
                 + "{% for message in messages %}[INST] {{ message['content'] }} [/INST]{% endfor %}); "
-                + "supported: Gemma, Llama 3, ChatML")
+                + "supported: Gemma, Llama 3, ChatML, Phi-3")
         }
     }
 

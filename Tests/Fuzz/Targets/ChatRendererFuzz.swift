@@ -26,6 +26,7 @@ public func fuzzChatRenderer(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt 
     case .gemma: expected = 2 * turns + 1
     case .llama3: expected = 3 * turns + 2
     case .chatML: expected = 2 * turns + 1
+    case .phi3: expected = 2 * turns + 1
     }
     guard controls == expected else {
         fatalError("\(format.name) prompt of \(turns) turns has \(controls) control tokens, not \(expected): "

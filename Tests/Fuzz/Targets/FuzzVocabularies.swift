@@ -3,9 +3,10 @@
 @testable import Tokenizer
 
 enum FuzzVocabularies {
-    /// Control tokens of the three chat formats.
+    /// Control tokens of the chat formats.
     static let controlTokens = ["<start_of_turn>", "<end_of_turn>", "<|start_header_id|>", "<|end_header_id|>",
-                                "<|eot_id|>", "<|im_start|>", "<|im_end|>"]
+                                "<|eot_id|>", "<|im_start|>", "<|im_end|>", "<|system|>", "<|user|>", "<|assistant|>",
+                                "<|end|>"]
 
     /// SentencePiece: `<unk>`, `<s>`, `</s>`, the control tokens, the 256 byte-fallback
     /// tokens, then pieces that merge in several ways (scores decide).
