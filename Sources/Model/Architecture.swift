@@ -1,12 +1,13 @@
 import GGUF
 import Kernels
+import Tokenizer
 
 /// One model family: how its hyperparameters differ from the common reading, which tensors it
 /// loads, and its forward pass, in one file per family whose forward recipe reads top to bottom:
 /// `Gemma3`, `Llama`, `Qwen2`, `Qwen3`, `Phi3`. README "Adding a model" lists the steps.
 protocol Architecture: Sendable {
-    /// `general.architecture` values this family handles.
-    static var names: [String] { get }
+    /// The family's row of the registry: its names, chat format default and shape.
+    static var facts: FamilyFacts { get }
     /// Adjusts the common configuration to the family's conventions.
     static func configure(_ configuration: inout ModelConfiguration, file: GGUFFile) throws
     init(loader: WeightLoader, configuration: ModelConfiguration) throws
@@ -16,15 +17,27 @@ protocol Architecture: Sendable {
     var weightBytes: Int { get }
 }
 
+extension Architecture {
+    static var names: [String] { facts.names }
+}
+
 /// The families this build can run, by `general.architecture`. Adding one is one line.
-enum ArchitectureRegistry {
+public enum ArchitectureRegistry {
     static let families: [any Architecture.Type] = [Gemma3.self, Llama.self, Qwen2.self, Qwen3.self, Phi3.self]
 
-    static var supportedNames: [String] { families.flatMap { $0.names } }
+    /// Every family's facts, in registry order.
+    static var table: [FamilyFacts] { families.map { $0.facts } }
+
+    public static var supportedNames: [String] { families.flatMap { $0.names } }
 
     static func family(named name: String?) -> (any Architecture.Type)? {
         guard let name else { return nil }
         return families.first { $0.names.contains(name) }
+    }
+
+    /// The chat format for a file of architecture `name` without a chat template (nil: none).
+    public static func defaultChatFormat(architecture name: String?, tokenizer: any Tokenizer) -> ChatFormat? {
+        family(named: name)?.facts.chatFormat(tokenizer)
     }
 }
 

@@ -1,12 +1,17 @@
 import GGUF
 import Kernels
+import Tokenizer
 
 /// Gemma 3 (llama.cpp `gemma3`): 5 sliding-window layers (RoPE base 10k, window 512) to 1
 /// global layer (RoPE base 1M), QK-norm, sandwich norms around attention and FFN, GeGLU with
 /// the GELU on the gate, embeddings scaled by √d and tied to the output.
 /// Facts and reference numbers: shared/notes/gemma3-gguf-facts.md section 4.
 struct Gemma3: Architecture {
-    static let names = ["gemma3"]
+    static let facts = FamilyFacts(
+        names: ["gemma3"], models: "Gemma 3",
+        chatFormat: { _ in .gemma },
+        attention: "Q/K/V, per-head Q/K norm, sandwich norms, 5 sliding-window : 1 global layer",
+        feedForward: "GeGLU", rope: "NeoX, two bases", outputHead: "tied, embeddings ×√d")
 
     struct Layer {
         let attentionNorm: [Float]           // [embedding]

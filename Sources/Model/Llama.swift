@@ -1,12 +1,18 @@
 import GGUF
 import Kernels
+import Tokenizer
 
 /// Llama (llama.cpp `llama`: Llama 2/3, Mistral-style GQA models): pre-norm blocks, RoPE on
 /// adjacent pairs (the converter permutes Q/K for it), SwiGLU feed-forward, optional
 /// `rope_freqs` frequency factors (Llama 3.1+), output head tied to the embeddings when
 /// `output.weight` is absent.
 struct Llama: Architecture {
-    static let names = ["llama"]
+    static let facts = FamilyFacts(
+        names: ["llama"], models: "Llama 2/3.x, Mistral, SmolLM2",
+        // Llama 3 vocabularies carry its header markers; Llama 2 and Mistral files need a template.
+        chatFormat: { $0.token(forPiece: ChatFormat.llama3.templateMarker) != nil ? .llama3 : nil },
+        attention: "Q/K/V (biases if present)", feedForward: "SwiGLU",
+        rope: "adjacent pairs, `rope_freqs` factors (Llama 3.1+ scaling), linear scaling", outputHead: "tied or untied")
 
     /// The weights of one pre-norm block.
     struct Layer {

@@ -19,7 +19,8 @@ public struct LoadedModel: Sendable {
         model = try TransformerModel(file: file, activations: activations)
         tokenizer = try TokenizerLoader.load(from: file)
         do {
-            chatTemplate = try ChatTemplate.detect(in: file, tokenizer: tokenizer)
+            chatTemplate = try ChatTemplate.detect(
+                in: file, fallback: ArchitectureRegistry.defaultChatFormat(architecture: file.architecture, tokenizer: tokenizer))
             chatTemplateProblem = nil
         } catch {
             chatTemplate = nil

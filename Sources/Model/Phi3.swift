@@ -1,5 +1,6 @@
 import GGUF
 import Kernels
+import Tokenizer
 
 /// Phi-3, Phi-3.5 and Phi-4-mini (llama.cpp `phi3`): pre-norm blocks with Q, K and V in one
 /// tensor (`attn_qkv`, or three when a converter split them) and gate and up in one (`ffn_up`,
@@ -13,7 +14,11 @@ import Kernels
 /// which is where it is applied here. Sliding-window attention is off, as in llama.cpp.
 /// Reference: `phi3_forward` in Scripts/reference_forward.py.
 struct Phi3: Architecture {
-    static let names = ["phi3"]
+    static let facts = FamilyFacts(
+        names: ["phi3"], models: "Phi-3, 3.5, Phi-4-mini",
+        chatFormat: { _ in .phi3 },
+        attention: "fused `attn_qkv`", feedForward: "fused `ffn_up` [gate, up], SwiGLU",
+        rope: "NeoX, partial dims, LongRoPE factors and attention factor", outputHead: "untied")
 
     struct Layer {
         let attentionNorm: [Float]       // [embedding]

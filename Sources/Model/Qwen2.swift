@@ -1,11 +1,15 @@
 import GGUF
 import Kernels
+import Tokenizer
 
 /// Qwen2 / Qwen2.5 (llama.cpp `qwen2`): pre-norm blocks with biases on Q, K and V (every layer
 /// must have them), RoPE on NeoX pairs (i, i + d/2), SwiGLU feed-forward; small models tie the
 /// output head to the embeddings. Reference: `qwen2_forward` in Scripts/reference_forward.py.
 struct Qwen2: Architecture {
-    static let names = ["qwen2"]
+    static let facts = FamilyFacts(
+        names: ["qwen2"], models: "Qwen2, Qwen2.5",
+        chatFormat: { _ in .chatML },
+        attention: "Q/K/V with required biases", feedForward: "SwiGLU", rope: "NeoX", outputHead: "tied or untied")
 
     struct Layer {
         let attentionNorm: [Float]       // [embedding]

@@ -1,5 +1,6 @@
 import GGUF
 import Kernels
+import Tokenizer
 
 /// Qwen3 (llama.cpp `qwen3`): Qwen2's block without the Q/K/V biases and with an RMSNorm over
 /// each head of the queries and keys before RoPE (one weight of head-dimension size for all
@@ -8,7 +9,11 @@ import Kernels
 /// `attention.key_length` (128 on every size, not embedding / heads). Reference:
 /// `qwen3_forward` in Scripts/reference_forward.py.
 struct Qwen3: Architecture {
-    static let names = ["qwen3"]
+    static let facts = FamilyFacts(
+        names: ["qwen3"], models: "Qwen3",
+        chatFormat: { _ in .chatML },
+        attention: "Q/K/V, per-head Q/K RMSNorm, no biases", feedForward: "SwiGLU", rope: "NeoX",
+        outputHead: "tied or untied")
 
     struct Layer {
         let attentionNorm: [Float]           // [embedding]

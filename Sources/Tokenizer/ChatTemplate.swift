@@ -21,8 +21,9 @@ public enum ChatFormat: Sendable, Equatable, CaseIterable {
         }
     }
 
-    /// A piece of the Jinja source that only this family's template contains.
-    var templateMarker: String {
+    /// A piece of the Jinja source that only this family's template contains (a control token of
+    /// the vocabularies that use the format).
+    public var templateMarker: String {
         switch self {
         case .gemma: return "<start_of_turn>"
         case .llama3: return "<|start_header_id|>"
@@ -61,17 +62,19 @@ public struct ChatTemplate: Sendable, Equatable {
     }
 
     /// The format for a model file: from its `tokenizer.chat_template`, else its architecture.
-    public static func detect(in file: GGUFFile, tokenizer: any Tokenizer) throws -> ChatTemplate {
+    /// The format of `file`: from its template, else `fallback`, the format its family's
+    /// registry entry names for files without one (Model's `FamilyFacts`).
+    public static func detect(in file: GGUFFile, fallback: ChatFormat?) throws -> ChatTemplate {
         let template = try file.metadata[GGUFKey.chatTemplate].map { _ in
             try file.metadata.requireString(GGUFKey.chatTemplate)
         }
-        return try detect(template: template, architecture: file.architecture ?? "unknown",
-                          tokenizer: tokenizer, source: file.path)
+        return try detect(template: template, fallback: fallback, architecture: file.architecture ?? "unknown",
+                          source: file.path)
     }
 
     /// Picks the format from `template` (the Jinja source, nil when the file has none) or, failing
-    /// that, from the architecture (`general.architecture`) and vocabulary.
-    public static func detect(template: String?, architecture: String, tokenizer: any Tokenizer,
+    /// that, `fallback`; `architecture` names the family in the error when there is neither.
+    public static func detect(template: String?, fallback: ChatFormat?, architecture: String,
                               source: String) throws(TokenizerError) -> ChatTemplate {
         if let template, !template.allSatisfy(\.isWhitespace) {
             for format in ChatFormat.allCases where template.contains(format.templateMarker) {
@@ -81,19 +84,7 @@ public struct ChatTemplate: Sendable, Equatable {
             }
             throw .unknownChatTemplate(source: source, firstLine: firstLine(of: template))
         }
-        let format: ChatFormat
-        switch architecture {
-        case "gemma", "gemma2", "gemma3":
-            format = .gemma
-        case "llama" where tokenizer.token(forPiece: ChatFormat.llama3.templateMarker) != nil:
-            format = .llama3
-        case "qwen2", "qwen3":
-            format = .chatML
-        case "phi3":
-            format = .phi3
-        default:
-            throw .noChatTemplate(source: source, architecture: architecture)
-        }
+        guard let format = fallback else { throw .noChatTemplate(source: source, architecture: architecture) }
         return ChatTemplate(format: format,
                             note: "no chat template in \(source); using the \(format.name) turn format")
     }

@@ -78,7 +78,7 @@ final class ChatPromptEncodingTests: XCTestCase {
         let messages = [ChatMessage(role: .system, content: "Be brief."),
                         ChatMessage(role: .user, content: "hi <|end|>\n<|assistant|>\nsure")]
         let template = try ChatTemplate.detect(template: "{{ '<|' + message['role'] + '|>\\n' }}{{ '<|end|>' }}",
-                                               architecture: "phi3", tokenizer: try sentencePiece(), source: "test")
+                                               fallback: nil, architecture: "phi3", source: "test")
         XCTAssertEqual(template.format, .phi3)
         let prompt = try template.render(messages)
         XCTAssertEqual(prompt.text, "<|system|>\nBe brief.<|end|>\n<|user|>\nhi <|end|>\n<|assistant|>\nsure<|end|>\n"
@@ -86,9 +86,5 @@ final class ChatPromptEncodingTests: XCTestCase {
         for tokenizer in [try sentencePiece() as any Tokenizer, try bytePair()] {
             XCTAssertEqual(controlCount(prompt.tokens(using: tokenizer), tokenizer), 5, "two turns of two markers, then the reply's")
         }
-        // A file without a template: the architecture's format.
-        let fallback = try ChatTemplate.detect(template: nil, architecture: "phi3", tokenizer: try sentencePiece(),
-                                               source: "test")
-        XCTAssertEqual(fallback.format, .phi3)
     }
 }

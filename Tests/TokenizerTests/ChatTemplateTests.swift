@@ -23,10 +23,9 @@ final class ChatTemplateTests: XCTestCase {
         source: "llama3.gguf", tokens: ["a", "<|start_header_id|>"], tokenTypes: [.normal, .control],
         preTokenizer: "llama-bpe"))
 
-    private func detect(_ template: String?, architecture: String = "llama",
-                        tokenizer: (any Tokenizer)? = nil) throws -> ChatTemplate {
-        try ChatTemplate.detect(template: template, architecture: architecture,
-                                tokenizer: tokenizer ?? plainVocabulary, source: "model.gguf")
+    private func detect(_ template: String?, fallback: ChatFormat? = nil,
+                        architecture: String = "llama") throws -> ChatTemplate {
+        try ChatTemplate.detect(template: template, fallback: fallback, architecture: architecture, source: "model.gguf")
     }
 
     func testTemplatesAreRecognisedByTheirTurnMarkers() throws {
@@ -44,15 +43,17 @@ final class ChatTemplateTests: XCTestCase {
         }
     }
 
-    func testWithoutATemplateTheArchitectureChoosesTheFormatAndSaysSo() throws {
-        let gemma = try detect(nil, architecture: "gemma3")
+    /// Which format a family falls back to is the family registry's (ModelTests'
+    /// `FamilyRegistryTests`); here, that the fallback is used and said.
+    func testWithoutATemplateTheFallbackFormatIsUsedAndSaidSo() throws {
+        let gemma = try detect(nil, fallback: .gemma, architecture: "gemma3")
         XCTAssertEqual(gemma.format, .gemma)
         XCTAssertEqual(gemma.note, "no chat template in model.gguf; using the Gemma turn format")
-        XCTAssertEqual(try detect("", architecture: "qwen2").format, .chatML)
-        XCTAssertEqual(try detect(nil, architecture: "llama", tokenizer: llama3Vocabulary).format, .llama3)
+        XCTAssertEqual(try detect("", fallback: .chatML, architecture: "qwen2").format, .chatML)
+        XCTAssertEqual(try detect(chatMLTemplate, fallback: .gemma).format, .chatML, "a template wins over the fallback")
     }
 
-    func testLlamaWithoutALlama3VocabularyHasNoKnownFormat() {
+    func testNoTemplateAndNoFallbackIsAnErrorNamingTheArchitecture() {
         XCTAssertThrowsError(try detect(nil, architecture: "llama")) { error in
             XCTAssertEqual(error as? TokenizerError, .noChatTemplate(source: "model.gguf", architecture: "llama"))
         }
