@@ -76,16 +76,19 @@ public final class Daemon {
     public convenience init(store: JobStore, model: LoadedModel, engineOptions: EngineOptions,
                             configuration: DaemonConfiguration, logger: Logger, metrics: DaemonMetrics = DaemonMetrics(),
                             shutdown: ShutdownRequest = ShutdownRequest()) throws {
-        try self.init(store: store, languageModel: model.model, modelName: model.name,
+        let decoder = model.model
+        try self.init(store: store, languageModel: decoder, modelName: model.name,
                       requests: GenerationRequestBuilder(model: model), engineOptions: engineOptions,
-                      configuration: configuration, logger: logger, metrics: metrics, shutdown: shutdown)
+                      configuration: configuration, logger: logger, metrics: metrics, shutdown: shutdown,
+                      attentionClock: { decoder.attentionSeconds })
     }
 
     /// The parts of a `LoadedModel` separately, so tests can wrap the decoder.
     init(store: JobStore, languageModel: any LanguageModel, modelName: String, requests: GenerationRequestBuilder,
          engineOptions: EngineOptions, configuration: DaemonConfiguration, logger: Logger, metrics: DaemonMetrics,
-         shutdown: ShutdownRequest) throws {
-        engine = try Engine(model: languageModel, tokenizer: requests.tokenizer, options: engineOptions)
+         shutdown: ShutdownRequest, attentionClock: (@Sendable () -> Double)? = nil) throws {
+        engine = try Engine(model: languageModel, tokenizer: requests.tokenizer, options: engineOptions,
+                            attentionClock: attentionClock)
         self.store = store
         self.configuration = configuration
         self.logger = logger

@@ -46,8 +46,14 @@ public final class Engine {
     /// Step profiles added up since start-up or the last `resetProfile()`.
     public private(set) var profile = EngineProfile()
 
+    /// A running total of the model's attention time in seconds, for step profiles (the real
+    /// decoder's `TransformerModel.attentionSeconds`); nil leaves attention out of the profile.
+    private let attentionClock: (@Sendable () -> Double)?
+
     /// Reserves the KV memory (`options.kvMemoryBytes`) for the model's layout.
-    public init(model: any LanguageModel, tokenizer: any Tokenizer, options: EngineOptions) throws {
+    public init(model: any LanguageModel, tokenizer: any Tokenizer, options: EngineOptions,
+                attentionClock: (@Sendable () -> Double)? = nil) throws {
+        self.attentionClock = attentionClock
         try options.validate()
         let layout = Self.layout(model.kvLayout, blockSize: options.blockSize)
         do {
@@ -146,19 +152,21 @@ public final class Engine {
         }
 
         let forwardStart = now()
-        let result: ForwardResult
+        let attentionBefore = attentionClock?() ?? 0
+        let logits: Logits
         do {
-            result = try model.forward(batch, cache: storage)
+            logits = try model.forward(batch, cache: storage)
         } catch {
             // Sequences that failed while scheduling are reported by the next step.
             undelivered = report.finished
             throw EngineError.forwardFailed(String(describing: error))
         }
         let forwardEnd = now()
-        precondition(result.logits.rowCount == sampledEntries.count,
-                     "the model returned \(result.logits.rowCount) rows of logits for \(sampledEntries.count) sampled tokens")
+        let attentionSeconds = (attentionClock?() ?? 0) - attentionBefore
+        precondition(logits.rowCount == sampledEntries.count,
+                     "the model returned \(logits.rowCount) rows of logits for \(sampledEntries.count) sampled tokens")
 
-        let sampled = sample(result.logits, for: sampledEntries.map(\.sequence))
+        let sampled = sample(logits, for: sampledEntries.map(\.sequence))
         let samplingEnd = now()
 
         var row = 0
@@ -187,7 +195,7 @@ public final class Engine {
         var stepProfile = StepProfile()
         stepProfile.totalSeconds = end - start
         stepProfile.forwardSeconds = forwardEnd - forwardStart
-        stepProfile.attentionSeconds = result.attentionSeconds
+        stepProfile.attentionSeconds = attentionSeconds
         stepProfile.samplingSeconds = samplingEnd - forwardEnd
         stepProfile.schedulingSeconds = (forwardStart - start) + (end - samplingEnd)
         stepProfile.tokenCount = batch.tokenCount

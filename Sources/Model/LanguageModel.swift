@@ -14,19 +14,7 @@ public protocol LanguageModel: AnyObject, Sendable {
     /// Runs the batch, writes its keys and values into `cache`, and returns one row of
     /// `vocabularySize` logits per entry of `batch.logitTokens`. The returned rows stay valid
     /// until the next call.
-    func forward(_ batch: ForwardBatch, cache: KVBlockStorage) throws -> ForwardResult
-}
-
-/// The output of one forward pass.
-public struct ForwardResult: Sendable {
-    public var logits: Logits
-    /// Wall time spent in attention (part of the forward pass), for step profiles.
-    public var attentionSeconds: Double
-
-    public init(logits: Logits, attentionSeconds: Double) {
-        self.logits = logits
-        self.attentionSeconds = attentionSeconds
-    }
+    func forward(_ batch: ForwardBatch, cache: KVBlockStorage) throws -> Logits
 }
 
 /// Rows of next-token logits: [rowCount][vocabularySize], owned by the model.

@@ -86,7 +86,7 @@ public struct Perplexity {
                 // Every token but the window's last predicts the one after it.
                 let predictors = position..<min(end, context - 1)
                 batch.logitTokens = predictors.map { Int32($0 - position) }
-                let logits = try model.forward(batch, cache: cache).logits
+                let logits = try model.forward(batch, cache: cache)
                 for (row, p) in predictors.enumerated() {
                     negativeLogLikelihood -= Self.logProbability(of: window[p + 1], in: logits.row(row))
                     scored += 1

@@ -22,7 +22,12 @@ public final class TransformerModel: LanguageModel, @unchecked Sendable {
     private let architecture: any Architecture
     private let buffers = ForwardBuffers()
     private let pool: WorkerPool
-    private let lock = Mutex<Void>(())
+    /// Serializes forward passes; holds the running total of their attention time (seconds).
+    private let lock = Mutex<Double>(0)
+
+    /// Wall time spent in attention by every forward pass so far (part of their time), for step
+    /// profiles: callers that profile take differences (`Engine`'s `attentionClock`).
+    public var attentionSeconds: Double { lock.withLock { $0 } }
 
     public var vocabularySize: Int { configuration.vocabularySize }
     public var contextLength: Int { configuration.contextLength }
@@ -55,13 +60,13 @@ public final class TransformerModel: LanguageModel, @unchecked Sendable {
         loadSeconds = Date().timeIntervalSince(start)
     }
 
-    public func forward(_ batch: ForwardBatch, cache: KVBlockStorage) throws -> ForwardResult {
+    public func forward(_ batch: ForwardBatch, cache: KVBlockStorage) throws -> Logits {
         try forward(batch, cache: cache, tap: nil)
     }
 
     /// `forward`, handing every layer's output to `tap` (see `LayerTap`).
-    public func forward(_ batch: ForwardBatch, cache: KVBlockStorage, tap: LayerTap?) throws -> ForwardResult {
-        try lock.withLock { _ in
+    public func forward(_ batch: ForwardBatch, cache: KVBlockStorage, tap: LayerTap?) throws -> Logits {
+        try lock.withLock { attentionTotal in
             let layout = cache.layout, expected = kvLayout
             guard layout.keyDim == expected.keyDim, layout.valueDim == expected.valueDim,
                   layout.groups == expected.groups else {
@@ -71,7 +76,8 @@ public final class TransformerModel: LanguageModel, @unchecked Sendable {
             let logits = batch.tokenCount == 0
                 ? Logits(base: buffers.logits.base, rowCount: 0, vocabularySize: vocabularySize)
                 : architecture.forward(&pass)
-            return ForwardResult(logits: logits, attentionSeconds: pass.attentionSeconds)
+            attentionTotal += pass.attentionSeconds
+            return logits
         }
     }
 }

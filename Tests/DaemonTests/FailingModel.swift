@@ -21,7 +21,7 @@ final class FailingModel: LanguageModel {
     var contextLength: Int { inner.contextLength }
     var kvLayout: KVCacheLayout { inner.kvLayout }
 
-    func forward(_ batch: ForwardBatch, cache: KVBlockStorage) throws -> ForwardResult {
+    func forward(_ batch: ForwardBatch, cache: KVBlockStorage) throws -> Logits {
         let fail = failures.withLock { remaining in
             defer { remaining = max(0, remaining - 1) }
             return remaining > 0

@@ -57,7 +57,7 @@ final class FakeLanguageModel: LanguageModel, @unchecked Sendable {
     /// Makes the next `count` forward passes throw before touching the cache.
     func injectFailures(_ count: Int) { lock.withLock { failuresToInject = count } }
 
-    func forward(_ batch: ForwardBatch, cache: KVBlockStorage) throws -> ForwardResult {
+    func forward(_ batch: ForwardBatch, cache: KVBlockStorage) throws -> Logits {
         try lock.withLock {
             if failuresToInject > 0 {
                 failuresToInject -= 1
@@ -86,8 +86,7 @@ final class FakeLanguageModel: LanguageModel, @unchecked Sendable {
                     script(history, UnsafeMutableBufferPointer(start: logits + row * vocabularySize, count: vocabularySize))
                 }
             }
-            return ForwardResult(logits: Logits(base: logits, rowCount: rows, vocabularySize: vocabularySize),
-                                 attentionSeconds: 0)
+            return Logits(base: logits, rowCount: rows, vocabularySize: vocabularySize)
         }
     }
 

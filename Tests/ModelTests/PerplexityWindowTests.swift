@@ -18,7 +18,7 @@ final class PerplexityWindowTests: XCTestCase {
         var vocabularySize: Int { model.vocabularySize }
         var contextLength: Int { model.contextLength }
         var kvLayout: KVCacheLayout { model.kvLayout }
-        func forward(_ batch: ForwardBatch, cache: KVBlockStorage) throws -> ForwardResult {
+        func forward(_ batch: ForwardBatch, cache: KVBlockStorage) throws -> Logits {
             if batch.positions.first == 0 { windowStarts.append(batch.tokens) }
             return try model.forward(batch, cache: cache)
         }

@@ -68,7 +68,7 @@ final class RealGemmaAcceptanceTests: XCTestCase {
         while output.count < count {
             var batch = ForwardBatch()
             batch.append(sequence: sequence, tokens: input, startPosition: position, wantsLogits: true)
-            let row = try model.forward(batch, cache: cache).logits.row(0)
+            let row = try model.forward(batch, cache: cache).row(0)
             let best = Int32(row.indices.max { row[$0] < row[$1] }!)
             output.append(best)
             position += input.count

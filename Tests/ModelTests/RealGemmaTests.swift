@@ -24,8 +24,8 @@ final class RealGemmaTests: XCTestCase {
         let sequence = ForwardBatch.Sequence(consecutiveBlocksFor: layout, positions: tokens.count)
         var batch = ForwardBatch()
         batch.append(sequence: sequence, tokens: tokens, startPosition: 0, wantsLogits: true)
-        let result = try model.forward(batch, cache: cache)
-        return Array(result.logits.row(0))
+        let logits = try model.forward(batch, cache: cache)
+        return Array(logits.row(0))
     }
 
     static let france: [Int32] = [2, 818, 5279, 529, 7001, 563]

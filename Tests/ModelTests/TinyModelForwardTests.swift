@@ -45,7 +45,7 @@ final class TinyModelForwardTests: XCTestCase {
             var allocation = Allocation(layout: cache.layout)
             var batch = ForwardBatch()
             batch.append(sequence: allocation.tables(positions: 5), tokens: [2, 10, 20, 30, 40], startPosition: 0, wantsLogits: true)
-            let logits = try model.forward(batch, cache: cache).logits
+            let logits = try model.forward(batch, cache: cache)
             XCTAssertEqual(logits.rowCount, 1, "\(family)")
             XCTAssertEqual(logits.vocabularySize, TinyModel.vocabularySize)
             XCTAssertTrue(logits.row(0).allSatisfy { $0.isFinite }, "\(family)")
@@ -69,7 +69,7 @@ final class TinyModelForwardTests: XCTestCase {
                 var batch = ForwardBatch()
                 let prompt = sequences(1, seed: 3)[0] + sequences(3, seed: 4)[2]
                 batch.append(sequence: allocation.tables(positions: prompt.count), tokens: prompt, startPosition: 0, wantsLogits: true)
-                logits[activations] = Array(try model.forward(batch, cache: cache).logits.row(0))
+                logits[activations] = Array(try model.forward(batch, cache: cache).row(0))
             }
             let exact = logits[.float32]!, int8 = logits[.int8]!
             let scale = exact.map(abs).max()!
@@ -91,7 +91,7 @@ final class TinyModelForwardTests: XCTestCase {
                 var allocation = Allocation(layout: cache.layout)
                 var batch = ForwardBatch()
                 batch.append(sequence: allocation.tables(positions: prompt.count), tokens: prompt, startPosition: 0, wantsLogits: true)
-                alone.append(Array(try model.forward(batch, cache: cache).logits.row(0)))
+                alone.append(Array(try model.forward(batch, cache: cache).row(0)))
             }
             let cache = try cache(for: model)
             var allocation = Allocation(layout: cache.layout)
@@ -99,7 +99,7 @@ final class TinyModelForwardTests: XCTestCase {
             for prompt in prompts {
                 batch.append(sequence: allocation.tables(positions: prompt.count), tokens: prompt, startPosition: 0, wantsLogits: true)
             }
-            let together = try model.forward(batch, cache: cache).logits
+            let together = try model.forward(batch, cache: cache)
             for (i, expected) in alone.enumerated() {
                 XCTAssertEqual(Array(together.row(i)), expected, "\(family) sequence \(i)")
             }
@@ -116,7 +116,7 @@ final class TinyModelForwardTests: XCTestCase {
             let oneTables = oneAllocation.tables(positions: tokens.count)
             var one = ForwardBatch()
             one.append(sequence: oneTables, tokens: tokens, startPosition: 0, wantsLogits: true)
-            let expected = Array(try model.forward(one, cache: oneCache).logits.row(0))
+            let expected = Array(try model.forward(one, cache: oneCache).row(0))
 
             let cache = try cache(for: model)
             var allocation = Allocation(layout: cache.layout)
@@ -127,7 +127,7 @@ final class TinyModelForwardTests: XCTestCase {
                 let end = min(tokens.count, start + size)
                 var batch = ForwardBatch()
                 batch.append(sequence: tables, tokens: Array(tokens[start..<end]), startPosition: start, wantsLogits: end == tokens.count)
-                let logits = try model.forward(batch, cache: cache).logits
+                let logits = try model.forward(batch, cache: cache)
                 if end == tokens.count { last = Array(logits.row(0)) }
                 start = end
             }
@@ -152,7 +152,7 @@ final class TinyModelForwardTests: XCTestCase {
         let position = tokens.count
         var full = ForwardBatch()
         full.append(sequence: tables, tokens: [42], startPosition: position, wantsLogits: true)
-        let expected = Array(try model.forward(full, cache: cache).logits.row(0))
+        let expected = Array(try model.forward(full, cache: cache).row(0))
 
         var released = tables
         let layout = cache.layout
@@ -163,7 +163,7 @@ final class TinyModelForwardTests: XCTestCase {
         XCTAssertTrue(released.blockTables.flatMap { $0 }.contains(-1))
         var windowed = ForwardBatch()
         windowed.append(sequence: released, tokens: [42], startPosition: position, wantsLogits: true)
-        XCTAssertEqual(Array(try model.forward(windowed, cache: cache).logits.row(0)), expected)
+        XCTAssertEqual(Array(try model.forward(windowed, cache: cache).row(0)), expected)
     }
 
     func testUnknownArchitectureIsRejectedWithTheSupportedList() throws {

@@ -41,9 +41,9 @@ struct Benchmark {
             var batch = ForwardBatch()
             batch.append(sequence: sequence, tokens: prompt, startPosition: 0, wantsLogits: true)
             let start = Self.now()
-            let result = try model.forward(batch, cache: cache)
+            let logits = try model.forward(batch, cache: cache)
             prefillTimes.append(Self.now() - start)
-            lastLogits = Array(result.logits.row(0))
+            lastLogits = Array(logits.row(0))
         }
         let prefill = prefillTimes.min()!
         var token = Int32(lastLogits.indices.max { lastLogits[$0] < lastLogits[$1] }!)
@@ -52,9 +52,10 @@ struct Benchmark {
         for i in 0..<128 {
             var batch = ForwardBatch()
             batch.append(sequence: sequence, tokens: [token], startPosition: prompt.count + i, wantsLogits: true)
-            let result = try model.forward(batch, cache: cache)
-            attention += result.attentionSeconds
-            let row = result.logits.row(0)
+            let attentionBefore = model.attentionSeconds
+            let logits = try model.forward(batch, cache: cache)
+            attention += model.attentionSeconds - attentionBefore
+            let row = logits.row(0)
             var best = 0
             for j in 1..<row.count where row[j] > row[best] { best = j }
             token = Int32(best)
@@ -140,7 +141,9 @@ struct Benchmark {
         ProcessMemory.resetPeak()
         let options = EngineOptions(maxSequences: sequences, maxBatchTokens: max(512, sequences),
                                     kvMemoryBytes: 2 << 30, prefixCaching: prefixCaching)
-        let engine = try Engine(model: model, tokenizer: loaded.tokenizer, options: options)
+        let model = self.model
+        let engine = try Engine(model: model, tokenizer: loaded.tokenizer, options: options,
+                                attentionClock: { model.attentionSeconds })
         let start = Self.now()
         for (i, prompt) in prompts.enumerated() {
             var parameters = SamplingParameters.greedy(maxTokens: maxTokens)
