@@ -49,11 +49,11 @@ enum LogitKernels {
         var accumulator = Vector(repeating: 0)
         var i = start
         while i + width <= end {
-            accumulator += SamplerExp.vector((load(base + i) - m) * s)
+            accumulator += FastExp.vector((load(base + i) - m) * s)
             i += width
         }
         var tail: Float = 0
-        while i < end { tail += SamplerExp.scalar((base[i] - maximum) * scale); i += 1 }
+        while i < end { tail += FastExp.scalar((base[i] - maximum) * scale); i += 1 }
         return Double(accumulator.sum()) + Double(tail)
     }
 

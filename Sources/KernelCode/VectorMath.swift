@@ -1,5 +1,6 @@
 // Shared kernel source: compiled once per CPU level (KernelsAVX512, KernelsAVX2).
 import Foundation
+import KernelInterface
 
 /// Vectorised exp, tanh and the gated activations, 16 floats at a time.
 ///
@@ -7,29 +8,9 @@ import Foundation
 /// layer, and softmax over a 262,144-token vocabulary needs one per token id. These run at a
 /// few cycles per 16 values with about 1-2 ulp of error in the range that matters.
 enum VectorMath {
-    /// e^x per lane (Cephes-style: 2^n · p(r) with r = x − n·ln2). Inputs beyond ±88 saturate
-    /// to 0 or +huge instead of producing inf/NaN.
+    /// e^x per lane: the one `FastExp`.
     @inline(__always)
-    static func exp(_ input: SIMD16<Float>) -> SIMD16<Float> {
-        let x = pointwiseMax(pointwiseMin(input, SIMD16(repeating: 88.37626)), SIMD16(repeating: -87.33654))
-        // Adding 1.5·2^23 rounds to an integer held in the low mantissa bits.
-        let magic = SIMD16<Float>(repeating: 12_582_912)
-        let shifted = x * 1.442_695_040_9 + magic
-        let n = shifted - magic
-        var r = x.addingProduct(n, SIMD16(repeating: -0.693_359_375))
-        r = r.addingProduct(n, SIMD16(repeating: 2.121_944_4e-4))
-        // Operators rather than addingProduct: LLVM keeps these in zmm registers (measured).
-        var p = SIMD16<Float>(repeating: 1.987_569_15e-4)
-        p = p * r + 1.398_199_950_7e-3
-        p = p * r + 8.333_451_907_3e-3
-        p = p * r + 4.166_579_589_4e-2
-        p = p * r + 1.666_666_545_9e-1
-        p = p * r + 5.000_000_120_1e-1
-        p = (p * r) * r + r + 1
-        let bits = unsafeBitCast(shifted, to: SIMD16<UInt32>.self) &- unsafeBitCast(magic, to: SIMD16<UInt32>.self)
-        let scale = unsafeBitCast((bits &+ 127) &<< 23, to: SIMD16<Float>.self)
-        return p * scale
-    }
+    static func exp(_ input: SIMD16<Float>) -> SIMD16<Float> { FastExp.vector(input) }
 
     /// tanh(x) = 1 − 2 / (e^{2x} + 1).
     @inline(__always)

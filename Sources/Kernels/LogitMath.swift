@@ -3,7 +3,7 @@
 ///
 /// Each function is a pure function of its inputs with a fixed order of floating-point
 /// operations, so a row gives the same result whatever else is in the batch. `exp` is
-/// `SamplerExp`, identical in its vector and scalar forms.
+/// `FastExp`, identical in its vector and scalar forms (the same exp as the model's).
 public enum LogitMath {
     /// Elements per partial sum in `sumExp`/`drawIndex`: summed in a Float vector, then added
     /// to a Double total. (A horizontal sum per 16 lanes costs more than the exp itself.)
@@ -65,7 +65,7 @@ public enum LogitMath {
 
     /// The sampler's exp of one value.
     @inline(__always)
-    public static func exp(_ x: Float) -> Float { SamplerExp.scalar(x) }
+    public static func exp(_ x: Float) -> Float { FastExp.scalar(x) }
 
     /// From `start`, the start of the first block of 16 holding a value above `threshold`, or
     /// where the tail after the last whole block begins.

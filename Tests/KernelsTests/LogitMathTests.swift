@@ -11,7 +11,7 @@ final class LogitMathTests: XCTestCase {
         while x <= 10 {
             let ours = LogitMath.exp(x), reference = Foundation.exp(x)
             worst = max(worst, abs(ours - reference) / reference)
-            XCTAssertEqual(SamplerExp.vector(SIMD16<Float>(repeating: x))[5], ours, "vector and scalar forms agree")
+            XCTAssertEqual(FastExp.vector(SIMD16<Float>(repeating: x))[5], ours, "vector and scalar forms agree")
             // The level's vector exp, through a block of 16 whose other lanes are exp(−∞) = 0.
             var row = [Float](repeating: -.infinity, count: 16)
             row[5] = x
@@ -22,7 +22,7 @@ final class LogitMathTests: XCTestCase {
         XCTAssertLessThan(worst, 5e-7)
         XCTAssertEqual(LogitMath.exp(-100), 0)
         XCTAssertEqual(LogitMath.exp(-.infinity), 0)
-        XCTAssertEqual(SamplerExp.vector(SIMD16<Float>(repeating: -.infinity))[0], 0)
+        XCTAssertEqual(FastExp.vector(SIMD16<Float>(repeating: -.infinity))[0], 0)
     }
 
     func testMaxArgmaxAndNextBlockOnARowWithATail() {
