@@ -7,7 +7,8 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
     /// An option such as `--kv-memory` that is not a size.
     case invalidByteCount(text: String, reason: String)
     /// An engine option out of range (`--max-seqs 0`).
-    case invalidOption(name: String, value: String, expected: String)
+    /// An engine size out of range; the command line names the option with its flag.
+    case invalidOption(EngineOptions.Option, value: Int, expected: String)
     /// A sampling parameter out of range, named as in the job file (`top_p`).
     case invalidParameter(name: String, value: String, expected: String)
     case emptyPrompt
@@ -25,8 +26,8 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case let .invalidByteCount(text, reason):
             return "'\(text)' is not a size: \(reason); write a number with an optional unit B, KB, KiB, MB, MiB, GB, GiB, TB or TiB (e.g. 2GiB, 512MiB, 1.5GB)"
-        case let .invalidOption(name, value, expected):
-            return "\(name) is \(value); expected \(expected)"
+        case let .invalidOption(option, value, expected):
+            return "\(option.rawValue) is \(value); expected \(expected)"
         case let .invalidParameter(name, value, expected):
             return "\(name) is \(value); expected \(expected)"
         case .emptyPrompt:

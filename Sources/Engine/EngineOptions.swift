@@ -1,11 +1,16 @@
-/// How the engine is sized, from the daemon's command line.
+/// How the engine is sized (the daemon's command line sets these; `validate` reports a bad one
+/// as an `Option`, which the command line names with its flag).
 public struct EngineOptions: Sendable, Equatable {
-    /// Most sequences running at once (`--max-seqs`).
+    /// The sizes `validate` checks.
+    public enum Option: String, Sendable, Equatable {
+        case maxSequences, maxBatchTokens, kvMemoryBytes, blockSize
+    }
+
+    /// Most sequences running at once.
     public var maxSequences: Int
-    /// Most tokens in one forward pass (`--max-batch-tokens`): every running sequence's next
-    /// token plus prefill chunks.
+    /// Most tokens in one forward pass: every running sequence's next token plus prefill chunks.
     public var maxBatchTokens: Int
-    /// Bytes of KV memory reserved at start-up (`--kv-memory`).
+    /// Bytes of KV memory reserved at start-up.
     public var kvMemoryBytes: Int
     /// Tokens per KV block.
     public var blockSize: Int
@@ -23,16 +28,16 @@ public struct EngineOptions: Sendable, Equatable {
 
     public func validate() throws {
         guard maxSequences >= 1 else {
-            throw EngineError.invalidOption(name: "--max-seqs", value: "\(maxSequences)", expected: "at least 1")
+            throw EngineError.invalidOption(.maxSequences, value: maxSequences, expected: "at least 1")
         }
         guard maxBatchTokens >= 1 else {
-            throw EngineError.invalidOption(name: "--max-batch-tokens", value: "\(maxBatchTokens)", expected: "at least 1")
+            throw EngineError.invalidOption(.maxBatchTokens, value: maxBatchTokens, expected: "at least 1")
         }
         guard kvMemoryBytes >= 1 else {
-            throw EngineError.invalidOption(name: "--kv-memory", value: "\(kvMemoryBytes) bytes", expected: "a positive size such as 2GiB")
+            throw EngineError.invalidOption(.kvMemoryBytes, value: kvMemoryBytes, expected: "at least 1 byte")
         }
         guard blockSize >= 1, blockSize <= 1024 else {
-            throw EngineError.invalidOption(name: "block size", value: "\(blockSize)", expected: "1 to 1024 tokens")
+            throw EngineError.invalidOption(.blockSize, value: blockSize, expected: "1 to 1024 tokens")
         }
     }
 }

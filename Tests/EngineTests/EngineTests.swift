@@ -402,7 +402,13 @@ final class EngineTests: XCTestCase {
             XCTAssertTrue(String(describing: $0).contains("raise --kv-memory"), "\($0)")
         }
         XCTAssertThrowsError(try Engine(model: model, tokenizer: FakeTokenizer(), options: EngineOptions(maxSequences: 0))) {
-            XCTAssertEqual(String(describing: $0), "--max-seqs is 0; expected at least 1")
+            // The engine names the option as a value; jobsd's command line turns it into its flag.
+            guard case let EngineError.invalidOption(option, value, _)? = $0 as? EngineError else {
+                return XCTFail("\($0)")
+            }
+            XCTAssertEqual(option, .maxSequences)
+            XCTAssertEqual(value, 0)
+            XCTAssertEqual(String(describing: $0), "maxSequences is 0; expected at least 1")
         }
     }
 }

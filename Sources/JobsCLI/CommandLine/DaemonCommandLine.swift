@@ -185,6 +185,11 @@ struct DaemonOptions {
             }
         }
         engine.prefixCaching = !arguments.flag("no-prefix-cache")
+        do {
+            try engine.validate()
+        } catch let EngineError.invalidOption(option, value, expected) {
+            throw usage("\(option.flag) is \(value); expected \(expected)")
+        }
 
         daemon = DaemonConfiguration()
         daemon.leaseSeconds = try arguments.seconds("lease-seconds") ?? daemon.leaseSeconds
@@ -214,5 +219,17 @@ struct DaemonOptions {
         self.logLevel = logLevel
         busyTimeout = try BusyTimeout.resolve(option: arguments.value("busy-timeout"), environment: environment,
                                               command: "jobsd", default: DaemonOptions.defaultBusyTimeout)
+    }
+}
+
+extension EngineOptions.Option {
+    /// The jobsd flag that sets this option.
+    var flag: String {
+        switch self {
+        case .maxSequences: return "--max-seqs"
+        case .maxBatchTokens: return "--max-batch-tokens"
+        case .kvMemoryBytes: return "--kv-memory"
+        case .blockSize: return "the KV block size"
+        }
     }
 }
