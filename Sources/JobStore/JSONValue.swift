@@ -33,7 +33,7 @@ public enum JSONValue: Equatable, Sendable {
         case .string(let value):
             let shown = value.count > 40 ? String(value.prefix(40)) + "…" : value
             return JSONValue.string(shown).serialized()
-        case .array: return "an array"
+        case .array(let items): return items.isEmpty ? "an empty array" : "an array"
         case .object: return "an object"
         }
     }

@@ -40,12 +40,13 @@ extension JobStore {
                 let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
                 let total = try db.prepare("SELECT count(*) FROM jobs j \(filter)").bind(values)
                     .firstRow { $0.int(0) } ?? 0
+                // The newest `limit`, shown oldest first: what a user looks for is usually recent.
                 let jobs = try db.prepare("""
                     SELECT \(JobRecord.selectColumns)
                     FROM jobs j JOIN batches b ON b.id = j.batch_id
-                    \(filter) ORDER BY j.id LIMIT ?
+                    \(filter) ORDER BY j.id DESC LIMIT ?
                     """).bind(values + [.int(limit)]).rows { try JobRecord(row: $0) }
-                return JobList(jobs: jobs, totalMatching: total)
+                return JobList(jobs: jobs.reversed(), totalMatching: total)
             }
         }
     }

@@ -6,7 +6,7 @@
 ///
 /// Every function is batch-invariant: a row's result depends on that row's inputs alone, never
 /// on how many rows share the call or which thread runs them.
-public protocol KernelSet {
+public protocol KernelSet: Sendable {
     /// Whether the int8-activation matrix product (`multiplyInt8Dot`) runs on this CPU.
     static var int8DotAvailable: Bool { get }
     /// What is added to a signed weight quant before it is stored for `multiplyInt8Dot`: 128 for

@@ -38,7 +38,7 @@ final class DoctorChecksTests: XCTestCase {
         let avx512 = SystemChecks.cpu(capabilities: DoctorChecksTests.avx512, forced: nil, cores: 8)
         XCTAssertEqual(avx512.finding, "8 cores, kernels: avx512 (int8 dot products with avx512_vnni)")
         let forced = SystemChecks.cpu(capabilities: DoctorChecksTests.avx512, forced: "avx2", cores: 2)
-        XCTAssertEqual(forced.finding, "2 cores, kernels: avx2 (forced by JOBS_KERNELS) (int8 dot products with vpmaddubsw)")
+        XCTAssertEqual(forced.finding, "2 cores, kernels: avx2, forced by JOBS_KERNELS (int8 dot products with vpmaddubsw)")
     }
 
     func testForcingALevelTheCPULacksOrNoLevelAtAllFails() {

@@ -22,9 +22,10 @@ final class QueueCommandsTests: XCTestCase {
         XCTAssertTrue(lines[0].hasPrefix("ID  JOB  "), all.output)
         XCTAssertTrue(lines[1].contains("p/a") && lines[1].contains("succeeded") && lines[1].contains("1/3"), all.output)
         let queued = harness.run("list", "--state", "queued", "--limit", "1")
-        XCTAssertTrue(queued.output.contains("p/b"))
-        XCTAssertFalse(queued.output.contains("p/c"))
-        XCTAssertTrue(queued.output.hasSuffix("Showing 1 of 2 jobs (queued); use --limit to see more.\n"), queued.output)
+        XCTAssertTrue(queued.output.contains("p/c"), "the newest of the queued jobs")
+        XCTAssertFalse(queued.output.contains("p/b"))
+        XCTAssertTrue(queued.output.hasSuffix("Showing the newest 1 of 2 jobs (queued); use --limit to see more.\n"),
+                      queued.output)
         XCTAssertEqual(harness.run("list", "--state", "failed").output, "No jobs (failed).\n")
         let unknown = harness.run("list", "--batch", "zzz")
         XCTAssertEqual(unknown.code, 1)

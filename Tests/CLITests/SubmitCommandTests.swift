@@ -80,7 +80,9 @@ final class SubmitCommandTests: XCTestCase {
         let missing = harness.run("submit", harness.directory.file("nope.jsonl"))
         XCTAssertEqual(missing.code, 1)
         XCTAssertEqual(missing.errors, "jobs: cannot read \(harness.directory.file("nope.jsonl")): No such file or directory\n")
-        let empty = harness.directory.write("empty.jsonl", "\n\n")
+        let blank = harness.directory.write("blank.jsonl", "\n\n  \n")
+        XCTAssertEqual(harness.run("submit", blank).errors, "jobs: \(blank) has no jobs (only blank lines)\n")
+        let empty = harness.directory.write("empty.jsonl", "")
         XCTAssertEqual(harness.run("submit", empty).errors, "jobs: \(empty) has no jobs (it is empty)\n")
         XCTAssertEqual(harness.run("submit", harness.directory.path).errors,
                        "jobs: cannot read \(harness.directory.path): it is a directory, not a file\n")

@@ -160,7 +160,7 @@ final class BatchFileParserTests: XCTestCase {
         assertProblem(batchLine(body: #"{"messages": [{"role": "user", "content": 3}]}"#, url: url),
                       "f.jsonl:1: body.messages[0].content: must be a string, got 3")
         assertProblem(batchLine(body: #"{"messages": []}"#, url: url),
-                      #"f.jsonl:1: body.messages: must be a non-empty array of {"role", "content"} objects, got an array"#)
+                      #"f.jsonl:1: body.messages: must be a non-empty array of {"role", "content"} objects, got an empty array"#)
         assertProblem(batchLine(body: #"{"messages": [{"role": "user", "content": "a", "nme": "bob"}]}"#, url: url),
                       "f.jsonl:1: body.messages[0].nme: unknown field (did you mean name?)")
         assertProblem(batchLine(body: #"{"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {}}]}]}"#, url: url),

@@ -39,7 +39,7 @@ final class QueryTests: XCTestCase {
         _ = try fixture.store.claim(limit: 2, owner: "d", lease: 30, now: t0)
         let queuedInA = try fixture.store.list(state: .queued, batch: "a", limit: 2)
         XCTAssertEqual(queuedInA.totalMatching, 3)
-        XCTAssertEqual(queuedInA.jobs.map(\.customID), ["job2", "job3"])
+        XCTAssertEqual(queuedInA.jobs.map(\.customID), ["job3", "job4"], "the newest two, oldest first")
         XCTAssertEqual(try fixture.store.list(state: .running, limit: 10).jobs.map(\.id), [1, 2])
         XCTAssertEqual(try fixture.store.list(batch: "b", limit: 10).jobs.map(\.qualifiedName), ["b/job0", "b/job1"])
         XCTAssertThrowsError(try fixture.store.list(batch: "c", limit: 1))

@@ -99,6 +99,9 @@ public enum DaemonCommandLine {
         guard FileManager.default.fileExists(atPath: options.modelPath) else {
             throw DaemonError.modelNotFound(path: options.modelPath)
         }
+        // Before the database is opened (or created): a CPU, or a JOBS_KERNELS, that cannot run
+        // the decoder leaves nothing behind.
+        try CPUFeatures.check()
         if options.databaseIsDefault { try DatabaseLocation.createFolder(for: options.databasePath) }
         guard let store = try StoreOpener.open(path: options.databasePath, busyTimeout: options.busyTimeout,
                                                logger: logger, shutdown: shutdown) else {

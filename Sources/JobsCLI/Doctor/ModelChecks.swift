@@ -33,8 +33,9 @@ enum ModelChecks {
         let parameters = parameterCount(file.tensors.reduce(0) { $0 + $1.elementCount })
         guard canRunKernels else {
             return Outcome(findings: [.warn("model", "\(path) (\(source)): \(file.architecture ?? "no architecture"), "
-                + "\(parameters) parameters; not loaded, since this CPU cannot run the decoder (see cpu)",
-                fix: "run jobs doctor on the machine that runs jobsd")], weightBytes: nil)
+                + "\(parameters) parameters; not loaded, since the decoder's kernels cannot run here (see cpu)",
+                fix: "fix what the cpu line says; on a CPU without AVX2, run jobs doctor on the machine that runs jobsd")],
+                weightBytes: nil)
         }
         let loaded: LoadedModel
         do {

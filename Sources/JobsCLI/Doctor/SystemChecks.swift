@@ -25,7 +25,7 @@ enum SystemChecks {
                 return .fail("cpu", "\(error)", fix: "unset \(KernelLevel.environmentKey)")
             }
         }
-        let how = forced.map { $0.isEmpty ? "" : " (forced by \(KernelLevel.environmentKey))" } ?? ""
+        let how = forced.map { $0.isEmpty ? "" : ", forced by \(KernelLevel.environmentKey)" } ?? ""
         let cpu = "\(TextFormat.count(cores, "core")), kernels: \(level)\(how)"
         switch level {
         case .avx512 where !capabilities.avx512vnni:

@@ -5,7 +5,7 @@ import JobStore
 struct ListCommand: JobsCommand {
     static let spec = CommandSpec(
         name: "list",
-        summary: "list jobs, oldest first",
+        summary: "list the newest jobs (--limit of them), oldest first",
         options: [
             OptionSpec(name: "state", valueName: "S",
                        help: "only jobs in this state: \(JobState.allCases.map(\.rawValue).joined(separator: ", "))"),
@@ -51,7 +51,7 @@ struct ListCommand: JobsCommand {
         }
         context.output.write(table.render())
         if list.totalMatching > list.jobs.count {
-            context.output.line("Showing \(TextFormat.count(list.jobs.count)) of "
+            context.output.line("Showing the newest \(TextFormat.count(list.jobs.count)) of "
                 + "\(TextFormat.count(list.totalMatching, "job"))\(filterDescription); use --limit to see more.")
         }
     }

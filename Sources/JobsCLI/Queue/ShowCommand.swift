@@ -87,8 +87,12 @@ struct ShowCommand: JobsCommand {
         }
         if case .succeeded(let output, _, _)? = result?.outcome {
             context.output.line()
-            context.output.line("Output:")
-            context.output.line(indented(output.text))
+            if output.text.isEmpty {
+                context.output.line("Output: (empty)")
+            } else {
+                context.output.line("Output:")
+                context.output.line(indented(output.text))
+            }
         }
     }
 

@@ -65,7 +65,7 @@ struct SubmitCommand: JobsCommand {
             context.errors.line(problem.formatted(file: displayName))
         }
         guard parsed.nonBlankLineCount > 0 else {
-            throw CLIError.user("\(displayName) has no jobs (it is empty)")
+            throw CLIError.user("\(displayName) has no jobs (\(bytes.isEmpty ? "it is empty" : "only blank lines"))")
         }
         let invalid = parsed.invalidLineCount
         if invalid > 0, !skipInvalid {
