@@ -93,15 +93,13 @@ public final class KVBlockStorage: @unchecked Sendable {
                                valueStride: layout.valueDim)
     }
 
-    /// Dimension 0 of `position`'s key, and its value, for `layer`.
+    /// Dimension 0 of `position`'s key, and its value, for `layer`: the attention view of all
+    /// its KV heads at once, so the addressing is written in one place.
     @inline(__always)
     private func slot(layer: Int, position: Int, blockTable: UnsafePointer<Int32>)
         -> (keys: UnsafeMutablePointer<Float>, value: UnsafeMutablePointer<Float>) {
-        let blockSize = layout.blockSize
-        let start = base + Int(blockTable[position / blockSize]) * floatsPerBlock
-            + layout.locations[layer].slot * floatsPerSlot
-        let offset = position % blockSize
-        return (start + offset, start + layout.keyFloatsPerLayerBlock + offset * layout.valueDim)
+        let view = attentionView(layer: layer, kvHead: 0, keyLength: layout.keyDim, valueLength: layout.valueDim)
+        return (view.keys(blockTable, position) + position % layout.blockSize, view.value(blockTable, position))
     }
 
     public var capacityBytes: Int { mappedBytes }

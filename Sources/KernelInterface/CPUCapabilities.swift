@@ -55,9 +55,4 @@ public struct CPUCapabilities: Sendable, Equatable {
     /// Everything the AVX-512 level is compiled for (Skylake-SP: AVX-512 F/BW/VL/DQ, plus AVX2's), usable.
     public var runsAVX512: Bool { runsAVX2 && avx512f && avx512bw && avx512vl && avx512dq && osSavesAVX512 }
 
-    /// The instruction-set names this CPU has, as Linux spells them in /proc/cpuinfo.
-    public var names: [String] {
-        [("avx2", avx2), ("fma", fma), ("f16c", f16c), ("avx512f", avx512f), ("avx512bw", avx512bw),
-         ("avx512vl", avx512vl), ("avx512dq", avx512dq), ("avx512_vnni", avx512vnni)].filter(\.1).map(\.0)
-    }
 }

@@ -34,6 +34,6 @@ public struct PanelMatrix: @unchecked Sendable {
 
     /// Bytes of one group of columns in a panel (`.int8`, `.int8Dot`); 0 for `.float32`.
     public var groupBytes: Int {
-        kind == .float32 ? 0 : groupSize * 16 + 64 + (hasOffsets ? 64 : 0)
+        kind == .float32 ? 0 : Int8DotOperands.groupBytes(groupSize: groupSize, hasOffsets: hasOffsets)
     }
 }

@@ -92,7 +92,7 @@ public final class PackedMatrix: @unchecked Sendable {
         case let .int8(groupSize, hasOffsets):
             precondition(groupSize == 16 || groupSize == 32, "int8 groups are 16 or 32 columns")
             precondition(columns % groupSize == 0, "columns must be whole groups")
-            panelBytes = columns / groupSize * (groupSize * 16 + 64 + (hasOffsets ? 64 : 0))
+            panelBytes = columns / groupSize * Int8DotOperands.groupBytes(groupSize: groupSize, hasOffsets: hasOffsets)
         case let .int8Dot(groupSize, hasOffsets):
             precondition(columns % 32 == 0, "columns must be whole groups of 32")
             panelBytes = columns / groupSize * Int8DotOperands.groupBytes(groupSize: groupSize, hasOffsets: hasOffsets)
