@@ -55,7 +55,7 @@ public final class Engine {
                 attentionClock: (@Sendable () -> Double)? = nil) throws {
         self.attentionClock = attentionClock
         try options.validate()
-        let layout = Self.layout(model.kvLayout, blockSize: options.blockSize)
+        let layout = model.kvLayout.with(blockSize: options.blockSize, precision: options.kvPrecision)
         do {
             storage = try KVBlockStorage(layout: layout, memoryBytes: options.kvMemoryBytes)
         } catch {
@@ -269,12 +269,5 @@ public final class Engine {
     /// Seconds since the engine started, from a monotonic clock.
     private func now() -> Double {
         Double(DispatchTime.now().uptimeNanoseconds - clockStart) / 1e9
-    }
-
-    /// The model's layout with the engine's block size (the grouping does not depend on it).
-    private static func layout(_ layout: KVCacheLayout, blockSize: Int) -> KVCacheLayout {
-        guard layout.blockSize != blockSize else { return layout }
-        let windows = layout.locations.map { layout.groups[$0.group].window }
-        return KVCacheLayout(windows: windows, keyDim: layout.keyDim, valueDim: layout.valueDim, blockSize: blockSize)
     }
 }

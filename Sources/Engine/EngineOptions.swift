@@ -1,3 +1,5 @@
+import Kernels
+
 /// How the engine is sized (the daemon's command line sets these; `validate` reports a bad one
 /// as an `Option`, which the command line names with its flag).
 public struct EngineOptions: Sendable, Equatable {
@@ -16,14 +18,21 @@ public struct EngineOptions: Sendable, Equatable {
     public var blockSize: Int
     /// Reuse the KV blocks of shared prompt prefixes.
     public var prefixCaching: Bool
+    /// The number format of cached keys and values (`--kv-type`): f16 holds twice the tokens
+    /// in `kvMemoryBytes`.
+    public var kvPrecision: KVPrecision
+
+    /// The `--kv-type` a command uses when none is given.
+    public static let defaultKVPrecision: KVPrecision = .f16
 
     public init(maxSequences: Int = 64, maxBatchTokens: Int = 512, kvMemoryBytes: Int = 2 << 30,
-                blockSize: Int = 16, prefixCaching: Bool = true) {
+                blockSize: Int = 16, prefixCaching: Bool = true, kvPrecision: KVPrecision = EngineOptions.defaultKVPrecision) {
         self.maxSequences = maxSequences
         self.maxBatchTokens = maxBatchTokens
         self.kvMemoryBytes = kvMemoryBytes
         self.blockSize = blockSize
         self.prefixCaching = prefixCaching
+        self.kvPrecision = kvPrecision
     }
 
     public func validate() throws {

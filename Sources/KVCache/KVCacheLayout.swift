@@ -1,4 +1,8 @@
+import Kernels
+
 /// How a model's keys and values are laid out in paged KV memory.
+///
+/// Every key and value is one `precision` element (f32 or f16).
 ///
 /// Layers with the same attention span (full causal, or a sliding window of W positions) are put
 /// in *groups* of equal size, so every block in the pool has the same byte size whatever group
@@ -18,6 +22,8 @@ public struct KVCacheLayout: Sendable, Equatable, CustomStringConvertible {
 
     /// Tokens per block.
     public let blockSize: Int
+    /// The number format keys and values are stored in.
+    public let precision: KVPrecision
     /// Floats per token per layer for keys (KV heads × head dimension) and for values.
     public let keyDim: Int
     public let valueDim: Int
@@ -30,7 +36,7 @@ public struct KVCacheLayout: Sendable, Equatable, CustomStringConvertible {
     /// Groups the layers by their window and splits each kind into groups of the largest
     /// size that divides every kind's layer count.
     /// - Parameter windows: one entry per model layer; nil for full causal attention.
-    public init(windows: [Int?], keyDim: Int, valueDim: Int, blockSize: Int = 16) {
+    public init(windows: [Int?], keyDim: Int, valueDim: Int, blockSize: Int = 16, precision: KVPrecision = .f32) {
         precondition(!windows.isEmpty && keyDim > 0 && valueDim > 0 && blockSize > 0)
         var kinds: [(window: Int?, layers: [Int])] = []
         for (layer, window) in windows.enumerated() {
@@ -53,6 +59,7 @@ public struct KVCacheLayout: Sendable, Equatable, CustomStringConvertible {
             }
         }
         self.blockSize = blockSize
+        self.precision = precision
         self.keyDim = keyDim
         self.valueDim = valueDim
         self.layersPerGroup = size
@@ -62,26 +69,33 @@ public struct KVCacheLayout: Sendable, Equatable, CustomStringConvertible {
 
     public var layerCount: Int { locations.count }
 
-    /// Floats of one layer's keys in one block: [keyDim][blockSize] (transposed; see `KVBlockStorage`).
-    public var keyFloatsPerLayerBlock: Int { blockSize * keyDim }
-    public var valueFloatsPerLayerBlock: Int { blockSize * valueDim }
+    /// Elements of one layer's keys in one block: [keyDim][blockSize] (transposed; see `KVBlockStorage`).
+    public var keyElementsPerLayerBlock: Int { blockSize * keyDim }
+    public var valueElementsPerLayerBlock: Int { blockSize * valueDim }
 
     /// Bytes of one block: every layer of a group, keys then values.
     public var bytesPerBlock: Int {
-        layersPerGroup * (keyFloatsPerLayerBlock + valueFloatsPerLayerBlock) * MemoryLayout<Float>.size
+        layersPerGroup * (keyElementsPerLayerBlock + valueElementsPerLayerBlock) * precision.elementBytes
     }
 
     /// Bytes of KV memory one token takes across all layers when nothing is released.
-    public var bytesPerToken: Int { layerCount * (keyDim + valueDim) * MemoryLayout<Float>.size }
+    public var bytesPerToken: Int { layerCount * (keyDim + valueDim) * precision.elementBytes }
+
+    /// The same grouping with another block size and number format.
+    public func with(blockSize: Int? = nil, precision: KVPrecision? = nil) -> KVCacheLayout {
+        let windows = locations.map { groups[$0.group].window }
+        return KVCacheLayout(windows: windows, keyDim: keyDim, valueDim: valueDim, blockSize: blockSize ?? self.blockSize,
+                             precision: precision ?? self.precision)
+    }
 
     public static func == (a: KVCacheLayout, b: KVCacheLayout) -> Bool {
         a.blockSize == b.blockSize && a.keyDim == b.keyDim && a.valueDim == b.valueDim
-            && a.groups == b.groups
+            && a.groups == b.groups && a.precision == b.precision
     }
 
     public var description: String {
         let kinds = groups.map { $0.window.map { "window \($0)" } ?? "full" }
         return "\(groups.count) KV groups of \(layersPerGroup) layers (\(kinds.joined(separator: ", "))), "
-            + "\(blockSize) tokens per block, \(bytesPerBlock) bytes per block"
+            + "\(blockSize) tokens per block, \(precision) keys and values, \(bytesPerBlock) bytes per block"
     }
 }

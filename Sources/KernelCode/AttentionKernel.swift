@@ -1,124 +1,149 @@
 // Shared kernel source: compiled once per CPU level (KernelsAVX512, KernelsAVX2).
 import KernelInterface
 
-/// Causal attention of one query token over keys and values kept in paged KV blocks.
+/// Causal attention of a tile of query tokens over keys and values kept in paged KV blocks.
 ///
-/// Each call handles the query heads that share one KV head (GQA), so each key and value vector
-/// is loaded once for the whole group. A query's result depends only on its own sequence's
-/// cached keys and values, never on the rest of the batch.
+/// A tile is several consecutive query tokens of one sequence and the query heads that share
+/// one KV head (GQA): `queryCount × groupHeads` *rows*, each one query vector with its own
+/// range of positions. The rows are processed R at a time (as many as the level's registers
+/// hold accumulators for), and every key and value vector is loaded once for those R rows, so
+/// a prefill tile reads the sequence's KV memory once per R rows instead of once per query
+/// token (flash-attention's tiling; the scores of a tile stay in per-thread scratch, in L2).
+///
+/// Batch invariance: a row's result is the same three steps whatever shares its tile —
+/// score = (Σ_d q_d·k_d, one FMA chain in dimension order) · scale for each position of its
+/// range; a softmax over exactly its range (`VectorMath.maximum`, `expInPlace`, `scale`); and
+/// for each group of 16 output dimensions, Σ_p weight_p · v_p as one FMA chain over its
+/// positions in increasing order. Rows of a tile share loads, never sums: the tile shape, the
+/// other rows, the chunk of prefill and the number of queries change no operation of a row.
+/// A decode token is a tile of one query and gets the same bits it would inside a prefill
+/// tile.
 ///
 /// Keys are stored transposed inside a block — for each dimension, the block's positions side
 /// by side (`[dimension][blockSize]`) — so q·k for 16 positions is 16 lanes of one FMA chain
 /// over the dimensions, with no horizontal sums. Values are stored by position
-/// (`[blockSize][dimension]`), the order the weighted sum reads them in.
+/// (`[blockSize][dimension]`), the order the weighted sum reads them in. f16 elements are
+/// widened to f32 as they are loaded (`vcvtph2ps`, F16C); all arithmetic is f32.
 enum PagedAttention {
-    static func attend(query: UnsafePointer<Float>, groupHeads: Int, headDim: Int, layout: AttentionLayout,
-                       blockTable: UnsafePointer<Int32>, first: Int, last: Int, scale: Float,
-                       scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
-        precondition(headDim % 16 == 0 && groupHeads >= 1 && first <= last)
-        // The group size is a compile-time constant inside the kernel, so the per-head
-        // accumulators live in registers; other sizes go one head at a time.
-        let kernel = Kernel(query: query, headDim: headDim, layout: layout, blockTable: blockTable, first: first,
-                            last: last, scale: scale, scores: scores, out: out)
-        switch groupHeads {
-        case 1: kernel.run(heads: InlineArray<1, Int>(repeating: 0))
-        case 2: kernel.run(heads: InlineArray<2, Int>(repeating: 0))
-        case 4: kernel.run(heads: InlineArray<4, Int>(repeating: 0))
-        case 8: kernel.run(heads: InlineArray<8, Int>(repeating: 0))
-        default:
-            for h in 0..<groupHeads {
-                var single = kernel
-                single.query = query + h * headDim
-                single.out = out + h * headDim
-                single.run(heads: InlineArray<1, Int>(repeating: 0))
+    static func attend(_ tile: AttentionTile) {
+        precondition(tile.headDim % 16 == 0 && tile.groupHeads >= 1 && tile.queryCount >= 1)
+        switch tile.layout.precision {
+        case .f32: attend(tile, element: Float.self)
+        case .f16: attend(tile, element: Float16.self)
+        }
+    }
+
+    private static func attend<E: KVElement>(_ tile: AttentionTile, element: E.Type) {
+        let rows = tile.queryCount * tile.groupHeads
+        var row = 0
+        // The widest pass the registers allow first; the rest in narrower passes. Which pass a
+        // row lands in changes only which loads it shares.
+        while row < rows {
+            let left = rows - row
+            if left >= 16 && LevelTuning.accumulators >= 16 {
+                Pass<E>(tile: tile).run(firstRow: row, width: InlineArray<16, Int>(repeating: 0)); row += 16
+            } else if left >= 8 && LevelTuning.accumulators >= 8 {
+                Pass<E>(tile: tile).run(firstRow: row, width: InlineArray<8, Int>(repeating: 0)); row += 8
+            } else if left >= 4 {
+                Pass<E>(tile: tile).run(firstRow: row, width: InlineArray<4, Int>(repeating: 0)); row += 4
+            } else if left >= 2 {
+                Pass<E>(tile: tile).run(firstRow: row, width: InlineArray<2, Int>(repeating: 0)); row += 2
+            } else {
+                Pass<E>(tile: tile).run(firstRow: row, width: InlineArray<1, Int>(repeating: 0)); row += 1
             }
         }
     }
 
-    private struct Kernel {
-        var query: UnsafePointer<Float>
-        let headDim: Int
-        let layout: AttentionLayout
-        let blockTable: UnsafePointer<Int32>
-        let first: Int
-        let last: Int
-        let scale: Float
-        let scores: UnsafeMutablePointer<Float>
-        var out: UnsafeMutablePointer<Float>
+    /// R rows of one tile through scores, softmax and the weighted sum of values.
+    private struct Pass<E: KVElement> {
+        let tile: AttentionTile
 
-        /// `G` query heads sharing one KV head (the array's values are unused: it carries G).
         @inline(__always)
-        func run<let G: Int>(heads: InlineArray<G, Int>) {
-            let count = last - first + 1
-            if layout.blockSize % 16 == 0 {
-                // As many groups of 16 positions as the level's registers hold accumulators for
-                // (G × N): 4 groups for up to 4 heads on AVX-512. The tile does not change any
-                // score's chain of operations, only how many are in flight.
-                if G * 4 <= LevelTuning.accumulators {
-                    vectorScores(heads: heads, groups: InlineArray<4, Int>(repeating: 0))
-                } else if G * 2 <= LevelTuning.accumulators {
-                    vectorScores(heads: heads, groups: InlineArray<2, Int>(repeating: 0))
+        func run<let R: Int>(firstRow: Int, width: InlineArray<R, Int>) {
+            let t = tile
+            var rows = Rows<R>(query: .init(repeating: t.queries), first: .init(repeating: 0),
+                               last: .init(repeating: 0), scores: .init(repeating: t.scores),
+                               out: .init(repeating: t.out))
+            for r in 0..<R {
+                let row = firstRow + r
+                let i = row / t.groupHeads, h = row % t.groupHeads
+                rows.query[r] = t.queries + i * t.queryStride + h * t.headDim
+                rows.first[r] = t.first(i)
+                rows.last[r] = t.position + i
+                rows.scores[r] = t.scores + row * t.scoreRowStride
+                rows.out[r] = t.out + i * t.outStride + h * t.headDim
+            }
+            if t.layout.blockSize % 16 == 0 {
+                // N groups of 16 positions per step, as many as leave R × N accumulators in
+                // registers. The step shape changes how many chains are in flight, never a chain.
+                if R * 4 <= LevelTuning.accumulators {
+                    vectorScores(rows, groups: InlineArray<4, Int>(repeating: 0))
+                } else if R * 2 <= LevelTuning.accumulators {
+                    vectorScores(rows, groups: InlineArray<2, Int>(repeating: 0))
                 } else {
-                    vectorScores(heads: heads, groups: InlineArray<1, Int>(repeating: 0))
+                    vectorScores(rows, groups: InlineArray<1, Int>(repeating: 0))
                 }
             } else {
-                scalarScores(heads: heads)
+                scalarScores(rows)
             }
 
-            // Softmax per head.
-            for h in 0..<G {
-                let row = scores + h * count
+            for r in 0..<R {
+                let row = rows.scores[r], count = rows.last[r] - rows.first[r] + 1
                 let peak = VectorMath.maximum(row, count: count)
                 let total = VectorMath.expInPlace(row, count: count, shift: peak)
                 VectorMath.scale(row, count: count, by: 1 / total)
             }
 
-            let chunks = headDim / 16
-            if G * 4 <= LevelTuning.accumulators && chunks % 4 == 0 {
-                weightedValues(heads: heads, chunks: InlineArray<4, Int>(repeating: 0))
-            } else if G * 2 <= LevelTuning.accumulators && chunks % 2 == 0 {
-                weightedValues(heads: heads, chunks: InlineArray<2, Int>(repeating: 0))
+            let chunks = t.headDim / 16
+            if R * 4 <= LevelTuning.accumulators && chunks % 4 == 0 {
+                weightedValues(rows, chunks: InlineArray<4, Int>(repeating: 0))
+            } else if R * 2 <= LevelTuning.accumulators && chunks % 2 == 0 {
+                weightedValues(rows, chunks: InlineArray<2, Int>(repeating: 0))
             } else {
-                weightedValues(heads: heads, chunks: InlineArray<1, Int>(repeating: 0))
+                weightedValues(rows, chunks: InlineArray<1, Int>(repeating: 0))
             }
         }
 
-        /// q·k for N groups of 16 positions at a time: per key dimension, N key rows and G
-        /// broadcast query values feed G × N fused multiply-adds. Lanes outside [first, last]
-        /// (other queries' ranges, unwritten slots, padding groups) are computed and dropped.
+        /// q·k for N groups of 16 positions at a time: per key dimension, N key rows and R
+        /// broadcast query values feed R × N fused multiply-adds. Lanes outside a row's range
+        /// (other rows' ranges, unwritten slots, padding) are computed and dropped.
         @inline(__always)
-        func vectorScores<let G: Int, let N: Int>(heads: InlineArray<G, Int>, groups: InlineArray<N, Int>) {
-            let count = last - first + 1
+        func vectorScores<let R: Int, let N: Int>(_ rows: Rows<R>, groups: InlineArray<N, Int>) {
+            let layout = tile.layout, table = tile.blockTable, headDim = tile.headDim, scale = tile.scale
             let blockSize = layout.blockSize
-            var groupStart = first / 16 * 16
-            while groupStart <= last {
-                var rows = InlineArray<N, UnsafeMutablePointer<Float>>(repeating: layout.keys(blockTable, groupStart))
-                var starts = InlineArray<N, Int>(repeating: groupStart)
+            let dimensionBytes = blockSize * E.bytes
+            let low = rows.lowestFirst, high = rows.highestLast
+            var groupStart = low / 16 * 16
+            while groupStart <= high {
+                var keys = InlineArray<N, UnsafeRawPointer>(repeating: UnsafeRawPointer(layout.keys(table, groupStart)))
+                var starts = InlineArray<N, Int>(repeating: -1)
                 for j in 0..<N {
                     let start = groupStart + j * 16
-                    guard start <= last else { break }
-                    rows[j] = layout.keys(blockTable, start) + start % blockSize
+                    guard start <= high else { break }
+                    keys[j] = UnsafeRawPointer(layout.keys(table, start)) + (start % blockSize) * E.bytes
                     starts[j] = start
                 }
-                var acc = InlineArray<G, InlineArray<N, SIMD16<Float>>>(repeating: .init(repeating: SIMD16<Float>()))
+                var acc = InlineArray<R, InlineArray<N, SIMD16<Float>>>(repeating: .init(repeating: SIMD16<Float>()))
                 for d in 0..<headDim {
                     var k = InlineArray<N, SIMD16<Float>>(repeating: SIMD16<Float>())
-                    for j in 0..<N { k[j] = VectorMath.load(rows[j] + d * blockSize) }
-                    for h in 0..<G {
-                        let q = SIMD16<Float>(repeating: query[h * headDim + d])
-                        for j in 0..<N { acc[h][j] = acc[h][j].addingProduct(q, k[j]) }
+                    for j in 0..<N { k[j] = E.load16(keys[j] + d * dimensionBytes) }
+                    for r in 0..<R {
+                        let q = SIMD16<Float>(repeating: rows.query[r][d])
+                        for j in 0..<N { acc[r][j] = acc[r][j].addingProduct(q, k[j]) }
                     }
                 }
-                for j in 0..<N where starts[j] == groupStart + j * 16 {
-                    if starts[j] >= first && starts[j] + 15 <= last {
-                        // The whole group is wanted: one vector store per head.
-                        for h in 0..<G { VectorMath.store(acc[h][j] * scale, scores + h * count + starts[j] - first) }
-                        continue
-                    }
-                    for lane in 0..<16 {
-                        let p = starts[j] + lane
-                        guard p >= first, p <= last else { continue }
-                        for h in 0..<G { scores[h * count + p - first] = acc[h][j][lane] * scale }
+                for j in 0..<N where starts[j] >= 0 {
+                    let start = starts[j]
+                    for r in 0..<R {
+                        let first = rows.first[r], last = rows.last[r]
+                        if start >= first && start + 15 <= last {
+                            // The whole group is in the row's range: one vector store.
+                            VectorMath.store(acc[r][j] * scale, rows.scores[r] + start - first)
+                        } else if start + 15 >= first && start <= last {
+                            for lane in max(0, first - start)...min(15, last - start) {
+                                rows.scores[r][start + lane - first] = acc[r][j][lane] * scale
+                            }
+                        }
                     }
                 }
                 groupStart += N * 16
@@ -127,47 +152,121 @@ enum PagedAttention {
 
         /// q·k one position at a time, for block sizes that are not a multiple of 16.
         @inline(__always)
-        func scalarScores<let G: Int>(heads: InlineArray<G, Int>) {
-            let count = last - first + 1
+        func scalarScores<let R: Int>(_ rows: Rows<R>) {
+            let layout = tile.layout, table = tile.blockTable, headDim = tile.headDim
             let blockSize = layout.blockSize
-            for p in first...last {
-                let column = layout.keys(blockTable, p) + p % blockSize
-                for h in 0..<G {
+            for r in 0..<R {
+                for p in rows.first[r]...rows.last[r] {
+                    let column = UnsafeRawPointer(layout.keys(table, p)) + (p % blockSize) * E.bytes
                     var dot: Float = 0
-                    for d in 0..<headDim { dot = dot.addingProduct(query[h * headDim + d], column[d * blockSize]) }
-                    scores[h * count + p - first] = dot * scale
+                    for d in 0..<headDim {
+                        dot = dot.addingProduct(rows.query[r][d], E.load(column + d * blockSize * E.bytes))
+                    }
+                    rows.scores[r][p - rows.first[r]] = dot * tile.scale
                 }
             }
         }
 
-        /// out_h = Σ_p score[h][p] · v_p, C chunks of 16 dimensions at a time: per position, C
-        /// value loads and G broadcast scores feed G × C fused multiply-adds, and every (head,
-        /// dimension) sum runs over the positions in order.
+        /// out_r = Σ_p weight_r[p] · v_p, C chunks of 16 dimensions at a time: per position, C
+        /// value loads and R broadcast weights feed R × C fused multiply-adds, and every (row,
+        /// dimension) sum runs over that row's positions in increasing order. Positions inside
+        /// every row's range take the unmasked path; the few at the tile's ragged edges are
+        /// added only to the rows whose range holds them.
         @inline(__always)
-        func weightedValues<let G: Int, let C: Int>(heads: InlineArray<G, Int>, chunks: InlineArray<C, Int>) {
-            let count = last - first + 1
+        func weightedValues<let R: Int, let C: Int>(_ rows: Rows<R>, chunks: InlineArray<C, Int>) {
+            let layout = tile.layout, table = tile.blockTable, headDim = tile.headDim
             let blockSize = layout.blockSize
+            let low = rows.lowestFirst, high = rows.highestLast
+            let commonLow = rows.highestFirst, commonHigh = rows.lowestLast
+            // weights[r][p] is row r's softmax weight of position p.
+            var weights = InlineArray<R, UnsafeMutablePointer<Float>>(repeating: rows.scores[0])
+            for r in 0..<R { weights[r] = rows.scores[r] - rows.first[r] }
+            let valueStrideBytes = layout.valueStride * E.bytes
             for c0 in stride(from: 0, to: headDim / 16, by: C) {
-                var acc = InlineArray<G, InlineArray<C, SIMD16<Float>>>(repeating: .init(repeating: SIMD16<Float>()))
-                var position = first
-                while position <= last {
-                    let blockEnd = min(last + 1, (position / blockSize + 1) * blockSize)
-                    var value = layout.value(blockTable, position) + c0 * 16
+                var acc = InlineArray<R, InlineArray<C, SIMD16<Float>>>(repeating: .init(repeating: SIMD16<Float>()))
+                var position = low
+                while position <= high {
+                    let blockEnd = min(high + 1, (position / blockSize + 1) * blockSize)
+                    var value = UnsafeRawPointer(layout.value(table, position)) + c0 * 16 * E.bytes
                     for p in position..<blockEnd {
                         var v = InlineArray<C, SIMD16<Float>>(repeating: SIMD16<Float>())
-                        for c in 0..<C { v[c] = VectorMath.load(value + c * 16) }
-                        for h in 0..<G {
-                            let weight = SIMD16<Float>(repeating: scores[h * count + p - first])
-                            for c in 0..<C { acc[h][c] = acc[h][c].addingProduct(weight, v[c]) }
+                        for c in 0..<C { v[c] = E.load16(value + c * 16 * E.bytes) }
+                        if p >= commonLow && p <= commonHigh {
+                            for r in 0..<R {
+                                let weight = SIMD16<Float>(repeating: weights[r][p])
+                                for c in 0..<C { acc[r][c] = acc[r][c].addingProduct(weight, v[c]) }
+                            }
+                        } else {
+                            for r in 0..<R where p >= rows.first[r] && p <= rows.last[r] {
+                                let weight = SIMD16<Float>(repeating: weights[r][p])
+                                for c in 0..<C { acc[r][c] = acc[r][c].addingProduct(weight, v[c]) }
+                            }
                         }
-                        value += layout.valueStride
+                        value += valueStrideBytes
                     }
                     position = blockEnd
                 }
-                for h in 0..<G {
-                    for c in 0..<C { VectorMath.store(acc[h][c], out + h * headDim + (c0 + c) * 16) }
+                for r in 0..<R {
+                    for c in 0..<C { VectorMath.store(acc[r][c], rows.out[r] + (c0 + c) * 16) }
                 }
             }
         }
+    }
+
+    /// The R rows of one pass: query vector, range of positions, score row and output of each.
+    private struct Rows<let R: Int> {
+        var query: InlineArray<R, UnsafePointer<Float>>
+        var first: InlineArray<R, Int>
+        var last: InlineArray<R, Int>
+        var scores: InlineArray<R, UnsafeMutablePointer<Float>>
+        var out: InlineArray<R, UnsafeMutablePointer<Float>>
+
+        var lowestFirst: Int { var m = first[0]; for r in 1..<R { m = min(m, first[r]) }; return m }
+        var highestFirst: Int { var m = first[0]; for r in 1..<R { m = max(m, first[r]) }; return m }
+        var lowestLast: Int { var m = last[0]; for r in 1..<R { m = min(m, last[r]) }; return m }
+        var highestLast: Int { var m = last[0]; for r in 1..<R { m = max(m, last[r]) }; return m }
+    }
+}
+
+/// A stored KV element type, widened to f32 as attention loads it.
+protocol KVElement {
+    static var bytes: Int { get }
+    /// 16 consecutive elements at `p` as floats.
+    static func load16(_ p: UnsafeRawPointer) -> SIMD16<Float>
+    static func load(_ p: UnsafeRawPointer) -> Float
+}
+
+extension Float: KVElement {
+    @inline(__always) static var bytes: Int { 4 }
+    @inline(__always) static func load16(_ p: UnsafeRawPointer) -> SIMD16<Float> {
+        p.loadUnaligned(as: SIMD16<Float>.self)
+    }
+    @inline(__always) static func load(_ p: UnsafeRawPointer) -> Float { p.loadUnaligned(as: Float.self) }
+}
+
+extension Float16: KVElement {
+    @inline(__always) static var bytes: Int { 2 }
+    /// One `vcvtph2ps` (checked in the disassembly of both levels).
+    @inline(__always) static func load16(_ p: UnsafeRawPointer) -> SIMD16<Float> {
+        SIMD16<Float>(p.loadUnaligned(as: SIMD16<Float16>.self))
+    }
+    @inline(__always) static func load(_ p: UnsafeRawPointer) -> Float { Float(p.loadUnaligned(as: Float16.self)) }
+}
+
+/// f32 ↔ f16 conversion of KV elements (round to nearest even; `vcvtps2ph`/`vcvtph2ps`).
+enum HalfConversion {
+    static func toHalf(_ x: UnsafePointer<Float>, count: Int, into out: UnsafeMutablePointer<Float16>) {
+        var i = 0
+        while i + 16 <= count {
+            UnsafeMutableRawPointer(out + i).storeBytes(of: SIMD16<Float16>(VectorMath.load(x + i)), as: SIMD16<Float16>.self)
+            i += 16
+        }
+        while i < count { out[i] = Float16(x[i]); i += 1 }
+    }
+
+    static func fromHalf(_ x: UnsafePointer<Float16>, count: Int, into out: UnsafeMutablePointer<Float>) {
+        var i = 0
+        while i + 16 <= count { VectorMath.store(Float16.load16(x + i), out + i); i += 16 }
+        while i < count { out[i] = Float(x[i]); i += 1 }
     }
 }

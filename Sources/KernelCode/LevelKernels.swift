@@ -23,11 +23,16 @@ public enum LevelKernels: KernelSet {
         Int8Kernel.multiply(operands, panels: panels, rows: rows)
     }
 
-    public static func attend(query: UnsafePointer<Float>, groupHeads: Int, headDim: Int, layout: AttentionLayout,
-                              blockTable: UnsafePointer<Int32>, first: Int, last: Int, scale: Float,
-                              scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
-        PagedAttention.attend(query: query, groupHeads: groupHeads, headDim: headDim, layout: layout,
-                              blockTable: blockTable, first: first, last: last, scale: scale, scores: scores, out: out)
+    public static func attend(_ tile: AttentionTile) {
+        PagedAttention.attend(tile)
+    }
+
+    public static func convertToHalf(_ x: UnsafePointer<Float>, count: Int, into out: UnsafeMutablePointer<Float16>) {
+        HalfConversion.toHalf(x, count: count, into: out)
+    }
+
+    public static func convertFromHalf(_ x: UnsafePointer<Float16>, count: Int, into out: UnsafeMutablePointer<Float>) {
+        HalfConversion.fromHalf(x, count: count, into: out)
     }
 
     public static func rmsNorm(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, count: Int, epsilon: Float,

@@ -3,25 +3,29 @@
 /// Keys are stored transposed inside a block — for each dimension, the block's positions side
 /// by side (`[dimension][blockSize]`) — so q·k for 16 positions is 16 lanes of one FMA chain
 /// over the dimensions, with no horizontal sums. Values are stored by position
-/// (`[blockSize][dimension]`), the order the weighted sum reads them in.
+/// (`[blockSize][dimension]`), the order the weighted sum reads them in. Elements are
+/// `precision` (f32 or f16); offsets and strides below count elements, not bytes.
 public struct AttentionLayout: @unchecked Sendable {
     /// Start of block 0 of the pool.
-    public var base: UnsafeMutablePointer<Float>
-    /// Floats from one block to the next.
-    public var floatsPerBlock: Int
+    public var base: UnsafeMutableRawPointer
+    /// The stored number format.
+    public var precision: KVPrecision
+    /// Elements from one block to the next.
+    public var elementsPerBlock: Int
     /// Positions per block.
     public var blockSize: Int
-    /// Floats from a block's start to this layer's (and KV head's) first key / value: the key
+    /// Elements from a block's start to this layer's (and KV head's) first key / value: the key
     /// of position i, dimension d is at `keyOffset + d * blockSize + i`.
     public var keyOffset: Int
     public var valueOffset: Int
-    /// Floats between consecutive positions' values.
+    /// Elements between consecutive positions' values.
     public var valueStride: Int
 
-    public init(base: UnsafeMutablePointer<Float>, floatsPerBlock: Int, blockSize: Int, keyOffset: Int,
-                valueOffset: Int, valueStride: Int) {
+    public init(base: UnsafeMutableRawPointer, precision: KVPrecision, elementsPerBlock: Int, blockSize: Int,
+                keyOffset: Int, valueOffset: Int, valueStride: Int) {
         self.base = base
-        self.floatsPerBlock = floatsPerBlock
+        self.precision = precision
+        self.elementsPerBlock = elementsPerBlock
         self.blockSize = blockSize
         self.keyOffset = keyOffset
         self.valueOffset = valueOffset
@@ -30,13 +34,14 @@ public struct AttentionLayout: @unchecked Sendable {
 
     /// Dimension 0 of the keys of the block holding `position` (position 0 of the block).
     @inlinable @inline(__always)
-    public func keys(_ table: UnsafePointer<Int32>, _ position: Int) -> UnsafeMutablePointer<Float> {
-        base + Int(table[position / blockSize]) * floatsPerBlock + keyOffset
+    public func keys(_ table: UnsafePointer<Int32>, _ position: Int) -> UnsafeMutableRawPointer {
+        base + (Int(table[position / blockSize]) * elementsPerBlock + keyOffset) * precision.elementBytes
     }
 
     /// The value vector of `position`.
     @inlinable @inline(__always)
-    public func value(_ table: UnsafePointer<Int32>, _ position: Int) -> UnsafeMutablePointer<Float> {
-        base + Int(table[position / blockSize]) * floatsPerBlock + valueOffset + (position % blockSize) * valueStride
+    public func value(_ table: UnsafePointer<Int32>, _ position: Int) -> UnsafeMutableRawPointer {
+        base + (Int(table[position / blockSize]) * elementsPerBlock + valueOffset + (position % blockSize) * valueStride)
+            * precision.elementBytes
     }
 }

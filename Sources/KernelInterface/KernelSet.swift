@@ -22,10 +22,12 @@ public protocol KernelSet: Sendable {
     /// `y = x · Wᵀ` with int8 activations, for panels `panels` and activation rows `rows`.
     static func multiplyInt8Dot(_ operands: Int8DotOperands, panels: Range<Int>, rows: Range<Int>)
 
-    /// Causal attention of the `groupHeads` query heads of one KV head (see `PagedAttention.attend`).
-    static func attend(query: UnsafePointer<Float>, groupHeads: Int, headDim: Int, layout: AttentionLayout,
-                       blockTable: UnsafePointer<Int32>, first: Int, last: Int, scale: Float,
-                       scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>)
+    /// Causal paged attention of one tile (see `PagedAttention.attend`).
+    static func attend(_ tile: AttentionTile)
+    /// out[i] = x[i] rounded to f16 (nearest even), for KV elements.
+    static func convertToHalf(_ x: UnsafePointer<Float>, count: Int, into out: UnsafeMutablePointer<Float16>)
+    /// out[i] = x[i] widened to f32 (exact).
+    static func convertFromHalf(_ x: UnsafePointer<Float16>, count: Int, into out: UnsafeMutablePointer<Float>)
 
     /// out = x / sqrt(mean(x²) + ε) · weight, for one row of `count` floats.
     static func rmsNorm(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, count: Int, epsilon: Float,

@@ -202,29 +202,49 @@ struct ForwardPass {
                                 key: row + c.queryDim, value: row + c.queryDim + c.keyDim)
                 }
             }
+            // Work items are tiles: up to `Self.tileQueries` consecutive tokens of one sequence
+            // for one KV head, so a prefill chunk reads its sequence's keys and values once
+            // per tile instead of once per token (a decode token is a tile of one). A token's
+            // result does not depend on its tile (see `AttentionTile`).
+            var tiles: [(start: Int, count: Int)] = []
+            var t = 0
+            while t < tokenCount {
+                var end = t + 1
+                while end < tokenCount, end - t < Self.tileQueries, sequenceOfToken[end] == sequenceOfToken[t],
+                      positions[end] == positions[end - 1] + 1 { end += 1 }
+                tiles.append((t, end - t))
+                t = end
+            }
             // Many small parts, claimed dynamically: sequences of different lengths cost
             // different amounts, and a static split would leave a core idle.
-            let items = tokenCount * c.kvHeadCount
+            let items = tiles.count * c.kvHeadCount
             let parts = min(items, pool.threadCount * 8)
-            pool.parallelFor(parts) { part in
-                let scratch = ThreadScratch.buffer(bytes: c.groupSize * maxPositions * MemoryLayout<Float>.size)
-                    .assumingMemoryBound(to: Float.self)
-                for item in items * part / parts..<items * (part + 1) / parts {
-                    let t = item / c.kvHeadCount, kvHead = item % c.kvHeadCount
-                    let p = Int(positions[t])
-                    let first = window.map { max(0, p - $0 + 1) } ?? 0
-                    let view = cache.attentionView(layer: layer, kvHead: kvHead, keyLength: c.keyLength,
-                                                   valueLength: c.valueLength)
-                    let queryHead = kvHead * c.groupSize
-                    PagedAttention.attend(query: qkv + t * width + queryHead * c.keyLength, groupHeads: c.groupSize,
-                                          headDim: c.keyLength, layout: view, blockTable: table(t),
-                                          first: first, last: p, scale: c.attentionScale, scores: scratch,
-                                          out: out + t * c.queryDim + queryHead * c.valueLength)
+            tiles.withUnsafeBufferPointer { tiles in
+                pool.parallelFor(parts) { part in
+                    let scratch = ThreadScratch.buffer(bytes: AttentionTile.scoreFloats(
+                        queryCount: Self.tileQueries, groupHeads: c.groupSize, lastPosition: maxPositions - 1)
+                        * MemoryLayout<Float>.size).assumingMemoryBound(to: Float.self)
+                    for item in items * part / parts..<items * (part + 1) / parts {
+                        let (start, count) = tiles[item / c.kvHeadCount]
+                        let kvHead = item % c.kvHeadCount
+                        let view = cache.attentionView(layer: layer, kvHead: kvHead, keyLength: c.keyLength,
+                                                       valueLength: c.valueLength)
+                        let queryHead = kvHead * c.groupSize
+                        PagedAttention.attend(AttentionTile(
+                            queries: qkv + start * width + queryHead * c.keyLength, queryStride: width,
+                            queryCount: count, groupHeads: c.groupSize, headDim: c.keyLength, layout: view,
+                            blockTable: table(start), position: Int(positions[start]), window: window,
+                            scale: c.attentionScale, scores: scratch,
+                            out: out + start * c.queryDim + queryHead * c.valueLength, outStride: c.queryDim))
+                    }
                 }
             }
         }
         attentionSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
+
+    /// Most query tokens in one attention tile.
+    static let tileQueries = 8
 
     /// The gated feed-forward's middle: activated = act(gate) ⊙ up, from `gateUp` rows
     /// holding [gate | up].

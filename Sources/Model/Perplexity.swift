@@ -26,14 +26,17 @@ public struct Perplexity {
     public let model: any LanguageModel
     public let tokenizer: any Tokenizer
     public let context: Int
+    /// The number format of the KV cache the windows are evaluated with.
+    public let kvPrecision: KVPrecision
     /// What each window's first token becomes: BOS when the model adds BOS, else nil (the
     /// window keeps its own first token).
     public var windowStartToken: Int32? { tokenizer.sequenceStartToken }
 
-    public init(model: any LanguageModel, tokenizer: any Tokenizer, context: Int = 512) {
+    public init(model: any LanguageModel, tokenizer: any Tokenizer, context: Int = 512, kvPrecision: KVPrecision = .f32) {
         self.model = model
         self.tokenizer = tokenizer
         self.context = context
+        self.kvPrecision = kvPrecision
     }
 
     /// `text` as llama-perplexity tokenizes it: special tokens added where the vocabulary asks,
@@ -61,7 +64,7 @@ public struct Perplexity {
         let windows = tokens.count / context
         guard tokens.count >= 2 * context, context >= 4 else { throw Failure.tooFewTokens(have: tokens.count, need: 2 * context) }
         let start = Date()
-        let layout = model.kvLayout
+        let layout = model.kvLayout.with(precision: kvPrecision)
         let cache = try KVBlockStorage(layout: layout,
                                        blockCount: ForwardBatch.Sequence.blockCount(for: layout, positions: context))
         let sequence = ForwardBatch.Sequence(consecutiveBlocksFor: layout, positions: context)

@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import Kernels
 import Model
 import TestSupport
 import Tokenizer
@@ -46,11 +47,13 @@ final class RealDecoderBatchInvarianceTests: XCTestCase {
     }
 
     func assertInvariant(_ model: TransformerModel, _ tokenizer: any Tokenizer, maxTokens: Int,
+                         precision: KVPrecision = EngineOptions.defaultKVPrecision,
                          file: StaticString = #filePath, line: UInt = #line) throws {
         var alone: [Int64: [Int32]] = [:]
         for i in 0..<16 {
             let engine = try Engine(model: model, tokenizer: tokenizer, options: EngineOptions(
-                maxSequences: 1, maxBatchTokens: 512, kvMemoryBytes: 64 << 20, prefixCaching: false))
+                maxSequences: 1, maxBatchTokens: 512, kvMemoryBytes: 64 << 20, prefixCaching: false,
+                kvPrecision: precision))
             try engine.submit(request(i, tokenizer, maxTokens: maxTokens))
             while engine.hasWork {
                 for done in try engine.step().finished {
@@ -60,7 +63,8 @@ final class RealDecoderBatchInvarianceTests: XCTestCase {
             }
         }
         let engine = try Engine(model: model, tokenizer: tokenizer, options: EngineOptions(
-            maxSequences: 64, maxBatchTokens: 96, kvMemoryBytes: 256 << 20, blockSize: 16, prefixCaching: true))
+            maxSequences: 64, maxBatchTokens: 96, kvMemoryBytes: 256 << 20, blockSize: 16, prefixCaching: true,
+            kvPrecision: precision))
         // Subjects are spread among the others, and everything arrives while the batch runs.
         let order = (0..<64).sorted { ($0 * 29) % 64 < ($1 * 29) % 64 }
         var submitted = 0
@@ -87,7 +91,9 @@ final class RealDecoderBatchInvarianceTests: XCTestCase {
         let directory = try TemporaryDirectory()
         for family in TinyModel.Family.allCases {
             let loaded = try LoadedModel(path: TinyModel.write(family, to: directory.file("\(family).gguf")))
-            try assertInvariant(loaded.model, loaded.tokenizer, maxTokens: 24)
+            for precision in KVPrecision.allCases {
+                try assertInvariant(loaded.model, loaded.tokenizer, maxTokens: 24, precision: precision)
+            }
         }
     }
 

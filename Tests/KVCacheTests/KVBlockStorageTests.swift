@@ -1,47 +1,87 @@
-import KernelInterface
 import KVCache
+import Kernels
 import XCTest
 
 /// `KVBlockStorage` is the one owner of where a token's key and value live: what `store` writes,
-/// `load` reads back and `attentionView` shows attention, for every layer and KV head.
+/// `load` reads back and `attentionView` shows attention, for every layer and KV head, in both
+/// number formats.
 final class KVBlockStorageTests: XCTestCase {
     func testStoredKeysAndValuesAreWhereTheAttentionViewLooks() throws {
-        // Two KV heads of 16 key and 8 value floats; layers 0-1 full, 2-3 windowed.
-        let layout = KVCacheLayout(windows: [nil, nil, 4, 4], keyDim: 32, valueDim: 16, blockSize: 16)
-        let storage = try KVBlockStorage(layout: layout, blockCount: 6)
-        // Each group of layers has its own block table: position p lives in block table[p / 16].
-        let tables: [[Int32]] = [[4, 1], [2, 5]]
-        func key(_ layer: Int, _ position: Int) -> [Float] { (0..<32).map { Float(layer * 10_000 + position * 100 + $0) } }
-        func value(_ layer: Int, _ position: Int) -> [Float] { (0..<16).map { -Float(layer * 10_000 + position * 100 + $0) } }
-        func withTable(_ layer: Int, _ body: (UnsafePointer<Int32>) -> Void) {
-            tables[layout.locations[layer].group].withUnsafeBufferPointer { body($0.baseAddress!) }
-        }
-        for layer in 0..<4 {
-            withTable(layer) { blockTable in
-                for position in [0, 5, 15, 16, 31] {
-                    storage.store(layer: layer, position: position, blockTable: blockTable, key: key(layer, position),
-                                  value: value(layer, position))
-                }
+        for precision in KVPrecision.allCases {
+            // Two KV heads of 16 key and 8 value elements; layers 0-1 full, 2-3 windowed.
+            let layout = KVCacheLayout(windows: [nil, nil, 4, 4], keyDim: 32, valueDim: 16, blockSize: 16, precision: precision)
+            XCTAssertEqual(layout.bytesPerBlock, 2 * 16 * (32 + 16) * precision.elementBytes)
+            let storage = try KVBlockStorage(layout: layout, blockCount: 6)
+            // Each group of layers has its own block table: position p lives in block table[p / 16].
+            let tables: [[Int32]] = [[4, 1], [2, 5]]
+            // Distinct small integers (and halves) below 1024: exact in f16 too, so f16 must give
+            // them back unchanged.
+            let positions = [0, 5, 15, 16, 31]
+            func tag(_ layer: Int, _ position: Int) -> Int { layer * 160 + positions.firstIndex(of: position)! * 32 }
+            func key(_ layer: Int, _ position: Int) -> [Float] { (0..<32).map { Float(tag(layer, position) + $0) } }
+            func value(_ layer: Int, _ position: Int) -> [Float] { (0..<16).map { -Float(tag(layer, position) + $0) - 0.5 } }
+            func withTable(_ layer: Int, _ body: (UnsafePointer<Int32>) -> Void) {
+                tables[layout.locations[layer].group].withUnsafeBufferPointer { body($0.baseAddress!) }
             }
-        }
-        for layer in 0..<4 {
-            withTable(layer) { blockTable in
-                for position in [0, 5, 15, 16, 31] {
-                    var k = [Float](repeating: 0, count: 32), v = [Float](repeating: 0, count: 16)
-                    storage.load(layer: layer, position: position, blockTable: blockTable, key: &k, value: &v)
-                    XCTAssertEqual(k, key(layer, position))
-                    XCTAssertEqual(v, value(layer, position))
-                    for head in 0..<2 {
-                        let view = storage.attentionView(layer: layer, kvHead: head, keyLength: 16, valueLength: 8)
-                        let keys = view.keys(blockTable, position) + position % 16
-                        for d in 0..<16 {
-                            XCTAssertEqual(keys[d * view.blockSize], k[head * 16 + d], "layer \(layer) head \(head) dim \(d)")
-                        }
-                        let values = view.value(blockTable, position)
-                        XCTAssertEqual(Array(UnsafeBufferPointer(start: values, count: 8)), Array(v[head * 8..<head * 8 + 8]))
+            func element(_ pointer: UnsafeRawPointer, _ index: Int) -> Float {
+                precision == .f16 ? Float(pointer.load(fromByteOffset: index * 2, as: Float16.self))
+                    : pointer.load(fromByteOffset: index * 4, as: Float.self)
+            }
+            for layer in 0..<4 {
+                withTable(layer) { blockTable in
+                    for position in positions {
+                        storage.store(layer: layer, position: position, blockTable: blockTable, key: key(layer, position),
+                                      value: value(layer, position))
                     }
                 }
             }
+            for layer in 0..<4 {
+                withTable(layer) { blockTable in
+                    for position in positions {
+                        var k = [Float](repeating: 0, count: 32), v = [Float](repeating: 0, count: 16)
+                        storage.load(layer: layer, position: position, blockTable: blockTable, key: &k, value: &v)
+                        XCTAssertEqual(k, key(layer, position), "\(precision)")
+                        XCTAssertEqual(v, value(layer, position), "\(precision)")
+                        for head in 0..<2 {
+                            let view = storage.attentionView(layer: layer, kvHead: head, keyLength: 16, valueLength: 8)
+                            XCTAssertEqual(view.precision, precision)
+                            let keys = view.keys(blockTable, position)
+                            for d in 0..<16 {
+                                XCTAssertEqual(element(keys, d * view.blockSize + position % 16), k[head * 16 + d],
+                                               "\(precision) layer \(layer) head \(head) dim \(d)")
+                            }
+                            let values = view.value(blockTable, position)
+                            XCTAssertEqual((0..<8).map { element(values, $0) }, Array(v[head * 8..<head * 8 + 8]), "\(precision)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// f16 storage rounds each element to the nearest f16 (ties to even) once, and `load` gives
+    /// exactly that value back: the round trip is Float(Float16(x)) for every element, including
+    /// values that overflow f16 (±∞) and ones below its normal range.
+    func testHalfPrecisionRoundTripIsOneRoundingToNearest() throws {
+        let layout = KVCacheLayout(windows: [nil], keyDim: 48, valueDim: 40, blockSize: 16, precision: .f16)
+        let storage = try KVBlockStorage(layout: layout, blockCount: 2)
+        let table: [Int32] = [1, 0]
+        var state: UInt64 = 99
+        func random() -> Float {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let unit = Float(state >> 40) / Float(1 << 24)
+            return (unit * 2 - 1) * [1, 30, 1e-5, 70_000][Int(state >> 20) % 4]
+        }
+        for position in [0, 7, 16, 31] {
+            let key = (0..<48).map { _ in random() }, value = (0..<40).map { _ in random() }
+            var k = [Float](repeating: 0, count: 48), v = [Float](repeating: 0, count: 40)
+            table.withUnsafeBufferPointer { t in
+                storage.store(layer: 0, position: position, blockTable: t.baseAddress!, key: key, value: value)
+                storage.load(layer: 0, position: position, blockTable: t.baseAddress!, key: &k, value: &v)
+            }
+            XCTAssertEqual(k.map(\.bitPattern), key.map { Float(Float16($0)).bitPattern })
+            XCTAssertEqual(v.map(\.bitPattern), value.map { Float(Float16($0)).bitPattern })
+            XCTAssertNotEqual(k, key, "values were really rounded")
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import GGUF
+import Kernels
 import KVCache
 import Model
 import TestSupport
@@ -27,11 +28,15 @@ final class TinyModelForwardTests: XCTestCase {
         }
     }
 
-    func cache(for model: TransformerModel, blockSize: Int = 4, blocks: Int = 512) throws -> KVBlockStorage {
+    func cache(for model: TransformerModel, blockSize: Int = 4, blocks: Int = 512,
+               precision: KVPrecision = .f32) throws -> KVBlockStorage {
         let c = model.configuration
         return try KVBlockStorage(layout: KVCacheLayout(windows: c.layerWindows, keyDim: c.keyDim, valueDim: c.valueDim,
-                                                        blockSize: blockSize), blockCount: blocks)
+                                                        blockSize: blockSize, precision: precision), blockCount: blocks)
     }
+
+    /// Block sizes off (4) and on (16) the vector score path, in both KV formats.
+    static let cacheShapes: [(blockSize: Int, precision: KVPrecision)] = [(4, .f32), (16, .f32), (4, .f16), (16, .f16)]
 
     func sequences(_ count: Int, seed: UInt64) -> [[Int32]] {
         var rng = SplitMix64(seed: seed)
@@ -83,6 +88,10 @@ final class TinyModelForwardTests: XCTestCase {
     /// Several sequences prefilled in one batch give bit-identical logits to each one alone.
     func testBatchedSequencesMatchEachSequenceAloneBitForBit() throws {
         for family in TinyModel.Family.allCases {
+          for (blockSize, precision) in Self.cacheShapes {
+            func cache(for model: TransformerModel) throws -> KVBlockStorage {
+                try self.cache(for: model, blockSize: blockSize, precision: precision)
+            }
             let model = try load(family)
             let prompts = sequences(5, seed: 7)
             var alone: [[Float]] = []
@@ -101,16 +110,24 @@ final class TinyModelForwardTests: XCTestCase {
             }
             let together = try model.forward(batch, cache: cache)
             for (i, expected) in alone.enumerated() {
-                XCTAssertEqual(Array(together.row(i)), expected, "\(family) sequence \(i)")
+                XCTAssertEqual(Array(together.row(i)), expected, "\(family) sequence \(i), \(precision), block \(blockSize)")
             }
+          }
         }
     }
 
-    /// Prefill in chunks (and then decoding token by token) gives the same numbers as one pass.
+    /// Prefill in chunks (and then decoding token by token) gives the same numbers as one pass:
+    /// the chunks cut the attention tiles (up to 8 queries) at other places, so a query's
+    /// result must not depend on its tile.
     func testChunkedPrefillAndDecodeMatchOnePassBitForBit() throws {
         for family in TinyModel.Family.allCases {
+          for (blockSize, precision) in Self.cacheShapes {
+            func cache(for model: TransformerModel) throws -> KVBlockStorage {
+                try self.cache(for: model, blockSize: blockSize, precision: precision)
+            }
             let model = try load(family)
             let tokens = sequences(1, seed: 3)[0] + sequences(1, seed: 4)[0] + [5, 6, 7, 8, 9, 10, 11, 12]
+                + sequences(3, seed: 5)[2]
             let oneCache = try cache(for: model)
             var oneAllocation = Allocation(layout: oneCache.layout)
             let oneTables = oneAllocation.tables(positions: tokens.count)
@@ -131,7 +148,8 @@ final class TinyModelForwardTests: XCTestCase {
                 if end == tokens.count { last = Array(logits.row(0)) }
                 start = end
             }
-            XCTAssertEqual(last, expected, "\(family)")
+            XCTAssertEqual(last, expected, "\(family), \(precision), block \(blockSize)")
+          }
         }
     }
 

@@ -26,6 +26,7 @@ public enum DaemonCommandLine {
             OptionSpec(name: "max-batch-tokens", valueName: "N",
                        help: "most tokens in one forward pass: one per running sequence plus prompt chunks (default 512)"),
             OptionSpec(name: "kv-memory", valueName: "SIZE", help: "memory reserved for the KV cache, e.g. 512MiB, 2GiB (default 2GiB)"),
+            KVTypeOption.option,
             OptionSpec(name: "no-prefix-cache", help: "do not share the KV cache of identical prompt prefixes between jobs"),
             OptionSpec(name: "reuse-results", help: "answer a greedy or seeded request identical to one that already succeeded on this model from its stored result"),
             OptionSpec(name: "max-wait-ms", valueName: "N",
@@ -134,7 +135,7 @@ public enum DaemonCommandLine {
                     ("activations", model.model.activations.rawValue),
                     ("max_seqs", options.engine.maxSequences), ("max_batch_tokens", options.engine.maxBatchTokens),
                     ("kv_memory", ByteCount.format(kvBytes)), ("kv_memory_bytes", kvBytes),
-                    ("kv_blocks", engine.kvBlockCount), ("kv_block_tokens", engine.options.blockSize),
+                    ("kv_blocks", engine.kvBlockCount), ("kv_type", engine.options.kvPrecision.rawValue), ("kv_block_tokens", engine.options.blockSize),
                     ("kv_tokens", engine.kvBlockCount * engine.options.blockSize),
                     ("prefix_cache", options.engine.prefixCaching), ("reuse_results", options.daemon.reuseResults),
                     ("max_wait_ms", Int(options.daemon.maxWait * 1000)), ("lease_seconds", options.daemon.leaseSeconds),
@@ -188,6 +189,7 @@ struct DaemonOptions {
             }
         }
         engine.prefixCaching = !arguments.flag("no-prefix-cache")
+        engine.kvPrecision = try KVTypeOption.parse(arguments, command: "jobsd")
         do {
             try engine.validate()
         } catch let EngineError.invalidOption(option, value, expected) {

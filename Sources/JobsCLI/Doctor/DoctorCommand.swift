@@ -23,6 +23,7 @@ struct DoctorCommand: JobsCommand {
                        help: "the model to check (default: $JOBS_MODEL, else the default model's install location)"),
             OptionSpec(name: "kv-memory", valueName: "SIZE",
                        help: "KV cache memory the daemon will use, for the memory check: 4G, 512M (default 2G)"),
+            KVTypeOption.option,
             OptionSpec(name: "json", help: "print one JSON object instead of text"),
         ],
         examples: ["jobs doctor", "jobs --db /var/lib/jobs/jobs.db doctor --model /srv/models/qwen2.5-1.5b-q4_k_m.gguf"])
@@ -33,10 +34,12 @@ struct DoctorCommand: JobsCommand {
     var modelPath: String?
     var kvMemory: Int
     var json: Bool
+    var kvPrecision: KVPrecision
 
     init(_ arguments: ParsedArguments) throws {
         modelPath = arguments.value("model")
         json = arguments.flag("json")
+        kvPrecision = try KVTypeOption.parse(arguments, command: DoctorCommand.spec.name)
         if let text = arguments.value("kv-memory") {
             do {
                 kvMemory = try ByteCount.parse(text)
@@ -93,7 +96,8 @@ struct DoctorCommand: JobsCommand {
         findings.append(SystemChecks.openBLAS(.current(), capabilities: .current))
         let model = ModelChecks.run(path: modelPath ?? DefaultModel.path(environment: environment),
                                     source: source(option: modelPath, optionName: "--model", variable: "JOBS_MODEL"),
-                                    canRunKernels: cpu.status != .fail, kvMemory: kvMemory)
+                                    canRunKernels: cpu.status != .fail, kvMemory: kvMemory,
+                                    kvPrecision: kvPrecision)
         findings += model.findings
         findings.append(SystemChecks.memory(meminfo: meminfo, weights: model.weightBytes, kvMemory: kvMemory))
         findings.append(SystemChecks.disk(folder: databaseFolder, databaseBytes: databaseBytes))

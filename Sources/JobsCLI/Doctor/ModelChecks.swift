@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import GGUF
+import Kernels
 import Model
 
 /// `jobs doctor`'s model checks: the file exists and loads as the daemon loads it, and what it
@@ -14,7 +15,8 @@ enum ModelChecks {
 
     /// `source` says where the path came from: `--model`, `JOBS_MODEL` or `default`.
     /// `canRunKernels` false (the CPU check failed) reads only the file's header.
-    static func run(path: String, source: String, canRunKernels: Bool, kvMemory: Int) -> Outcome {
+    static func run(path: String, source: String, canRunKernels: Bool, kvMemory: Int,
+                    kvPrecision: KVPrecision = EngineOptions.defaultKVPrecision) -> Outcome {
         guard FileManager.default.fileExists(atPath: path) else {
             let fix = source == "default"
                 ? "install the default model (Gemma 3 270M, 253 MB) with Scripts/install-model, or give --model PATH or set JOBS_MODEL"
@@ -31,17 +33,23 @@ enum ModelChecks {
                            weightBytes: nil)
         }
         let parameters = parameterCount(file.tensors.reduce(0) { $0 + $1.elementCount })
+        // Stated before loading, so it is there even when the model does not load here.
+        let expectedWeights = WeightMemory.estimatedBytes(of: file)
+        let resident = DoctorFinding.ok("resident size", "about \(ByteCount.format(expectedWeights + kvMemory)) once jobsd "
+            + "runs: \(ByteCount.format(expectedWeights)) of weights as loaded (the file is "
+            + "\(ByteCount.format(file.fileSize))) + the \(ByteCount.format(kvMemory)) KV pool (--kv-memory), "
+            + "which fills as jobs run")
         guard canRunKernels else {
             return Outcome(findings: [.warn("model", "\(path) (\(source)): \(file.architecture ?? "no architecture"), "
                 + "\(parameters) parameters; not loaded, since the decoder's kernels cannot run here (see cpu)",
-                fix: "fix what the cpu line says; on a CPU without AVX2, run jobs doctor on the machine that runs jobsd")],
-                weightBytes: nil)
+                fix: "fix what the cpu line says; on a CPU without AVX2, run jobs doctor on the machine that runs jobsd"),
+                resident], weightBytes: nil)
         }
         let loaded: LoadedModel
         do {
             loaded = try LoadedModel(path: path)
         } catch {
-            return Outcome(findings: [.fail("model", "\(path) (\(source)) does not load: \(error)", fix: loadFix)],
+            return Outcome(findings: [.fail("model", "\(path) (\(source)) does not load: \(error)", fix: loadFix), resident],
                            weightBytes: nil)
         }
         let configuration = loaded.model.configuration
@@ -50,9 +58,10 @@ enum ModelChecks {
                 + "context \(TextFormat.count(configuration.contextLength)) tokens, loaded in "
                 + TextFormat.duration(loaded.model.loadSeconds)),
         ]
-        let perToken = configuration.kvLayout().bytesPerToken
+        findings.append(resident)
+        let perToken = configuration.kvLayout().with(precision: kvPrecision).bytesPerToken
         let tokens = kvMemory / perToken
-        findings.append(.ok("model memory", "\(ByteCount.format(loaded.model.weightBytes)) of weights; KV cache "
+        findings.append(.ok("model memory", "\(ByteCount.format(loaded.model.weightBytes)) of weights; \(kvPrecision) KV cache "
             + "\(ByteCount.format(perToken)) per token, so \(ByteCount.format(kvMemory)) holds \(TextFormat.count(tokens)) tokens "
             + "(\(String(format: "%.1f", Double(tokens) / Double(configuration.contextLength))) full contexts)"))
         if let template = loaded.chatTemplate {

@@ -34,6 +34,7 @@ struct BenchCommand: JobsCommand {
             OptionSpec(name: "max-tokens", valueName: "N", help: "tokens generated per prompt (default 128)"),
             OptionSpec(name: "seqs", valueName: "LIST", help: "--max-seqs values to compare (default 1,4,16,64)"),
             OptionSpec(name: "only", valueName: "LIST", help: "sections to run: decoder,gemm,engine,prefix"),
+            KVTypeOption.option,
             OptionSpec(name: "limit", valueName: "N", help: "use only the first N prompts"),
         ],
         examples: ["swift build -c release && .build/release/jobs bench",
@@ -47,12 +48,14 @@ struct BenchCommand: JobsCommand {
     var sequenceCounts: [Int]
     var sections: [String]
     var limit: Int?
+    var kvPrecision: KVPrecision
 
     init(_ arguments: ParsedArguments) throws {
         modelOption = arguments.value("model")
         promptsPath = arguments.value("prompts") ?? "Samples/bench-prompts-64.jsonl"
         maxTokens = try arguments.integer("max-tokens", in: 1...100_000) ?? 128
         limit = try arguments.integer("limit", in: 1...1_000_000)
+        kvPrecision = try KVTypeOption.parse(arguments, command: Self.spec.name)
         func list(_ name: String) -> [String]? {
             arguments.value(name).map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         }
@@ -81,7 +84,8 @@ struct BenchCommand: JobsCommand {
         out.line("threads: \(Kernels.WorkerPool.shared.threadCount), kernels: \(level), "
             + "\(loaded.model.activations == .int8 ? int8 : "f32 activations")")
         out.flush()
-        let benchmark = Benchmark(loaded: loaded, output: out)
+        out.line("KV cache: \(kvPrecision)")
+        let benchmark = Benchmark(loaded: loaded, output: out, kvPrecision: kvPrecision)
         if sections.contains("decoder") { try benchmark.decoder() }
         if sections.contains("gemm") { benchmark.gemm() }
         guard sections.contains("engine") || sections.contains("prefix") else { return }

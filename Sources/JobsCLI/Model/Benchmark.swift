@@ -9,6 +9,7 @@ import Model
 struct Benchmark {
     let loaded: LoadedModel
     let output: TextOutput
+    let kvPrecision: KVPrecision
 
     private var model: TransformerModel { loaded.model }
 
@@ -30,7 +31,7 @@ struct Benchmark {
         ProcessMemory.resetPeak()
         let text = String(repeating: "The quick brown fox jumps over the lazy dog while the committee reviews the budget. ", count: 20)
         let prompt = Array(loaded.tokenizer.encode(text, addSpecial: true, parseSpecial: false).prefix(128))
-        let layout = model.kvLayout
+        let layout = model.kvLayout.with(precision: kvPrecision)
         let total = prompt.count + 129
         let cache = try KVBlockStorage(layout: layout,
                                        blockCount: ForwardBatch.Sequence.blockCount(for: layout, positions: total))
@@ -140,7 +141,8 @@ struct Benchmark {
     private func run(_ prompts: [[Int32]], maxTokens: Int, sequences: Int, prefixCaching: Bool) throws -> EngineRun {
         ProcessMemory.resetPeak()
         let options = EngineOptions(maxSequences: sequences, maxBatchTokens: max(512, sequences),
-                                    kvMemoryBytes: 2 << 30, prefixCaching: prefixCaching)
+                                    kvMemoryBytes: 2 << 30, prefixCaching: prefixCaching,
+                                    kvPrecision: kvPrecision)
         let model = self.model
         let engine = try Engine(model: model, tokenizer: loaded.tokenizer, options: options,
                                 attentionClock: { model.attentionSeconds })

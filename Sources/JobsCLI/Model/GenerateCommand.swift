@@ -2,6 +2,7 @@ import Daemon
 import Engine
 import Foundation
 import JobStore
+import Kernels
 import Model
 
 /// `jobs generate [--model M] [--max-tokens N] [--temperature T] [--seed S] ... PROMPT`
@@ -31,6 +32,7 @@ struct GenerateCommand: JobsCommand {
             OptionSpec(name: "repetition-penalty", valueName: "R", help: "llama.cpp-style repetition penalty (default 1)"),
             OptionSpec(name: "seed", valueName: "S", help: "random seed; the same seed gives the same text"),
             OptionSpec(name: "stop", valueName: "TEXT", help: "stop before this text (repeatable)", isRepeatable: true),
+            KVTypeOption.option,
             OptionSpec(name: "chat", help: "format the prompt as a user message in the model's chat format"),
         ],
         examples: [
@@ -42,6 +44,7 @@ struct GenerateCommand: JobsCommand {
     var modelOption: String?
     var parameters = SamplingParameters(temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05)
     var chat: Bool
+    var kvPrecision: KVPrecision
 
     init(_ arguments: ParsedArguments) throws {
         guard let prompt = arguments.positional(0), arguments.positionals.count == 1 else {
@@ -50,6 +53,7 @@ struct GenerateCommand: JobsCommand {
         self.prompt = prompt
         modelOption = arguments.value("model")
         chat = arguments.flag("chat")
+        kvPrecision = try KVTypeOption.parse(arguments, command: Self.spec.name)
         if let n = try arguments.integer("max-tokens", in: 1...1_000_000) { parameters.maxTokens = n }
         if let k = try arguments.integer("top-k", in: 0...1_000_000) { parameters.topK = k }
         func number(_ name: String) throws -> Float? {
@@ -87,10 +91,13 @@ struct GenerateCommand: JobsCommand {
         } catch {
             throw CLIError.user("\(error)")
         }
+        // KV memory for this prompt and its tokens only (the context bounds both), not the
+        // daemon's pool.
+        let layout = loaded.model.kvLayout.with(precision: kvPrecision)
+        let positions = min(tokens.count + parameters.maxTokens, loaded.model.contextLength)
         let engine = try Engine(model: loaded.model, tokenizer: loaded.tokenizer, options: EngineOptions(
-            maxSequences: 1, maxBatchTokens: 512,
-            kvMemoryBytes: KVSizing.bytes(tokens: tokens.count + parameters.maxTokens, layout: loaded.model.kvLayout),
-            prefixCaching: false))
+            maxSequences: 1, maxBatchTokens: 512, kvMemoryBytes: KVSizing.bytes(tokens: positions, layout: layout),
+            prefixCaching: false, kvPrecision: kvPrecision))
         do {
             try engine.submit(GenerationRequest(id: 1, promptTokens: tokens, parameters: parameters))
         } catch {

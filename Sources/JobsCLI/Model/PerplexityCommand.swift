@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import Model
 
 /// `jobs perplexity [--model M] [--ctx 512] FILE`
@@ -15,7 +16,8 @@ struct PerplexityCommand: JobsCommand {
             `perplexity: X`.
 
             --activations f32 keeps activations in f32 for every matrix product, to see what the
-            default int8 activations (llama.cpp's way, 2-3x faster) cost in perplexity.
+            default int8 activations (llama.cpp's way, 2-3x faster) cost in perplexity; --kv-type
+            f32 does the same for the f16 KV cache.
             """,
         arguments: [ArgumentSpec(name: "FILE", help: "a UTF-8 text file")],
         options: [
@@ -23,6 +25,7 @@ struct PerplexityCommand: JobsCommand {
             OptionSpec(name: "ctx", valueName: "N", help: "window size in tokens (default 512)"),
             OptionSpec(name: "activations", valueName: "int8|f32",
                        help: "activations of the matrix products (default int8 where the kernel level has int8 products: AVX2, or AVX-512 with VNNI)"),
+            KVTypeOption.option,
         ],
         examples: ["jobs perplexity --ctx 512 /usr/share/common-licenses/GPL-3",
                    "jobs perplexity --activations f32 /usr/share/common-licenses/GPL-3"])
@@ -31,6 +34,7 @@ struct PerplexityCommand: JobsCommand {
     var modelOption: String?
     var context: Int
     var activations: MatrixActivations
+    var kvPrecision: KVPrecision
 
     init(_ arguments: ParsedArguments) throws {
         guard let file = arguments.positional(0), arguments.positionals.count == 1 else {
@@ -39,6 +43,7 @@ struct PerplexityCommand: JobsCommand {
         self.file = file
         modelOption = arguments.value("model")
         context = try arguments.integer("ctx", in: 8...1_048_576) ?? 512
+        kvPrecision = try KVTypeOption.parse(arguments, command: Self.spec.name)
         switch arguments.value("activations") {
         case nil, "int8": activations = .int8
         case "f32": activations = .float32
@@ -53,7 +58,8 @@ struct PerplexityCommand: JobsCommand {
             throw CLIError.user("\(file) is not valid UTF-8 text")
         }
         let loaded = try ModelLocation.load(option: modelOption, environment: context.environment, activations: activations)
-        let evaluator = Perplexity(model: loaded.model, tokenizer: loaded.tokenizer, context: self.context)
+        let evaluator = Perplexity(model: loaded.model, tokenizer: loaded.tokenizer, context: self.context,
+                                   kvPrecision: kvPrecision)
         let tokens = evaluator.tokens(of: text)
         context.errors.line("\(file): \(tokens.count) tokens, \(tokens.count / self.context) windows of \(self.context)"
             + (evaluator.windowStartToken == nil ? "" : ", each starting with BOS"))
@@ -68,7 +74,7 @@ struct PerplexityCommand: JobsCommand {
         }
         context.output.line("windows: \(result.windows), scored tokens: \(result.scoredTokens), "
             + "\(TextFormat.rate(Double(result.windows * self.context) / result.seconds)) tokens/s, "
-            + "\(loaded.model.activations == .int8 ? "int8" : "f32") activations")
+            + "\(loaded.model.activations == .int8 ? "int8" : "f32") activations, \(kvPrecision) KV cache")
         context.output.line("perplexity: \(String(format: "%.4f", result.perplexity))")
     }
 }

@@ -1,0 +1,21 @@
+/// The number format of keys and values in the paged KV cache.
+///
+/// `f16` (IEEE 754 binary16, as llama.cpp's default `--cache-type-k/v f16`) halves KV memory
+/// and the bytes attention reads per position; every value is rounded to nearest-even once,
+/// when it is stored, and widened back to f32 exactly when attention reads it, so all arithmetic
+/// stays f32. `f32` keeps the keys and values the model computed bit for bit (the reference
+/// tests against llama.cpp's f32 dumps use it).
+public enum KVPrecision: String, Sendable, CaseIterable, CustomStringConvertible {
+    case f16
+    case f32
+
+    /// Bytes of one stored key or value element.
+    @inlinable public var elementBytes: Int {
+        switch self {
+        case .f16: return 2
+        case .f32: return 4
+        }
+    }
+
+    public var description: String { rawValue }
+}
