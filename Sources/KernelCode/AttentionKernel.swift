@@ -40,11 +40,11 @@ enum PagedAttention {
         // row lands in changes only which loads it shares.
         while row < rows {
             let left = rows - row
-            if left >= 16 && LevelTuning.accumulators >= 16 {
+            if left >= 16 && LevelTuning.attentionRows >= 16 {
                 Pass<E>(tile: tile).run(firstRow: row, width: InlineArray<16, Int>(repeating: 0)); row += 16
-            } else if left >= 8 && LevelTuning.accumulators >= 8 {
+            } else if left >= 8 && LevelTuning.attentionRows >= 8 {
                 Pass<E>(tile: tile).run(firstRow: row, width: InlineArray<8, Int>(repeating: 0)); row += 8
-            } else if left >= 4 {
+            } else if left >= 4 && LevelTuning.attentionRows >= 4 {
                 Pass<E>(tile: tile).run(firstRow: row, width: InlineArray<4, Int>(repeating: 0)); row += 4
             } else if left >= 2 {
                 Pass<E>(tile: tile).run(firstRow: row, width: InlineArray<2, Int>(repeating: 0)); row += 2
@@ -170,45 +170,58 @@ enum PagedAttention {
         /// out_r = Σ_p weight_r[p] · v_p, C chunks of 16 dimensions at a time: per position, C
         /// value loads and R broadcast weights feed R × C fused multiply-adds, and every (row,
         /// dimension) sum runs over that row's positions in increasing order. Positions inside
-        /// every row's range take the unmasked path; the few at the tile's ragged edges are
-        /// added only to the rows whose range holds them.
+        /// every row's range take the unmasked loop; the few at the tile's ragged edges (a
+        /// causal triangle, a sliding window's start) are swept before and after it in order,
+        /// and a row outside its range keeps its sum untouched (a select, not an added zero).
         @inline(__always)
         func weightedValues<let R: Int, let C: Int>(_ rows: Rows<R>, chunks: InlineArray<C, Int>) {
-            let layout = tile.layout, table = tile.blockTable, headDim = tile.headDim
-            let blockSize = layout.blockSize
             let low = rows.lowestFirst, high = rows.highestLast
             let commonLow = rows.highestFirst, commonHigh = rows.lowestLast
             // weights[r][p] is row r's softmax weight of position p.
             var weights = InlineArray<R, UnsafeMutablePointer<Float>>(repeating: rows.scores[0])
             for r in 0..<R { weights[r] = rows.scores[r] - rows.first[r] }
-            let valueStrideBytes = layout.valueStride * E.bytes
-            for c0 in stride(from: 0, to: headDim / 16, by: C) {
+            for c0 in stride(from: 0, to: tile.headDim / 16, by: C) {
                 var acc = InlineArray<R, InlineArray<C, SIMD16<Float>>>(repeating: .init(repeating: SIMD16<Float>()))
-                var position = low
-                while position <= high {
-                    let blockEnd = min(high + 1, (position / blockSize + 1) * blockSize)
-                    var value = UnsafeRawPointer(layout.value(table, position)) + c0 * 16 * E.bytes
-                    for p in position..<blockEnd {
-                        var v = InlineArray<C, SIMD16<Float>>(repeating: SIMD16<Float>())
-                        for c in 0..<C { v[c] = E.load16(value + c * 16 * E.bytes) }
-                        if p >= commonLow && p <= commonHigh {
-                            for r in 0..<R {
-                                let weight = SIMD16<Float>(repeating: weights[r][p])
-                                for c in 0..<C { acc[r][c] = acc[r][c].addingProduct(weight, v[c]) }
-                            }
-                        } else {
-                            for r in 0..<R where p >= rows.first[r] && p <= rows.last[r] {
-                                let weight = SIMD16<Float>(repeating: weights[r][p])
-                                for c in 0..<C { acc[r][c] = acc[r][c].addingProduct(weight, v[c]) }
-                            }
-                        }
-                        value += valueStrideBytes
-                    }
-                    position = blockEnd
+                if commonLow <= commonHigh {
+                    sweep(&acc, rows, weights, c0: c0, from: low, to: commonLow - 1, masked: true)
+                    sweep(&acc, rows, weights, c0: c0, from: commonLow, to: commonHigh, masked: false)
+                    sweep(&acc, rows, weights, c0: c0, from: commonHigh + 1, to: high, masked: true)
+                } else {
+                    sweep(&acc, rows, weights, c0: c0, from: low, to: high, masked: true)
                 }
                 for r in 0..<R {
                     for c in 0..<C { VectorMath.store(acc[r][c], rows.out[r] + (c0 + c) * 16) }
                 }
+            }
+        }
+
+        /// Adds positions `from...to` (none when `to < from`) to the sums of chunks `c0..<c0+C`,
+        /// in order; `masked` checks each row's range.
+        @inline(__always)
+        func sweep<let R: Int, let C: Int>(_ acc: inout InlineArray<R, InlineArray<C, SIMD16<Float>>>, _ rows: Rows<R>,
+                                           _ weights: InlineArray<R, UnsafeMutablePointer<Float>>, c0: Int,
+                                           from: Int, to: Int, masked: Bool) {
+            let layout = tile.layout, table = tile.blockTable, blockSize = layout.blockSize
+            let valueStrideBytes = layout.valueStride * E.bytes
+            var position = from
+            while position <= to {
+                let blockEnd = min(to + 1, (position / blockSize + 1) * blockSize)
+                var value = UnsafeRawPointer(layout.value(table, position)) + c0 * 16 * E.bytes
+                for p in position..<blockEnd {
+                    var v = InlineArray<C, SIMD16<Float>>(repeating: SIMD16<Float>())
+                    for c in 0..<C { v[c] = E.load16(value + c * 16 * E.bytes) }
+                    for r in 0..<R {
+                        let weight = SIMD16<Float>(repeating: weights[r][p])
+                        if masked {
+                            let inRange = p >= rows.first[r] && p <= rows.last[r]
+                            for c in 0..<C { acc[r][c] = inRange ? acc[r][c].addingProduct(weight, v[c]) : acc[r][c] }
+                        } else {
+                            for c in 0..<C { acc[r][c] = acc[r][c].addingProduct(weight, v[c]) }
+                        }
+                    }
+                    value += valueStrideBytes
+                }
+                position = blockEnd
             }
         }
     }

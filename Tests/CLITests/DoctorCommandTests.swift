@@ -23,7 +23,7 @@ final class DoctorCommandTests: XCTestCase {
         XCTAssertEqual(outcome.errors, "")
         let report = try DoctorOutput(outcome.output)
         XCTAssertEqual(report.findings.map(\.check), ["database", "schema", "journal", "integrity", "cpu", "openblas",
-                                                      "model", "model memory", "chat format", "memory", "disk"])
+                                                      "model", "resident size", "model memory", "chat format", "memory", "disk"])
         XCTAssertFalse(report.findings.contains { $0.status == "FAIL" }, outcome.output)
         XCTAssertTrue(report["database"].text.hasPrefix("\(harness.databasePath) (JOBS_DB), "), outcome.output)
         XCTAssertTrue(report["database"].text.hasSuffix(", writable"), outcome.output)
@@ -33,7 +33,16 @@ final class DoctorCommandTests: XCTestCase {
         XCTAssertTrue(report["model"].text.hasPrefix("\(model) (--model): tiny gemma3, gemma3, "), outcome.output)
         XCTAssertTrue(report["model"].text.contains(" parameters, context 512 tokens, loaded in "), outcome.output)
         XCTAssertTrue(report["model memory"].text.hasSuffix(
-            " of weights; KV cache 512 B per token, so 64 MiB holds 131,072 tokens (256.0 full contexts)"), outcome.output)
+            " of weights; f32 KV cache 512 B per token, so 64 MiB holds 131,072 tokens (256.0 full contexts)"), outcome.output)
+        XCTAssertTrue(report["resident size"].text.hasPrefix("about "), outcome.output)
+        XCTAssertTrue(report["resident size"].text.contains(" of weights as loaded (the file is "), outcome.output)
+        XCTAssertTrue(report["resident size"].text.contains(" + the 64 MiB KV pool (--kv-memory)"), outcome.output)
+        let f16 = try DoctorOutput(harness.run("doctor", "--model", model, "--kv-memory", "64M", "--kv-type", "f16").output)
+        XCTAssertTrue(f16["model memory"].text.hasSuffix(
+            " of weights; f16 KV cache 256 B per token, so 64 MiB holds 262,144 tokens (512.0 full contexts)"))
+        let bad = harness.run("doctor", "--model", model, "--kv-type", "q8")
+        XCTAssertEqual(bad.code, 2, bad.errors)
+        XCTAssertTrue(bad.errors.contains("--kv-type: expected f16 or f32, got 'q8'"), bad.errors)
         XCTAssertTrue(report["memory"].text.contains(" of weights + 64 MiB of KV cache)"), outcome.output)
         for finding in report.findings {
             XCTAssertEqual(finding.fix == nil, finding.status == "ok", "\(finding)")

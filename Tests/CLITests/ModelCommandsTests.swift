@@ -57,6 +57,22 @@ final class ModelCommandsTests: XCTestCase {
         XCTAssertTrue(outcome.errors.contains("Scripts/install-model"), outcome.errors)
     }
 
+    /// `generate` reserves KV memory for its prompt plus --max-tokens, bounded by the context:
+    /// a --max-tokens far past the context (the tiny model's is 512) runs to the context's end
+    /// instead of reserving a million tokens of cache; both KV formats give the same greedy text
+    /// on this model.
+    func testGenerateSizesItsKVCacheToThePromptAndMaxTokens() {
+        let f16 = harness.run("generate", "--model", model, "--temperature", "0", "--max-tokens", "1000000", "--kv-type", "f16", "the cat")
+        XCTAssertEqual(f16.code, 0, f16.errors)
+        XCTAssertTrue(f16.errors.contains("generated: 505 tokens"), f16.errors)
+        XCTAssertTrue(f16.errors.contains("finish: length"), f16.errors)
+        let f32 = harness.run("generate", "--model", model, "--temperature", "0", "--max-tokens", "12", "--kv-type", "f32", "the cat")
+        XCTAssertEqual(f32.code, 0, f32.errors)
+        let bad = harness.run("generate", "--model", model, "--kv-type", "q4_0", "the cat")
+        XCTAssertEqual(bad.code, 2)
+        XCTAssertTrue(bad.errors.contains("--kv-type: expected f16 or f32, got 'q4_0'"), bad.errors)
+    }
+
     func testGenerateRejectsBadSamplingValuesAsUsageErrors() {
         XCTAssertEqual(harness.run("generate", "--model", model, "--temperature", "hot", "x").code, 2)
         XCTAssertEqual(harness.run("generate", "--model", model, "--top-p", "1.5", "x").code, 2)
@@ -82,6 +98,9 @@ final class ModelCommandsTests: XCTestCase {
             XCTAssertTrue(int8.output.contains("int8 activations"), int8.output)
             XCTAssertNotEqual(f32.output.split(separator: "\n").last, int8.output.split(separator: "\n").last)
         }
+        XCTAssertTrue(int8.output.contains("f32 KV cache"), int8.output)
+        let f16KV = harness.run("perplexity", "--model", model, "--ctx", "64", "--kv-type", "f16", text)
+        XCTAssertTrue(f16KV.output.contains("f16 KV cache"), f16KV.output)
         let bad = harness.run("perplexity", "--model", model, "--activations", "fp8", text)
         XCTAssertEqual(bad.code, 2)
         XCTAssertTrue(bad.errors.contains("expected int8 or f32, got 'fp8'"), bad.errors)

@@ -88,31 +88,31 @@ final class TinyModelForwardTests: XCTestCase {
     /// Several sequences prefilled in one batch give bit-identical logits to each one alone.
     func testBatchedSequencesMatchEachSequenceAloneBitForBit() throws {
         for family in TinyModel.Family.allCases {
-          for (blockSize, precision) in Self.cacheShapes {
-            func cache(for model: TransformerModel) throws -> KVBlockStorage {
-                try self.cache(for: model, blockSize: blockSize, precision: precision)
-            }
-            let model = try load(family)
-            let prompts = sequences(5, seed: 7)
-            var alone: [[Float]] = []
-            for prompt in prompts {
+            for (blockSize, precision) in Self.cacheShapes {
+                func cache(for model: TransformerModel) throws -> KVBlockStorage {
+                    try self.cache(for: model, blockSize: blockSize, precision: precision)
+                }
+                let model = try load(family)
+                let prompts = sequences(5, seed: 7)
+                var alone: [[Float]] = []
+                for prompt in prompts {
+                    let cache = try cache(for: model)
+                    var allocation = Allocation(layout: cache.layout)
+                    var batch = ForwardBatch()
+                    batch.append(sequence: allocation.tables(positions: prompt.count), tokens: prompt, startPosition: 0, wantsLogits: true)
+                    alone.append(Array(try model.forward(batch, cache: cache).row(0)))
+                }
                 let cache = try cache(for: model)
                 var allocation = Allocation(layout: cache.layout)
                 var batch = ForwardBatch()
-                batch.append(sequence: allocation.tables(positions: prompt.count), tokens: prompt, startPosition: 0, wantsLogits: true)
-                alone.append(Array(try model.forward(batch, cache: cache).row(0)))
+                for prompt in prompts {
+                    batch.append(sequence: allocation.tables(positions: prompt.count), tokens: prompt, startPosition: 0, wantsLogits: true)
+                }
+                let together = try model.forward(batch, cache: cache)
+                for (i, expected) in alone.enumerated() {
+                    XCTAssertEqual(Array(together.row(i)), expected, "\(family) sequence \(i), \(precision), block \(blockSize)")
+                }
             }
-            let cache = try cache(for: model)
-            var allocation = Allocation(layout: cache.layout)
-            var batch = ForwardBatch()
-            for prompt in prompts {
-                batch.append(sequence: allocation.tables(positions: prompt.count), tokens: prompt, startPosition: 0, wantsLogits: true)
-            }
-            let together = try model.forward(batch, cache: cache)
-            for (i, expected) in alone.enumerated() {
-                XCTAssertEqual(Array(together.row(i)), expected, "\(family) sequence \(i), \(precision), block \(blockSize)")
-            }
-          }
         }
     }
 
@@ -121,35 +121,35 @@ final class TinyModelForwardTests: XCTestCase {
     /// result must not depend on its tile.
     func testChunkedPrefillAndDecodeMatchOnePassBitForBit() throws {
         for family in TinyModel.Family.allCases {
-          for (blockSize, precision) in Self.cacheShapes {
-            func cache(for model: TransformerModel) throws -> KVBlockStorage {
-                try self.cache(for: model, blockSize: blockSize, precision: precision)
-            }
-            let model = try load(family)
-            let tokens = sequences(1, seed: 3)[0] + sequences(1, seed: 4)[0] + [5, 6, 7, 8, 9, 10, 11, 12]
-                + sequences(3, seed: 5)[2]
-            let oneCache = try cache(for: model)
-            var oneAllocation = Allocation(layout: oneCache.layout)
-            let oneTables = oneAllocation.tables(positions: tokens.count)
-            var one = ForwardBatch()
-            one.append(sequence: oneTables, tokens: tokens, startPosition: 0, wantsLogits: true)
-            let expected = Array(try model.forward(one, cache: oneCache).row(0))
+            for (blockSize, precision) in Self.cacheShapes {
+                func cache(for model: TransformerModel) throws -> KVBlockStorage {
+                    try self.cache(for: model, blockSize: blockSize, precision: precision)
+                }
+                let model = try load(family)
+                let tokens = sequences(1, seed: 3)[0] + sequences(1, seed: 4)[0] + [5, 6, 7, 8, 9, 10, 11, 12]
+                    + sequences(3, seed: 5)[2]
+                let oneCache = try cache(for: model)
+                var oneAllocation = Allocation(layout: oneCache.layout)
+                let oneTables = oneAllocation.tables(positions: tokens.count)
+                var one = ForwardBatch()
+                one.append(sequence: oneTables, tokens: tokens, startPosition: 0, wantsLogits: true)
+                let expected = Array(try model.forward(one, cache: oneCache).row(0))
 
-            let cache = try cache(for: model)
-            var allocation = Allocation(layout: cache.layout)
-            let tables = allocation.tables(positions: tokens.count)
-            var start = 0
-            var last: [Float] = []
-            for size in [3, 1, 7, 2] + Array(repeating: 1, count: tokens.count) where start < tokens.count {
-                let end = min(tokens.count, start + size)
-                var batch = ForwardBatch()
-                batch.append(sequence: tables, tokens: Array(tokens[start..<end]), startPosition: start, wantsLogits: end == tokens.count)
-                let logits = try model.forward(batch, cache: cache)
-                if end == tokens.count { last = Array(logits.row(0)) }
-                start = end
+                let cache = try cache(for: model)
+                var allocation = Allocation(layout: cache.layout)
+                let tables = allocation.tables(positions: tokens.count)
+                var start = 0
+                var last: [Float] = []
+                for size in [3, 1, 7, 2] + Array(repeating: 1, count: tokens.count) where start < tokens.count {
+                    let end = min(tokens.count, start + size)
+                    var batch = ForwardBatch()
+                    batch.append(sequence: tables, tokens: Array(tokens[start..<end]), startPosition: start, wantsLogits: end == tokens.count)
+                    let logits = try model.forward(batch, cache: cache)
+                    if end == tokens.count { last = Array(logits.row(0)) }
+                    start = end
+                }
+                XCTAssertEqual(last, expected, "\(family), \(precision), block \(blockSize)")
             }
-            XCTAssertEqual(last, expected, "\(family), \(precision), block \(blockSize)")
-          }
         }
     }
 
