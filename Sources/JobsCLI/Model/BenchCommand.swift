@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import JobStore
+import RequestFormats
 import Kernels
 import Model
 

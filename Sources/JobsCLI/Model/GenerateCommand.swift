@@ -2,6 +2,7 @@ import Daemon
 import Engine
 import Foundation
 import JobStore
+import RequestFormats
 import Model
 
 /// `jobs generate [--model M] [--max-tokens N] [--temperature T] [--seed S] ... PROMPT`
@@ -83,7 +84,7 @@ struct GenerateCommand: JobsCommand {
         let tokens: [Int32]
         do {
             tokens = try GenerationRequestBuilder(model: loaded).promptTokens(
-                chat ? .messages([ChatMessage(role: .user, content: text)]) : .prompt(text))
+                chat ? .messages([RequestMessage(role: .user, content: text)]) : .prompt(text))
         } catch {
             throw CLIError.user("\(error)")
         }

@@ -1,5 +1,6 @@
 import Glibc
 import JobStore
+import RequestFormats
 
 /// `jobs results [--batch B] [-o FILE] [--errors FILE]`
 struct ResultsCommand: JobsCommand {

@@ -1,3 +1,4 @@
+import JSON
 import JobStore
 
 /// `jobs stats [--batch B] [--json]`

@@ -1,4 +1,5 @@
 import JobStore
+import RequestFormats
 
 /// `jobs submit FILE.jsonl|- [--batch NAME] [--priority N] [--max-attempts N] [--skip-invalid]`
 struct SubmitCommand: JobsCommand {

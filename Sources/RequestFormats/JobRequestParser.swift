@@ -1,3 +1,6 @@
+import JSON
+import JobStore
+
 /// Validates the request fields of one batch-file line (the `body` of an OpenAI Batch line, or
 /// the short form's top level) and builds a `JobRequest`. It is strict: every problem is
 /// collected with the field's path (`body.messages[1].role`), unknown fields are refused with a
@@ -13,7 +16,7 @@ enum JobRequestParser {
     /// Parses the request fields among `members`, leaving the keys in `skipping` (the short
     /// form's `id`) to the caller. `expectedKind` comes from the Batch line's `url`.
     static func parseBody(_ members: [JSONMember], prefix: String, skipping: Set<String>,
-                          expectedKind: JobRequest.Kind?,
+                          expectedKind: JobKind?,
                           problems: inout [FieldProblem]) -> JobRequest? {
         let problemCount = problems.count
         func report(_ key: String, _ message: String) {
@@ -88,7 +91,7 @@ enum JobRequestParser {
 
     /// Chat: `logprobs` true or false, `top_logprobs` 0–20 (only with `logprobs: true`).
     /// Completions: `logprobs` 0–5, the number of alternatives (OpenAI's legacy field).
-    private static func parseLogprobs(_ fields: Fields, kind: JobRequest.Kind, prefix: String,
+    private static func parseLogprobs(_ fields: Fields, kind: JobKind, prefix: String,
                                       ignored: inout [JSONMember], problems: inout [FieldProblem]) -> Int? {
         let flag = fields.values["logprobs"], top = fields.values["top_logprobs"]
         switch kind {
@@ -123,7 +126,7 @@ enum JobRequestParser {
     }
 
     /// `prompt` xor `messages`, matching the Batch line's url when there is one.
-    private static func parseInput(_ fields: Fields, prefix: String, expectedKind: JobRequest.Kind?,
+    private static func parseInput(_ fields: Fields, prefix: String, expectedKind: JobKind?,
                                    ignored: inout [JSONMember], problems: inout [FieldProblem]) -> JobRequest.Input? {
         let prompt = fields.values["prompt"]
         let messages = fields.values["messages"]
@@ -175,14 +178,14 @@ enum JobRequestParser {
 
     private static func parseMessages(_ value: JSONValue, field: String, prefix: String,
                                       ignored: inout [JSONMember],
-                                      problems: inout [FieldProblem]) -> [ChatMessage]? {
+                                      problems: inout [FieldProblem]) -> [RequestMessage]? {
         guard case .array(let elements) = value, !elements.isEmpty else {
             problems.append(FieldProblem(field: prefix + field,
                 message: "must be a non-empty array of {\"role\", \"content\"} objects, got \(value.summary)"))
             return nil
         }
         let problemCount = problems.count
-        var messages: [ChatMessage] = []
+        var messages: [RequestMessage] = []
         for (index, element) in elements.enumerated() {
             let path = "\(field)[\(index)]"
             let fullPath = prefix + path
@@ -207,8 +210,8 @@ enum JobRequestParser {
                         message: unknownFieldMessage(member.key, known: ["role", "content"] + messageFieldHints.keys.sorted())))
                 }
             }
-            let roles = (ChatMessage.Role.allCases.map(\.rawValue) + ["developer"]).joined(separator: ", ")
-            var role: ChatMessage.Role?
+            let roles = (RequestMessage.Role.allCases.map(\.rawValue) + ["developer"]).joined(separator: ", ")
+            var role: RequestMessage.Role?
             switch element["role"] {
             case .string("developer")?:
                 // OpenAI's current name for the system message.
@@ -217,7 +220,7 @@ enum JobRequestParser {
                 problems.append(FieldProblem(field: "\(fullPath).role",
                     message: "\(name) messages answer tool calls, which are not supported; remove this message"))
             case .string(let name)?:
-                role = ChatMessage.Role(rawValue: name)
+                role = RequestMessage.Role(rawValue: name)
                 if role == nil {
                     problems.append(FieldProblem(field: "\(fullPath).role",
                         message: "must be one of \(roles), got \(JSONValue.string(name).summary)"))
@@ -229,7 +232,7 @@ enum JobRequestParser {
                     message: "must be one of \(roles), got \(other.summary)"))
             }
             let content = parseContent(element["content"], field: "\(fullPath).content", problems: &problems)
-            if let role, let content { messages.append(ChatMessage(role: role, content: content)) }
+            if let role, let content { messages.append(RequestMessage(role: role, content: content)) }
         }
         return problems.count == problemCount ? messages : nil
     }

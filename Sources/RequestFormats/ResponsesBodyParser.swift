@@ -1,3 +1,6 @@
+import JSON
+import JobStore
+
 /// Reads the body of a `/v1/responses` line (OpenAI's Responses API) into a chat `JobRequest`:
 /// `input` (a string, or a list of message items whose content is text) becomes the messages,
 /// `instructions` the system message, `max_output_tokens` the token limit; `temperature`,
@@ -34,7 +37,7 @@ enum ResponsesBodyParser {
         let problemCount = problems.count
         var passed: [JSONMember] = []
         var ignored: [JSONMember] = []
-        var messages: [ChatMessage] = []
+        var messages: [RequestMessage] = []
         var instructions: String?
         var maxTokens: Int64?
         var sawInput = false
@@ -77,7 +80,7 @@ enum ResponsesBodyParser {
             if let first = messages.first, first.role == .system {
                 messages[0].content = instructions + "\n\n" + first.content
             } else {
-                messages.insert(ChatMessage(role: .system, content: instructions), at: 0)
+                messages.insert(RequestMessage(role: .system, content: instructions), at: 0)
             }
         }
         let conversation = JSONValue.array(messages.map {
@@ -99,12 +102,12 @@ enum ResponsesBodyParser {
     }
 
     /// A string (one user message) or a list of message items with text content.
-    private static func parseInput(_ value: JSONValue, field: String, problems: inout [FieldProblem]) -> [ChatMessage] {
+    private static func parseInput(_ value: JSONValue, field: String, problems: inout [FieldProblem]) -> [RequestMessage] {
         switch value {
         case .string(let text) where !text.isEmpty:
-            return [ChatMessage(role: .user, content: text)]
+            return [RequestMessage(role: .user, content: text)]
         case .array(let items) where !items.isEmpty:
-            var messages: [ChatMessage] = []
+            var messages: [RequestMessage] = []
             for (index, item) in items.enumerated() {
                 if let message = parseItem(item, field: "\(field)[\(index)]", problems: &problems) { messages.append(message) }
             }
@@ -116,7 +119,7 @@ enum ResponsesBodyParser {
         }
     }
 
-    private static func parseItem(_ item: JSONValue, field: String, problems: inout [FieldProblem]) -> ChatMessage? {
+    private static func parseItem(_ item: JSONValue, field: String, problems: inout [FieldProblem]) -> RequestMessage? {
         guard case .object(let members) = item else {
             problems.append(FieldProblem(field: field, message: "must be a message object with role and content, got \(item.summary)"))
             return nil
@@ -131,7 +134,7 @@ enum ResponsesBodyParser {
                 message: JobRequestParser.unknownFieldMessage(member.key, known: ["role", "content", "type", "id", "status"])))
         }
         let roles = "user, assistant, system, developer"
-        let role: ChatMessage.Role?
+        let role: RequestMessage.Role?
         switch item["role"] {
         case .string("developer")?, .string("system")?: role = .system
         case .string("user")?: role = .user
@@ -160,6 +163,6 @@ enum ResponsesBodyParser {
             problems.append(FieldProblem(field: "\(field).content", message: "must be a string or a list of text parts, got \(other?.summary ?? "nothing")"))
         }
         guard let role, let text else { return nil }
-        return ChatMessage(role: role, content: text)
+        return RequestMessage(role: role, content: text)
     }
 }

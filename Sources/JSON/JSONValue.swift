@@ -75,7 +75,7 @@ public enum JSONValue: Equatable, Sendable {
 
     /// Shortest text that reads back as the same double; integral values print without a
     /// fraction (`1`, not `1.0`). JSON has no infinities or NaN: those print as `null`.
-    static func format(_ value: Double) -> String {
+    public static func format(_ value: Double) -> String {
         guard value.isFinite else { return "null" }
         if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
         return String(value)
@@ -130,15 +130,15 @@ public struct JSONMember: Equatable, Sendable {
 }
 
 extension JSONValue {
-    static func optional(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+    public static func optional(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
 
-    static func optional(_ value: Double?) -> JSONValue { value.map(JSONValue.double) ?? .null }
+    public static func optional(_ value: Double?) -> JSONValue { value.map(JSONValue.double) ?? .null }
 
-    static func int(_ value: Int) -> JSONValue { .integer(Int64(value)) }
+    public static func int(_ value: Int) -> JSONValue { .integer(Int64(value)) }
 
     /// The value as a 64-bit integer when it is one, written with a fraction or an exponent or
     /// not (`8`, `8.0`, `8e0`; files written by pandas and many JSON libraries use `8.0`).
-    var integralValue: Int64? {
+    public var integralValue: Int64? {
         switch self {
         case .integer(let value): return value
         case .number(let value, _): return value == value.rounded() ? Int64(exactly: value) : nil
@@ -147,7 +147,7 @@ extension JSONValue {
     }
 
     /// The value as a number, integer or not.
-    var numberValue: Double? {
+    public var numberValue: Double? {
         switch self {
         case .integer(let value): return Double(value)
         case .number(let value, _), .double(let value): return value

@@ -1,3 +1,6 @@
+import JSON
+import JobStore
+
 /// What one job asks the model for: a prompt (text completion) or a conversation (chat), the
 /// number of tokens to generate, and the sampling parameters. Absent fields take the documented
 /// defaults below, so two requests that mean the same thing are equal and hash the same.
@@ -5,16 +8,9 @@
 /// Stored in the `jobs.request` column as `canonicalJSON`; `hash` (SHA-256 of that text) is what
 /// the engine's opt-in result reuse matches on.
 public struct JobRequest: Equatable, Sendable {
-    public enum Kind: String, Sendable {
-        /// `/v1/completions`: continue `prompt` as plain text.
-        case completion
-        /// `/v1/chat/completions`: answer `messages` through the model's chat template.
-        case chat
-    }
-
     public enum Input: Equatable, Sendable {
         case prompt(String)
-        case messages([ChatMessage])
+        case messages([RequestMessage])
     }
 
     public static let defaultMaxTokens = 256
@@ -77,7 +73,7 @@ public struct JobRequest: Equatable, Sendable {
         self.repetitionPenalty = repetitionPenalty
     }
 
-    public var kind: Kind {
+    public var kind: JobKind {
         switch input {
         case .prompt: return .completion
         case .messages: return .chat
@@ -95,7 +91,7 @@ public struct JobRequest: Equatable, Sendable {
     static let ignoredFieldsKey = "ignored_fields"
 
     /// The key under which `canonicalJSON` keeps `responses`.
-    static let responsesKey = "responses"
+    static let responsesKey = ResultRecord.responsesMember
 
     var canonicalValue: JSONValue {
         guard case .object(var members) = generationValue else { return generationValue }
@@ -164,8 +160,9 @@ public struct JobRequest: Equatable, Sendable {
     }
 }
 
-/// One turn of a chat request.
-public struct ChatMessage: Equatable, Sendable {
+/// One turn of a chat request as submitted (the tokenizer's `ChatMessage` is the same turn as a
+/// chat template renders it; the daemon maps one to the other).
+public struct RequestMessage: Equatable, Sendable {
     public enum Role: String, Sendable, CaseIterable {
         case system, user, assistant
     }

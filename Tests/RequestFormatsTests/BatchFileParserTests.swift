@@ -1,5 +1,8 @@
+import TestSupport
 import XCTest
-@testable import JobStore
+import JSON
+import JobStore
+@testable import RequestFormats
 
 final class BatchFileParserTests: XCTestCase {
     private func problems(_ line: String) -> [String] {
@@ -40,8 +43,8 @@ final class BatchFileParserTests: XCTestCase {
             url: #""/v1/chat/completions""#))
         XCTAssertEqual(file.problems, [])
         XCTAssertEqual(file.jobs.first?.request.input, .messages([
-            ChatMessage(role: .system, content: "Be brief."),
-            ChatMessage(role: .user, content: "Hi there"),
+            RequestMessage(role: .system, content: "Be brief."),
+            RequestMessage(role: .user, content: "Hi there"),
         ]))
         XCTAssertEqual(file.jobs.first?.request.kind, .chat)
     }
@@ -305,8 +308,8 @@ final class BatchFileParserTests: XCTestCase {
         let request = try XCTUnwrap(file.jobs.first?.request)
         XCTAssertEqual(request.maxTokens, 12)
         XCTAssertEqual(request.input, .messages([
-            ChatMessage(role: .system, content: "Be brief."), ChatMessage(role: .user, content: "Hi"),
-            ChatMessage(role: .assistant, content: "Hello"), ChatMessage(role: .user, content: "Fruit?"),
+            RequestMessage(role: .system, content: "Be brief."), RequestMessage(role: .user, content: "Hi"),
+            RequestMessage(role: .assistant, content: "Hello"), RequestMessage(role: .user, content: "Fruit?"),
         ]))
         XCTAssertEqual(request.ignoredFields.map(\.key), [
             "user", "store", "metadata", "service_tier", "prompt_cache_key",
@@ -385,9 +388,9 @@ final class BatchFileParserTests: XCTestCase {
         let request = try XCTUnwrap(file.jobs.first?.request)
         XCTAssertEqual(request.kind, .chat)
         XCTAssertEqual(request.input, .messages([
-            ChatMessage(role: .system, content: "Answer in one sentence.\n\nBe kind."),
-            ChatMessage(role: .user, content: "Hi there"), ChatMessage(role: .assistant, content: "Hello."),
-            ChatMessage(role: .user, content: "Why?"),
+            RequestMessage(role: .system, content: "Answer in one sentence.\n\nBe kind."),
+            RequestMessage(role: .user, content: "Hi there"), RequestMessage(role: .assistant, content: "Hello."),
+            RequestMessage(role: .user, content: "Why?"),
         ]))
         XCTAssertEqual(request.maxTokens, 40)
         XCTAssertEqual(request.temperature, 0.2)
@@ -397,7 +400,7 @@ final class BatchFileParserTests: XCTestCase {
         XCTAssertEqual(try JobRequest(canonicalJSON: request.canonicalJSON), request)
 
         let plain = try XCTUnwrap(StoreFixture.parse(batchLine(body: #"{"input": "Tell me a joke"}"#, url: responsesURL)).jobs.first?.request)
-        XCTAssertEqual(plain.input, .messages([ChatMessage(role: .user, content: "Tell me a joke")]))
+        XCTAssertEqual(plain.input, .messages([RequestMessage(role: .user, content: "Tell me a joke")]))
         XCTAssertEqual(plain.responses, ResponsesRequest())
     }
 

@@ -1,7 +1,9 @@
 import Foundation
 import TestSupport
 import XCTest
-@testable import JobStore
+import JSON
+import JobStore
+@testable import RequestFormats
 
 /// Every body `jobs results` writes is valid against OpenAI's published schemas (issue 10,
 /// fault 5): a typed client generated from that description must read our lines.

@@ -1,6 +1,9 @@
 import Foundation
+import TestSupport
 import XCTest
-@testable import JobStore
+import JSON
+import JobStore
+@testable import RequestFormats
 
 final class BatchOutputFormatTests: XCTestCase {
     private func lines(_ fixture: StoreFixture) throws -> [String] {

@@ -1,3 +1,6 @@
+import JSON
+import JobStore
+
 /// What a `/v1/responses` line asked for beyond the conversation, kept to write its result in
 /// OpenAI's Responses shape (`instructions` is echoed there as given).
 public struct ResponsesRequest: Equatable, Sendable {

@@ -1,5 +1,5 @@
 import XCTest
-@testable import JobStore
+@testable import JSON
 
 final class JSONParserTests: XCTestCase {
     func testParsesNestedDocumentKeepingMemberOrder() throws {

@@ -1,16 +1,16 @@
 /// A strict JSON parser (RFC 8259) over the bytes of one line: no comments, no trailing commas,
 /// no duplicate keys, valid UTF-8 only. Hand-written because it must be fast (100,000 lines in
 /// well under a second) and must say where a line is broken.
-struct JSONParser {
+public struct JSONParser {
     /// Why a line is not JSON; `column` is 1-based, in bytes.
-    struct Failure: Error, CustomStringConvertible {
-        var message: String
-        var column: Int
-        var description: String { "\(message) at column \(column)" }
+    public struct Failure: Error, CustomStringConvertible {
+        public var message: String
+        public var column: Int
+        public var description: String { "\(message) at column \(column)" }
     }
 
     /// Nesting deeper than this is refused rather than risking the stack.
-    static let maximumDepth = 64
+    public static let maximumDepth = 64
 
     private let bytes: UnsafeBufferPointer<UInt8>
     private var position = 0
@@ -21,7 +21,7 @@ struct JSONParser {
     }
 
     /// Parses a whole document: one value, surrounded only by whitespace.
-    static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(Failure) -> JSONValue {
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(Failure) -> JSONValue {
         var parser = JSONParser(bytes)
         parser.skipWhitespace()
         let value = try parser.parseValue()
@@ -32,7 +32,7 @@ struct JSONParser {
         return value
     }
 
-    static func parse(_ text: String) throws(Failure) -> JSONValue {
+    public static func parse(_ text: String) throws(Failure) -> JSONValue {
         var text = text
         let result: Result<JSONValue, Failure> = text.withUTF8 { buffer in
             do throws(Failure) { return .success(try parse(buffer)) } catch { return .failure(error) }

@@ -1,3 +1,6 @@
+import JSON
+import JobStore
+
 /// Writes finished jobs as OpenAI Batch API output lines, so tools that read OpenAI's output
 /// files read ours:
 ///
@@ -37,7 +40,7 @@ public enum BatchOutputFormat {
                 JSONMember("decode_seconds", seconds(result.timings.decode)),
                 JSONMember("total_seconds", seconds(total)),
                 JSONMember("tokens_per_second", rounded(result.timings.tokensPerSecond, places: 3)),
-                JSONMember("mean_batch_size", rounded(result.timings.meanBatchSize, places: 3)),
+                JSONMember("mean_batch_size", rounded(result.timings.meanActiveSequences, places: 3)),
                 JSONMember("prefix_tokens_reused", .int(result.timings.prefixTokensReused)),
                 JSONMember("attempts", .int(record.attempts)),
             ]
@@ -60,7 +63,7 @@ public enum BatchOutputFormat {
     }
 
     private static func responseBody(_ record: ResultRecord, _ result: JobResult) -> JSONValue {
-        if let request = record.responsesRequest { return responsesBody(record, result, request) }
+        if let request = record.responsesRequest.flatMap({ try? JobRequest(canonicalJSON: $0) }) { return responsesBody(record, result, request) }
         let object: String
         let idPrefix: String
         let first = ChoiceResult(text: result.text, finishReason: result.finishReason,

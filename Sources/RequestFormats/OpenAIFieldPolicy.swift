@@ -1,3 +1,6 @@
+import JSON
+import JobStore
+
 /// What a batch file's request may carry besides the fields that drive generation, following
 /// the fields OpenAI's current reference lists for `/v1/chat/completions` and `/v1/completions`:
 /// fields that ask for nothing we cannot do are accepted and recorded with the job (`jobs show`

@@ -1,3 +1,6 @@
+import JSON
+import JobStore
+
 /// Reads a whole JSONL batch file and validates every line before anything is inserted.
 ///
 /// Two line forms are accepted:
@@ -101,7 +104,7 @@ public enum BatchFileParser {
         case let other?:
             problems.append(FieldProblem(field: "method", message: "must be \"POST\", got \(other.summary)"))
         }
-        var kind: JobRequest.Kind?
+        var kind: JobKind?
         switch line["url"] {
         case .string(completionsURL)?: kind = .completion
         case .string(chatCompletionsURL)?: kind = .chat
