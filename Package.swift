@@ -64,13 +64,14 @@ let package = Package(
         .target(name: "JobStore", dependencies: ["CSQLite", "JSON"]),
         .target(name: "RequestFormats", dependencies: ["JobStore", "JSON"]),
         .target(name: "Daemon", dependencies: ["JobStore", "RequestFormats", "Engine", "Model", "Tokenizer"]),
-        .target(name: "JobsCLI", dependencies: ["JobStore", "RequestFormats", "JSON", "Engine", "Model", "Daemon", "GGUF",
-                                                "Kernels", "KVCache", "Tokenizer", "COpenBLAS"]),
+        .target(name: "CommandLineKit"),
+        .target(name: "JobsCLI", dependencies: ["CommandLineKit", "JobStore", "RequestFormats", "JSON", "Engine", "Model",
+                                                "Daemon", "GGUF", "Kernels", "KVCache", "Tokenizer", "COpenBLAS"]),
         .executableTarget(name: "jobs", dependencies: ["JobsCLI"]),
-        .executableTarget(name: "jobsd", dependencies: ["JobsCLI"]),
+        .executableTarget(name: "jobsd", dependencies: ["CommandLineKit", "Daemon", "Engine", "Model", "JobStore"]),
 
         // Test-only helpers (a GGUF writer, tiny model builders, temporary files).
-        .target(name: "TestSupport", dependencies: ["GGUF", "JSON", "JobStore", "RequestFormats", "Kernels", "Model"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["CommandLineKit", "GGUF", "JSON", "JobStore", "RequestFormats", "Kernels", "Model"], path: "Tests/TestSupport"),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "Kernels", "TestSupport"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "GGUF", "TestSupport", "COpenBLAS"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "GGUF", "TestSupport"]),
@@ -78,10 +79,11 @@ let package = Package(
         .testTarget(name: "KVCacheTests", dependencies: ["KVCache", "KernelInterface"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Model", "TestSupport"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "CommandLineKitTests", dependencies: ["CommandLineKit"]),
         .testTarget(name: "JobStoreTests", dependencies: ["JobStore", "RequestFormats", "TestSupport"]),
         .testTarget(name: "RequestFormatsTests", dependencies: ["RequestFormats", "JobStore", "JSON", "TestSupport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Engine", "JobStore", "RequestFormats", "JSON", "Model",
                                                         "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["JobsCLI", "JobStore", "RequestFormats", "JSON", "Model", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["CommandLineKit", "JobsCLI", "JobStore", "RequestFormats", "JSON", "Model", "TestSupport"]),
     ] + kernelLevelTargets
 )

@@ -1,3 +1,4 @@
+import CommandLineKit
 import COpenBLAS
 import Engine
 import Foundation

@@ -1,3 +1,4 @@
+import CommandLineKit
 import JSON
 import JobStore
 

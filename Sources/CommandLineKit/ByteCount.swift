@@ -13,25 +13,25 @@ public enum ByteCount {
     ]
 
     /// Whole bytes (rounded down), at least 1.
-    public static func parse(_ text: String) throws -> Int {
+    public static func parse(_ text: String) throws(ByteCountError) -> Int {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         let number = trimmed.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
         let unit = trimmed.dropFirst(number.count).trimmingCharacters(in: .whitespaces).lowercased()
         guard !number.isEmpty else {
-            throw EngineError.invalidByteCount(text: text, reason: "it does not start with a number")
+            throw ByteCountError(text: text, reason: "it does not start with a number")
         }
         guard number.filter({ $0 == "." }).count <= 1, number != ".", let value = Double(number) else {
-            throw EngineError.invalidByteCount(text: text, reason: "'\(number)' is not a number")
+            throw ByteCountError(text: text, reason: "'\(number)' is not a number")
         }
         guard let multiplier = units[unit] else {
-            throw EngineError.invalidByteCount(text: text, reason: "unknown unit '\(unit)'")
+            throw ByteCountError(text: text, reason: "unknown unit '\(unit)'")
         }
         let bytes = value * multiplier
         guard bytes >= 1 else {
-            throw EngineError.invalidByteCount(text: text, reason: "it is less than one byte")
+            throw ByteCountError(text: text, reason: "it is less than one byte")
         }
         guard bytes < Double(Int.max) else {
-            throw EngineError.invalidByteCount(text: text, reason: "it is too large")
+            throw ByteCountError(text: text, reason: "it is too large")
         }
         return Int(bytes)
     }
@@ -43,5 +43,15 @@ public enum ByteCount {
         while value >= 1024, step < steps.count - 1 { value /= 1024; step += 1 }
         if step == 0 || value == value.rounded() { return "\(Int(value)) \(steps[step])" }
         return "\((value * 10).rounded() / 10) \(steps[step])"
+    }
+}
+
+/// A size that `ByteCount.parse` cannot read; the message says how to write one.
+public struct ByteCountError: Error, Equatable, CustomStringConvertible {
+    public var text: String
+    public var reason: String
+
+    public var description: String {
+        "'\(text)' is not a size: \(reason); write a number with an optional unit B, KB, KiB, MB, MiB, GB, GiB, TB or TiB (e.g. 2GiB, 512MiB, 1.5GB)"
     }
 }

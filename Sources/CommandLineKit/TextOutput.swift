@@ -11,9 +11,9 @@ public protocol TextOutput: AnyObject {
 }
 
 extension TextOutput {
-    func write(_ text: String) { write(Array(text.utf8)) }
+    public func write(_ text: String) { write(Array(text.utf8)) }
 
-    func line(_ text: String = "") { write(Array((text + "\n").utf8)) }
+    public func line(_ text: String = "") { write(Array((text + "\n").utf8)) }
 }
 
 /// Buffered writes to a file descriptor (64 KiB at a time), so streaming 100,000 result lines
@@ -50,7 +50,7 @@ public final class FileDescriptorOutput: TextOutput {
     }
 
     /// Writes everything buffered, or throws the system error (a full disk, a closed pipe).
-    func flushReportingErrors() throws {
+    public func flushReportingErrors() throws {
         defer { buffer.removeAll(keepingCapacity: true) }
         var offset = 0
         while offset < buffer.count {

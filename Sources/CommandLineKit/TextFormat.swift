@@ -1,9 +1,9 @@
 import Foundation
 
 /// How numbers, durations and times read in human output.
-enum TextFormat {
+public enum TextFormat {
     /// `1,234,567`
-    static func count(_ value: Int) -> String {
+    public static func count(_ value: Int) -> String {
         let digits = String(value.magnitude)
         var grouped = ""
         for (index, digit) in digits.enumerated() {
@@ -14,12 +14,12 @@ enum TextFormat {
     }
 
     /// `3 jobs`, `1 job`
-    static func count(_ value: Int, _ noun: String, plural: String? = nil) -> String {
+    public static func count(_ value: Int, _ noun: String, plural: String? = nil) -> String {
         "\(count(value)) \(value == 1 ? noun : plural ?? noun + "s")"
     }
 
     /// A span of time at a useful precision: `850 ms`, `4.2 s`, `3m 12s`, `2h 05m`, `3d 4h`.
-    static func duration(_ seconds: Double) -> String {
+    public static func duration(_ seconds: Double) -> String {
         guard seconds.isFinite else { return "-" }
         if seconds < 1 { return "\(Int((seconds * 1000).rounded())) ms" }
         if seconds < 60 { return String(format: "%.1f s", seconds) }
@@ -30,7 +30,7 @@ enum TextFormat {
     }
 
     /// A short age for tables: `12s`, `5m`, `3h`, `2d`.
-    static func age(_ seconds: Double) -> String {
+    public static func age(_ seconds: Double) -> String {
         let s = max(0, Int(seconds))
         if s < 60 { return "\(s)s" }
         if s < 3600 { return "\(s / 60)m" }
@@ -39,7 +39,7 @@ enum TextFormat {
     }
 
     /// Local time, to the second: `2026-11-26 09:12:03`.
-    static func time(_ date: Date) -> String {
+    public static func time(_ date: Date) -> String {
         var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
         var parts = tm()
         localtime_r(&seconds, &parts)
@@ -48,12 +48,12 @@ enum TextFormat {
     }
 
     /// `1.5`, `12.3`, `431` — one decimal below 100.
-    static func rate(_ value: Double) -> String {
+    public static func rate(_ value: Double) -> String {
         value < 100 ? String(format: "%.1f", value) : String(Int(value.rounded()))
     }
 
     /// The first line of `text`, at most `limit` characters, with `…` when cut.
-    static func snippet(_ text: String, limit: Int) -> String {
+    public static func snippet(_ text: String, limit: Int) -> String {
         let line = text.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
         if line.count <= limit && line.count == text.count { return line }
         return String(line.prefix(max(limit - 1, 0))) + "…"
@@ -61,12 +61,18 @@ enum TextFormat {
 }
 
 /// Left-aligned text columns (right-aligned where asked), two spaces apart.
-struct TextTable {
-    var headers: [String]
-    var rightAligned: Set<Int> = []
-    var rows: [[String]] = []
+public struct TextTable {
+    public var headers: [String]
+    public var rightAligned: Set<Int> = []
+    public var rows: [[String]] = []
 
-    func render() -> String {
+    public init(headers: [String], rightAligned: Set<Int> = [], rows: [[String]] = []) {
+        self.headers = headers
+        self.rightAligned = rightAligned
+        self.rows = rows
+    }
+
+    public func render() -> String {
         let all = [headers] + rows
         let widths = headers.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
         return all.map { row in

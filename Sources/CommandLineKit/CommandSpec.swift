@@ -1,20 +1,31 @@
 /// The specification of one subcommand: its name, what it does, its arguments and options.
 /// The parser reads arguments against it and `--help` is generated from it, so the help text is
 /// the specification users see.
-struct CommandSpec {
-    var name: String
+public struct CommandSpec: Sendable {
+    public var name: String
     /// One line, shown in `jobs --help`.
-    var summary: String
+    public var summary: String
     /// Paragraphs shown under the usage line in `jobs NAME --help`.
-    var discussion: String = ""
-    var arguments: [ArgumentSpec] = []
-    var options: [OptionSpec] = []
-    var examples: [String] = []
+    public var discussion: String = ""
+    public var arguments: [ArgumentSpec] = []
+    public var options: [OptionSpec] = []
+    public var examples: [String] = []
     /// Left out of `jobs --help` (tools for developers).
-    var isHidden = false
+    public var isHidden = false
+
+    public init(name: String, summary: String, discussion: String = "", arguments: [ArgumentSpec] = [],
+                options: [OptionSpec] = [], examples: [String] = [], isHidden: Bool = false) {
+        self.name = name
+        self.summary = summary
+        self.discussion = discussion
+        self.arguments = arguments
+        self.options = options
+        self.examples = examples
+        self.isHidden = isHidden
+    }
 
     /// Options every command accepts, before or after its name.
-    static let globalOptions = [
+    public static let globalOptions = [
         OptionSpec(name: "db", valueName: "PATH",
                    help: "database file (default: $JOBS_DB, else $XDG_DATA_HOME/jobs/jobs.db, else ~/.local/share/jobs/jobs.db)"),
         OptionSpec(name: "busy-timeout", valueName: "SECONDS",
@@ -22,14 +33,14 @@ struct CommandSpec {
         OptionSpec(name: "help", short: "h", help: "show this help"),
     ]
 
-    var allOptions: [OptionSpec] { options + CommandSpec.globalOptions }
+    public var allOptions: [OptionSpec] { options + CommandSpec.globalOptions }
 
-    func option(named name: String) -> OptionSpec? { allOptions.first { $0.name == name } }
+    public func option(named name: String) -> OptionSpec? { allOptions.first { $0.name == name } }
 
-    func option(short: Character) -> OptionSpec? { allOptions.first { $0.short == short } }
+    public func option(short: Character) -> OptionSpec? { allOptions.first { $0.short == short } }
 
     /// `jobs submit FILE [--batch NAME] ...`
-    var usageLine: String {
+    public var usageLine: String {
         var parts = ["jobs", name]
         for argument in arguments {
             parts.append(argument.isOptional ? "[\(argument.name)]" : argument.name)
@@ -41,7 +52,7 @@ struct CommandSpec {
         return parts.joined(separator: " ")
     }
 
-    var help: String {
+    public var help: String {
         var text = "jobs \(name): \(summary)\n\nUsage: \(usageLine)\n"
         if !discussion.isEmpty { text += "\n\(discussion)\n" }
         if !arguments.isEmpty {
@@ -62,24 +73,30 @@ struct CommandSpec {
 }
 
 /// A positional argument.
-struct ArgumentSpec {
-    var name: String
-    var help: String
-    var isOptional = false
+public struct ArgumentSpec: Sendable {
+    public var name: String
+    public var help: String
+    public var isOptional = false
+
+    public init(name: String, help: String, isOptional: Bool = false) {
+        self.name = name
+        self.help = help
+        self.isOptional = isOptional
+    }
 }
 
 /// A `--name` option: a flag when `valueName` is nil, else it takes one value.
-struct OptionSpec {
-    var name: String
-    var short: Character?
+public struct OptionSpec: Sendable {
+    public var name: String
+    public var short: Character?
     /// Placeholder in help (`PATH`, `N`); nil makes the option a flag.
-    var valueName: String?
-    var help: String
-    var isRequired = false
+    public var valueName: String?
+    public var help: String
+    public var isRequired = false
     /// May be given several times; every value is kept.
-    var isRepeatable = false
+    public var isRepeatable = false
 
-    init(name: String, short: Character? = nil, valueName: String? = nil, help: String,
+    public init(name: String, short: Character? = nil, valueName: String? = nil, help: String,
          isRequired: Bool = false, isRepeatable: Bool = false) {
         self.name = name
         self.short = short
@@ -89,18 +106,18 @@ struct OptionSpec {
         self.isRepeatable = isRepeatable
     }
 
-    var isFlag: Bool { valueName == nil }
+    public var isFlag: Bool { valueName == nil }
 
     /// `-o, --output FILE`
-    var signature: String {
+    public var signature: String {
         let short = self.short.map { "-\($0), " } ?? ""
         return short + "--\(name)" + (valueName.map { " \($0)" } ?? "")
     }
 }
 
 /// Two-column help text, wrapped to 100 columns.
-enum HelpTable {
-    static func render(_ rows: [(String, String)]) -> String {
+public enum HelpTable {
+    public static func render(_ rows: [(String, String)]) -> String {
         let width = min(max(rows.map(\.0.count).max() ?? 0, 8), 24) + 2
         var text = ""
         for (left, right) in rows {
@@ -117,7 +134,7 @@ enum HelpTable {
         return text
     }
 
-    static func wrap(_ text: String, width: Int) -> [String] {
+    public static func wrap(_ text: String, width: Int) -> [String] {
         var lines: [String] = []
         var current = ""
         for word in text.split(separator: " ") {

@@ -1,3 +1,4 @@
+import CommandLineKit
 import Daemon
 import Engine
 import Foundation

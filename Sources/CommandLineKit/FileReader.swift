@@ -1,8 +1,8 @@
 import Glibc
 
 /// Reads whole files (batch files are validated in full before anything is inserted).
-enum FileReader {
-    static func read(path: String) throws -> [UInt8] {
+public enum FileReader {
+    public static func read(path: String) throws -> [UInt8] {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
             throw CLIError.user("cannot read \(path): \(String(cString: strerror(errno)))")
@@ -15,7 +15,7 @@ enum FileReader {
         return try readAll(descriptor: descriptor, name: path)
     }
 
-    static func readAll(descriptor: Int32, name: String) throws -> [UInt8] {
+    public static func readAll(descriptor: Int32, name: String) throws -> [UInt8] {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
         while true {

@@ -4,12 +4,12 @@ import Foundation
 /// SECONDS`, else `$JOBS_BUSY_TIMEOUT`, else the command's default (60 s for `jobs`, whose
 /// writers then fail with a message; 1 s for `jobsd`, which keeps generating and retries with
 /// backoff, never giving up). Readers never wait for a writer (WAL), whatever the setting.
-enum BusyTimeout {
-    static let environmentVariable = "JOBS_BUSY_TIMEOUT"
+public enum BusyTimeout {
+    public static let environmentVariable = "JOBS_BUSY_TIMEOUT"
 
     /// Seconds, at least 0 (0: fail at once when the lock is taken). `command` names the
     /// program in usage errors.
-    static func resolve(option: String?, environment: [String: String], command: String?,
+    public static func resolve(option: String?, environment: [String: String], command: String?,
                         default defaultSeconds: TimeInterval) throws -> TimeInterval {
         if let option {
             guard let seconds = parse(option) else {

@@ -2,8 +2,8 @@ import Foundation
 
 /// Where the database lives: `--db PATH`, else `$JOBS_DB`, else `$XDG_DATA_HOME/jobs/jobs.db`,
 /// else `~/.local/share/jobs/jobs.db`. The default folder is created (mode 0700) on first use.
-enum DatabaseLocation {
-    static func resolve(option: String?, environment: [String: String]) throws -> (path: String, isDefault: Bool) {
+public enum DatabaseLocation {
+    public static func resolve(option: String?, environment: [String: String]) throws -> (path: String, isDefault: Bool) {
         if let option {
             guard !option.isEmpty else { throw CLIError.usage(command: nil, message: "--db needs a path") }
             return (option, false)
@@ -19,7 +19,7 @@ enum DatabaseLocation {
     }
 
     /// Creates the default database's folder, readable by its owner only.
-    static func createFolder(for path: String) throws {
+    public static func createFolder(for path: String) throws {
         let folder = (path as NSString).deletingLastPathComponent
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,

@@ -1,5 +1,5 @@
 import XCTest
-import Engine
+import CommandLineKit
 
 final class ByteCountTests: XCTestCase {
     func testParsesBinaryAndDecimalUnits() throws {

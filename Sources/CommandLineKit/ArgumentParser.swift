@@ -1,8 +1,8 @@
 /// Reads a command line against a `CommandSpec`: `--name value`, `--name=value`, `-o value`,
 /// flags, positionals, and `--` to end options. A lone `-` is a positional (standard input).
 /// Every mistake is a `CLIError.usage` naming the command, with a hint where one helps.
-enum ArgumentParser {
-    static func parse(_ arguments: [String], spec: CommandSpec) throws -> ParsedArguments {
+public enum ArgumentParser {
+    public static func parse(_ arguments: [String], spec: CommandSpec) throws -> ParsedArguments {
         var parsed = ParsedArguments(command: spec.name)
         var index = 0
         var optionsEnded = false
@@ -85,7 +85,7 @@ enum ArgumentParser {
         return " (did you mean --\(match)?)"
     }
 
-    static func editDistance(_ a: String, _ b: String) -> Int {
+    public static func editDistance(_ a: String, _ b: String) -> Int {
         let a = Array(a), b = Array(b)
         guard !a.isEmpty else { return b.count }
         guard !b.isEmpty else { return a.count }
@@ -103,25 +103,25 @@ enum ArgumentParser {
 }
 
 /// What the parser found: option values by long name, flags, and positionals in order.
-struct ParsedArguments {
-    var command: String
-    var options: [String: [String]] = [:]
-    var flags: Set<String> = []
-    var positionals: [String] = []
+public struct ParsedArguments: Sendable {
+    public var command: String
+    public var options: [String: [String]] = [:]
+    public var flags: Set<String> = []
+    public var positionals: [String] = []
 
-    func flag(_ name: String) -> Bool { flags.contains(name) }
+    public func flag(_ name: String) -> Bool { flags.contains(name) }
 
     /// The option's value (the last one, for repeatable options use `values`).
-    func value(_ name: String) -> String? { options[name]?.last }
+    public func value(_ name: String) -> String? { options[name]?.last }
 
-    func values(_ name: String) -> [String] { options[name] ?? [] }
+    public func values(_ name: String) -> [String] { options[name] ?? [] }
 
-    func positional(_ index: Int) -> String? {
+    public func positional(_ index: Int) -> String? {
         index < positionals.count ? positionals[index] : nil
     }
 
     /// The option as an integer in `range`, or a usage error naming it.
-    func integer(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
+    public func integer(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
         guard let text = value(name) else { return nil }
         guard let number = Int(text), range.contains(number) else {
             throw CLIError.usage(command: command,
@@ -131,7 +131,7 @@ struct ParsedArguments {
     }
 
     /// The option as a positive number of seconds, or a usage error naming it.
-    func seconds(_ name: String) throws -> Double? {
+    public func seconds(_ name: String) throws -> Double? {
         guard let text = value(name) else { return nil }
         guard let number = Double(text), number > 0, number.isFinite else {
             throw CLIError.usage(command: command,

@@ -1,17 +1,17 @@
 /// Why a command stopped. Each case maps to an exit code; messages go to standard error.
-enum CLIError: Error, CustomStringConvertible {
+public enum CLIError: Error, CustomStringConvertible {
     /// The command line itself is wrong (exit 2); `command` selects the usage line shown.
     case usage(command: String?, message: String)
     /// The input or the state is wrong: bad file, unknown id, nothing to do (exit 1).
     case user(String)
 
-    var description: String {
+    public var description: String {
         switch self {
         case .usage(_, let message), .user(let message): return message
         }
     }
 
-    var exitCode: ExitCode {
+    public var exitCode: ExitCode {
         switch self {
         case .usage: return .usage
         case .user: return .userError
