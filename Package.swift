@@ -60,10 +60,17 @@ let package = Package(
                 swiftSettings: hotPathSettings),
         .target(name: "Engine", dependencies: ["Model", "KVCache", "Tokenizer", "Kernels"],
                 swiftSettings: hotPathSettings),
+        // The queue and its file formats: JobStore is the SQLite queue alone and stores each
+        // request as opaque text; RequestFormats reads and writes the OpenAI Batch and short-form
+        // lines above it (and no SQL); JSON is the parser both use.
         .target(name: "JSON"),
         .target(name: "JobStore", dependencies: ["CSQLite", "JSON"]),
         .target(name: "RequestFormats", dependencies: ["JobStore", "JSON"]),
         .target(name: "Daemon", dependencies: ["JobStore", "RequestFormats", "Engine", "Model", "Tokenizer"]),
+        // The command lines: CommandLineKit is what both executables share (parsing, help,
+        // errors, text output, defaults from the environment); JobsCLI is the `jobs` commands;
+        // jobsd keeps its own command line in Sources/jobsd, so the daemon binary does not link
+        // the report, doctor or bench code (nor OpenBLAS, which only `jobs bench` and the tests use).
         .target(name: "CommandLineKit"),
         .target(name: "JobsCLI", dependencies: ["CommandLineKit", "JobStore", "RequestFormats", "JSON", "Engine", "Model",
                                                 "Daemon", "GGUF", "Kernels", "KVCache", "Tokenizer", "COpenBLAS"]),

@@ -292,7 +292,7 @@ public final class Daemon {
             summary.steps += 1
             activity.add(profile, startedAt: start)
             metrics.stepDuration.observe(profile.totalSeconds)
-            metrics.stepBatchSize.observe(Double(profile.sequenceCount))
+            metrics.stepSequences.observe(Double(profile.sequenceCount))
             metrics.stepTokens.observe(Double(profile.tokenCount))
             metrics.promptTokens.increment(by: profile.promptTokenCount)
             metrics.generatedTokens.increment(by: profile.sampledCount)

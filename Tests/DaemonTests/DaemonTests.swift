@@ -74,6 +74,24 @@ final class DaemonTests: XCTestCase {
         XCTAssertEqual(fail["error"], error)
     }
 
+    /// The queue stores requests as text it never reads; the daemon reads each one when it
+    /// admits the job, and a damaged one (a hand-edited database) fails that job alone.
+    func testDamagedStoredRequestFailsItsJobAlone() throws {
+        let fixture = try DaemonFixture()
+        try fixture.submit([("good", DaemonFixture.completion("the cat")), ("bad", DaemonFixture.completion("a dog"))])
+        try fixture.store.withConnection { try $0.execute("UPDATE jobs SET request = '{\"prompt\": 5}' WHERE custom_id = 'bad'") }
+        let summary = try fixture.daemon().run()
+
+        XCTAssertEqual(summary.succeeded, 1)
+        XCTAssertEqual(summary.failed, 1)
+        let jobs = try fixture.jobs()
+        XCTAssertEqual(jobs.map(\.state), [.succeeded, .failed])
+        XCTAssertEqual(jobs[1].attempts, 1, "a damaged request is not retried")
+        let error = try XCTUnwrap(jobs[1].lastError)
+        XCTAssertTrue(error.hasPrefix("stored request is damaged (prompt: "), error)
+        XCTAssertTrue(error.hasSuffix("was the database edited by hand?"), error)
+    }
+
     func testChatJobOnModelWithoutChatFormatFailsAlone() throws {
         // The tiny llama file has no chat template, and its vocabulary is not Llama 3's.
         let fixture = try DaemonFixture(family: .llama)
@@ -230,15 +248,15 @@ final class DaemonTests: XCTestCase {
                 _ = daemon.tick()
                 return daemon.engine.waitingCount + daemon.engine.runningCount == index + 1
             }
-            if index < 2 { XCTAssertEqual(metrics.stepBatchSize.count, 0, "no step while gathering") }
+            if index < 2 { XCTAssertEqual(metrics.stepSequences.count, 0, "no step while gathering") }
         }
         // Taking the last slot ends the wait: the pass that claimed the third job ran the step.
         eventually("the first step runs") {
-            if metrics.stepBatchSize.count == 0 { _ = daemon.tick() }
-            return metrics.stepBatchSize.count > 0
+            if metrics.stepSequences.count == 0 { _ = daemon.tick() }
+            return metrics.stepSequences.count > 0
         }
-        XCTAssertEqual(metrics.stepBatchSize.count, 1)
-        XCTAssertEqual(metrics.stepBatchSize.sum, 3, "the first step has all three jobs")
+        XCTAssertEqual(metrics.stepSequences.count, 1)
+        XCTAssertEqual(metrics.stepSequences.sum, 3, "the first step has all three jobs")
     }
 
     func testMaxWaitEndsWithASmallBatch() throws {
@@ -249,7 +267,7 @@ final class DaemonTests: XCTestCase {
         let start = Date()
         eventually("the first step runs") { daemon.tick() == .worked }
         XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(start), 0.19)
-        XCTAssertEqual(metrics.stepBatchSize.sum, 1)
+        XCTAssertEqual(metrics.stepSequences.sum, 1)
     }
 
     func testWithoutMaxWaitTheFirstJobStartsAtOnce() throws {
@@ -258,7 +276,7 @@ final class DaemonTests: XCTestCase {
         let daemon = try fixture.daemon(DaemonFixture.configuration(maxWait: 0, drain: false), metrics: metrics)
         try fixture.submitCompletions(1)
         XCTAssertEqual(daemon.tick(), .worked)
-        XCTAssertEqual(metrics.stepBatchSize.count, 1)
+        XCTAssertEqual(metrics.stepSequences.count, 1)
     }
 
     // MARK: Shutdown
