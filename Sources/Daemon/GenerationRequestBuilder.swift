@@ -1,5 +1,6 @@
 import Engine
 import JobStore
+import RequestFormats
 import Model
 import Tokenizer
 
@@ -24,9 +25,9 @@ public struct GenerationRequestBuilder {
     }
 
     /// Throws `DaemonError` for a chat job the model cannot render; that fails the job alone.
-    func request(for job: ClaimedJob) throws(DaemonError) -> GenerationRequest {
-        GenerationRequest(id: job.id, promptTokens: try promptTokens(job.request.input),
-                          parameters: parameters(job.request), priority: job.priority)
+    func request(for job: ClaimedJob, _ request: JobRequest) throws(DaemonError) -> GenerationRequest {
+        GenerationRequest(id: job.id, promptTokens: try promptTokens(request.input),
+                          parameters: parameters(request), priority: job.priority)
     }
 
     /// The requests of choices 1..<n of a job that asked for `n` > 1: the same prompt, each with
@@ -61,14 +62,14 @@ public struct GenerationRequestBuilder {
         }
     }
 
-    static func templateMessage(_ message: StoredChatMessage) -> TemplateChatMessage {
+    static func templateMessage(_ message: RequestMessage) -> ChatMessage {
         let role: ChatRole
         switch message.role {
         case .system: role = .system
         case .user: role = .user
         case .assistant: role = .assistant
         }
-        return TemplateChatMessage(role: role, content: message.content)
+        return ChatMessage(role: role, content: message.content)
     }
 
     /// The job file's fields, one to one; the seed's bits are kept as they are.

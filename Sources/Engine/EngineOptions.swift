@@ -22,11 +22,9 @@ public struct EngineOptions: Sendable, Equatable {
     /// in `kvMemoryBytes`.
     public var kvPrecision: KVPrecision
 
-    /// The `--kv-type` a command uses when none is given: f32, because f16 moved the perplexity
-    /// of GPL-3 (ctx 512) of Qwen2.5 Coder 0.5B by +0.20% (5.3033 → 5.3138), more than the 0.1%
-    /// a default may cost; Gemma 3 270M's moved by +0.008% (13.8812 → 13.8823). f16 stays one
-    /// flag away for twice the tokens per byte.
-    public static let defaultKVPrecision: KVPrecision = .f32
+    /// The `--kv-type` a command uses when none is given (`KVPrecision.default`, f32; why is
+    /// measured there).
+    public static let defaultKVPrecision: KVPrecision = .default
 
     public init(maxSequences: Int = 64, maxBatchTokens: Int = 512, kvMemoryBytes: Int = 2 << 30,
                 blockSize: Int = 16, prefixCaching: Bool = true, kvPrecision: KVPrecision = EngineOptions.defaultKVPrecision) {

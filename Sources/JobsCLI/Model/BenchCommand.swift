@@ -1,6 +1,8 @@
+import CommandLineKit
 import Engine
 import Foundation
 import JobStore
+import RequestFormats
 import Kernels
 import Model
 

@@ -1,7 +1,7 @@
+import CommandLineKit
 import COpenBLAS
 import Engine
 import Foundation
-import KVCache
 import Kernels
 import Model
 
@@ -31,37 +31,8 @@ struct Benchmark {
         ProcessMemory.resetPeak()
         let text = String(repeating: "The quick brown fox jumps over the lazy dog while the committee reviews the budget. ", count: 20)
         let prompt = Array(loaded.tokenizer.encode(text, addSpecial: true, parseSpecial: false).prefix(128))
-        let layout = model.kvLayout.with(precision: kvPrecision)
-        let total = prompt.count + 129
-        let cache = try KVBlockStorage(layout: layout,
-                                       blockCount: ForwardBatch.Sequence.blockCount(for: layout, positions: total))
-        let sequence = ForwardBatch.Sequence(consecutiveBlocksFor: layout, positions: total)
-        var prefillTimes: [Double] = []
-        var lastLogits: [Float] = []
-        for _ in 0..<3 {
-            var batch = ForwardBatch()
-            batch.append(sequence: sequence, tokens: prompt, startPosition: 0, wantsLogits: true)
-            let start = Self.now()
-            let logits = try model.forward(batch, cache: cache)
-            prefillTimes.append(Self.now() - start)
-            lastLogits = Array(logits.row(0))
-        }
-        let prefill = prefillTimes.min()!
-        var token = Int32(lastLogits.indices.max { lastLogits[$0] < lastLogits[$1] }!)
-        let decodeStart = Self.now()
-        var attention = 0.0
-        for i in 0..<128 {
-            var batch = ForwardBatch()
-            batch.append(sequence: sequence, tokens: [token], startPosition: prompt.count + i, wantsLogits: true)
-            let attentionBefore = model.attentionSeconds
-            let logits = try model.forward(batch, cache: cache)
-            attention += model.attentionSeconds - attentionBefore
-            let row = logits.row(0)
-            var best = 0
-            for j in 1..<row.count where row[j] > row[best] { best = j }
-            token = Int32(best)
-        }
-        let decode = Self.now() - decodeStart
+        let result = try DecoderBenchmark(model: model, kvPrecision: kvPrecision).run(prompt: prompt, decodeTokens: 128, prefillRepeats: 3)
+        let prefill = result.prefillSeconds, decode = result.decodeSeconds, attention = result.decodeAttentionSeconds
         line("prefill \(prompt.count) tokens: \(TextFormat.rate(Double(prompt.count) / prefill)) tokens/s (\(TextFormat.duration(prefill)), best of 3)")
         line("decode 128 tokens:  \(TextFormat.rate(128 / decode)) tokens/s (\(String(format: "%.1f", decode / 128 * 1000)) ms/token, attention \(String(format: "%.2f", attention / 128 * 1000)) ms)")
         line("peak RSS: \(peakRSS())")
