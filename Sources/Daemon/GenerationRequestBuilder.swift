@@ -1,6 +1,8 @@
 import Engine
 import JobStore
+import Foundation
 import Model
+import StructuredOutput
 import Tokenizer
 
 /// Turns a claimed job into the engine's request: renders chat messages in the model's turn
@@ -16,6 +18,8 @@ public struct GenerationRequestBuilder {
     let chatTemplate: ChatTemplate?
     /// Why `chatTemplate` is nil.
     let chatTemplateProblem: String?
+    /// Compiled output formats by schema, shared by every job with the same one.
+    let formats = OutputFormatCache()
 
     public init(model: LoadedModel) {
         tokenizer = model.tokenizer
@@ -23,10 +27,19 @@ public struct GenerationRequestBuilder {
         chatTemplateProblem = model.chatTemplateProblem
     }
 
-    /// Throws `DaemonError` for a chat job the model cannot render; that fails the job alone.
+    /// Throws `DaemonError` for a chat job the model cannot render, or a schema that does not
+    /// compile (refused at submit; only a hand-edited database gets here); that fails the job alone.
     func request(for job: ClaimedJob) throws(DaemonError) -> GenerationRequest {
-        GenerationRequest(id: job.id, promptTokens: try promptTokens(job.request.input),
-                          parameters: parameters(job.request), priority: job.priority)
+        var request = GenerationRequest(id: job.id, promptTokens: try promptTokens(job.request.input),
+                                        parameters: parameters(job.request), priority: job.priority)
+        if let format = job.request.responseFormat?.format {
+            do {
+                request.outputFormat = try formats.compiled(format)
+            } catch {
+                throw .invalidOutputFormat(error.description)
+            }
+        }
+        return request
     }
 
     /// The requests of choices 1..<n of a job that asked for `n` > 1: the same prompt, each with

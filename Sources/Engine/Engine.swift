@@ -3,6 +3,7 @@ import Foundation
 import KVCache
 import Kernels
 import Model
+import StructuredOutput
 import Tokenizer
 
 /// Runs many generation requests through one model with continuous batching.
@@ -41,6 +42,8 @@ public final class Engine {
     /// Finished sequences a failed step could not return; the next step reports them.
     private var undelivered: [FinishedSequence] = []
     private var submissions = 0
+    /// The vocabulary's token strings as a trie, built on the first structured-output request.
+    private var tokenTrie: TokenTrie?
     private let clockStart = DispatchTime.now().uptimeNanoseconds
 
     /// Step profiles added up since start-up or the last `resetProfile()`.
@@ -87,6 +90,10 @@ public final class Engine {
         if let position = prompt.firstIndex(where: { $0 < 0 || Int($0) >= model.vocabularySize }) {
             throw EngineError.tokenOutOfVocabulary(token: prompt[position], position: position,
                                                    vocabularySize: model.vocabularySize)
+        }
+        if request.outputFormat != nil && tokenTrie == nil {
+            let pieces = (0..<sampleableVocabulary).map { tokenizer.pieceBytes(Int32($0), special: false) }
+            tokenTrie = TokenTrie(pieces: pieces, endTokens: Array(endTokens))
         }
         var random = SystemRandomNumberGenerator()
         let sequence = SequenceState(request: request, serial: submissions,
@@ -166,7 +173,16 @@ public final class Engine {
         precondition(logits.rowCount == sampledEntries.count,
                      "the model returned \(logits.rowCount) rows of logits for \(sampledEntries.count) sampled tokens")
 
-        let sampled = sample(logits, for: sampledEntries.map(\.sequence))
+        // Masks first, on this thread: they share each format's caches; sampling then reads them.
+        let rows = sampledEntries.map(\.sequence)
+        var masks: [TokenMask?] = []
+        var maskedCount = 0
+        if let tokenTrie {
+            masks = rows.map { sequence in sequence.constraint.map { $0.mask(tokenTrie) } }
+            maskedCount = masks.count { $0 != nil }
+        }
+        let maskEnd = now()
+        let sampled = sample(logits, for: rows, masks: masks)
         let samplingEnd = now()
 
         var row = 0
@@ -181,7 +197,24 @@ public final class Engine {
             row += 1
             if sequence.firstTokenAt == nil { sequence.firstTokenAt = samplingEnd }
             let isEnd = !sequence.parameters.ignoreEOS && endTokens.contains(token)
-            let reason = sequence.append(token, isEndToken: isEnd, contextLength: model.contextLength)
+            var completesOutput = false
+            if var constraint = sequence.constraint {
+                if masks[row - 1]?.allowedCount == 0 {
+                    scheduler.remove(sequence)
+                    sequences[sequence.id] = nil
+                    report.finished.append(finished(sequence, reason: nil,
+                        error: .outputFormatUnreachable(generatedTokens: sequence.generatedCount), at: samplingEnd))
+                    continue
+                }
+                if !isEnd {
+                    let accepted = constraint.accept(tokenizer.pieceBytes(token, special: false))
+                    precondition(accepted, "a token outside the structured-output mask was sampled")
+                    completesOutput = constraint.isComplete
+                    sequence.constraint = constraint
+                }
+            }
+            let reason = sequence.append(token, isEndToken: isEnd, contextLength: model.contextLength,
+                                         completesOutput: completesOutput)
             let delta = sequence.takeNewText()
             if !delta.isEmpty { report.textDeltas[sequence.id] = delta }
             if let reason {
@@ -196,7 +229,9 @@ public final class Engine {
         stepProfile.totalSeconds = end - start
         stepProfile.forwardSeconds = forwardEnd - forwardStart
         stepProfile.attentionSeconds = attentionSeconds
-        stepProfile.samplingSeconds = samplingEnd - forwardEnd
+        stepProfile.samplingSeconds = samplingEnd - maskEnd
+        stepProfile.maskSeconds = maskEnd - forwardEnd
+        stepProfile.maskedCount = maskedCount
         stepProfile.schedulingSeconds = (forwardStart - start) + (end - samplingEnd)
         stepProfile.tokenCount = batch.tokenCount
         stepProfile.promptTokenCount = promptTokenCount
@@ -211,10 +246,10 @@ public final class Engine {
     // MARK: Helpers
 
     /// One token per row, rows sampled in parallel (each row touches only its own sequence).
-    private func sample(_ logits: Logits, for rows: [SequenceState]) -> [Int32] {
+    private func sample(_ logits: Logits, for rows: [SequenceState], masks: [TokenMask?]) -> [Int32] {
         var tokens = [Int32](repeating: 0, count: rows.count)
         tokens.withUnsafeMutableBufferPointer { out in
-            let job = SamplingJob(rows: rows, logits: logits, vocabulary: sampleableVocabulary, out: out)
+            let job = SamplingJob(rows: rows, masks: masks, logits: logits, vocabulary: sampleableVocabulary, out: out)
             // On the decoder's own pool, so one set of threads owns the cores; several small
             // parts per thread because rows cost differently (greedy vs. top-p).
             let pool = WorkerPool.shared
@@ -230,13 +265,15 @@ public final class Engine {
     /// and writes only `rows[r]`'s sampler and `out[r]`, so threads never share state.
     private struct SamplingJob: @unchecked Sendable {
         let rows: [SequenceState]
+        /// Empty when no row is structured.
+        let masks: [TokenMask?]
         let logits: Logits
         let vocabulary: Int
         let out: UnsafeMutableBufferPointer<Int32>
 
         func sample(row r: Int) {
             let row = UnsafeMutableBufferPointer(rebasing: logits.row(r)[0..<vocabulary])
-            out[r] = rows[r].sampler.sample(row)
+            out[r] = rows[r].sampler.sample(row, mask: masks.isEmpty ? nil : masks[r])
         }
     }
 

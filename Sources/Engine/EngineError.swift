@@ -21,6 +21,9 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
     case kvMemory(String)
     /// The model's forward pass threw; nothing was advanced.
     case forwardFailed(String)
+    /// No token of the vocabulary can continue the structured output (a format whose next
+    /// bytes no token spells, or a grammar grown past its limits).
+    case outputFormatUnreachable(generatedTokens: Int)
 
     public var description: String {
         switch self {
@@ -47,6 +50,8 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
             return message
         case let .forwardFailed(message):
             return "forward pass failed: \(message)"
+        case let .outputFormatUnreachable(generated):
+            return "after \(generated) tokens no token of the model's vocabulary can continue the structured output; simplify the schema (patterns, long literals)"
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Kernels
+import StructuredOutput
 
 /// Chooses one sequence's next token from its row of logits.
 ///
@@ -64,11 +65,19 @@ struct Sampler {
 
     /// Picks the next token. Applies the penalties to `logits` in place (the row is the
     /// model's scratch for this step and is not read again).
-    mutating func sample(_ logits: UnsafeMutableBufferPointer<Float>) -> Int32 {
-        guard let count = parameters.logprobs else { return choose(logits) }
+    ///
+    /// `mask` (structured output) sets the logits of disallowed tokens to -infinity first, so
+    /// penalties, temperature, top-k/top-p/min-p and greedy all see only allowed tokens; the
+    /// recorded log-probabilities stay those of the model's own distribution.
+    mutating func sample(_ logits: UnsafeMutableBufferPointer<Float>, mask: TokenMask? = nil) -> Int32 {
+        guard let count = parameters.logprobs else {
+            mask?.apply(to: logits)
+            return choose(logits)
+        }
         let distribution = RowLogprobs(UnsafeBufferPointer(logits), count: count)
         rawRow.removeAll(keepingCapacity: true)
         rawRow.append(contentsOf: logits)
+        mask?.apply(to: logits)
         let token = choose(logits)
         logprobs.append(TokenLogprob(token: token, logprob: rawRow[Int(token)] - distribution.logNormalizer,
                                      top: distribution.top))
