@@ -55,7 +55,7 @@ struct SchemaCompiler {
         // Definitions nothing refers to are still checked, so a mistake in one is reported.
         for container in ["$defs", "definitions"] {
             if case .object(let members)? = schema[container] {
-                for member in members { _ = try reference(to: "/\(container)/\(Self.escape(member.key))", from: "") }
+                for member in members { _ = try reference(to: "#/\(container)/\(Self.escape(member.key))", from: "") }
             }
         }
         builder.define(rule, as: .sequence([whitespace(), body]))
