@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "ModelTests", dependencies: ["Model", "TestSupport"]),
         .testTarget(name: "StructuredOutputTests", dependencies: ["StructuredOutput", "JobStore"]),
         .testTarget(name: "KVCacheTests", dependencies: ["KVCache", "KernelInterface"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Model", "TestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Model", "TestSupport", "StructuredOutput"]),
         .testTarget(name: "JobStoreTests", dependencies: ["JobStore", "TestSupport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Engine", "JobStore", "Model", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["JobsCLI", "JobStore", "Model", "TestSupport"]),
