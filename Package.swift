@@ -74,7 +74,7 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "GGUF", "TestSupport", "COpenBLAS"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "GGUF", "TestSupport"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "TestSupport"]),
-        .testTarget(name: "StructuredOutputTests", dependencies: ["StructuredOutput", "JobStore"]),
+        .testTarget(name: "StructuredOutputTests", dependencies: ["StructuredOutput", "JobStore", "Engine", "Model", "TestSupport"]),
         .testTarget(name: "KVCacheTests", dependencies: ["KVCache", "KernelInterface"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Model", "TestSupport", "StructuredOutput"]),
         .testTarget(name: "JobStoreTests", dependencies: ["JobStore", "TestSupport"]),

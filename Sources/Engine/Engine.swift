@@ -173,16 +173,8 @@ public final class Engine {
         precondition(logits.rowCount == sampledEntries.count,
                      "the model returned \(logits.rowCount) rows of logits for \(sampledEntries.count) sampled tokens")
 
-        // Masks first, on this thread: they share each format's caches; sampling then reads them.
         let rows = sampledEntries.map(\.sequence)
-        var masks: [TokenMask?] = []
-        var maskedCount = 0
-        if let tokenTrie {
-            masks = rows.map { sequence in sequence.constraint.map { $0.mask(tokenTrie) } }
-            maskedCount = masks.count { $0 != nil }
-        }
-        let maskEnd = now()
-        let sampled = sample(logits, for: rows, masks: masks)
+        let (sampled, masks, maskSeconds, maskedCount) = sampleRows(logits, rows)
         let samplingEnd = now()
 
         var row = 0
@@ -199,7 +191,7 @@ public final class Engine {
             let isEnd = !sequence.parameters.ignoreEOS && endTokens.contains(token)
             var completesOutput = false
             if var constraint = sequence.constraint {
-                if masks[row - 1]?.allowedCount == 0 {
+                if masks[row - 1]?.allowedCount == 0 || sampled[row - 1] < 0 {
                     scheduler.remove(sequence)
                     sequences[sequence.id] = nil
                     report.finished.append(finished(sequence, reason: nil,
@@ -229,8 +221,8 @@ public final class Engine {
         stepProfile.totalSeconds = end - start
         stepProfile.forwardSeconds = forwardEnd - forwardStart
         stepProfile.attentionSeconds = attentionSeconds
-        stepProfile.samplingSeconds = samplingEnd - maskEnd
-        stepProfile.maskSeconds = maskEnd - forwardEnd
+        stepProfile.samplingSeconds = samplingEnd - forwardEnd - maskSeconds
+        stepProfile.maskSeconds = maskSeconds
         stepProfile.maskedCount = maskedCount
         stepProfile.schedulingSeconds = (forwardStart - start) + (end - samplingEnd)
         stepProfile.tokenCount = batch.tokenCount
@@ -245,11 +237,53 @@ public final class Engine {
 
     // MARK: Helpers
 
+    /// One token per row. Greedy and plain-temperature structured rows draw first and check
+    /// the token against their format (`Sampler.speculate`, exact in distribution); the others,
+    /// and refused draws, take their state's mask (cached per format and state, else computed
+    /// here on the engine thread, filling the format's shared caches) and sample under it. Returns the tokens, the masks
+    /// used, the time spent computing masks, and the rows sampled under a format.
+    private func sampleRows(_ logits: Logits, _ rows: [SequenceState])
+        -> (tokens: [Int32], masks: [TokenMask?], maskSeconds: Double, maskedCount: Int) {
+        guard let tokenTrie, rows.contains(where: { $0.constraint != nil }) else {
+            return (sample(logits, for: rows, masks: [], speculative: []), [], 0, 0)
+        }
+        let start = now()
+        var masks = [TokenMask?](repeating: nil, count: rows.count)
+        var speculative = [Bool](repeating: false, count: rows.count)
+        var maskedCount = 0
+        for (r, sequence) in rows.enumerated() {
+            guard let constraint = sequence.constraint else { continue }
+            maskedCount += 1
+            // Which way a row goes depends on its own parameters only, never on what other
+            // sequences put in the caches: the draws, and so the tokens, stay batch-invariant.
+            if sequence.sampler.canSpeculate {
+                speculative[r] = true
+            } else {
+                masks[r] = constraint.mask(tokenTrie)
+            }
+        }
+        var maskSeconds = now() - start
+        var tokens = sample(logits, for: rows, masks: masks, speculative: speculative)
+        let refused = tokens.indices.filter { speculative[$0] && tokens[$0] < 0 }
+        if !refused.isEmpty {
+            let maskStart = now()
+            for r in refused { masks[r] = rows[r].constraint!.mask(tokenTrie) }
+            maskSeconds += now() - maskStart
+            for r in refused where masks[r]!.allowedCount > 0 {
+                let row = UnsafeMutableBufferPointer(rebasing: logits.row(r)[0..<sampleableVocabulary])
+                tokens[r] = rows[r].sampler.resample(row, mask: masks[r]!)
+            }
+        }
+        return (tokens, masks, maskSeconds, maskedCount)
+    }
+
     /// One token per row, rows sampled in parallel (each row touches only its own sequence).
-    private func sample(_ logits: Logits, for rows: [SequenceState], masks: [TokenMask?]) -> [Int32] {
+    /// A speculative row that draws a token its format refuses gets -1.
+    private func sample(_ logits: Logits, for rows: [SequenceState], masks: [TokenMask?], speculative: [Bool]) -> [Int32] {
         var tokens = [Int32](repeating: 0, count: rows.count)
         tokens.withUnsafeMutableBufferPointer { out in
-            let job = SamplingJob(rows: rows, masks: masks, logits: logits, vocabulary: sampleableVocabulary, out: out)
+            let job = SamplingJob(rows: rows, masks: masks, speculative: speculative, trie: tokenTrie, logits: logits,
+                                  vocabulary: sampleableVocabulary, out: out)
             // On the decoder's own pool, so one set of threads owns the cores; several small
             // parts per thread because rows cost differently (greedy vs. top-p).
             let pool = WorkerPool.shared
@@ -262,18 +296,25 @@ public final class Engine {
     }
 
     /// The rows of one step for the sampling threads. Unchecked: row r reads only logits row r
-    /// and writes only `rows[r]`'s sampler and `out[r]`, so threads never share state.
+    /// and writes only `rows[r]`'s sampler and `out[r]`, so threads never share state (the
+    /// formats' caches, read by speculative rows, take their own lock).
     private struct SamplingJob: @unchecked Sendable {
         let rows: [SequenceState]
         /// Empty when no row is structured.
         let masks: [TokenMask?]
+        let speculative: [Bool]
+        let trie: TokenTrie?
         let logits: Logits
         let vocabulary: Int
         let out: UnsafeMutableBufferPointer<Int32>
 
         func sample(row r: Int) {
             let row = UnsafeMutableBufferPointer(rebasing: logits.row(r)[0..<vocabulary])
-            out[r] = rows[r].sampler.sample(row, mask: masks.isEmpty ? nil : masks[r])
+            if !speculative.isEmpty, speculative[r], let trie, let constraint = rows[r].constraint {
+                out[r] = rows[r].sampler.speculate(row) { constraint.allows($0, trie: trie) } ?? -1
+            } else {
+                out[r] = rows[r].sampler.sample(row, mask: masks.isEmpty ? nil : masks[r])
+            }
         }
     }
 

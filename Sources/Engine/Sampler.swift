@@ -35,6 +35,8 @@ struct Sampler {
     private(set) var logprobs: [TokenLogprob] = []
     /// The raw row, copied before the penalties change it (only when recording logprobs).
     private var rawRow: [Float] = []
+    /// The model's distribution of the row being sampled, until its token is chosen.
+    private var pendingDistribution: RowLogprobs?
 
     struct Candidate {
         var token: Int32
@@ -70,23 +72,59 @@ struct Sampler {
     /// penalties, temperature, top-k/top-p/min-p and greedy all see only allowed tokens; the
     /// recorded log-probabilities stay those of the model's own distribution.
     mutating func sample(_ logits: UnsafeMutableBufferPointer<Float>, mask: TokenMask? = nil) -> Int32 {
-        guard let count = parameters.logprobs else {
-            mask?.apply(to: logits)
-            return choose(logits)
-        }
-        let distribution = RowLogprobs(UnsafeBufferPointer(logits), count: count)
+        recordDistribution(logits)
+        mask?.apply(to: logits)
+        applyPenalties(logits)
+        return recordChoice(choose(logits))
+    }
+
+    /// Whether `speculate`/`resample` give exactly the masked distribution: greedy, or plain
+    /// temperature sampling (the filters top-k, top-p and min-p depend on which tokens are
+    /// masked, so those rows always take the mask first).
+    var canSpeculate: Bool {
+        parameters.isGreedy || (parameters.topK == 0 && parameters.topP >= 1 && parameters.minP <= 0)
+    }
+
+    /// Structured output without a mask at hand: draws as if unconstrained and returns the token
+    /// if `isAllowed`, else nil, after which `resample` must be called with the state's mask.
+    /// Exact: a draw from p accepted when in the allowed set A, else a draw from p restricted
+    /// to A, picks token x in A with probability p(x) + (1 − p(A)) p(x)/p(A) = p(x)/p(A), the
+    /// masked distribution; greedy's best token, when allowed, is the best allowed one. (The
+    /// sample-first order of llama.cpp's grammar sampler.)
+    mutating func speculate(_ logits: UnsafeMutableBufferPointer<Float>, isAllowed: (Int32) -> Bool) -> Int32? {
+        precondition(canSpeculate)
+        recordDistribution(logits)
+        applyPenalties(logits)
+        let token = choose(logits)
+        return isAllowed(token) ? recordChoice(token) : nil
+    }
+
+    /// The draw after a refused `speculate`, from the same (penalized) row under `mask`.
+    mutating func resample(_ logits: UnsafeMutableBufferPointer<Float>, mask: TokenMask) -> Int32 {
+        mask.apply(to: logits)
+        return recordChoice(choose(logits))
+    }
+
+    /// The model's distribution, before anything changes the row (only when recording logprobs).
+    private mutating func recordDistribution(_ logits: UnsafeMutableBufferPointer<Float>) {
+        guard let count = parameters.logprobs else { return }
+        pendingDistribution = RowLogprobs(UnsafeBufferPointer(logits), count: count)
         rawRow.removeAll(keepingCapacity: true)
         rawRow.append(contentsOf: logits)
-        mask?.apply(to: logits)
-        let token = choose(logits)
-        logprobs.append(TokenLogprob(token: token, logprob: rawRow[Int(token)] - distribution.logNormalizer,
-                                     top: distribution.top))
+    }
+
+    private mutating func recordChoice(_ token: Int32) -> Int32 {
+        if let distribution = pendingDistribution {
+            logprobs.append(TokenLogprob(token: token, logprob: rawRow[Int(token)] - distribution.logNormalizer,
+                                         top: distribution.top))
+            pendingDistribution = nil
+        }
         return token
     }
 
+    /// The choice from a row whose penalties are applied.
     private mutating func choose(_ logits: UnsafeMutableBufferPointer<Float>) -> Int32 {
         precondition(!logits.isEmpty)
-        applyPenalties(logits)
         let row = UnsafeBufferPointer(logits)
         if parameters.isGreedy { return Int32(LogitMath.argmax(row)) }
 

@@ -33,8 +33,10 @@ final class GrammarAutomaton: @unchecked Sendable {
     private var stateLeaves: [[Int32]] = []
     private(set) var stateAccepts: [Bool] = []
     private var stateIndex: [StateKey: Int32] = [:]
-    /// state × 256 + byte → next state; -1 while unknown.
-    private var transitions: [Int32] = []
+    /// state × 256 + byte → next state; -1 while unknown. Raw memory (grown by doubling) so the
+    /// trie walk reads it without array checks; `transitionCapacity` states fit.
+    private(set) var transitionTable = UnsafeMutablePointer<Int32>.allocate(capacity: 256 * 64)
+    private var transitionCapacity = 64
 
     private struct StateKey: Hashable {
         var leaves: [Int32]
@@ -46,6 +48,8 @@ final class GrammarAutomaton: @unchecked Sendable {
     var masksVocabulary: ObjectIdentifier?
 
     private(set) var initialState: Int32 = 0
+
+    deinit { transitionTable.deallocate() }
 
     init(grammar: Grammar) {
         self.grammar = grammar
@@ -91,10 +95,10 @@ final class GrammarAutomaton: @unchecked Sendable {
     @inline(__always)
     func stepLocked(_ state: Int32, _ byte: UInt8) -> Int32 {
         let slot = Int(state) &* 256 &+ Int(byte)
-        let known = transitions[slot]
+        let known = transitionTable[slot]
         if known >= 0 { return known }
         let next = compute(state, byte)
-        transitions[slot] = next
+        transitionTable[slot] = next
         return next
     }
 
@@ -162,7 +166,14 @@ final class GrammarAutomaton: @unchecked Sendable {
         stateLeaves.append(key.leaves)
         stateAccepts.append(key.accepts)
         stateIndex[key] = id
-        transitions.append(contentsOf: repeatElement(-1, count: 256))
+        if Int(id) >= transitionCapacity {
+            let grown = UnsafeMutablePointer<Int32>.allocate(capacity: 256 * transitionCapacity * 2)
+            grown.update(from: transitionTable, count: 256 * transitionCapacity)
+            transitionTable.deallocate()
+            transitionTable = grown
+            transitionCapacity *= 2
+        }
+        (transitionTable + Int(id) * 256).initialize(repeating: -1, count: 256)
         return id
     }
 }

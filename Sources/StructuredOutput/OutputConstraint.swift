@@ -18,6 +18,20 @@ public struct OutputConstraint: Sendable {
         format.automaton.mask(for: state, trie: trie)
     }
 
+    /// The mask of the current state if it was computed already (nil: the caller may check a
+    /// sampled token with `allows` instead of computing it).
+    public func cachedMask(_ trie: TokenTrie) -> TokenMask? {
+        format.automaton.cachedMask(for: state, trie: trie)
+    }
+
+    /// Whether `token` may come next: what `mask(trie).allows(token)` says, without the mask.
+    public func allows(_ token: Int32, trie: TokenTrie) -> Bool {
+        if trie.isEndToken(token) { return canEnd }
+        let piece = trie.piece(token)
+        guard !piece.isEmpty else { return false }
+        return format.automaton.advance(state, piece) != GrammarAutomaton.dead
+    }
+
     /// Moves on by a sampled token's bytes. Returns false (and stays) if they break the format.
     public mutating func accept(_ bytes: [UInt8]) -> Bool {
         let next = format.automaton.advance(state, bytes)
@@ -36,6 +50,10 @@ public struct OutputConstraint: Sendable {
 }
 
 extension GrammarAutomaton {
+    func cachedMask(for state: Int32, trie: TokenTrie) -> TokenMask? {
+        lock.withLock { masksVocabulary == ObjectIdentifier(trie) ? masks[state] : nil }
+    }
+
     /// The mask of `state` over `trie`'s vocabulary: a preorder walk of the trie that follows
     /// the automaton's transitions (cached table reads once a state is known) and skips every
     /// subtree whose prefix leads to the dead state.
@@ -49,29 +67,42 @@ extension GrammarAutomaton {
             if let cached = masks[state] { return cached }
             var words = [UInt64](repeating: 0, count: (trie.vocabularySize + 63) / 64)
             var states = [Int32](repeating: 0, count: trie.maximumDepth + 1)
-            states[0] = state
             let count = trie.nodeCount
+            words.withUnsafeMutableBufferPointer { words in
+            states.withUnsafeMutableBufferPointer { states in
             trie.bytes.withUnsafeBufferPointer { bytes in
             trie.depths.withUnsafeBufferPointer { depths in
             trie.subtreeEnds.withUnsafeBufferPointer { subtreeEnds in
             trie.tokenStarts.withUnsafeBufferPointer { tokenStarts in
             trie.tokens.withUnsafeBufferPointer { tokens in
+                states[0] = state
+                // Read transitions straight from the table; a miss computes the state (which may
+                // grow the table, so the pointer is read again).
+                var table = transitionTable
                 var node = 0
                 while node < count {
                     let depth = Int(depths[node])
-                    let next = stepLocked(states[depth - 1], bytes[node])
+                    let from = states[depth &- 1]
+                    var next = table[Int(from) &* 256 &+ Int(bytes[node])]
+                    if next < 0 {
+                        next = stepLocked(from, bytes[node])
+                        table = transitionTable
+                    }
                     if next == Self.dead {
                         node = Int(subtreeEnds[node])
                         continue
                     }
                     states[depth] = next
-                    for index in Int(tokenStarts[node])..<Int(tokenStarts[node + 1]) {
+                    var index = Int(tokenStarts[node])
+                    let end = Int(tokenStarts[node &+ 1])
+                    while index < end {
                         let token = Int(tokens[index])
                         words[token >> 6] |= UInt64(1) << UInt64(token & 63)
+                        index &+= 1
                     }
-                    node += 1
+                    node &+= 1
                 }
-            }}}}}
+            }}}}}}}
             if stateAccepts[Int(state)] {
                 for token in trie.endTokens { words[Int(token) >> 6] |= UInt64(1) << UInt64(token & 63) }
             }

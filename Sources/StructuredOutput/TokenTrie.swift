@@ -16,6 +16,10 @@ public final class TokenTrie: Sendable {
     public let vocabularySize: Int
     /// Tokens that end generation: allowed exactly where the output may end.
     public let endTokens: [Int32]
+    private let endTokenSet: Set<Int32>
+    /// Every token's bytes, concatenated: token t's are `pieceBytes[pieceOffsets[t]..<pieceOffsets[t + 1]]`.
+    private let pieceBytes: [UInt8]
+    private let pieceOffsets: [Int32]
 
     /// `pieces[id]` is token id's text as bytes; empty pieces (control tokens) are never
     /// allowed inside the output. Tokens longer than 65,535 bytes are left out.
@@ -23,6 +27,14 @@ public final class TokenTrie: Sendable {
         vocabularySize = pieces.count
         self.endTokens = endTokens.filter { $0 >= 0 && Int($0) < pieces.count }.sorted()
         let ends = Set(endTokens)
+        endTokenSet = ends
+        var flat: [UInt8] = [], offsets: [Int32] = [0]
+        for piece in pieces {
+            flat += piece
+            offsets.append(Int32(flat.count))
+        }
+        pieceBytes = flat
+        pieceOffsets = offsets
         var order = pieces.indices.filter { !pieces[$0].isEmpty && pieces[$0].count < 65_535 && !ends.contains(Int32($0)) }
         order.sort { a, b in
             let x = pieces[a], y = pieces[b]
@@ -92,6 +104,14 @@ public final class TokenTrie: Sendable {
     }
 
     var nodeCount: Int { bytes.count }
+
+    func isEndToken(_ token: Int32) -> Bool { endTokenSet.contains(token) }
+
+    /// The bytes of `token` (empty for control tokens and ids outside the vocabulary).
+    func piece(_ token: Int32) -> ArraySlice<UInt8> {
+        guard token >= 0, Int(token) < vocabularySize else { return [] }
+        return pieceBytes[Int(pieceOffsets[Int(token)])..<Int(pieceOffsets[Int(token) + 1])]
+    }
 }
 
 /// The tokens allowed in one grammar state, one bit per token of the vocabulary.
