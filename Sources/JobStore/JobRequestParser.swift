@@ -21,7 +21,10 @@ enum JobRequestParser {
         }
         var fields = Fields()
         var ignored: [JSONMember] = []
+        // Where `response_format: {"type": "text"}` goes among the ignored fields (in file order).
+        var textFormatSlot = 0
         for member in members where !skipping.contains(member.key) {
+            if member.key == "response_format" { textFormatSlot = ignored.count }
             if requestFields.contains(member.key) {
                 if member.value != .null { fields.values[member.key] = member.value }
                 continue
@@ -85,7 +88,9 @@ enum JobRequestParser {
             let before = problems.count
             request.responseFormat = ResponseFormatParser.parse(value, field: prefix + "response_format", problems: &problems)
             // {"type": "text"} asks for nothing: recorded like the other fields that change nothing.
-            if request.responseFormat == nil && problems.count == before { ignored.append(JSONMember("response_format", value)) }
+            if request.responseFormat == nil && problems.count == before {
+                ignored.insert(JSONMember("response_format", value), at: textFormatSlot)
+            }
         }
         request.logprobs = parseLogprobs(fields, kind: request.kind, prefix: prefix, ignored: &ignored, problems: &problems)
         request.ignoredFields = ignored

@@ -28,7 +28,8 @@ public indirect enum SchemaValue: Equatable, Sendable {
         }
     }
 
-    subscript(key: String) -> SchemaValue? {
+    /// The value of `key` in an object; nil for other values and missing keys.
+    public subscript(key: String) -> SchemaValue? {
         guard case .object(let members) = self else { return nil }
         return members.first { $0.key == key }?.value
     }
