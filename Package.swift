@@ -63,7 +63,7 @@ let package = Package(
                 swiftSettings: hotPathSettings),
         .target(name: "JobStore", dependencies: ["CSQLite", "StructuredOutput"]),
         .target(name: "Daemon", dependencies: ["JobStore", "Engine", "Model", "Tokenizer", "StructuredOutput"]),
-        .target(name: "JobsCLI", dependencies: ["JobStore", "Engine", "Model", "Daemon", "GGUF", "Kernels", "KVCache",
+        .target(name: "JobsCLI", dependencies: ["JobStore", "Engine", "Model", "Daemon", "GGUF", "Kernels", "KVCache", "StructuredOutput",
                                                 "Tokenizer", "COpenBLAS"]),
         .executableTarget(name: "jobs", dependencies: ["JobsCLI"]),
         .executableTarget(name: "jobsd", dependencies: ["JobsCLI"]),

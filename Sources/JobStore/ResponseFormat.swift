@@ -62,6 +62,13 @@ extension JSONValue {
     }
 }
 
+extension ResponseFormat {
+    /// A schema from JSON text, members in order (built-in schemas such as `jobs bench`'s).
+    public static func schema(json text: String) throws -> SchemaValue {
+        try JSONParser.parse(text).schemaValue
+    }
+}
+
 /// Reads `response_format` (chat and completions lines, the short form) and `text.format`
 /// (Responses lines), and compiles the schema once to refuse at submit what cannot be enforced:
 /// `prompts.jsonl:4: body.response_format.json_schema.schema/properties/age: "multipleOf" is not supported`.
