@@ -5,7 +5,7 @@ import StructuredOutput
 /// schema thousands of times, and one compiled format keeps its grammar states and token masks
 /// for every job that uses it. At most `capacity` formats are kept; the oldest goes first.
 public final class OutputFormatCache: @unchecked Sendable {
-    public static let capacity = 64
+    public static let capacity = 16
     private let lock = NSLock()
     private var formats: [String: CompiledOutputFormat] = [:]
     private var order: [String] = []

@@ -91,10 +91,7 @@ public final class Engine {
             throw EngineError.tokenOutOfVocabulary(token: prompt[position], position: position,
                                                    vocabularySize: model.vocabularySize)
         }
-        if request.outputFormat != nil && tokenTrie == nil {
-            let pieces = (0..<sampleableVocabulary).map { tokenizer.pieceBytes(Int32($0), special: false) }
-            tokenTrie = TokenTrie(pieces: pieces, endTokens: Array(endTokens))
-        }
+        if request.outputFormat != nil { prepareStructuredOutput() }
         var random = SystemRandomNumberGenerator()
         let sequence = SequenceState(request: request, serial: submissions,
                                      seed: request.parameters.seed ?? random.next(),
@@ -126,6 +123,14 @@ public final class Engine {
     public var kvLayout: KVCacheLayout { kvCache.layout }
 
     public func resetProfile() { profile = EngineProfile() }
+
+    /// Builds the vocabulary's token trie for structured output if it is not built yet (the
+    /// first structured request does this itself; about a second for a 262k vocabulary).
+    public func prepareStructuredOutput() {
+        guard tokenTrie == nil else { return }
+        let pieces = (0..<sampleableVocabulary).map { tokenizer.pieceBytes(Int32($0), special: false) }
+        tokenTrie = TokenTrie(pieces: pieces, endTokens: Array(endTokens))
+    }
 
     // MARK: Step
 
@@ -199,8 +204,14 @@ public final class Engine {
                     continue
                 }
                 if !isEnd {
-                    let accepted = constraint.accept(tokenizer.pieceBytes(token, special: false))
-                    precondition(accepted, "a token outside the structured-output mask was sampled")
+                    guard constraint.accept(tokenizer.pieceBytes(token, special: false)) else {
+                        // Cannot happen while the sampler honours the mask; fail the job, not the daemon.
+                        scheduler.remove(sequence)
+                        sequences[sequence.id] = nil
+                        report.finished.append(finished(sequence, reason: nil,
+                            error: .outputFormatViolated(token: token), at: samplingEnd))
+                        continue
+                    }
                     completesOutput = constraint.isComplete
                     sequence.constraint = constraint
                 }

@@ -19,7 +19,11 @@ final class GrammarAutomaton: @unchecked Sendable {
     /// Bounds on the work one configuration may take; beyond them the transition is dead
     /// (the job then ends: no token can continue). Real schemas stay far below.
     static let maximumStacks = 4_096
-    static let maximumStates = 200_000
+    /// Each state's row of transitions takes 1 KiB.
+    static let maximumStates = 65_536
+    /// Token masks kept per format (one costs vocabulary/8 bytes: 32 KiB for Gemma's 262k);
+    /// beyond it the cache starts over (deep recursion in a generic JSON value can visit many states).
+    static let maximumMasks = 2_048
 
     let grammar: Grammar
     let lock = NSLock()

@@ -107,6 +107,7 @@ extension GrammarAutomaton {
                 for token in trie.endTokens { words[Int(token) >> 6] |= UInt64(1) << UInt64(token & 63) }
             }
             let mask = TokenMask(words: words)
+            if masks.count >= Self.maximumMasks { masks.removeAll() }
             masks[state] = mask
             return mask
         }

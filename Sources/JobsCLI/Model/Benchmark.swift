@@ -155,6 +155,8 @@ struct Benchmark {
         let model = self.model
         let engine = try Engine(model: model, tokenizer: loaded.tokenizer, options: options,
                                 attentionClock: { model.attentionSeconds })
+        // Once per engine (per daemon): not part of the jobs' time.
+        if format != nil { engine.prepareStructuredOutput() }
         let start = Self.now()
         for (i, prompt) in prompts.enumerated() {
             var jobParameters = parameters ?? SamplingParameters.greedy(maxTokens: maxTokens)

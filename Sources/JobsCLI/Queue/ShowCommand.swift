@@ -1,5 +1,6 @@
 import Foundation
 import JobStore
+import StructuredOutput
 
 /// `jobs show ID`
 struct ShowCommand: JobsCommand {
@@ -43,6 +44,16 @@ struct ShowCommand: JobsCommand {
         if let started = when(job.claimedAt) { fields.append(("Started", started)) }
         if let finished = when(job.finishedAt) { fields.append(("Finished", finished)) }
         fields.append(("Request", requestSummary(job.request)))
+        if let responseFormat = job.request.responseFormat {
+            switch responseFormat.format {
+            case .jsonObject:
+                fields.append(("Output format", "json_object"))
+            case .jsonSchema(let schema):
+                let text = schema.serialized()
+                let name = responseFormat.name.map { "\($0) " } ?? ""
+                fields.append(("Output format", "json_schema \(name)" + (text.count > 200 ? String(text.prefix(200)) + "…" : text)))
+            }
+        }
         if !job.request.ignoredFields.isEmpty {
             // Accepted from the file but without effect here (user, metadata, store, ...).
             fields.append(("Ignored", job.request.ignoredFields.map { member in
