@@ -35,6 +35,8 @@ struct Sampler {
     private(set) var logprobs: [TokenLogprob] = []
     /// The raw row, copied before the penalties change it (only when recording logprobs).
     private var rawRow: [Float] = []
+    /// Logits of the allowed tokens under a sparse mask.
+    private var compactRow: [Float] = []
     /// The model's distribution of the row being sampled, until its token is chosen.
     private var pendingDistribution: RowLogprobs?
 
@@ -73,9 +75,29 @@ struct Sampler {
     /// recorded log-probabilities stay those of the model's own distribution.
     mutating func sample(_ logits: UnsafeMutableBufferPointer<Float>, mask: TokenMask? = nil) -> Int32 {
         recordDistribution(logits)
+        if let mask, let allowed = mask.sparse {
+            applyPenalties(logits)
+            return recordChoice(chooseAmong(allowed, logits))
+        }
         mask?.apply(to: logits)
         applyPenalties(logits)
         return recordChoice(choose(logits))
+    }
+
+    /// The choice among a few allowed tokens (a sparse mask, in increasing id order) from a row
+    /// whose penalties are applied: their logits are gathered into a short row and chosen from
+    /// there, instead of writing -infinity over the whole vocabulary. Ties still go to the lower
+    /// id, as on the full row.
+    private mutating func chooseAmong(_ allowed: [Int32], _ logits: UnsafeMutableBufferPointer<Float>) -> Int32 {
+        guard !allowed.isEmpty else { return choose(logits) }
+        // Taken out of self while `choose` (which mutates self) works on it: no copy.
+        var row: [Float] = []
+        swap(&row, &compactRow)
+        defer { swap(&row, &compactRow) }
+        row.removeAll(keepingCapacity: true)
+        for token in allowed { row.append(logits[Int(token)]) }
+        let index = row.withUnsafeMutableBufferPointer { choose($0) }
+        return allowed[Int(index)]
     }
 
     /// Whether `speculate`/`resample` give exactly the masked distribution: greedy, or plain
@@ -101,6 +123,7 @@ struct Sampler {
 
     /// The draw after a refused `speculate`, from the same (penalized) row under `mask`.
     mutating func resample(_ logits: UnsafeMutableBufferPointer<Float>, mask: TokenMask) -> Int32 {
+        if let allowed = mask.sparse { return recordChoice(chooseAmong(allowed, logits)) }
         mask.apply(to: logits)
         return recordChoice(choose(logits))
     }
