@@ -78,7 +78,7 @@ let package = Package(
         .testTarget(name: "KVCacheTests", dependencies: ["KVCache", "KernelInterface"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Model", "TestSupport", "StructuredOutput"]),
         .testTarget(name: "JobStoreTests", dependencies: ["JobStore", "TestSupport"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Engine", "JobStore", "Model", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["JobsCLI", "JobStore", "Model", "TestSupport"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Engine", "JobStore", "Model", "TestSupport", "StructuredOutput"]),
+        .testTarget(name: "CLITests", dependencies: ["JobsCLI", "JobStore", "Model", "TestSupport", "StructuredOutput"]),
     ] + kernelLevelTargets
 )

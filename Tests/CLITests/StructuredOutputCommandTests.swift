@@ -26,12 +26,12 @@ final class StructuredOutputCommandTests: XCTestCase {
 
     func testUnsupportedSchemasAreRefusedAtSubmitAndNothingIsQueued() throws {
         let harness = CLIHarness()
-        let file = harness.file("batch.jsonl", """
-            {"id": "a", "prompt": "p"}
-            {"id": "b", "prompt": "p", "response_format": {"type": "json_object"}}
-            {"id": "c", "prompt": "p", "response_format": {"type": "json_schema", "json_schema": {"name": "n", "schema": {"type": "object", "properties": {"age": {"type": "integer", "multipleOf": 5}}}}}}
-            {"custom_id": "d", "method": "POST", "url": "/v1/chat/completions", "body": {"messages": [{"role": "user", "content": "x"}], "response_format": {"type": "json_schema", "json_schema": {"name": "n", "schema": {"type": "array", "items": {"type": "string", "pattern": "\\\\bword"}}}}}}
-            """)
+        let file = harness.file("batch.jsonl", [
+            #"{"id": "a", "prompt": "p"}"#,
+            #"{"id": "b", "prompt": "p", "response_format": {"type": "json_object"}}"#,
+            #"{"id": "c", "prompt": "p", "response_format": {"type": "json_schema", "json_schema": {"name": "n", "schema": {"type": "object", "properties": {"age": {"type": "integer", "multipleOf": 5}}}}}}"#,
+            #"{"custom_id": "d", "method": "POST", "url": "/v1/chat/completions", "body": {"messages": [{"role": "user", "content": "x"}], "response_format": {"type": "json_schema", "json_schema": {"name": "n", "schema": {"type": "array", "items": {"type": "string", "pattern": "\\bword"}}}}}}"#,
+        ])
         let outcome = harness.run("submit", file)
         XCTAssertEqual(outcome.code, 1)
         XCTAssertTrue(outcome.errors.contains(#"batch.jsonl:3: response_format.json_schema.schema/properties/age: "multipleOf" is not supported"#), outcome.errors)
