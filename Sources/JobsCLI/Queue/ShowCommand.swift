@@ -3,6 +3,7 @@ import Foundation
 import JSON
 import JobStore
 import RequestFormats
+import StructuredOutput
 
 /// `jobs show ID`
 struct ShowCommand: JobsCommand {
@@ -47,6 +48,16 @@ struct ShowCommand: JobsCommand {
         if let finished = when(job.finishedAt) { fields.append(("Finished", finished)) }
         let request = try job.decodedRequest()
         fields.append(("Request", requestSummary(request)))
+        if let responseFormat = request.responseFormat {
+            switch responseFormat.format {
+            case .jsonObject:
+                fields.append(("Output format", "json_object"))
+            case .jsonSchema(let schema):
+                let text = schema.serialized()
+                let name = responseFormat.name.map { "\($0) " } ?? ""
+                fields.append(("Output format", "json_schema \(name)" + (text.count > 200 ? String(text.prefix(200)) + "…" : text)))
+            }
+        }
         if !request.ignoredFields.isEmpty {
             // Accepted from the file but without effect here (user, metadata, store, ...).
             fields.append(("Ignored", request.ignoredFields.map { member in
