@@ -21,6 +21,9 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
     case kvMemory(String)
     /// The model's forward pass threw; nothing was advanced.
     case forwardFailed(String)
+    /// A resume checkpoint that cannot belong to the request (damaged, or from another model
+    /// or request); the caller starts the request from its prompt instead.
+    case invalidCheckpoint(String)
 
     public var description: String {
         switch self {
@@ -47,6 +50,8 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
             return message
         case let .forwardFailed(message):
             return "forward pass failed: \(message)"
+        case let .invalidCheckpoint(reason):
+            return "checkpoint does not fit the request: \(reason); start from the prompt instead"
         }
     }
 }

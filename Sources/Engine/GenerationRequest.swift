@@ -11,9 +11,14 @@ public struct GenerationRequest: Sendable {
     public var priority: Int
     /// When the request arrived (e.g. the job's creation time), for ordering only.
     public var arrivalTime: Date
+    /// Continue from here instead of from the prompt: the checkpoint's tokens are recomputed
+    /// (prefill) and generation goes on as if never interrupted. `Engine.submit` refuses a
+    /// checkpoint that does not fit the request (`invalidCheckpoint`).
+    public var resume: SequenceCheckpoint?
 
     public init(id: Int64, promptTokens: [Int32], parameters: SamplingParameters = SamplingParameters(),
-                priority: Int = 0, arrivalTime: Date = Date()) {
+                priority: Int = 0, arrivalTime: Date = Date(), resume: SequenceCheckpoint? = nil) {
+        self.resume = resume
         self.id = id
         self.promptTokens = promptTokens
         self.parameters = parameters
