@@ -27,7 +27,7 @@ final class DoctorCommandTests: XCTestCase {
         XCTAssertFalse(report.findings.contains { $0.status == "FAIL" }, outcome.output)
         XCTAssertTrue(report["database"].text.hasPrefix("\(harness.databasePath) (JOBS_DB), "), outcome.output)
         XCTAssertTrue(report["database"].text.hasSuffix(", writable"), outcome.output)
-        XCTAssertEqual(report["schema"].text, "version 3, the newest this jobs knows")
+        XCTAssertEqual(report["schema"].text, "version 4, the newest this jobs knows")
         XCTAssertTrue(report["journal"].text.hasPrefix("WAL"))
         XCTAssertEqual(report["integrity"].text, "SQLite quick_check found no problems")
         XCTAssertTrue(report["model"].text.hasPrefix("\(model) (--model): tiny gemma3, gemma3, "), outcome.output)
