@@ -265,11 +265,15 @@ public final class Daemon {
             var extra = builder.extraChoices(of: first, count: job.request.choices, jobID: job.id)
             first.resume = saved[0]
             for index in extra.indices { extra[index].resume = saved[index + 1] }
-            try submit(first, of: job)
+            let resumed = try submit(first, of: job)
+            if !resumed {
+                // The job continues as a whole or not at all.
+                for index in extra.indices { extra[index].resume = nil }
+            }
             for request in extra { jobOfChoice[request.id] = job.id }
             var entry = RunningJob(job: job, claimedAt: now, deferredChoices: extra)
             entry.resumes = job.checkpoint?.resumes ?? 0
-            if !saved.isEmpty {
+            if resumed {
                 entry.resumes += 1
                 entry.checkpointedTokens = saved.values.reduce(0) { $0 + $1.tokens.count }
                 logger.info("resume", ("job", job.id), ("batch", job.batchName), ("custom_id", job.customID),
@@ -308,10 +312,12 @@ public final class Daemon {
 
     /// Submits one choice; when its checkpoint does not fit the request (the engine checks the
     /// seed, the tokens against the vocabulary, stop strings and max_tokens), logs that and
-    /// submits it from its prompt.
-    private func submit(_ request: GenerationRequest, of job: ClaimedJob) throws {
+    /// submits it from its prompt. Returns whether it continues from its checkpoint.
+    @discardableResult
+    private func submit(_ request: GenerationRequest, of job: ClaimedJob) throws -> Bool {
         do {
             try engine.submit(request)
+            return request.resume != nil
         } catch EngineError.invalidCheckpoint(let reason) where request.resume != nil {
             logger.warn("checkpoint_ignored", ("job", job.id), ("batch", job.batchName), ("custom_id", job.customID),
                         ("tokens", request.resume?.tokens.count), ("reason", reason),
@@ -319,6 +325,7 @@ public final class Daemon {
             var fresh = request
             fresh.resume = nil
             try engine.submit(fresh)
+            return false
         }
     }
 
@@ -631,6 +638,12 @@ public final class Daemon {
             }
         }
         return total
+    }
+
+    /// Tokens the job has generated so far in this daemon, restored ones included (nil when
+    /// it is not running here).
+    func generatedTokens(ofJob id: Int64) -> Int? {
+        running[id].map(generatedTokens)
     }
 
     private func isCheckpointDue(_ now: Double) -> Bool {
