@@ -97,7 +97,7 @@ final class DoctorCommandTests: XCTestCase {
         XCTAssertEqual(outcome.code, 1)
         let report = try DoctorOutput(outcome.output)
         XCTAssertEqual(report["schema"].status, "FAIL")
-        XCTAssertEqual(report["schema"].text, "version 99, but this jobs knows versions up to 3: a newer jobs wrote it")
+        XCTAssertEqual(report["schema"].text, "version 99, but this jobs knows versions up to 4: a newer jobs wrote it")
         XCTAssertEqual(report["schema"].fix, "upgrade jobs and jobsd to the version that wrote this database (or newer)")
         XCTAssertEqual(report["integrity"].status, "ok")
         XCTAssertEqual(outcome.errors, "jobs: 1 check failed; the fix lines above say what to do\n")

@@ -20,13 +20,19 @@ final class DaemonProcessTests: XCTestCase {
 
     /// Chaos: two daemons alive at once, and 20 times one of them (at random) is killed with
     /// `kill -9` or stopped with SIGTERM at a random moment and replaced. Every job must
-    /// succeed exactly once, with one result row, whatever the interleaving.
+    /// succeed exactly once, with one result row, whatever the interleaving; with checkpoints
+    /// every 16 tokens, the decode tokens generated again (every token sampled, from the
+    /// daemons' step lines, minus the results' tokens) are at most 16 per interrupted job, and
+    /// each result's resumed tokens are those of the checkpoint its daemon resumed from.
     func testEveryJobSucceedsExactlyOnceAcrossRandomKillsAndSIGTERMsWithTwoDaemons() throws {
         let fixture = try DaemonFixture()
         // Each kill costs the jobs in flight an attempt; leave room for all of them.
         try fixture.submitCompletions(200, maxTokens: 400, maxAttempts: 50)
-        // Two sequences per daemon, so the 20 cycles fall while jobs are still running.
-        let daemonArguments = arguments(fixture, ["--max-seqs", "2", "--lease-seconds", "1", "--shutdown-grace", "0.2"])
+        // Two sequences per daemon, so the 20 cycles fall while jobs are still running. Debug
+        // logs give every step's sampled tokens.
+        let checkpointTokens = 16
+        let daemonArguments = arguments(fixture, ["--max-seqs", "2", "--lease-seconds", "1", "--shutdown-grace", "0.2",
+                                                  "--checkpoint-tokens", "\(checkpointTokens)", "--log-level", "debug"])
         let seed = UInt64(Date().timeIntervalSince1970 * 1000)
         var random = SplitMix64(seed: seed)
         var logs: [String] = []
@@ -94,9 +100,42 @@ final class DaemonProcessTests: XCTestCase {
             let expected = try reference.withConnection { db in try db.prepare(query).firstRow { $0.string(0) } }
             XCTAssertEqual(try fixture.texts(query), [expected], "p\(index); \(description)")
         }
+
+        // Resume: work lost to an interruption is at most one checkpoint interval. A kill or a
+        // lost lease costs an attempt; a SIGTERM release saves every job's place first.
+        let sampled = logs.flatMap { DaemonProcess.events("step", in: $0) }.reduce(0) { $0 + (Int($1["sampled"] ?? "") ?? 0) }
+        let kept = try fixture.scalar("SELECT sum(completion_tokens) FROM results")
+        let interrupted = try fixture.scalar("SELECT sum(attempts - 1) FROM jobs")
+            + logs.flatMap { DaemonProcess.events("release", in: $0) }.reduce(0) { $0 + (Int($1["jobs"] ?? "") ?? 0) }
+        let recomputed = sampled - kept
+        XCTAssertGreaterThanOrEqual(recomputed, 0, description)
+        XCTAssertLessThanOrEqual(recomputed, checkpointTokens * interrupted,
+                                 "decode tokens generated again: \(recomputed) for \(interrupted) interruptions; \(description)")
+        // Each result continued from the checkpoint its daemon logged resuming from.
+        var resumedJobs = 0
+        for log in logs {
+            let resumes = DaemonProcess.events("resume", in: log)
+            for finish in DaemonProcess.events("finish", in: log) {
+                let job = try XCTUnwrap(finish["job"])
+                let fromToken = resumes.last { $0["job"] == job }.flatMap { Int($0["from_token"] ?? "") } ?? 0
+                let stored = try fixture.integers("SELECT resumed_from_token, resumes FROM results WHERE job_id = \(job)")
+                XCTAssertEqual(stored.first, fromToken, "job \(job); \(description)")
+                let row = try fixture.scalar("SELECT resumes FROM results WHERE job_id = \(job)")
+                let logged = logs.reduce(0) { $0 + DaemonProcess.events("resume", in: $1).filter { $0["job"] == job }.count }
+                XCTAssertLessThanOrEqual(row, logged, "job \(job)")
+                if fromToken > 0 {
+                    resumedJobs += 1
+                    XCTAssertGreaterThanOrEqual(row, 1, "job \(job)")
+                }
+            }
+        }
+        XCTAssertGreaterThan(resumedJobs, 0, "some jobs continued from a checkpoint; \(description)")
+        XCTAssertEqual(try fixture.scalar("SELECT count(*) FROM checkpoints"), 0)
         print("chaos test: \(description); jobs with more than one attempt: "
               + "\(try fixture.scalar("SELECT count(*) FROM jobs WHERE attempts > 1")), "
-              + "most attempts: \(try fixture.scalar("SELECT max(attempts) FROM jobs"))")
+              + "most attempts: \(try fixture.scalar("SELECT max(attempts) FROM jobs")); "
+              + "\(interrupted) interruptions, \(resumedJobs) results resumed, "
+              + "\(recomputed) decode tokens generated again (bound \(checkpointTokens * interrupted)), \(sampled) sampled in all")
     }
 
     func testTwoDaemonsOnOneDatabaseNeverRunTheSameJob() throws {
@@ -212,6 +251,7 @@ final class DaemonProcessTests: XCTestCase {
         for option in ["--db PATH", "--model PATH", "--drain", "--lease-seconds N", "--max-attempts N", "--max-seqs N",
                        "--max-batch-tokens N", "--kv-memory SIZE", "--no-prefix-cache", "--reuse-results",
                        "--max-wait-ms N", "--shutdown-grace SECONDS", "--metrics-addr HOST:PORT", "--log-level LEVEL",
+                       "--checkpoint-tokens N", "--checkpoint-interval SECONDS", "--no-checkpoints", "default 32", "default 10",
                        "JOBS_DB", "JOBS_MODEL", "default 2GiB", "default 64", "default 512", "default 60"] {
             XCTAssertTrue(run.stdout.contains(option), option)
         }
@@ -228,6 +268,9 @@ final class DaemonProcessTests: XCTestCase {
             (["--metrics-addr", "9464"], "--metrics-addr 9464: no port; write HOST:PORT"),
             (["--shutdown-grace", "-1"], "--shutdown-grace must be a number of seconds ≥ 0, got '-1'"),
             (["--lease-seconds", "0"], "--lease-seconds must be a positive number of seconds, got '0'"),
+            (["--checkpoint-tokens", "0"], "--checkpoint-tokens must be an integer from 1 to 1000000, got '0'"),
+            (["--checkpoint-interval", "-2"], "--checkpoint-interval must be a positive number of seconds, got '-2'"),
+            (["--no-checkpoints", "--checkpoint-tokens", "8"], "--no-checkpoints cannot be combined with --checkpoint-tokens or --checkpoint-interval"),
         ]
         for (index, (arguments, message)) in cases.enumerated() {
             let run = try DaemonProcess.run(arguments, logDirectory: directory.path, name: "usage\(index)")
