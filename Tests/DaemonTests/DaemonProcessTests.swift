@@ -103,29 +103,34 @@ final class DaemonProcessTests: XCTestCase {
 
         // Resume: work lost to an interruption is at most one checkpoint interval. A kill or a
         // lost lease costs an attempt; a SIGTERM release saves every job's place first.
-        let sampled = logs.flatMap { DaemonProcess.events("step", in: $0) }.reduce(0) { $0 + (Int($1["sampled"] ?? "") ?? 0) }
+        let events = logs.map { log in log.split(separator: "\n").compactMap { try? Logfmt.parse(String($0)) } }
+        func all(_ event: String) -> [[String: String]] { events.flatMap { $0.filter { $0["event"] == event } } }
+        let sampled = all("step").reduce(0) { $0 + (Int($1["sampled"] ?? "") ?? 0) }
         let kept = try fixture.scalar("SELECT sum(completion_tokens) FROM results")
         let interrupted = try fixture.scalar("SELECT sum(attempts - 1) FROM jobs")
-            + logs.flatMap { DaemonProcess.events("release", in: $0) }.reduce(0) { $0 + (Int($1["jobs"] ?? "") ?? 0) }
+            + all("release").reduce(0) { $0 + (Int($1["jobs"] ?? "") ?? 0) }
         let recomputed = sampled - kept
         XCTAssertGreaterThanOrEqual(recomputed, 0, description)
         XCTAssertLessThanOrEqual(recomputed, checkpointTokens * interrupted,
                                  "decode tokens generated again: \(recomputed) for \(interrupted) interruptions; \(description)")
         // Each result continued from the checkpoint its daemon logged resuming from.
+        let stored = try fixture.store.withConnection { db in
+            try db.prepare("SELECT job_id, resumed_from_token, resumes FROM results").rows { ($0.int64(0), $0.int(1), $0.int(2)) }
+        }.reduce(into: [String: (fromToken: Int, resumes: Int)]()) { $0[String($1.0)] = ($1.1, $1.2) }
+        var loggedResumes: [String: Int] = [:]
+        for line in all("resume") { loggedResumes[line["job"] ?? "", default: 0] += 1 }
         var resumedJobs = 0
-        for log in logs {
-            let resumes = DaemonProcess.events("resume", in: log)
-            for finish in DaemonProcess.events("finish", in: log) {
+        for lines in events {
+            let resumes = lines.filter { $0["event"] == "resume" }
+            for finish in lines where finish["event"] == "finish" {
                 let job = try XCTUnwrap(finish["job"])
                 let fromToken = resumes.last { $0["job"] == job }.flatMap { Int($0["from_token"] ?? "") } ?? 0
-                let stored = try fixture.integers("SELECT resumed_from_token, resumes FROM results WHERE job_id = \(job)")
-                XCTAssertEqual(stored.first, fromToken, "job \(job); \(description)")
-                let row = try fixture.scalar("SELECT resumes FROM results WHERE job_id = \(job)")
-                let logged = logs.reduce(0) { $0 + DaemonProcess.events("resume", in: $1).filter { $0["job"] == job }.count }
-                XCTAssertLessThanOrEqual(row, logged, "job \(job)")
+                let result = try XCTUnwrap(stored[job])
+                XCTAssertEqual(result.fromToken, fromToken, "job \(job); \(description)")
+                XCTAssertLessThanOrEqual(result.resumes, loggedResumes[job] ?? 0, "job \(job)")
                 if fromToken > 0 {
                     resumedJobs += 1
-                    XCTAssertGreaterThanOrEqual(row, 1, "job \(job)")
+                    XCTAssertGreaterThanOrEqual(result.resumes, 1, "job \(job)")
                 }
             }
         }
