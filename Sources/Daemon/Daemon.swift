@@ -106,6 +106,7 @@ public final class Daemon {
         let renewal = min(1, configuration.leaseSeconds / 10)
         renewRetry = StoreRetry(initial: renewal, maximum: max(renewal, configuration.leaseSeconds / 3))
         countsRetry = StoreRetry(initial: configuration.countsInterval, maximum: configuration.countsInterval)
+        nextCheckpointAt = MonotonicClock.now() + configuration.checkpointInterval
         metrics.kvBlockBytes.set(engine.kvLayout.bytesPerBlock)
         metrics.maxSequences.set(engineOptions.maxSequences)
         updateEngineGauges()
