@@ -9,13 +9,20 @@ import Model
 ///
 /// One pass of the loop:
 /// 1. write outcomes the database refused earlier (locked, read-only, full disk);
-/// 2. renew the leases every third of a lease; jobs the store no longer gives us (cancelled,
-///    expired, taken over) leave the engine;
+/// 2. renew the leases every third of a lease, and whenever a job has `checkpointTokens` new
+///    tokens or `checkpointInterval` has passed, with the checkpoints of the jobs that moved on
+///    in the same transaction; jobs the store no longer gives us (cancelled, expired, taken
+///    over) leave the engine;
 /// 3. claim up to `engine.freeSequenceSlots` jobs. Dynamic batching: when jobs arrive at an
 ///    idle engine, keep claiming for up to `maxWait` before the first step, so jobs submitted
 ///    together start together;
 /// 4. run one engine step and write what finished;
 /// 5. with nothing to compute, sleep until the next poll (or a shutdown request).
+///
+/// A job claimed with a checkpoint (its earlier attempt crashed, lost its lease or was released
+/// on SIGTERM) continues from it, as a whole: every choice from its saved tokens and random
+/// state, unless the checkpoint was written with another model or cannot be read or does not
+/// fit the job (`checkpoint_ignored`); then it starts from its prompt.
 ///
 /// A job that cannot run (prompt longer than the context, a chat job on a model without a
 /// chat format, a bad sampling parameter) fails alone, for good, with the engine's message.
