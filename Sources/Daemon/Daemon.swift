@@ -604,6 +604,7 @@ public final class Daemon {
             nextCheckpointAt = now + configuration.checkpointInterval
             return
         }
+        let started = MonotonicClock.now()
         let checkpoints = configuration.checkpointTokens == nil ? [] : changedCheckpoints()
         let held: Set<Int64>
         do {
@@ -621,7 +622,8 @@ public final class Daemon {
             running[checkpoint.jobID]?.checkpointedTokens = tokens
         }
         logger.debug("renew", ("jobs", ids.count), ("held", held.count), ("checkpoints", checkpoints.count),
-                     ("checkpoint_bytes", checkpoints.reduce(0) { $0 + $1.checkpoint.state.count }))
+                     ("checkpoint_bytes", checkpoints.reduce(0) { $0 + $1.checkpoint.state.count }),
+                     ("seconds", MonotonicClock.now() - started))
         for id in ids where !held.contains(id) {
             if let entry = running.removeValue(forKey: id) {
                 cancelSequences(of: entry)
@@ -704,6 +706,7 @@ public final class Daemon {
         guard !running.isEmpty else { return }
         let ids = running.keys.sorted()
         // Saved in the release's transaction: the next claim continues where this one stopped.
+        let started = MonotonicClock.now()
         let checkpoints = configuration.checkpointTokens == nil ? [] : changedCheckpoints().map(\.checkpoint)
         for entry in running.values { cancelSequences(of: entry) }
         running.removeAll()
