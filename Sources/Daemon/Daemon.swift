@@ -706,7 +706,6 @@ public final class Daemon {
         guard !running.isEmpty else { return }
         let ids = running.keys.sorted()
         // Saved in the release's transaction: the next claim continues where this one stopped.
-        let started = MonotonicClock.now()
         let checkpoints = configuration.checkpointTokens == nil ? [] : changedCheckpoints().map(\.checkpoint)
         for entry in running.values { cancelSequences(of: entry) }
         running.removeAll()

@@ -280,7 +280,8 @@ public final class Engine {
         timings.prefixTokensReused = sequence.prefixTokensReused
         timings.preemptions = sequence.preemptions
         timings.resumedTokens = sequence.resumedTokens
-        timings.recomputedTokens = max(0, sequence.resumedTokens - sequence.resumedTokensReused)
+        // A checkpoint of a finished sequence is never computed again.
+        timings.recomputedTokens = sequence.admittedAt == nil ? 0 : max(0, sequence.resumedTokens - sequence.resumedTokensReused)
         if let admitted = sequence.admittedAt {
             timings.waitSeconds = admitted - sequence.submittedAt
             if let first = sequence.firstTokenAt {

@@ -83,7 +83,9 @@ final class DaemonProcessTests: XCTestCase {
         // A result is logged only once it is committed: never twice for one job.
         let finishes = logs.flatMap { DaemonProcess.events("finish", in: $0) }.compactMap { $0["job"] }
         XCTAssertEqual(finishes.count, Set(finishes).count, "a job finished twice; \(description)")
-        XCTAssertEqual(Set(finishes).count, 200, "every finish was logged; \(description)")
+        // A kill -9 between a result's commit and its log line leaves that one finish unlogged.
+        let kills = cycles.filter { $0.hasPrefix("KILL") }.count
+        XCTAssertGreaterThanOrEqual(Set(finishes).count, 200 - kills, "every finish was logged; \(description)")
         // The kills interrupted work: jobs in flight were claimed again.
         XCTAssertGreaterThan(try fixture.scalar("SELECT count(*) FROM jobs WHERE attempts > 1"), 0, description)
         // Greedy jobs give the text of an uninterrupted run, whichever process ran them and

@@ -183,6 +183,8 @@ final class ResumeTests: XCTestCase {
         let report = try second.step()
         XCTAssertEqual(report.finished.map(Output.init), [Output(done)])
         XCTAssertEqual(report.profile.tokenCount, 0, "nothing left to compute")
+        XCTAssertEqual(report.finished.first?.timings.resumedTokens, done.completionTokenCount)
+        XCTAssertEqual(report.finished.first?.timings.recomputedTokens, 0)
         XCTAssertFalse(second.hasWork)
     }
 
