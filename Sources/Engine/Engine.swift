@@ -94,12 +94,47 @@ public final class Engine {
         if request.outputFormat != nil { prepareStructuredOutput() }
         var random = SystemRandomNumberGenerator()
         let sequence = SequenceState(request: request, serial: submissions,
-                                     seed: request.parameters.seed ?? random.next(),
+                                     seed: request.resume?.seed ?? request.parameters.seed ?? random.next(),
                                      blocks: kvCache.makeBlocks(), tokenizer: tokenizer, submittedAt: now())
+        var resumedFinish: FinishReason?
+        if let checkpoint = request.resume {
+            if let position = checkpoint.tokens.firstIndex(where: { $0 < 0 || Int($0) >= sampleableVocabulary }) {
+                throw EngineError.invalidCheckpoint(
+                    "its token \(checkpoint.tokens[position]) at \(position) is outside the vocabulary of \(sampleableVocabulary)")
+            }
+            if let seed = request.parameters.seed, seed != checkpoint.seed {
+                throw EngineError.invalidCheckpoint("its seed \(checkpoint.seed) is not the request's \(seed)")
+            }
+            let ignoreEOS = request.parameters.ignoreEOS
+            resumedFinish = try sequence.replay(checkpoint, isEndToken: { !ignoreEOS && self.isEndToken($0) },
+                                                pieceBytes: { self.tokenizer.pieceBytes($0, special: false) },
+                                                contextLength: model.contextLength)
+        }
         submissions += 1
+        if let resumedFinish {
+            // Saved after its last token (a finished choice of a job with several): it is done.
+            sequence.status = .finished
+            undelivered.append(finished(sequence, reason: resumedFinish, error: nil, at: now()))
+            return
+        }
         sequences[request.id] = sequence
         scheduler.add(sequence)
     }
+
+    /// Where a request in the engine stands, to continue it elsewhere after this process stops
+    /// (`GenerationRequest.resume`); nil for an id the engine does not hold. Cost: a copy of
+    /// its generated tokens (and log-probabilities).
+    public func checkpoint(of id: Int64) -> SequenceCheckpoint? {
+        sequences[id]?.checkpoint
+    }
+
+    /// Tokens the request with this id has sampled so far, restored ones included (nil for an
+    /// unknown id).
+    public func generatedCount(of id: Int64) -> Int? {
+        sequences[id]?.generatedCount
+    }
+
+    private func isEndToken(_ token: Int32) -> Bool { endTokens.contains(token) }
 
     /// Drops a request wherever it is, freeing its blocks. Returns false for an unknown id.
     @discardableResult
@@ -193,7 +228,7 @@ public final class Engine {
             let token = sampled[row]
             row += 1
             if sequence.firstTokenAt == nil { sequence.firstTokenAt = samplingEnd }
-            let isEnd = !sequence.parameters.ignoreEOS && endTokens.contains(token)
+            let isEnd = !sequence.parameters.ignoreEOS && isEndToken(token)
             var completesOutput = false
             if var constraint = sequence.constraint {
                 if masks[row - 1]?.allowedCount == 0 || sampled[row - 1] < 0 {
@@ -334,6 +369,9 @@ public final class Engine {
         var timings = SequenceTimings()
         timings.prefixTokensReused = sequence.prefixTokensReused
         timings.preemptions = sequence.preemptions
+        timings.resumedTokens = sequence.resumedTokens
+        // A checkpoint of a finished sequence is never computed again.
+        timings.recomputedTokens = sequence.admittedAt == nil ? 0 : max(0, sequence.resumedTokens - sequence.resumedTokensReused)
         if let admitted = sequence.admittedAt {
             timings.waitSeconds = admitted - sequence.submittedAt
             if let first = sequence.firstTokenAt {
@@ -352,7 +390,8 @@ public final class Engine {
             id: sequence.id, tokens: Array(sequence.outputTokens), text: sequence.text,
             finishReason: reason, error: error, promptTokenCount: sequence.promptCount,
             completionTokenCount: sequence.sampledCount, seed: sequence.sampler.seed, timings: timings,
-            logprobs: Array(sequence.sampler.logprobs.prefix(sequence.outputTokens.count)))
+            logprobs: Array(sequence.sampler.logprobs.prefix(sequence.outputTokens.count)),
+            checkpoint: error == nil ? sequence.checkpoint : nil)
     }
 
     /// Seconds since the engine started, from a monotonic clock.

@@ -23,6 +23,9 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
     case outputFormatUnreachable(generatedTokens: Int)
     /// A sampled token broke the structured output (a sampler fault, never expected).
     case outputFormatViolated(token: Int32)
+    /// A resume checkpoint that cannot belong to the request (damaged, or from another model
+    /// or request); the caller starts the request from its prompt instead.
+    case invalidCheckpoint(String)
 
     public var description: String {
         switch self {
@@ -51,6 +54,8 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
             return "after \(generated) tokens no token of the model's vocabulary can continue the structured output; simplify the schema (patterns, long literals)"
         case let .outputFormatViolated(token):
             return "token \(token) was sampled outside the structured-output mask; this is a bug in jobs, please report it with the job's request"
+        case let .invalidCheckpoint(reason):
+            return "checkpoint does not fit the request: \(reason); start from the prompt instead"
         }
     }
 }

@@ -18,9 +18,16 @@ public struct GenerationRequest: Sendable {
     /// nothing can extend it. nil: free text.
     public var outputFormat: CompiledOutputFormat?
 
+    /// Continue from here instead of from the prompt: the checkpoint's tokens are recomputed
+    /// (prefill) and generation goes on as if never interrupted. `Engine.submit` refuses a
+    /// checkpoint that does not fit the request (`invalidCheckpoint`).
+    public var resume: SequenceCheckpoint?
+
     public init(id: Int64, promptTokens: [Int32], parameters: SamplingParameters = SamplingParameters(),
-                priority: Int = 0, arrivalTime: Date = Date(), outputFormat: CompiledOutputFormat? = nil) {
+                priority: Int = 0, arrivalTime: Date = Date(), outputFormat: CompiledOutputFormat? = nil,
+                resume: SequenceCheckpoint? = nil) {
         self.outputFormat = outputFormat
+        self.resume = resume
         self.id = id
         self.promptTokens = promptTokens
         self.parameters = parameters

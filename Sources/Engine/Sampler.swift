@@ -60,6 +60,13 @@ struct Sampler {
         self.promptTokens = parameters.repetitionPenalty != 1 ? Set(promptTokens) : []
     }
 
+    /// Continues from a checkpoint: the random stream where it was and the log-probabilities
+    /// recorded so far (the penalties' counts come from replaying the tokens through `accept`).
+    mutating func restore(randomState: Xoshiro256StarStar.State, logprobs: [TokenLogprob]) {
+        rng = Xoshiro256StarStar(state: randomState)
+        self.logprobs = logprobs
+    }
+
     /// Records a token the sequence generated (for the penalties).
     mutating func accept(_ token: Int32) {
         guard parameters.presencePenalty != 0 || parameters.frequencyPenalty != 0

@@ -44,6 +44,10 @@ final class SequenceState {
     var firstTokenAt: Double?
     var prefixTokensReused = 0
     var preemptions = 0
+    /// Generated tokens restored from a checkpoint rather than sampled here.
+    private(set) var resumedTokens = 0
+    /// Of those, the ones the prefix cache held when the sequence was first admitted.
+    var resumedTokensReused = 0
     /// Steps that included this sequence, and the sum of their sequence counts.
     var activeSteps = 0
     var activeSequenceSum = 0
@@ -101,6 +105,58 @@ final class SequenceState {
             return .length
         }
         return nil
+    }
+
+    /// Where the sequence stands now, to continue it elsewhere (`GenerationRequest.resume`).
+    var checkpoint: SequenceCheckpoint {
+        SequenceCheckpoint(tokens: Array(tokens[promptCount...]), seed: sampler.seed,
+                           randomState: sampler.rng.state, logprobs: sampler.logprobs)
+    }
+
+    /// Takes a fresh sequence to where `checkpoint` left it: appends its tokens exactly as
+    /// sampling did (penalty counts, detokenizer, stop strings, `max_tokens`), then restores
+    /// the random stream and the recorded log-probabilities. Returns the finish reason the last
+    /// token gave (a checkpoint of a finished sequence), nil to go on. Throws
+    /// `invalidCheckpoint` when the tokens finish before their end, or the recorded parts do
+    /// not match them: such a checkpoint cannot have come from this request.
+    /// A structured-output sequence walks its grammar over the replayed tokens too
+    /// (`pieceBytes`), so the mask continues where the interrupted run's stood; a token the
+    /// format does not accept means the checkpoint is not this request's.
+    func replay(_ checkpoint: SequenceCheckpoint, isEndToken: (Int32) -> Bool,
+                pieceBytes: (Int32) -> [UInt8], contextLength: Int) throws(EngineError) -> FinishReason? {
+        precondition(status == .waiting && computedTokens == 0 && generatedCount == 0)
+        guard checkpoint.seed == sampler.seed else {
+            throw .invalidCheckpoint("its seed \(checkpoint.seed) is not the request's \(sampler.seed)")
+        }
+        guard checkpoint.randomState.isValid else { throw .invalidCheckpoint("its random state is all zero") }
+        let expectedLogprobs = parameters.logprobs == nil ? 0 : checkpoint.tokens.count
+        guard checkpoint.logprobs.count == expectedLogprobs else {
+            throw .invalidCheckpoint("it has \(checkpoint.logprobs.count) log-probabilities for \(checkpoint.tokens.count) tokens")
+        }
+        var reason: FinishReason?
+        for (index, token) in checkpoint.tokens.enumerated() {
+            guard reason == nil else {
+                throw .invalidCheckpoint("generation ended at token \(index) of \(checkpoint.tokens.count)")
+            }
+            if parameters.logprobs != nil, checkpoint.logprobs[index].token != token {
+                throw .invalidCheckpoint("log-probability \(index) is for another token")
+            }
+            let isEnd = isEndToken(token)
+            var completesOutput = false
+            if var walked = constraint, !isEnd {
+                guard walked.accept(pieceBytes(token)) else {
+                    throw .invalidCheckpoint("its token \(token) at \(index) does not continue the output format")
+                }
+                completesOutput = walked.isComplete
+                constraint = walked
+            }
+            reason = append(token, isEndToken: isEnd, contextLength: contextLength, completesOutput: completesOutput)
+        }
+        sampler.restore(randomState: checkpoint.randomState, logprobs: checkpoint.logprobs)
+        resumedTokens = checkpoint.tokens.count
+        // The restored text was the interrupted run's to hand out.
+        _ = takeNewText()
+        return reason
     }
 
     /// The text produced since the last call (for streaming output).
