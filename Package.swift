@@ -58,22 +58,23 @@ let package = Package(
         .target(name: "KVCache", dependencies: ["Kernels"], swiftSettings: hotPathSettings),
         .target(name: "Model", dependencies: ["GGUF", "Kernels", "Tokenizer", "KVCache"],
                 swiftSettings: hotPathSettings),
-        .target(name: "Engine", dependencies: ["Model", "KVCache", "Tokenizer", "Kernels"],
+        .target(name: "StructuredOutput", swiftSettings: hotPathSettings),
+        .target(name: "Engine", dependencies: ["Model", "KVCache", "Tokenizer", "Kernels", "StructuredOutput"],
                 swiftSettings: hotPathSettings),
         // The queue and its file formats: JobStore is the SQLite queue alone and stores each
         // request as opaque text; RequestFormats reads and writes the OpenAI Batch and short-form
         // lines above it (and no SQL); JSON is the parser both use.
         .target(name: "JSON"),
         .target(name: "JobStore", dependencies: ["CSQLite", "JSON"]),
-        .target(name: "RequestFormats", dependencies: ["JobStore", "JSON"]),
-        .target(name: "Daemon", dependencies: ["JobStore", "RequestFormats", "Engine", "Model", "Tokenizer"]),
+        .target(name: "RequestFormats", dependencies: ["JobStore", "JSON", "StructuredOutput"]),
+        .target(name: "Daemon", dependencies: ["JobStore", "RequestFormats", "Engine", "Model", "Tokenizer", "StructuredOutput"]),
         // The command lines: CommandLineKit is what both executables share (parsing, help,
         // errors, text output, defaults from the environment); JobsCLI is the `jobs` commands;
         // jobsd keeps its own command line in Sources/jobsd, so the daemon binary does not link
         // the report, doctor or bench code (nor OpenBLAS, which only `jobs bench` and the tests use).
         .target(name: "CommandLineKit", dependencies: ["KernelInterface"]),
         .target(name: "JobsCLI", dependencies: ["CommandLineKit", "JobStore", "RequestFormats", "JSON", "Engine", "Model",
-                                                "Daemon", "GGUF", "Kernels", "KVCache", "Tokenizer", "COpenBLAS"]),
+                                                "Daemon", "GGUF", "Kernels", "KVCache", "StructuredOutput", "Tokenizer", "COpenBLAS"]),
         .executableTarget(name: "jobs", dependencies: ["JobsCLI"]),
         .executableTarget(name: "jobsd", dependencies: ["CommandLineKit", "Daemon", "Engine", "Model", "JobStore"]),
 
@@ -83,14 +84,15 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "GGUF", "TestSupport", "COpenBLAS"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "GGUF", "TestSupport"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "TestSupport"]),
+        .testTarget(name: "StructuredOutputTests", dependencies: ["StructuredOutput", "JSON", "RequestFormats", "Engine", "Model", "TestSupport"]),
         .testTarget(name: "KVCacheTests", dependencies: ["KVCache", "Kernels"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Model", "TestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Model", "TestSupport", "StructuredOutput"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "CommandLineKitTests", dependencies: ["CommandLineKit"]),
         .testTarget(name: "JobStoreTests", dependencies: ["JobStore", "RequestFormats", "TestSupport"]),
-        .testTarget(name: "RequestFormatsTests", dependencies: ["RequestFormats", "JobStore", "JSON", "TestSupport"]),
+        .testTarget(name: "RequestFormatsTests", dependencies: ["RequestFormats", "JobStore", "JSON", "TestSupport", "StructuredOutput"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Engine", "JobStore", "RequestFormats", "JSON", "Model",
-                                                        "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["CommandLineKit", "JobsCLI", "JobStore", "RequestFormats", "JSON", "Model", "TestSupport"]),
+                                                        "TestSupport", "StructuredOutput"]),
+        .testTarget(name: "CLITests", dependencies: ["CommandLineKit", "JobsCLI", "JobStore", "RequestFormats", "JSON", "Model", "TestSupport", "StructuredOutput"]),
     ] + kernelLevelTargets
 )

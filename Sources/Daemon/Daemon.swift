@@ -10,13 +10,20 @@ import Model
 ///
 /// One pass of the loop:
 /// 1. write outcomes the database refused earlier (locked, read-only, full disk);
-/// 2. renew the leases every third of a lease; jobs the store no longer gives us (cancelled,
-///    expired, taken over) leave the engine;
+/// 2. renew the leases every third of a lease, and whenever a job has `checkpointTokens` new
+///    tokens or `checkpointInterval` has passed, with the checkpoints of the jobs that moved on
+///    in the same transaction; jobs the store no longer gives us (cancelled, expired, taken
+///    over) leave the engine;
 /// 3. claim up to `engine.freeSequenceSlots` jobs. Dynamic batching: when jobs arrive at an
 ///    idle engine, keep claiming for up to `maxWait` before the first step, so jobs submitted
 ///    together start together;
 /// 4. run one engine step and write what finished;
 /// 5. with nothing to compute, sleep until the next poll (or a shutdown request).
+///
+/// A job claimed with a checkpoint (its earlier attempt crashed, lost its lease or was released
+/// on SIGTERM) continues from it, as a whole: every choice from its saved tokens and random
+/// state, unless the checkpoint was written with another model or cannot be read or does not
+/// fit the job (`checkpoint_ignored`); then it starts from its prompt.
 ///
 /// A job that cannot run (prompt longer than the context, a chat job on a model without a
 /// chat format, a bad sampling parameter) fails alone, for good, with the engine's message.
@@ -36,6 +43,8 @@ public final class Daemon {
     public let engine: Engine
     /// Reported in results and matched by result reuse.
     public let modelName: String
+    /// Written with checkpoints; a checkpoint written with another model is not resumed.
+    public let modelIdentity: String
     public let shutdown: ShutdownRequest
     public let metrics: DaemonMetrics
     private let store: JobStore
@@ -55,6 +64,8 @@ public final class Daemon {
     // Schedule, in seconds of `MonotonicClock`.
     private var nextClaimAt = 0.0
     private var nextRenewalAt = 0.0
+    /// When the time-based checkpoint is due (`checkpointInterval` after the last one).
+    private var nextCheckpointAt = 0.0
     private var nextCountsAt = 0.0
     /// Backoff of each kind of database work while the database refuses it, so a broken
     /// database is not hammered: claims from the poll interval doubling to 5 s, outcome writes
@@ -78,14 +89,15 @@ public final class Daemon {
                             configuration: DaemonConfiguration, logger: Logger, metrics: DaemonMetrics = DaemonMetrics(),
                             shutdown: ShutdownRequest = ShutdownRequest()) throws {
         let decoder = model.model
-        try self.init(store: store, languageModel: decoder, modelName: model.name,
+        try self.init(store: store, languageModel: decoder, modelName: model.name, modelIdentity: model.identity,
                       requests: GenerationRequestBuilder(model: model), engineOptions: engineOptions,
                       configuration: configuration, logger: logger, metrics: metrics, shutdown: shutdown,
                       attentionClock: { decoder.attentionSeconds })
     }
 
     /// The parts of a `LoadedModel` separately, so tests can wrap the decoder.
-    init(store: JobStore, languageModel: any LanguageModel, modelName: String, requests: GenerationRequestBuilder,
+    init(store: JobStore, languageModel: any LanguageModel, modelName: String, modelIdentity: String? = nil,
+         requests: GenerationRequestBuilder,
          engineOptions: EngineOptions, configuration: DaemonConfiguration, logger: Logger, metrics: DaemonMetrics,
          shutdown: ShutdownRequest, attentionClock: (@Sendable () -> Double)? = nil) throws {
         engine = try Engine(model: languageModel, tokenizer: requests.tokenizer, options: engineOptions,
@@ -96,11 +108,13 @@ public final class Daemon {
         self.metrics = metrics
         self.shutdown = shutdown
         self.modelName = modelName
+        self.modelIdentity = modelIdentity ?? modelName
         builder = requests
         claimRetry = StoreRetry(initial: configuration.pollInterval, maximum: max(5, configuration.pollInterval))
         let renewal = min(1, configuration.leaseSeconds / 10)
         renewRetry = StoreRetry(initial: renewal, maximum: max(renewal, configuration.leaseSeconds / 3))
         countsRetry = StoreRetry(initial: configuration.countsInterval, maximum: configuration.countsInterval)
+        nextCheckpointAt = MonotonicClock.now() + configuration.checkpointInterval
         metrics.kvBlockBytes.set(engine.kvLayout.bytesPerBlock)
         metrics.maxSequences.set(engineOptions.maxSequences)
         updateEngineGauges()
@@ -263,13 +277,72 @@ public final class Daemon {
             }
         }
         do {
-            let first = try builder.request(for: job, request)
-            try engine.submit(first)
-            let extra = builder.extraChoices(of: first, count: request.choices, jobID: job.id)
-            for choice in extra { jobOfChoice[choice.id] = job.id }
-            running[job.id] = RunningJob(job: job, request: request, claimedAt: now, deferredChoices: extra)
+            let saved = resumePoints(of: job, choices: request.choices)
+            var first = try builder.request(for: job, request)
+            var extra = builder.extraChoices(of: first, count: request.choices, jobID: job.id)
+            first.resume = saved[0]
+            for index in extra.indices { extra[index].resume = saved[index + 1] }
+            let resumed = try submit(first, of: job)
+            if !resumed {
+                // The job continues as a whole or not at all.
+                for index in extra.indices { extra[index].resume = nil }
+            }
+            for request in extra { jobOfChoice[request.id] = job.id }
+            var entry = RunningJob(job: job, request: request, claimedAt: now, deferredChoices: extra)
+            entry.resumes = job.checkpoint?.resumes ?? 0
+            if resumed {
+                entry.resumes += 1
+                entry.checkpointedTokens = saved.values.reduce(0) { $0 + $1.tokens.count }
+                logger.info("resume", ("job", job.id), ("batch", job.batchName), ("custom_id", job.customID),
+                            ("from_token", entry.checkpointedTokens), ("choices", saved.count), ("resumes", entry.resumes))
+            }
+            running[job.id] = entry
         } catch {
             record(JobOutcome(job: job, claimedAt: now, kind: .failed(message: "\(error)", retryable: false)))
+        }
+    }
+
+    /// The saved state of each choice of a job claimed with a checkpoint, by choice index;
+    /// empty (the job starts from its prompt, with a `checkpoint_ignored` line) when
+    /// checkpoints are off, or the checkpoint comes from another model or is damaged.
+    private func resumePoints(of job: ClaimedJob, choices count: Int) -> [Int: SequenceCheckpoint] {
+        guard configuration.checkpointTokens != nil, let checkpoint = job.checkpoint else { return [:] }
+        func ignore(_ reason: String) -> [Int: SequenceCheckpoint] {
+            logger.warn("checkpoint_ignored", ("job", job.id), ("batch", job.batchName), ("custom_id", job.customID),
+                        ("tokens", checkpoint.tokens), ("reason", reason), ("detail", "the job starts from its prompt"))
+            return [:]
+        }
+        guard checkpoint.model == modelIdentity else {
+            return ignore("written with model '\(checkpoint.model)'; this daemon runs '\(modelIdentity)'")
+        }
+        let choices: [Int: SequenceCheckpoint]
+        do {
+            choices = try CheckpointEncoding.decode(checkpoint.state)
+        } catch {
+            return ignore(error.description)
+        }
+        if let index = choices.keys.first(where: { $0 >= count }) {
+            return ignore("damaged checkpoint: choice \(index) of a job with \(count)")
+        }
+        return choices
+    }
+
+    /// Submits one choice; when its checkpoint does not fit the request (the engine checks the
+    /// seed, the tokens against the vocabulary, stop strings and max_tokens), logs that and
+    /// submits it from its prompt. Returns whether it continues from its checkpoint.
+    @discardableResult
+    private func submit(_ request: GenerationRequest, of job: ClaimedJob) throws -> Bool {
+        do {
+            try engine.submit(request)
+            return request.resume != nil
+        } catch EngineError.invalidCheckpoint(let reason) where request.resume != nil {
+            logger.warn("checkpoint_ignored", ("job", job.id), ("batch", job.batchName), ("custom_id", job.customID),
+                        ("tokens", request.resume?.tokens.count), ("reason", reason),
+                        ("detail", "the choice starts from its prompt"))
+            var fresh = request
+            fresh.resume = nil
+            try engine.submit(fresh)
+            return false
         }
     }
 
@@ -313,7 +386,7 @@ public final class Daemon {
         for (id, entry) in running where !entry.deferredChoices.isEmpty {
             guard report.textDeltas[id] != nil || report.finished.contains(where: { $0.id == id }) else { continue }
             do {
-                for request in entry.deferredChoices { try engine.submit(request) }
+                for request in entry.deferredChoices { try submit(request, of: entry.job) }
                 running[id]?.deferredChoices = []
             } catch {
                 running.removeValue(forKey: id)
@@ -367,7 +440,10 @@ public final class Daemon {
             timings: GenerationTimings(
                 timeToFirstToken: timings.timeToFirstTokenSeconds, prefill: timings.prefillSeconds,
                 decode: timings.decodeSeconds, tokensPerSecond: timings.tokensPerSecond,
-                meanActiveSequences: timings.meanActiveSequences, prefixTokensReused: timings.prefixTokensReused),
+                meanActiveSequences: timings.meanActiveSequences, prefixTokensReused: timings.prefixTokensReused,
+                resumedFromToken: ([sequence] + moreChoices).reduce(0) { $0 + $1.timings.resumedTokens },
+                recomputedTokens: ([sequence] + moreChoices).reduce(0) { $0 + $1.timings.recomputedTokens },
+                resumes: entry.resumes),
             logprobs: wantsLogprobs ? sequence.logprobs.map(resultLogprob) : nil,
             moreChoices: moreChoices.map { choice in
                 ChoiceResult(text: choice.text, finishReason: Daemon.storedReason(choice.finishReason ?? .length),
@@ -525,16 +601,24 @@ public final class Daemon {
 
     // MARK: Leases
 
+    /// Renews the leases every third of a lease, and writes checkpoints in the same
+    /// transaction: then, and whenever a job has `checkpointTokens` new tokens or
+    /// `checkpointInterval` has passed (the leases are renewed with them).
     private func renewLeasesIfDue(_ now: Double) {
-        guard now >= nextRenewalAt, renewRetry.isDue(now) else { return }
+        let checkpointDue = isCheckpointDue(now)
+        guard now >= nextRenewalAt || checkpointDue, renewRetry.isDue(now) else { return }
         let ids = Array(running.keys) + unwritten.map(\.job.id)
         guard !ids.isEmpty else {
             nextRenewalAt = now + configuration.leaseSeconds / 3
+            nextCheckpointAt = now + configuration.checkpointInterval
             return
         }
+        let started = MonotonicClock.now()
+        let checkpoints = configuration.checkpointTokens == nil ? [] : changedCheckpoints()
         let held: Set<Int64>
         do {
-            held = try store.renewLeases(owner: configuration.owner, jobIDs: ids, lease: configuration.leaseSeconds)
+            held = try store.renewLeases(owner: configuration.owner, jobIDs: ids, lease: configuration.leaseSeconds,
+                                         checkpoints: checkpoints.map(\.checkpoint))
         } catch {
             storeProblem("renew leases", error, &renewRetry, now: now, ("jobs", ids.count))
             nextRenewalAt = renewRetry.nextAttemptAt
@@ -542,7 +626,13 @@ public final class Daemon {
         }
         storeRecovered("renew leases", &renewRetry, now: now)
         nextRenewalAt = now + configuration.leaseSeconds / 3
-        logger.debug("renew", ("jobs", ids.count), ("held", held.count))
+        nextCheckpointAt = now + configuration.checkpointInterval
+        for (checkpoint, tokens) in checkpoints where held.contains(checkpoint.jobID) {
+            running[checkpoint.jobID]?.checkpointedTokens = tokens
+        }
+        logger.debug("renew", ("jobs", ids.count), ("held", held.count), ("checkpoints", checkpoints.count),
+                     ("checkpoint_bytes", checkpoints.reduce(0) { $0 + $1.checkpoint.state.count }),
+                     ("seconds", MonotonicClock.now() - started))
         for id in ids where !held.contains(id) {
             if let entry = running.removeValue(forKey: id) {
                 cancelSequences(of: entry)
@@ -552,6 +642,51 @@ public final class Daemon {
             }
         }
         updateEngineGauges()
+    }
+
+    // MARK: Checkpoints
+
+    /// Tokens a running job has generated so far, every choice and restored ones included.
+    private func generatedTokens(_ entry: RunningJob) -> Int {
+        var total = 0
+        for (index, id) in entry.sequenceIDs.enumerated() {
+            if let done = entry.finishedChoices[index] {
+                total += done.completionTokenCount
+            } else {
+                total += engine.generatedCount(of: id) ?? 0
+            }
+        }
+        return total
+    }
+
+    /// Tokens the job has generated so far in this daemon, restored ones included (nil when
+    /// it is not running here).
+    func generatedTokens(ofJob id: Int64) -> Int? {
+        running[id].map(generatedTokens)
+    }
+
+    private func isCheckpointDue(_ now: Double) -> Bool {
+        guard let every = configuration.checkpointTokens, !running.isEmpty else { return false }
+        if now >= nextCheckpointAt { return running.values.contains { generatedTokens($0) > $0.checkpointedTokens } }
+        return running.values.contains { generatedTokens($0) - $0.checkpointedTokens >= every }
+    }
+
+    /// A checkpoint of every running job with tokens its last one lacks, and those tokens'
+    /// count. Choices not yet in the engine are left out (they start from their prompt).
+    private func changedCheckpoints() -> [(checkpoint: JobCheckpoint, tokens: Int)] {
+        running.values.compactMap { entry in
+            let tokens = generatedTokens(entry)
+            guard tokens > entry.checkpointedTokens else { return nil }
+            var choices: [(index: Int, checkpoint: SequenceCheckpoint)] = []
+            for (index, id) in entry.sequenceIDs.enumerated() {
+                if let saved = entry.finishedChoices[index]?.checkpoint ?? engine.checkpoint(of: id) {
+                    choices.append((index, saved))
+                }
+            }
+            guard !choices.isEmpty else { return nil }
+            return (JobCheckpoint(jobID: entry.job.id, model: modelIdentity, tokens: tokens, resumes: entry.resumes,
+                                  state: CheckpointEncoding.encode(choices)), tokens)
+        }
     }
 
     private func refreshCountsIfDue(_ now: Double) {
@@ -579,14 +714,17 @@ public final class Daemon {
     private func releaseRunningJobs(_ now: Double) {
         guard !running.isEmpty else { return }
         let ids = running.keys.sorted()
+        // Saved in the release's transaction: the next claim continues where this one stopped.
+        let checkpoints = configuration.checkpointTokens == nil ? [] : changedCheckpoints().map(\.checkpoint)
         for entry in running.values { cancelSequences(of: entry) }
         running.removeAll()
         updateEngineGauges()
         do {
-            let released = try store.release(owner: configuration.owner, jobIDs: ids)
+            let released = try store.release(owner: configuration.owner, jobIDs: ids, checkpoints: checkpoints)
             summary.released += released
             metrics.released.increment(by: released)
-            logger.info("release", ("jobs", released), ("ids", ids.map(String.init).joined(separator: ",")))
+            logger.info("release", ("jobs", released), ("ids", ids.map(String.init).joined(separator: ",")),
+                        ("checkpoints", checkpoints.count))
         } catch {
             logStoreProblem("release jobs", error)
             logger.error("release_failed", ("ids", ids.map(String.init).joined(separator: ",")),

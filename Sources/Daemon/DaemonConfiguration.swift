@@ -26,11 +26,21 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var sampleInterval: TimeInterval
     /// How often the per-state job counts (metrics) are read from the database.
     public var countsInterval: TimeInterval
+    /// Token-level resume: save a running job's generation state once it has this many new
+    /// tokens (`--checkpoint-tokens`), so a job taken back after a crash loses at most this
+    /// many; nil writes no checkpoints and resumes from none (`--no-checkpoints`).
+    public var checkpointTokens: Int?
+    /// ... or once this many seconds have passed since the last checkpoint
+    /// (`--checkpoint-interval`), whichever comes first.
+    public var checkpointInterval: TimeInterval
 
     public init(owner: String = OwnerName.make(), leaseSeconds: TimeInterval = 60, maxAttempts: Int? = nil,
                 maxWait: TimeInterval = 0.05, pollInterval: TimeInterval = 0.2, drain: Bool = false,
                 reuseResults: Bool = false, shutdownGrace: TimeInterval = 30, sampleInterval: TimeInterval = 1,
-                countsInterval: TimeInterval = 5) {
+                countsInterval: TimeInterval = 5, checkpointTokens: Int? = 32, checkpointInterval: TimeInterval = 10) {
+        precondition(checkpointTokens.map { $0 >= 1 } ?? true && checkpointInterval > 0, "invalid checkpoint settings")
+        self.checkpointTokens = checkpointTokens
+        self.checkpointInterval = checkpointInterval
         precondition(leaseSeconds > 0 && pollInterval > 0 && maxWait >= 0 && shutdownGrace >= 0
                      && sampleInterval > 0 && countsInterval > 0, "invalid daemon configuration")
         precondition(maxAttempts.map { $0 >= 1 } ?? true, "maxAttempts must be at least 1")

@@ -1,7 +1,9 @@
 import Engine
 import JobStore
+import Foundation
 import RequestFormats
 import Model
+import StructuredOutput
 import Tokenizer
 
 /// Turns a claimed job into the engine's request: renders chat messages in the model's turn
@@ -17,6 +19,8 @@ public struct GenerationRequestBuilder {
     let chatTemplate: ChatTemplate?
     /// Why `chatTemplate` is nil.
     let chatTemplateProblem: String?
+    /// Compiled output formats by schema, shared by every job with the same one.
+    let formats = OutputFormatCache()
 
     public init(model: LoadedModel) {
         tokenizer = model.tokenizer
@@ -24,10 +28,19 @@ public struct GenerationRequestBuilder {
         chatTemplateProblem = model.chatTemplateProblem
     }
 
-    /// Throws `DaemonError` for a chat job the model cannot render; that fails the job alone.
+    /// Throws `DaemonError` for a chat job the model cannot render, or a schema that does not
+    /// compile (refused at submit; only a hand-edited database gets here); that fails the job alone.
     func request(for job: ClaimedJob, _ request: JobRequest) throws(DaemonError) -> GenerationRequest {
-        GenerationRequest(id: job.id, promptTokens: try promptTokens(request.input),
-                          parameters: parameters(request), priority: job.priority)
+        var generation = GenerationRequest(id: job.id, promptTokens: try promptTokens(request.input),
+                                           parameters: parameters(request), priority: job.priority)
+        if let format = request.responseFormat?.format {
+            do {
+                generation.outputFormat = try formats.compiled(format)
+            } catch {
+                throw .invalidOutputFormat(error.description)
+            }
+        }
+        return generation
     }
 
     /// The requests of choices 1..<n of a job that asked for `n` > 1: the same prompt, each with

@@ -17,6 +17,10 @@ struct RunningJob {
     var sequenceIDs: [Int64]
     /// Finished choices by index.
     var finishedChoices: [Int: FinishedSequence] = [:]
+    /// Tokens (every choice) saved by the last checkpoint written or resumed from.
+    var checkpointedTokens = 0
+    /// Times the job has continued from a checkpoint, this attempt included.
+    var resumes = 0
 
     init(job: ClaimedJob, request: JobRequest, claimedAt: Double, deferredChoices: [GenerationRequest] = []) {
         self.job = job

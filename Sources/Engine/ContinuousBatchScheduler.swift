@@ -82,7 +82,11 @@ final class ContinuousBatchScheduler {
             waiting.removeFirst()
             sequence.status = .running
             sequence.computedTokens = hit.tokenCount
-            if sequence.preemptions == 0 { sequence.prefixTokensReused = hit.tokenCount }
+            if sequence.preemptions == 0 {
+                // A resumed sequence's cached blocks may reach past its prompt.
+                sequence.prefixTokensReused = min(hit.tokenCount, sequence.promptCount)
+                sequence.resumedTokensReused = max(0, hit.tokenCount - sequence.promptCount)
+            }
             running.append(sequence)
             plan.entries.append(entry(sequence, count: count))
             budget -= count

@@ -3,6 +3,7 @@ import Foundation
 import KVCache
 import Kernels
 import Model
+import StructuredOutput
 import Tokenizer
 
 /// Runs many generation requests through one model with continuous batching.
@@ -41,6 +42,8 @@ public final class Engine {
     /// Finished sequences a failed step could not return; the next step reports them.
     private var undelivered: [FinishedSequence] = []
     private var submissions = 0
+    /// The vocabulary's token strings as a trie, built on the first structured-output request.
+    private var tokenTrie: TokenTrie?
     private let clockStart = DispatchTime.now().uptimeNanoseconds
 
     /// Step profiles added up since start-up or the last `resetProfile()`.
@@ -88,14 +91,50 @@ public final class Engine {
             throw EngineError.tokenOutOfVocabulary(token: prompt[position], position: position,
                                                    vocabularySize: model.vocabularySize)
         }
+        if request.outputFormat != nil { prepareStructuredOutput() }
         var random = SystemRandomNumberGenerator()
         let sequence = SequenceState(request: request, serial: submissions,
-                                     seed: request.parameters.seed ?? random.next(),
+                                     seed: request.resume?.seed ?? request.parameters.seed ?? random.next(),
                                      blocks: kvCache.makeBlocks(), tokenizer: tokenizer, submittedAt: now())
+        var resumedFinish: FinishReason?
+        if let checkpoint = request.resume {
+            if let position = checkpoint.tokens.firstIndex(where: { $0 < 0 || Int($0) >= sampleableVocabulary }) {
+                throw EngineError.invalidCheckpoint(
+                    "its token \(checkpoint.tokens[position]) at \(position) is outside the vocabulary of \(sampleableVocabulary)")
+            }
+            if let seed = request.parameters.seed, seed != checkpoint.seed {
+                throw EngineError.invalidCheckpoint("its seed \(checkpoint.seed) is not the request's \(seed)")
+            }
+            let ignoreEOS = request.parameters.ignoreEOS
+            resumedFinish = try sequence.replay(checkpoint, isEndToken: { !ignoreEOS && self.isEndToken($0) },
+                                                pieceBytes: { self.tokenizer.pieceBytes($0, special: false) },
+                                                contextLength: model.contextLength)
+        }
         submissions += 1
+        if let resumedFinish {
+            // Saved after its last token (a finished choice of a job with several): it is done.
+            sequence.status = .finished
+            undelivered.append(finished(sequence, reason: resumedFinish, error: nil, at: now()))
+            return
+        }
         sequences[request.id] = sequence
         scheduler.add(sequence)
     }
+
+    /// Where a request in the engine stands, to continue it elsewhere after this process stops
+    /// (`GenerationRequest.resume`); nil for an id the engine does not hold. Cost: a copy of
+    /// its generated tokens (and log-probabilities).
+    public func checkpoint(of id: Int64) -> SequenceCheckpoint? {
+        sequences[id]?.checkpoint
+    }
+
+    /// Tokens the request with this id has sampled so far, restored ones included (nil for an
+    /// unknown id).
+    public func generatedCount(of id: Int64) -> Int? {
+        sequences[id]?.generatedCount
+    }
+
+    private func isEndToken(_ token: Int32) -> Bool { endTokens.contains(token) }
 
     /// Drops a request wherever it is, freeing its blocks. Returns false for an unknown id.
     @discardableResult
@@ -119,6 +158,14 @@ public final class Engine {
     public var kvLayout: KVCacheLayout { kvCache.layout }
 
     public func resetProfile() { profile = EngineProfile() }
+
+    /// Builds the vocabulary's token trie for structured output if it is not built yet (the
+    /// first structured request does this itself; about a second for a 262k vocabulary).
+    public func prepareStructuredOutput() {
+        guard tokenTrie == nil else { return }
+        let pieces = (0..<sampleableVocabulary).map { tokenizer.pieceBytes(Int32($0), special: false) }
+        tokenTrie = TokenTrie(pieces: pieces, endTokens: Array(endTokens))
+    }
 
     // MARK: Step
 
@@ -166,7 +213,8 @@ public final class Engine {
         precondition(logits.rowCount == sampledEntries.count,
                      "the model returned \(logits.rowCount) rows of logits for \(sampledEntries.count) sampled tokens")
 
-        let sampled = sample(logits, for: sampledEntries.map(\.sequence))
+        let rows = sampledEntries.map(\.sequence)
+        let (sampled, masks, maskSeconds, maskedCount) = sampleRows(logits, rows)
         let samplingEnd = now()
 
         var row = 0
@@ -180,8 +228,31 @@ public final class Engine {
             let token = sampled[row]
             row += 1
             if sequence.firstTokenAt == nil { sequence.firstTokenAt = samplingEnd }
-            let isEnd = !sequence.parameters.ignoreEOS && endTokens.contains(token)
-            let reason = sequence.append(token, isEndToken: isEnd, contextLength: model.contextLength)
+            let isEnd = !sequence.parameters.ignoreEOS && isEndToken(token)
+            var completesOutput = false
+            if var constraint = sequence.constraint {
+                if masks[row - 1]?.allowedCount == 0 || sampled[row - 1] < 0 {
+                    scheduler.remove(sequence)
+                    sequences[sequence.id] = nil
+                    report.finished.append(finished(sequence, reason: nil,
+                        error: .outputFormatUnreachable(generatedTokens: sequence.generatedCount), at: samplingEnd))
+                    continue
+                }
+                if !isEnd {
+                    guard constraint.accept(tokenizer.pieceBytes(token, special: false)) else {
+                        // Cannot happen while the sampler honours the mask; fail the job, not the daemon.
+                        scheduler.remove(sequence)
+                        sequences[sequence.id] = nil
+                        report.finished.append(finished(sequence, reason: nil,
+                            error: .outputFormatViolated(token: token), at: samplingEnd))
+                        continue
+                    }
+                    completesOutput = constraint.isComplete
+                    sequence.constraint = constraint
+                }
+            }
+            let reason = sequence.append(token, isEndToken: isEnd, contextLength: model.contextLength,
+                                         completesOutput: completesOutput)
             let delta = sequence.takeNewText()
             if !delta.isEmpty { report.textDeltas[sequence.id] = delta }
             if let reason {
@@ -196,7 +267,9 @@ public final class Engine {
         stepProfile.totalSeconds = end - start
         stepProfile.forwardSeconds = forwardEnd - forwardStart
         stepProfile.attentionSeconds = attentionSeconds
-        stepProfile.samplingSeconds = samplingEnd - forwardEnd
+        stepProfile.samplingSeconds = samplingEnd - forwardEnd - maskSeconds
+        stepProfile.maskSeconds = maskSeconds
+        stepProfile.maskedCount = maskedCount
         stepProfile.schedulingSeconds = (forwardStart - start) + (end - samplingEnd)
         stepProfile.tokenCount = batch.tokenCount
         stepProfile.promptTokenCount = promptTokenCount
@@ -210,11 +283,53 @@ public final class Engine {
 
     // MARK: Helpers
 
+    /// One token per row. Greedy and plain-temperature structured rows draw first and check
+    /// the token against their format (`Sampler.speculate`, exact in distribution); the others,
+    /// and refused draws, take their state's mask (cached per format and state, else computed
+    /// here on the engine thread, filling the format's shared caches) and sample under it. Returns the tokens, the masks
+    /// used, the time spent computing masks, and the rows sampled under a format.
+    private func sampleRows(_ logits: Logits, _ rows: [SequenceState])
+        -> (tokens: [Int32], masks: [TokenMask?], maskSeconds: Double, maskedCount: Int) {
+        guard let tokenTrie, rows.contains(where: { $0.constraint != nil }) else {
+            return (sample(logits, for: rows, masks: [], speculative: []), [], 0, 0)
+        }
+        let start = now()
+        var masks = [TokenMask?](repeating: nil, count: rows.count)
+        var speculative = [Bool](repeating: false, count: rows.count)
+        var maskedCount = 0
+        for (r, sequence) in rows.enumerated() {
+            guard let constraint = sequence.constraint else { continue }
+            maskedCount += 1
+            // Which way a row goes depends on its own parameters only, never on what other
+            // sequences put in the caches: the draws, and so the tokens, stay batch-invariant.
+            if sequence.sampler.canSpeculate {
+                speculative[r] = true
+            } else {
+                masks[r] = constraint.mask(tokenTrie)
+            }
+        }
+        var maskSeconds = now() - start
+        var tokens = sample(logits, for: rows, masks: masks, speculative: speculative)
+        let refused = tokens.indices.filter { speculative[$0] && tokens[$0] < 0 }
+        if !refused.isEmpty {
+            let maskStart = now()
+            for r in refused { masks[r] = rows[r].constraint!.mask(tokenTrie) }
+            maskSeconds += now() - maskStart
+            for r in refused where masks[r]!.allowedCount > 0 {
+                let row = UnsafeMutableBufferPointer(rebasing: logits.row(r)[0..<sampleableVocabulary])
+                tokens[r] = rows[r].sampler.resample(row, mask: masks[r]!)
+            }
+        }
+        return (tokens, masks, maskSeconds, maskedCount)
+    }
+
     /// One token per row, rows sampled in parallel (each row touches only its own sequence).
-    private func sample(_ logits: Logits, for rows: [SequenceState]) -> [Int32] {
+    /// A speculative row that draws a token its format refuses gets -1.
+    private func sample(_ logits: Logits, for rows: [SequenceState], masks: [TokenMask?], speculative: [Bool]) -> [Int32] {
         var tokens = [Int32](repeating: 0, count: rows.count)
         tokens.withUnsafeMutableBufferPointer { out in
-            let job = SamplingJob(rows: rows, logits: logits, vocabulary: sampleableVocabulary, out: out)
+            let job = SamplingJob(rows: rows, masks: masks, speculative: speculative, trie: tokenTrie, logits: logits,
+                                  vocabulary: sampleableVocabulary, out: out)
             // On the decoder's own pool, so one set of threads owns the cores; several small
             // parts per thread because rows cost differently (greedy vs. top-p).
             let pool = WorkerPool.shared
@@ -227,16 +342,25 @@ public final class Engine {
     }
 
     /// The rows of one step for the sampling threads. Unchecked: row r reads only logits row r
-    /// and writes only `rows[r]`'s sampler and `out[r]`, so threads never share state.
+    /// and writes only `rows[r]`'s sampler and `out[r]`, so threads never share state (the
+    /// formats' caches, read by speculative rows, take their own lock).
     private struct SamplingJob: @unchecked Sendable {
         let rows: [SequenceState]
+        /// Empty when no row is structured.
+        let masks: [TokenMask?]
+        let speculative: [Bool]
+        let trie: TokenTrie?
         let logits: Logits
         let vocabulary: Int
         let out: UnsafeMutableBufferPointer<Int32>
 
         func sample(row r: Int) {
             let row = UnsafeMutableBufferPointer(rebasing: logits.row(r)[0..<vocabulary])
-            out[r] = rows[r].sampler.sample(row)
+            if !speculative.isEmpty, speculative[r], let trie, let constraint = rows[r].constraint {
+                out[r] = rows[r].sampler.speculate(row) { constraint.allows($0, trie: trie) } ?? -1
+            } else {
+                out[r] = rows[r].sampler.sample(row, mask: masks.isEmpty ? nil : masks[r])
+            }
         }
     }
 
@@ -245,6 +369,9 @@ public final class Engine {
         var timings = SequenceTimings()
         timings.prefixTokensReused = sequence.prefixTokensReused
         timings.preemptions = sequence.preemptions
+        timings.resumedTokens = sequence.resumedTokens
+        // A checkpoint of a finished sequence is never computed again.
+        timings.recomputedTokens = sequence.admittedAt == nil ? 0 : max(0, sequence.resumedTokens - sequence.resumedTokensReused)
         if let admitted = sequence.admittedAt {
             timings.waitSeconds = admitted - sequence.submittedAt
             if let first = sequence.firstTokenAt {
@@ -263,7 +390,8 @@ public final class Engine {
             id: sequence.id, tokens: Array(sequence.outputTokens), text: sequence.text,
             finishReason: reason, error: error, promptTokenCount: sequence.promptCount,
             completionTokenCount: sequence.sampledCount, seed: sequence.sampler.seed, timings: timings,
-            logprobs: Array(sequence.sampler.logprobs.prefix(sequence.outputTokens.count)))
+            logprobs: Array(sequence.sampler.logprobs.prefix(sequence.outputTokens.count)),
+            checkpoint: error == nil ? sequence.checkpoint : nil)
     }
 
     /// Seconds since the engine started, from a monotonic clock.

@@ -18,6 +18,14 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
     case kvMemory(String)
     /// The model's forward pass threw; nothing was advanced.
     case forwardFailed(String)
+    /// No token of the vocabulary can continue the structured output (a format whose next
+    /// bytes no token spells, or a grammar grown past its limits).
+    case outputFormatUnreachable(generatedTokens: Int)
+    /// A sampled token broke the structured output (a sampler fault, never expected).
+    case outputFormatViolated(token: Int32)
+    /// A resume checkpoint that cannot belong to the request (damaged, or from another model
+    /// or request); the caller starts the request from its prompt instead.
+    case invalidCheckpoint(String)
 
     public var description: String {
         switch self {
@@ -42,6 +50,12 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
             return message
         case let .forwardFailed(message):
             return "forward pass failed: \(message)"
+        case let .outputFormatUnreachable(generated):
+            return "after \(generated) tokens no token of the model's vocabulary can continue the structured output; simplify the schema (patterns, long literals)"
+        case let .outputFormatViolated(token):
+            return "token \(token) was sampled outside the structured-output mask; this is a bug in jobs, please report it with the job's request"
+        case let .invalidCheckpoint(reason):
+            return "checkpoint does not fit the request: \(reason); start from the prompt instead"
         }
     }
 }

@@ -25,6 +25,12 @@ public struct SequenceTimings: Sendable, Equatable {
     public var prefixTokensReused: Int = 0
     /// Times the sequence was preempted (its KV blocks freed and recomputed later).
     public var preemptions: Int = 0
+    /// Generated tokens restored from a checkpoint (`GenerationRequest.resume`) instead of
+    /// sampled by this engine; 0 for a sequence that started from its prompt.
+    public var resumedTokens: Int = 0
+    /// The part of `resumedTokens` whose keys and values were computed again (the rest came
+    /// from the prefix cache).
+    public var recomputedTokens: Int = 0
 
     public init() {}
 }
@@ -48,10 +54,14 @@ public struct FinishedSequence: Sendable {
     public var timings: SequenceTimings
     /// One per entry of `tokens` when the request asked for them (`SamplingParameters.logprobs`).
     public var logprobs: [TokenLogprob]
+    /// The sequence's last state (every sampled token, the end token included), so a job with
+    /// several choices can save a finished choice beside the unfinished ones. nil on failure.
+    public var checkpoint: SequenceCheckpoint?
 
     public init(id: Int64, tokens: [Int32], text: String, finishReason: FinishReason?, error: EngineError?,
                 promptTokenCount: Int, completionTokenCount: Int, seed: UInt64, timings: SequenceTimings,
-                logprobs: [TokenLogprob] = []) {
+                logprobs: [TokenLogprob] = [], checkpoint: SequenceCheckpoint? = nil) {
+        self.checkpoint = checkpoint
         self.id = id
         self.tokens = tokens
         self.text = text

@@ -1,4 +1,5 @@
 import KVCache
+import StructuredOutput
 import Tokenizer
 
 /// One request inside the engine: its tokens, how many of them are in the KV cache, its blocks,
@@ -24,6 +25,8 @@ final class SequenceState {
     var computedTokens = 0
     var blocks: SequenceBlocks
     var sampler: Sampler
+    /// Where the output stands in its format (structured output only).
+    var constraint: OutputConstraint?
 
     // Output.
     private var decoder: StreamingDetokenizer
@@ -41,6 +44,10 @@ final class SequenceState {
     var firstTokenAt: Double?
     var prefixTokensReused = 0
     var preemptions = 0
+    /// Generated tokens restored from a checkpoint rather than sampled here.
+    private(set) var resumedTokens = 0
+    /// Of those, the ones the prefix cache held when the sequence was first admitted.
+    var resumedTokensReused = 0
     /// Steps that included this sequence, and the sum of their sequence counts.
     var activeSteps = 0
     var activeSequenceSum = 0
@@ -55,6 +62,7 @@ final class SequenceState {
         self.blocks = blocks
         self.sampler = Sampler(parameters: request.parameters, seed: seed, promptTokens: request.promptTokens)
         self.stopMatcher = StopStringMatcher(stops: request.parameters.stop)
+        self.constraint = request.outputFormat.map(OutputConstraint.init)
         self.submittedAt = submittedAt
     }
 
@@ -70,9 +78,9 @@ final class SequenceState {
     }
 
     /// Appends a sampled token and its text. Returns `.stop` when the token ends generation
-    /// (end-of-generation token or stop string), `.length` at `max_tokens` or a full context,
-    /// nil to go on.
-    func append(_ token: Int32, isEndToken: Bool, contextLength: Int) -> FinishReason? {
+    /// (end-of-generation token, stop string, or a structured output that is complete),
+    /// `.length` at `max_tokens` or a full context, nil to go on.
+    func append(_ token: Int32, isEndToken: Bool, contextLength: Int, completesOutput: Bool = false) -> FinishReason? {
         tokens.append(token)
         sampledCount += 1
         sampler.accept(token)
@@ -88,11 +96,67 @@ final class SequenceState {
         case .text(let safe):
             text += safe
         }
+        if completesOutput {
+            finishText()
+            return .stop
+        }
         if generatedCount >= parameters.maxTokens || tokens.count >= contextLength {
             finishText()
             return .length
         }
         return nil
+    }
+
+    /// Where the sequence stands now, to continue it elsewhere (`GenerationRequest.resume`).
+    var checkpoint: SequenceCheckpoint {
+        SequenceCheckpoint(tokens: Array(tokens[promptCount...]), seed: sampler.seed,
+                           randomState: sampler.rng.state, logprobs: sampler.logprobs)
+    }
+
+    /// Takes a fresh sequence to where `checkpoint` left it: appends its tokens exactly as
+    /// sampling did (penalty counts, detokenizer, stop strings, `max_tokens`), then restores
+    /// the random stream and the recorded log-probabilities. Returns the finish reason the last
+    /// token gave (a checkpoint of a finished sequence), nil to go on. Throws
+    /// `invalidCheckpoint` when the tokens finish before their end, or the recorded parts do
+    /// not match them: such a checkpoint cannot have come from this request.
+    /// A structured-output sequence walks its grammar over the replayed tokens too
+    /// (`pieceBytes`), so the mask continues where the interrupted run's stood; a token the
+    /// format does not accept means the checkpoint is not this request's.
+    func replay(_ checkpoint: SequenceCheckpoint, isEndToken: (Int32) -> Bool,
+                pieceBytes: (Int32) -> [UInt8], contextLength: Int) throws(EngineError) -> FinishReason? {
+        precondition(status == .waiting && computedTokens == 0 && generatedCount == 0)
+        guard checkpoint.seed == sampler.seed else {
+            throw .invalidCheckpoint("its seed \(checkpoint.seed) is not the request's \(sampler.seed)")
+        }
+        guard checkpoint.randomState.isValid else { throw .invalidCheckpoint("its random state is all zero") }
+        let expectedLogprobs = parameters.logprobs == nil ? 0 : checkpoint.tokens.count
+        guard checkpoint.logprobs.count == expectedLogprobs else {
+            throw .invalidCheckpoint("it has \(checkpoint.logprobs.count) log-probabilities for \(checkpoint.tokens.count) tokens")
+        }
+        var reason: FinishReason?
+        for (index, token) in checkpoint.tokens.enumerated() {
+            guard reason == nil else {
+                throw .invalidCheckpoint("generation ended at token \(index) of \(checkpoint.tokens.count)")
+            }
+            if parameters.logprobs != nil, checkpoint.logprobs[index].token != token {
+                throw .invalidCheckpoint("log-probability \(index) is for another token")
+            }
+            let isEnd = isEndToken(token)
+            var completesOutput = false
+            if var walked = constraint, !isEnd {
+                guard walked.accept(pieceBytes(token)) else {
+                    throw .invalidCheckpoint("its token \(token) at \(index) does not continue the output format")
+                }
+                completesOutput = walked.isComplete
+                constraint = walked
+            }
+            reason = append(token, isEndToken: isEnd, contextLength: contextLength, completesOutput: completesOutput)
+        }
+        sampler.restore(randomState: checkpoint.randomState, logprobs: checkpoint.logprobs)
+        resumedTokens = checkpoint.tokens.count
+        // The restored text was the interrupted run's to hand out.
+        _ = takeNewText()
+        return reason
     }
 
     /// The text produced since the last call (for streaming output).

@@ -19,6 +19,26 @@ public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable, Equatable {
         s0 = splitMix(); s1 = splitMix(); s2 = splitMix(); s3 = splitMix()
     }
 
+    /// The generator's 256 bits, to continue its stream elsewhere (`init(state:)`).
+    public struct State: Sendable, Equatable {
+        public var words: (UInt64, UInt64, UInt64, UInt64)
+
+        public init(_ s0: UInt64, _ s1: UInt64, _ s2: UInt64, _ s3: UInt64) { words = (s0, s1, s2, s3) }
+
+        /// All zero is the one state xoshiro never leaves (and never reaches from a seed).
+        public var isValid: Bool { words != (0, 0, 0, 0) }
+
+        public static func == (a: State, b: State) -> Bool { a.words == b.words }
+    }
+
+    public var state: State { State(s0, s1, s2, s3) }
+
+    /// Continues the stream `state` was taken from. `state` must be valid (not all zero).
+    public init(state: State) {
+        precondition(state.isValid, "xoshiro256** has no all-zero state")
+        (s0, s1, s2, s3) = state.words
+    }
+
     public mutating func next() -> UInt64 {
         let result = rotateLeft(s1 &* 5, 7) &* 9
         let t = s1 << 17

@@ -32,7 +32,7 @@ public final class GGUFFile: @unchecked Sendable {  // immutable after init; the
     public let dataOffset: Int
     public let fileSize: Int
 
-    private let base: UnsafeRawPointer
+    let base: UnsafeRawPointer
     private let tensorIndex: [String: Int]
 
     /// The types `typedData(of:)` hands out: those `Dequantize` can turn into floats.

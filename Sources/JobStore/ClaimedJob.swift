@@ -17,9 +17,13 @@ public struct ClaimedJob: Sendable, Equatable {
     /// SHA-256 of `request`, for `JobStore.findReusableResult`.
     public var requestHash: String
     public var leaseExpiresAt: Date
+    /// Where an earlier attempt's generation stood (token-level resume); nil when there is none.
+    public var checkpoint: JobCheckpoint?
 
     public init(id: Int64, batchID: Int64, batchName: String, customID: String, priority: Int, attempt: Int,
-                maxAttempts: Int, kind: JobKind, request: String, requestHash: String, leaseExpiresAt: Date) {
+                maxAttempts: Int, kind: JobKind, request: String, requestHash: String, leaseExpiresAt: Date,
+                checkpoint: JobCheckpoint? = nil) {
+        self.checkpoint = checkpoint
         self.id = id
         self.batchID = batchID
         self.batchName = batchName

@@ -62,9 +62,20 @@ public struct GenerationTimings: Sendable, Equatable {
     public var meanActiveSequences: Double
     /// Prompt tokens taken from the prefix cache instead of computed.
     public var prefixTokensReused: Int
+    /// Generated tokens (every choice) the attempt took from a checkpoint instead of
+    /// generating: it continued from there. 0 when it started from the prompt.
+    public var resumedFromToken: Int
+    /// Of `resumedFromToken`, the tokens whose keys and values were computed again.
+    public var recomputedTokens: Int
+    /// Times the job continued from a checkpoint, over all its attempts.
+    public var resumes: Int
 
     public init(timeToFirstToken: TimeInterval, prefill: TimeInterval, decode: TimeInterval,
-                tokensPerSecond: Double, meanActiveSequences: Double, prefixTokensReused: Int = 0) {
+                tokensPerSecond: Double, meanActiveSequences: Double, prefixTokensReused: Int = 0,
+                resumedFromToken: Int = 0, recomputedTokens: Int = 0, resumes: Int = 0) {
+        self.resumedFromToken = resumedFromToken
+        self.recomputedTokens = recomputedTokens
+        self.resumes = resumes
         self.timeToFirstToken = timeToFirstToken
         self.prefill = prefill
         self.decode = decode

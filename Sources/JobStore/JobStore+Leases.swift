@@ -42,6 +42,7 @@ extension JobStore {
                 var claimed: [ClaimedJob] = []
                 var batchNames: [Int64: String] = [:]
                 let batchName = try db.prepare("SELECT name FROM batches WHERE id = ?")
+                let checkpoint = try db.prepare("SELECT \(JobCheckpoint.selectColumns) FROM checkpoints c WHERE c.job_id = ?")
                 for row in rows {
                     if batchNames[row.batchID] == nil {
                         batchNames[row.batchID] = try batchName.bind(.integer(row.batchID))
@@ -53,7 +54,9 @@ extension JobStore {
                         priority: row.priority, attempt: row.attempt,
                         maxAttempts: row.maxAttempts, kind: JobKind(rawValue: row.kind) ?? .completion,
                         request: row.request, requestHash: row.requestHash,
-                        leaseExpiresAt: Date(timeIntervalSince1970: time + lease)))
+                        leaseExpiresAt: Date(timeIntervalSince1970: time + lease),
+                        // A checkpoint that cannot be read is no checkpoint: the job starts from its prompt.
+                        checkpoint: (try? checkpoint.bind(.integer(row.id)).firstRow(JobCheckpoint.init)) ?? nil))
                 }
                 // RETURNING gives no order guarantee; callers expect claim order.
                 return claimed.sorted { ($0.priority, -$0.id) > ($1.priority, -$1.id) }
@@ -64,8 +67,10 @@ extension JobStore {
     /// Heartbeat: extends the leases `owner` still holds among `jobIDs` to `now + lease` and
     /// returns their ids (an expired lease no claim has taken back included). A job missing
     /// from the answer is lost (cancelled, or taken back by a claim): stop working on it.
+    /// `checkpoints` replace the jobs' earlier ones in the same transaction, for jobs whose
+    /// lease `owner` still holds (the others are dropped).
     @discardableResult
-    public func renewLeases(owner: String, jobIDs: [Int64], lease: TimeInterval,
+    public func renewLeases(owner: String, jobIDs: [Int64], lease: TimeInterval, checkpoints: [JobCheckpoint] = [],
                             now: Date = Date()) throws -> Set<Int64> {
         precondition(lease > 0, "lease must be positive")
         let time = now.timeIntervalSince1970
@@ -80,6 +85,9 @@ extension JobStore {
                     try renew.bind(.real(time + lease), .integer(id), .text(owner)).run()
                     if db.changes == 1 { held.insert(id) }
                 }
+                for checkpoint in checkpoints where held.contains(checkpoint.jobID) {
+                    _ = try JobCheckpoint.write(checkpoint, owner: owner, now: time, db)
+                }
                 return held
             }
         }
@@ -87,7 +95,8 @@ extension JobStore {
 
     /// Records a succeeded job: its result and the state change, in one transaction, only if
     /// `owner` still holds the lease on it (expired or not, as long as no claim took the job
-    /// back). Returns false (writing nothing) otherwise.
+    /// back). Returns false (writing nothing) otherwise. The job's checkpoint goes in the same
+    /// transaction (as with every end of a job: a trigger of migration 004).
     @discardableResult
     public func complete(jobID: Int64, owner: String, result: JobResult,
                          now: Date = Date()) throws -> Bool {
@@ -108,8 +117,9 @@ extension JobStore {
                     INSERT INTO results (job_id, text, finish_reason, prompt_tokens,
                         completion_tokens, model, queue_wait_seconds, time_to_first_token_seconds,
                         prefill_seconds, decode_seconds, total_seconds, tokens_per_second,
-                        mean_batch_size, reused_from_job_id, prefix_tokens_reused, logprobs, more_choices)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        mean_batch_size, reused_from_job_id, prefix_tokens_reused, logprobs, more_choices,
+                        resumed_from_token, recomputed_tokens, resumes)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """).bind(.integer(jobID), .text(result.text), .text(result.finishReason.rawValue),
                               .int(result.promptTokens), .int(result.completionTokens),
                               .text(result.model), .real(max(0, started.claimedAt - started.queuedAt)),
@@ -118,7 +128,8 @@ extension JobStore {
                               .real(timings.tokensPerSecond), .real(timings.meanActiveSequences),
                               .optional(result.reusedFromJobID), .int(timings.prefixTokensReused),
                               .optional(result.logprobs.map(ResultLogprob.serialized)),
-                              .optional(result.moreChoices.isEmpty ? nil : ChoiceResult.serialized(result.moreChoices))).run()
+                              .optional(result.moreChoices.isEmpty ? nil : ChoiceResult.serialized(result.moreChoices)),
+                              .int(timings.resumedFromToken), .int(timings.recomputedTokens), .int(timings.resumes)).run()
                 return true
             }
         }
@@ -157,10 +168,16 @@ extension JobStore {
 
     /// Gives jobs back to the queue without counting the attempt (a daemon shutting down on
     /// SIGTERM). `jobIDs` nil releases every job `owner` holds. Returns how many were released.
+    /// `checkpoints` are written first, in the same transaction, so the next claim continues
+    /// where this daemon stopped.
     @discardableResult
-    public func release(owner: String, jobIDs: [Int64]? = nil) throws -> Int {
+    public func release(owner: String, jobIDs: [Int64]? = nil, checkpoints: [JobCheckpoint] = [],
+                        now: Date = Date()) throws -> Int {
         try withConnection { db in
             try db.transaction(.immediate) {
+                for checkpoint in checkpoints {
+                    _ = try JobCheckpoint.write(checkpoint, owner: owner, now: now.timeIntervalSince1970, db)
+                }
                 let sql = """
                     UPDATE jobs
                     SET state = 'queued', attempts = max(attempts - 1, 0), lease_owner = NULL,

@@ -12,6 +12,15 @@ extension JobStore {
     }
 
     /// The finished job's result line data; nil while the job is queued or running.
+    /// The job's checkpoint (token-level resume), if its daemon wrote one and the job has not
+    /// ended.
+    public func checkpoint(jobID: Int64) throws -> JobCheckpoint? {
+        try withConnection { db in
+            try db.prepare("SELECT \(JobCheckpoint.selectColumns) FROM checkpoints c WHERE c.job_id = ?")
+                .bind(.integer(jobID)).firstRow(JobCheckpoint.init)
+        }
+    }
+
     public func result(jobID: Int64) throws -> ResultRecord? {
         try withConnection { db in
             try db.prepare("""

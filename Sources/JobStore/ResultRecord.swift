@@ -32,7 +32,7 @@ public struct ResultRecord: Sendable, Equatable {
         r.mean_batch_size, r.reused_from_job_id, r.queue_wait_seconds, r.total_seconds,
         j.last_error, r.prefix_tokens_reused,
         CASE WHEN json_type(j.request, '$.\(ResultRecord.responsesMember)') IS NOT NULL THEN j.request END,
-        r.logprobs, r.more_choices
+        r.logprobs, r.more_choices, r.resumed_from_token, r.recomputed_tokens, r.resumes
         """
 
     /// Reads `selectColumns` (jobs `j`, batches `b`, left-joined results `r`).
@@ -51,7 +51,9 @@ public struct ResultRecord: Sendable, Equatable {
                 promptTokens: row.int(9), completionTokens: row.int(10), model: row.string(11),
                 timings: GenerationTimings(timeToFirstToken: row.double(12), prefill: row.double(13),
                                            decode: row.double(14), tokensPerSecond: row.double(15),
-                                           meanActiveSequences: row.double(16), prefixTokensReused: row.int(21)),
+                                           meanActiveSequences: row.double(16), prefixTokensReused: row.int(21),
+                                           resumedFromToken: row.int(25), recomputedTokens: row.int(26),
+                                           resumes: row.int(27)),
                 reusedFromJobID: row.optionalInt64(17), logprobs: row.optionalString(23).flatMap(ResultLogprob.parse),
                 moreChoices: row.optionalString(24).map(ChoiceResult.parse) ?? [])
             outcome = .succeeded(result, queueWait: row.double(18), total: row.double(19))

@@ -45,6 +45,12 @@ final class Statement {
             rc = sqlite3_bind_int64(handle, index, v)
         case .real(let v):
             rc = sqlite3_bind_double(handle, index, v)
+        case .blob(let v):
+            // A NULL pointer would bind SQL NULL rather than an empty blob.
+            rc = v.isEmpty ? sqlite3_bind_zeroblob(handle, index, 0)
+                : v.withUnsafeBytes { bytes in
+                    sqlite3_bind_blob64(handle, index, bytes.baseAddress, sqlite3_uint64(bytes.count), Statement.transient)
+                }
         case .text(let v) where v.isEmpty:
             // A NULL pointer would bind SQL NULL rather than an empty string.
             rc = sqlite3_bind_text(handle, index, "", 0, nil)
@@ -121,6 +127,12 @@ final class Statement {
         return String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self)
     }
 
+    func blob(_ column: Int32) -> [UInt8] {
+        let count = Int(sqlite3_column_bytes(handle, column))
+        guard count > 0, let bytes = sqlite3_column_blob(handle, column) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: bytes, count: count))
+    }
+
     func optionalString(_ column: Int32) -> String? { isNull(column) ? nil : string(column) }
 
     func optionalDouble(_ column: Int32) -> Double? { isNull(column) ? nil : double(column) }
@@ -139,6 +151,7 @@ enum SQLValue {
     case integer(Int64)
     case real(Double)
     case text(String)
+    case blob([UInt8])
 
     static func int(_ value: Int) -> SQLValue { .integer(Int64(value)) }
 

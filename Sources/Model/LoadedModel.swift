@@ -13,6 +13,9 @@ public struct LoadedModel: Sendable {
     public let chatTemplateProblem: String?
     /// `general.name`, else the file name.
     public let name: String
+    /// Tells this file's weights and vocabulary apart from any other's (`name`, size and
+    /// `GGUFFile.fingerprint`): state saved with one model is only used with the same one.
+    public let identity: String
 
     public init(path: String, activations: MatrixActivations = .default) throws {
         let file = try GGUFFile(path: path)
@@ -27,5 +30,6 @@ public struct LoadedModel: Sendable {
             chatTemplateProblem = "\(error)"
         }
         name = model.configuration.name ?? URL(fileURLWithPath: path).lastPathComponent
+        identity = "\(name); \(file.fileSize) bytes; fnv1a64 \(file.fingerprint)"
     }
 }

@@ -47,6 +47,11 @@ public enum BatchOutputFormat {
             if let source = result.reusedFromJobID {
                 timings.append(JSONMember("reused_from_job_id", .integer(source)))
             }
+            if result.timings.resumes > 0 {
+                timings.append(JSONMember("resumes", .int(result.timings.resumes)))
+                timings.append(JSONMember("resumed_from_token", .int(result.timings.resumedFromToken)))
+                timings.append(JSONMember("recomputed_tokens", .int(result.timings.recomputedTokens)))
+            }
             members.append(JSONMember(timingsKey, .object(timings)))
         case .unsuccessful(let error):
             let cancelled = record.state == .cancelled

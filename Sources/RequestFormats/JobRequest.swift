@@ -53,6 +53,9 @@ public struct JobRequest: Equatable, Sendable {
     /// Set for a `/v1/responses` line: its result is written in the Responses shape. Such a job
     /// is a chat job (`input` and `instructions` became `messages`); not part of `hash`.
     public var responses: ResponsesRequest?
+    /// Structured output (`response_format`, or a Responses line's `text.format`): the output
+    /// must be one JSON object or follow a JSON schema. nil: free text. Part of `hash`.
+    public var responseFormat: ResponseFormat?
 
     public init(model: String? = nil, input: Input, maxTokens: Int = JobRequest.defaultMaxTokens,
                 temperature: Double = JobRequest.defaultTemperature, topP: Double = 1,
@@ -124,6 +127,7 @@ public struct JobRequest: Equatable, Sendable {
         members.append(JSONMember("frequency_penalty", .double(frequencyPenalty)))
         members.append(JSONMember("repetition_penalty", .double(repetitionPenalty)))
         if choices > 1 { members.append(JSONMember("n", .int(choices))) }
+        if let responseFormat { members.append(JSONMember("response_format", responseFormat.canonicalValue)) }
         if let logprobs {
             switch kind {
             case .chat:

@@ -10,7 +10,7 @@ enum JobRequestParser {
     static let requestFields = [
         "model", "prompt", "messages", "max_tokens", "max_completion_tokens", "temperature", "top_p",
         "top_k", "min_p", "seed", "stop", "presence_penalty", "frequency_penalty", "repetition_penalty",
-        "logprobs", "top_logprobs", "n",
+        "logprobs", "top_logprobs", "n", "response_format",
     ]
 
     /// Parses the request fields among `members`, leaving the keys in `skipping` (the short
@@ -24,7 +24,10 @@ enum JobRequestParser {
         }
         var fields = Fields()
         var ignored: [JSONMember] = []
+        // Where `response_format: {"type": "text"}` goes among the ignored fields (in file order).
+        var textFormatSlot = 0
         for member in members where !skipping.contains(member.key) {
+            if member.key == "response_format" { textFormatSlot = ignored.count }
             if requestFields.contains(member.key) {
                 if member.value != .null { fields.values[member.key] = member.value }
                 continue
@@ -83,6 +86,14 @@ enum JobRequestParser {
         if let choices = fields.integer("n", in: 1...Int64(JobRequest.maximumChoices), prefix: prefix, problems: &problems,
                                         rule: "an integer from 1 to \(JobRequest.maximumChoices) (the answers to generate)") {
             request.choices = Int(choices)
+        }
+        if let value = fields.values["response_format"] {
+            let before = problems.count
+            request.responseFormat = ResponseFormatParser.parse(value, field: prefix + "response_format", problems: &problems)
+            // {"type": "text"} asks for nothing: recorded like the other fields that change nothing.
+            if request.responseFormat == nil && problems.count == before {
+                ignored.insert(JSONMember("response_format", value), at: textFormatSlot)
+            }
         }
         request.logprobs = parseLogprobs(fields, kind: request.kind, prefix: prefix, ignored: &ignored, problems: &problems)
         request.ignoredFields = ignored

@@ -7,7 +7,7 @@ import JobStore
 /// lists them); fields that would silently change the answer are refused with what to do.
 ///
 /// The rule for a refusal: a result that looks like OpenAI's but ignored part of the request
-/// (a tool the model was told it could call, a bias on some tokens, a JSON schema) is worse than
+/// (a tool the model was told it could call, a bias on some tokens) is worse than
 /// a line refused at submit time.
 enum OpenAIFieldPolicy {
     enum Verdict: Equatable {
@@ -66,9 +66,6 @@ enum OpenAIFieldPolicy {
         "suffix": Rule(accepts: isEmpty, hint: "insertion with a suffix is not supported; remove suffix"),
         "logit_bias": Rule(accepts: isEmpty,
                            hint: "token biases are not applied; remove logit_bias"),
-        "response_format": Rule(accepts: { $0["type"] == .string("text") },
-                                hint: "structured output (json_object, json_schema) is not supported; "
-                                    + "remove response_format or set {\"type\": \"text\"}"),
         "modalities": Rule(accepts: { $0 == .array([.string("text")]) },
                            hint: "text output only; remove modalities or set [\"text\"]"),
         "audio": Rule(accepts: { _ in false }, hint: "audio output is not supported; remove audio"),

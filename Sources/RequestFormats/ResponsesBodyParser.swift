@@ -11,8 +11,6 @@ import JobStore
 enum ResponsesBodyParser {
     /// Fields of the Responses API with no chat-completions counterpart, and what they take.
     private static let refusals: [String: (accepts: @Sendable (JSONValue) -> Bool, hint: String)] = [
-        "text": ({ $0["format"]?["type"] == .string("text") || $0["format"] == nil },
-                 "structured output (json_schema, json_object) is not supported; remove text or set {\"format\": {\"type\": \"text\"}}"),
         "reasoning": ({ if case .object(let members) = $0 { members.allSatisfy { $0.value == .null } } else { false } },
                       "the models run here do not reason before answering; remove reasoning"),
         "truncation": ({ $0 == .string("disabled") },
@@ -57,6 +55,14 @@ enum ResponsesBodyParser {
             case "top_logprobs":
                 topLogprobs = JobRequestParser.Fields(values: member.value == .null ? [:] : [member.key: member.value])
                     .integer(member.key, in: 0...20, prefix: prefix, problems: &problems, rule: "an integer from 0 to 20")
+            case "text":
+                if member.value == .null { continue }
+                let before = problems.count
+                if let format = ResponseFormatParser.parseResponsesText(member.value, field: prefix + "text", problems: &problems) {
+                    passed.append(JSONMember("response_format", format.canonicalValue))
+                } else if problems.count == before {
+                    ignored.append(member)
+                }
             case "max_output_tokens":
                 maxTokens = JobRequestParser.Fields(values: member.value == .null ? [:] : [member.key: member.value])
                     .integer(member.key, in: 1...Int64(Int32.max), prefix: prefix, problems: &problems, rule: "a positive integer")

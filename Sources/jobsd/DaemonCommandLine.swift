@@ -35,6 +35,11 @@ public enum DaemonCommandLine {
             OptionSpec(name: "poll-ms", valueName: "N", help: "how often an idle daemon looks for new jobs (default 200)"),
             OptionSpec(name: "shutdown-grace", valueName: "SECONDS",
                        help: "on SIGTERM/SIGINT, let in-flight jobs finish for this long, then release them to the queue (default 30; a second signal releases at once)"),
+            OptionSpec(name: "checkpoint-tokens", valueName: "N",
+                       help: "save a running job's generated tokens and sampler state once it has N new tokens, so a job taken back after a crash or SIGTERM continues from there with the same text (default 32)"),
+            OptionSpec(name: "checkpoint-interval", valueName: "SECONDS",
+                       help: "... or once this long has passed since the last checkpoint (default 10)"),
+            OptionSpec(name: "no-checkpoints", help: "write no checkpoints and resume from none: a job taken back starts from its prompt"),
             OptionSpec(name: "metrics-addr", valueName: "HOST:PORT",
                        help: "serve Prometheus metrics on http://HOST:PORT/metrics (off by default; e.g. 127.0.0.1:9464)"),
             OptionSpec(name: "busy-timeout", valueName: "SECONDS",
@@ -141,7 +146,9 @@ public enum DaemonCommandLine {
                     ("prefix_cache", options.engine.prefixCaching), ("reuse_results", options.daemon.reuseResults),
                     ("max_wait_ms", Int(options.daemon.maxWait * 1000)), ("lease_seconds", options.daemon.leaseSeconds),
                     ("max_attempts", options.daemon.maxAttempts), ("drain", options.daemon.drain),
-                    ("shutdown_grace", options.daemon.shutdownGrace), ("busy_timeout", options.busyTimeout))
+                    ("shutdown_grace", options.daemon.shutdownGrace), ("busy_timeout", options.busyTimeout),
+                    ("checkpoint_tokens", options.daemon.checkpointTokens.map(String.init) ?? "off"),
+                    ("checkpoint_interval", options.daemon.checkpointInterval), ("model_identity", daemon.modelIdentity))
         if let server {
             server.start()
             logger.info("metrics", ("url", "http://\(server.address)/metrics"))
@@ -209,6 +216,15 @@ struct DaemonOptions {
                 throw usage("--shutdown-grace must be a number of seconds ≥ 0, got '\(grace)'")
             }
             daemon.shutdownGrace = seconds
+        }
+
+        daemon.checkpointTokens = try arguments.integer("checkpoint-tokens", in: 1...1_000_000) ?? daemon.checkpointTokens
+        daemon.checkpointInterval = try arguments.seconds("checkpoint-interval") ?? daemon.checkpointInterval
+        if arguments.flag("no-checkpoints") {
+            guard arguments.value("checkpoint-tokens") == nil, arguments.value("checkpoint-interval") == nil else {
+                throw usage("--no-checkpoints cannot be combined with --checkpoint-tokens or --checkpoint-interval")
+            }
+            daemon.checkpointTokens = nil
         }
 
         if let address = arguments.value("metrics-addr") {

@@ -53,6 +53,31 @@ final class QueueCommandsTests: XCTestCase {
         XCTAssertEqual(missing.errors, "jobs: no job 77; use a job number (jobs list), BATCH/CUSTOM_ID, or a custom id\n")
     }
 
+    /// Issue 12: a running job's checkpoint, and a result that continued from one.
+    func testShowSaysWhereAJobWasCheckpointedAndFromWhichTokenItResumed() throws {
+        let harness = submitted()
+        let store = try harness.store()
+        let jobs = try store.claim(limit: 2, owner: "d", lease: 60)
+        try store.renewLeases(owner: "d", jobIDs: [jobs[0].id], lease: 60, checkpoints: [
+            JobCheckpoint(jobID: jobs[0].id, model: "fake-model", tokens: 96, resumes: 2, state: [1, 2, 3]),
+        ])
+        let running = harness.run("show", "p/a")
+        XCTAssertEqual(running.code, 0, running.errors)
+        XCTAssertTrue(running.output.contains("  Checkpoint: 96 generated tokens saved "), running.output)
+        XCTAssertTrue(running.output.contains(" ago), resumed 2 times so far\n"), running.output)
+        XCTAssertFalse(harness.run("show", "p/b").output.contains("Checkpoint"))
+
+        var result = CLIHarness.result(for: jobs[0])
+        result.timings.resumes = 1
+        result.timings.resumedFromToken = 96
+        result.timings.recomputedTokens = 80
+        try store.complete(jobID: jobs[0].id, owner: "d", result: result)
+        let done = harness.run("show", "p/a")
+        XCTAssertTrue(done.output.contains("  Resumed:   once after an interruption; the last attempt continued from token 96 "
+                                           + "(80 of those tokens recomputed)\n"), done.output)
+        XCTAssertFalse(done.output.contains("Checkpoint"), "gone with the result")
+    }
+
     /// Issue 10: fields accepted from an OpenAI file but without effect here are listed.
     func testShowListsTheFieldsThatWereAcceptedButIgnored() throws {
         let harness = CLIHarness()

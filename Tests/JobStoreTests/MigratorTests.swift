@@ -18,7 +18,7 @@ final class MigratorTests: XCTestCase {
     func testFreshDatabaseGetsEveryMigrationRecorded() throws {
         let db = try connection()
         try Migrator.migrate(db)
-        XCTAssertEqual(try tables(db), ["batches", "engine_samples", "jobs", "results", "schema_migrations"])
+        XCTAssertEqual(try tables(db), ["batches", "checkpoints", "engine_samples", "jobs", "results", "schema_migrations"])
         let recorded = try db.prepare("SELECT version, name, checksum FROM schema_migrations")
             .rows { "\($0.int(0)) \($0.string(1)) \($0.string(2))" }
         XCTAssertEqual(recorded, Migration.embedded.map { "\($0.version) \($0.name) \($0.checksum)" })

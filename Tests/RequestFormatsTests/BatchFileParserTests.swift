@@ -232,7 +232,7 @@ final class BatchFileParserTests: XCTestCase {
         assertProblem(#"{"id": "a", "prompt": "p", "max_token": 5}"#,
                       "f.jsonl:1: max_token: unknown field (did you mean max_tokens?)")
         assertProblem(#"{"id": "a", "prompt": "p", "colour": "red"}"#,
-                      "f.jsonl:1: colour: unknown field; allowed: model, prompt, messages, max_tokens, max_completion_tokens, temperature, top_p, top_k, min_p, seed, stop, presence_penalty, frequency_penalty, repetition_penalty, logprobs, top_logprobs, n, id")
+                      "f.jsonl:1: colour: unknown field; allowed: model, prompt, messages, max_tokens, max_completion_tokens, temperature, top_p, top_k, min_p, seed, stop, presence_penalty, frequency_penalty, repetition_penalty, logprobs, top_logprobs, n, response_format, id")
         assertProblem(#"{"custom_id": "a", "method": "POST", "url": "/v1/completions", "body": {"prompt": "p"}, "max_tokens": 5}"#,
                       "f.jsonl:1: max_tokens: belongs inside body in the OpenAI Batch format")
         assertProblem(#"{"custom_id": "a", "method": "POST", "url": "/v1/completions", "bdy": {"prompt": "p"}, "body": {"prompt": "p"}}"#,
@@ -341,7 +341,8 @@ final class BatchFileParserTests: XCTestCase {
             (#""tools": [{"type": "function", "function": {"name": "f"}}]"#, "tools: not supported: tool calls are not supported; remove tools"),
             (#""tool_choice": "required""#, "tool_choice: not supported: tool calls are not supported; remove tool_choice"),
             (#""logit_bias": {"50256": -100}"#, "logit_bias: not supported: token biases are not applied; remove logit_bias"),
-            (#""response_format": {"type": "json_object"}"#, "response_format: not supported: structured output"),
+            (#""response_format": {"type": "json_schema", "json_schema": {"name": "n", "schema": {"type": "integer", "multipleOf": 2}}}"#,
+             #"response_format.json_schema.schema: "multipleOf" is not supported"#),
             (#""top_logprobs": 3"#, #"top_logprobs: needs "logprobs": true, got 3 without it"#),
             (#""logprobs": true, "top_logprobs": 21"#, "top_logprobs: must be at most 20, got 21"),
             (#""logprobs": 2"#, "logprobs: must be true or false, got 2"),
@@ -407,7 +408,8 @@ final class BatchFileParserTests: XCTestCase {
     func testResponsesFieldsThatCannotBeFollowedAreRefused() {
         let cases: [(String, String)] = [
             (#""input": "x", "previous_response_id": "resp_1""#, "body.previous_response_id: not supported: responses are not stored"),
-            (#""input": "x", "text": {"format": {"type": "json_schema", "name": "s", "schema": {}}}"#, "body.text: not supported: structured output"),
+            (#""input": "x", "text": {"format": {"type": "json_schema", "name": "s", "schema": {"properties": {"a": {"not": {}}}}}}"#,
+             #"body.text.format.schema/properties/a: "not" is not supported"#),
             (#""input": "x", "reasoning": {"effort": "low"}"#, "body.reasoning: not supported"),
             (#""input": "x", "tools": [{"type": "web_search"}]"#, "body.tools: not supported: tool calls are not supported"),
             (#""input": "x", "max_tokens": 5"#, "body.max_tokens: not supported: the Responses API names it max_output_tokens"),

@@ -3,6 +3,7 @@ import Foundation
 import JSON
 import JobStore
 import RequestFormats
+import StructuredOutput
 
 /// `jobs show ID`
 struct ShowCommand: JobsCommand {
@@ -47,6 +48,16 @@ struct ShowCommand: JobsCommand {
         if let finished = when(job.finishedAt) { fields.append(("Finished", finished)) }
         let request = try job.decodedRequest()
         fields.append(("Request", requestSummary(request)))
+        if let responseFormat = request.responseFormat {
+            switch responseFormat.format {
+            case .jsonObject:
+                fields.append(("Output format", "json_object"))
+            case .jsonSchema(let schema):
+                let text = schema.serialized()
+                let name = responseFormat.name.map { "\($0) " } ?? ""
+                fields.append(("Output format", "json_schema \(name)" + (text.count > 200 ? String(text.prefix(200)) + "…" : text)))
+            }
+        }
         if !request.ignoredFields.isEmpty {
             // Accepted from the file but without effect here (user, metadata, store, ...).
             fields.append(("Ignored", request.ignoredFields.map { member in
@@ -55,11 +66,23 @@ struct ShowCommand: JobsCommand {
             }.joined(separator: ", ")))
         }
         if let error = job.lastError { fields.append((job.state == .failed ? "Error" : "Last error", error)) }
+        if !job.state.isFinished, let checkpoint = try store.checkpoint(jobID: job.id) {
+            // Where a crashed or stopped daemon's work resumes (token-level resume).
+            var saved = "\(checkpoint.tokens) generated tokens saved"
+            if let written = checkpoint.writtenAt { saved += " \(when(written)!)" }
+            if checkpoint.resumes > 0 { saved += ", resumed \(times(checkpoint.resumes)) so far" }
+            fields.append(("Checkpoint", saved))
+        }
         if case .succeeded(let output, let queueWait, let total)? = result?.outcome {
             let usage = "\(output.promptTokens) prompt + \(output.completionTokens) completion tokens"
             var summary = "\(output.finishReason.rawValue), \(usage), model \(output.model)"
             if let source = output.reusedFromJobID { summary += ", reused from job \(source)" }
             fields.append(("Result", summary))
+            if output.timings.resumes > 0 {
+                fields.append(("Resumed", "\(times(output.timings.resumes)) after an interruption; the last attempt "
+                               + "continued from token \(output.timings.resumedFromToken) "
+                               + "(\(output.timings.recomputedTokens) of those tokens recomputed)"))
+            }
             let timings = output.timings
             fields.append(("Timings", [
                 "queue wait \(TextFormat.duration(queueWait))",
@@ -119,6 +142,8 @@ struct ShowCommand: JobsCommand {
         if let logprobs = request.logprobs { parts.append("logprobs with \(logprobs) alternatives") }
         return parts.joined(separator: ", ")
     }
+
+    private func times(_ count: Int) -> String { count == 1 ? "once" : "\(count) times" }
 
     private func format(_ value: Double) -> String { JSONValue.double(value).serialized() }
 
