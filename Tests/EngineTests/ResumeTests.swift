@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Model
+import StructuredOutput
 import TestSupport
 import Tokenizer
 import XCTest
@@ -299,6 +300,43 @@ final class ResumeTests: XCTestCase {
             for (id, output) in reference {
                 XCTAssertEqual(run.outputs[id], output, "request \(id) interrupted after \(steps) steps")
             }
+        }
+    }
+
+    /// A structured-output sequence resumes with its grammar walked over the replayed tokens:
+    /// interrupted anywhere, it ends as the uninterrupted run does (values inside the format),
+    /// and a checkpoint whose tokens the format refuses is refused.
+    func testStructuredOutputResumesWhereItsGrammarStood() throws {
+        let schema = SchemaValue.object([(key: "type", value: .string("integer")),
+                                         (key: "minimum", value: .integer(-40)), (key: "maximum", value: .integer(250_000))])
+        let format = try OutputFormat.jsonSchema(schema).compile()
+        let model = FakeLanguageModel()
+        let makeEngine = { try H.engine(model) }
+        let requests = (0..<12).map { i in
+            var parameters = SamplingParameters(temperature: i % 3 == 0 ? 0 : 1.2, seed: UInt64(70 + i), maxTokens: 4 + i % 9)
+            parameters.topK = 0
+            return GenerationRequest(id: Int64(i), promptTokens: H.prompt(5 + i, seed: i), parameters: parameters,
+                                     outputFormat: format)
+        }
+        let reference = try uninterrupted(requests, makeEngine: makeEngine)
+        XCTAssertTrue(reference.values.contains { $0.reason == .stop })
+        for steps in 1...6 {
+            let run = try interrupted(requests, after: steps, makeEngine: makeEngine)
+            XCTAssertEqual(run.outputs, reference, "interrupted after \(steps) steps")
+        }
+        // Tokens that do not spell an integer cannot be this request's checkpoint.
+        var free = requests[1]
+        free.outputFormat = nil
+        free.parameters.maxTokens = 8
+        let plain = try makeEngine()
+        try plain.submit(free)
+        let done = try XCTUnwrap(try H.run(plain)[free.id])
+        XCTAssertFalse(format.acceptsPrefix(done.text), "the fake model's free text is not a number: \(done.text)")
+        var foreign = requests[1]
+        foreign.resume = try XCTUnwrap(done.checkpoint)
+        XCTAssertThrowsError(try makeEngine().submit(foreign)) { error in
+            guard case EngineError.invalidCheckpoint(let reason) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(reason.contains("output format"), reason)
         }
     }
 }
