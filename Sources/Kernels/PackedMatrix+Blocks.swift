@@ -66,52 +66,84 @@ extension PackedMatrix {
         let rows = parts.reduce(0) { $0 + $1.rows }
         let matrix = PackedMatrix(rows: rows, columns: columns, groupSize: groupSize, hasOffsets: hasOffsets,
                                   panelFormats: panelFormats)
+        var firstRows: [Int] = []
+        var first = 0
+        for part in parts { firstRows.append(first); first += part.rows }
+        let fill = BlockFill(matrix: matrix, parts: parts, firstRows: firstRows, columns: columns)
+        // Panels are independent: the pool packs them in parallel (load time).
+        WorkerPool.shared.parallelRanges(matrix.panelCount) { panels in fill.run(panels) }
+        return matrix
+    }
+}
+
+/// Packs panels of a `.blocks` matrix from its parts' GGUF rows.
+private struct BlockFill: @unchecked Sendable {
+    let matrix: PackedMatrix
+    let parts: [PackedMatrix.BlockRows]
+    let firstRows: [Int]
+    let columns: Int
+
+    func run(_ panels: Range<Int>) {
         let quants = UnsafeMutablePointer<Int8>.allocate(capacity: 256)
         let scales = UnsafeMutablePointer<Float>.allocate(capacity: 16)
         let offsets = UnsafeMutablePointer<Float>.allocate(capacity: 16)
         defer { quants.deallocate(); scales.deallocate(); offsets.deallocate() }
-        var row = 0
-        for part in parts {
-            let format = blockFormat(part.type)!
-            let rowBytes = part.type.byteCount(elements: columns)!
-            let unitPanelBytes = format.unitBytes
-            for r in 0..<part.rows {
-                let panel = (row + r) / 16, lane = (row + r) % 16
-                let base = matrix.storage + matrix.blockOffsets![panel]
-                let source = part.data + r * rowBytes
-                for b in 0..<columns / part.type.blockElements {
-                    let block = source + b * part.type.blockBytes
-                    Dequantize.unpackBlock(part.type, block, quants: quants, scales: scales, offsets: offsets)
-                    storeBlock(format, block, quants: quants, lane: lane, into: base + b * unitPanelBytes)
+        for panel in panels {
+            let base = matrix.storage + matrix.blockOffsets![panel]
+            for lane in 0..<16 {
+                let row = panel * 16 + lane
+                guard row < matrix.rows, let index = firstRows.lastIndex(where: { $0 <= row }) else { break }
+                let part = parts[index]
+                let type = part.type
+                let format = PackedMatrix.blockFormat(type)!
+                let source = part.data + (row - firstRows[index]) * type.byteCount(elements: columns)!
+                for b in 0..<columns / type.blockElements {
+                    let block = source + b * type.blockBytes
+                    Dequantize.unpackBlock(type, block, quants: quants, scales: scales, offsets: offsets)
+                    PackedMatrix.storeBlock(format, block, quants: quants, lane: lane, into: base + b * format.unitBytes)
                 }
             }
-            row += part.rows
         }
-        return matrix
     }
+}
 
+extension PackedMatrix {
     /// One row's block into lane `lane` of a panel's unit (layout: `BlockPanelMatrix`).
-    private static func storeBlock(_ format: BlockPanelMatrix.Format, _ block: UnsafeRawPointer,
+    static func storeBlock(_ format: BlockPanelMatrix.Format, _ block: UnsafeRawPointer,
                                    quants: UnsafePointer<Int8>, lane: Int, into unit: UnsafeMutableRawPointer) {
-        let bytes = unit.assumingMemoryBound(to: UInt8.self)
-        let zero = format.zeroPoint
+        let zero = format.zeroPoint, highBits = format.highBits, quantBytes = format.quantBytes
+        // Whole 32-bit words per quad (four columns of this lane), built in registers: this
+        // runs for every weight at load.
         for c in 0..<format.unitColumns / 32 {
-            let q = bytes + c * format.quantBytes
-            for column in 0..<32 {
-                let value = quants[32 * c + column]
-                let quad = column >> 2, position = lane &* 4 &+ column & 3
-                if format == .q8_0 {
-                    q[quad &* 64 &+ position] = UInt8(bitPattern: value)
-                    continue
+            let q = unit + c * quantBytes + 4 * lane
+            let source = quants + 32 * c
+            if format == .q8_0 {
+                for j in 0..<8 {
+                    q.storeBytes(of: UnsafeRawPointer(source + 4 * j).loadUnaligned(as: UInt32.self),
+                                 toByteOffset: 64 * j, as: UInt32.self)
                 }
-                let stored = UInt8(truncatingIfNeeded: Int(value) &+ zero)
-                q[(quad & 3) &* 64 &+ position] |= quad < 4 ? stored & 0x0F : (stored & 0x0F) << 4
-                switch format.highBits {
-                case 1: q[256 &+ position] |= ((stored >> 4) & 1) << UInt8(quad)
-                case 2: q[256 &+ (quad >> 2) &* 64 &+ position] |= ((stored >> 4) & 3) << UInt8(2 * (quad & 3))
-                default: break
-                }
+                continue
             }
+            @inline(__always) func stored(_ column: Int) -> UInt32 {
+                UInt32(UInt8(truncatingIfNeeded: Int(source[column]) &+ zero))
+            }
+            var high0: UInt32 = 0, high1: UInt32 = 0
+            for j in 0..<4 {
+                var word: UInt32 = 0
+                for b in 0..<4 {
+                    let low = stored(4 * j + b), upper = stored(16 + 4 * j + b)
+                    word |= ((low & 0x0F) | (upper & 0x0F) << 4) << UInt32(8 * b)
+                    if highBits == 1 {
+                        high0 |= ((low >> 4) & 1) << UInt32(8 * b + j) | ((upper >> 4) & 1) << UInt32(8 * b + j + 4)
+                    } else if highBits == 2 {
+                        high0 |= ((low >> 4) & 3) << UInt32(8 * b + 2 * j)
+                        high1 |= ((upper >> 4) & 3) << UInt32(8 * b + 2 * j)
+                    }
+                }
+                q.storeBytes(of: word, toByteOffset: 64 * j, as: UInt32.self)
+            }
+            if highBits > 0 { q.storeBytes(of: high0, toByteOffset: 256, as: UInt32.self) }
+            if highBits > 1 { q.storeBytes(of: high1, toByteOffset: 320, as: UInt32.self) }
         }
         let header = unit + format.unitColumns / 32 * format.quantBytes
         func copyHalf(from offset: Int, to destination: Int) {
