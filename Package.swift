@@ -58,25 +58,41 @@ let package = Package(
         .target(name: "KVCache", dependencies: ["KernelInterface"], swiftSettings: hotPathSettings),
         .target(name: "Model", dependencies: ["GGUF", "Kernels", "Tokenizer", "KVCache"],
                 swiftSettings: hotPathSettings),
-        .target(name: "Engine", dependencies: ["Model", "KVCache", "Tokenizer", "Kernels"],
+        .target(name: "StructuredOutput", swiftSettings: hotPathSettings),
+        .target(name: "Engine", dependencies: ["Model", "KVCache", "Tokenizer", "Kernels", "StructuredOutput"],
                 swiftSettings: hotPathSettings),
-        .target(name: "JobStore", dependencies: ["CSQLite"]),
-        .target(name: "Daemon", dependencies: ["JobStore", "Engine", "Model", "Tokenizer"]),
-        .target(name: "JobsCLI", dependencies: ["JobStore", "Engine", "Model", "Daemon", "GGUF", "Kernels", "KVCache",
-                                                "Tokenizer", "COpenBLAS"]),
+        // The queue and its file formats: JobStore is the SQLite queue alone and stores each
+        // request as opaque text; RequestFormats reads and writes the OpenAI Batch and short-form
+        // lines above it (and no SQL); JSON is the parser both use.
+        .target(name: "JSON"),
+        .target(name: "JobStore", dependencies: ["CSQLite", "JSON"]),
+        .target(name: "RequestFormats", dependencies: ["JobStore", "JSON", "StructuredOutput"]),
+        .target(name: "Daemon", dependencies: ["JobStore", "RequestFormats", "Engine", "Model", "Tokenizer", "StructuredOutput"]),
+        // The command lines: CommandLineKit is what both executables share (parsing, help,
+        // errors, text output, defaults from the environment); JobsCLI is the `jobs` commands;
+        // jobsd keeps its own command line in Sources/jobsd, so the daemon binary does not link
+        // the report, doctor or bench code (nor OpenBLAS, which only `jobs bench` and the tests use).
+        .target(name: "CommandLineKit"),
+        .target(name: "JobsCLI", dependencies: ["CommandLineKit", "JobStore", "RequestFormats", "JSON", "Engine", "Model",
+                                                "Daemon", "GGUF", "Kernels", "KVCache", "StructuredOutput", "Tokenizer", "COpenBLAS"]),
         .executableTarget(name: "jobs", dependencies: ["JobsCLI"]),
-        .executableTarget(name: "jobsd", dependencies: ["JobsCLI"]),
+        .executableTarget(name: "jobsd", dependencies: ["CommandLineKit", "Daemon", "Engine", "Model", "JobStore"]),
 
         // Test-only helpers (a GGUF writer, tiny model builders, temporary files).
-        .target(name: "TestSupport", dependencies: ["GGUF", "JobStore", "Kernels", "Model"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["CommandLineKit", "GGUF", "JSON", "JobStore", "RequestFormats", "Kernels", "Model"], path: "Tests/TestSupport"),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "Kernels", "TestSupport"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "GGUF", "TestSupport", "COpenBLAS"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "GGUF", "TestSupport"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "TestSupport"]),
+        .testTarget(name: "StructuredOutputTests", dependencies: ["StructuredOutput", "JSON", "RequestFormats", "Engine", "Model", "TestSupport"]),
         .testTarget(name: "KVCacheTests", dependencies: ["KVCache", "KernelInterface"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Model", "TestSupport"]),
-        .testTarget(name: "JobStoreTests", dependencies: ["JobStore", "TestSupport"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Engine", "JobStore", "Model", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["JobsCLI", "JobStore", "Model", "TestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Model", "TestSupport", "StructuredOutput"]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "CommandLineKitTests", dependencies: ["CommandLineKit"]),
+        .testTarget(name: "JobStoreTests", dependencies: ["JobStore", "RequestFormats", "TestSupport"]),
+        .testTarget(name: "RequestFormatsTests", dependencies: ["RequestFormats", "JobStore", "JSON", "TestSupport", "StructuredOutput"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Engine", "JobStore", "RequestFormats", "JSON", "Model",
+                                                        "TestSupport", "StructuredOutput"]),
+        .testTarget(name: "CLITests", dependencies: ["CommandLineKit", "JobsCLI", "JobStore", "RequestFormats", "JSON", "Model", "TestSupport", "StructuredOutput"]),
     ] + kernelLevelTargets
 )

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import JobStore
+import RequestFormats
 import Model
 
 /// The loop between the queue and the engine: claims jobs under a lease, hands them to the
@@ -240,7 +241,15 @@ public final class Daemon {
         if let stale = running.removeValue(forKey: job.id) { cancelSequences(of: stale) }
         unwritten.removeAll { $0.job.id == job.id }
 
-        if configuration.reuseResults, GenerationRequestBuilder.isDeterministic(job.request) {
+        let request: JobRequest
+        do {
+            request = try job.decodedRequest()
+        } catch {
+            // A damaged row must not block the queue: fail it and run the rest.
+            record(JobOutcome(job: job, claimedAt: now, kind: .failed(message: "\(error)", retryable: false)))
+            return
+        }
+        if configuration.reuseResults, GenerationRequestBuilder.isDeterministic(request) {
             do {
                 if let earlier = try store.findReusableResult(requestHash: job.requestHash, model: modelName) {
                     var result = earlier.result
@@ -254,11 +263,11 @@ public final class Daemon {
             }
         }
         do {
-            let first = try builder.request(for: job)
+            let first = try builder.request(for: job, request)
             try engine.submit(first)
-            let extra = builder.extraChoices(of: first, count: job.request.choices, jobID: job.id)
-            for request in extra { jobOfChoice[request.id] = job.id }
-            running[job.id] = RunningJob(job: job, claimedAt: now, deferredChoices: extra)
+            let extra = builder.extraChoices(of: first, count: request.choices, jobID: job.id)
+            for choice in extra { jobOfChoice[choice.id] = job.id }
+            running[job.id] = RunningJob(job: job, request: request, claimedAt: now, deferredChoices: extra)
         } catch {
             record(JobOutcome(job: job, claimedAt: now, kind: .failed(message: "\(error)", retryable: false)))
         }
@@ -283,7 +292,7 @@ public final class Daemon {
             summary.steps += 1
             activity.add(profile, startedAt: start)
             metrics.stepDuration.observe(profile.totalSeconds)
-            metrics.stepBatchSize.observe(Double(profile.sequenceCount))
+            metrics.stepSequences.observe(Double(profile.sequenceCount))
             metrics.stepTokens.observe(Double(profile.tokenCount))
             metrics.promptTokens.increment(by: profile.promptTokenCount)
             metrics.generatedTokens.increment(by: profile.sampledCount)
@@ -349,7 +358,7 @@ public final class Daemon {
     private func finished(_ sequence: FinishedSequence, moreChoices: [FinishedSequence], entry: RunningJob) {
         let timings = sequence.timings
         metrics.timeToFirstToken.observe(timings.timeToFirstTokenSeconds)
-        let wantsLogprobs = entry.job.request.logprobs != nil
+        let wantsLogprobs = entry.request.logprobs != nil
         let result = JobResult(
             text: sequence.text, finishReason: Daemon.storedReason(sequence.finishReason ?? .length),
             promptTokens: sequence.promptTokenCount,
@@ -358,7 +367,7 @@ public final class Daemon {
             timings: GenerationTimings(
                 timeToFirstToken: timings.timeToFirstTokenSeconds, prefill: timings.prefillSeconds,
                 decode: timings.decodeSeconds, tokensPerSecond: timings.tokensPerSecond,
-                meanBatchSize: timings.meanActiveSequences, prefixTokensReused: timings.prefixTokensReused),
+                meanActiveSequences: timings.meanActiveSequences, prefixTokensReused: timings.prefixTokensReused),
             logprobs: wantsLogprobs ? sequence.logprobs.map(resultLogprob) : nil,
             moreChoices: moreChoices.map { choice in
                 ChoiceResult(text: choice.text, finishReason: Daemon.storedReason(choice.finishReason ?? .length),
@@ -384,7 +393,7 @@ public final class Daemon {
         })
     }
 
-    static func storedReason(_ reason: EngineFinishReason) -> StoredFinishReason {
+    static func storedReason(_ reason: FinishReason) -> ResultFinishReason {
         switch reason {
         case .stop: return .stop
         case .length: return .length

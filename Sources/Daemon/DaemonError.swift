@@ -11,6 +11,9 @@ public enum DaemonError: Error, Sendable, Equatable, CustomStringConvertible {
     case chatFormatUnavailable(problem: String)
     /// A chat job whose messages the model's format cannot render.
     case invalidConversation(String)
+    /// A stored `response_format` whose schema does not compile (submit refuses those, so only
+    /// a database edited by hand has one).
+    case invalidOutputFormat(String)
 
     public var description: String {
         switch self {
@@ -26,6 +29,8 @@ public enum DaemonError: Error, Sendable, Equatable, CustomStringConvertible {
             return "chat jobs cannot run on this model: \(problem)"
         case .invalidConversation(let message):
             return message
+        case .invalidOutputFormat(let message):
+            return "response_format: \(message)"
         }
     }
 }

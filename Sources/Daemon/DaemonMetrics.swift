@@ -20,7 +20,7 @@ public final class DaemonMetrics: Sendable {
     let prefixCacheHitTokens: Counter
     let preemptions: Counter
     let stepDuration: Histogram
-    let stepBatchSize: Histogram
+    let stepSequences: Histogram
     let stepTokens: Histogram
     let timeToFirstToken: Histogram
     let jobDuration: Histogram
@@ -52,9 +52,9 @@ public final class DaemonMetrics: Sendable {
         generatedTokens = r.counter("jobs_generated_tokens_total", help: "Tokens generated (sampled) by the engine.")
         prefixCacheHitTokens = r.counter("jobs_prefix_cache_hit_tokens_total", help: "Prompt tokens taken from the prefix cache instead of computed.")
         preemptions = r.counter("jobs_preemptions_total", help: "Sequences preempted to free KV blocks (recomputed later).")
-        stepDuration = r.histogram("jobs_step_duration_seconds", help: "Wall time of one engine step (one forward pass over the batch).",
+        stepDuration = r.histogram("jobs_step_duration_seconds", help: "Wall time of one engine step (one forward pass over the forward batch).",
                                    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10])
-        stepBatchSize = r.histogram("jobs_step_batch_size", help: "Sequences in one engine step.",
+        stepSequences = r.histogram("jobs_step_batch_size", help: "Sequences in one engine step.",
                                     buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256])
         stepTokens = r.histogram("jobs_step_tokens", help: "Tokens in one engine step's forward pass.",
                                  buckets: [1, 4, 16, 64, 128, 256, 512, 1024, 2048, 4096])

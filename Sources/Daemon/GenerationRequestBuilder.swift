@@ -1,6 +1,9 @@
 import Engine
 import JobStore
+import Foundation
+import RequestFormats
 import Model
+import StructuredOutput
 import Tokenizer
 
 /// Turns a claimed job into the engine's request: renders chat messages in the model's turn
@@ -16,6 +19,8 @@ public struct GenerationRequestBuilder {
     let chatTemplate: ChatTemplate?
     /// Why `chatTemplate` is nil.
     let chatTemplateProblem: String?
+    /// Compiled output formats by schema, shared by every job with the same one.
+    let formats = OutputFormatCache()
 
     public init(model: LoadedModel) {
         tokenizer = model.tokenizer
@@ -23,10 +28,19 @@ public struct GenerationRequestBuilder {
         chatTemplateProblem = model.chatTemplateProblem
     }
 
-    /// Throws `DaemonError` for a chat job the model cannot render; that fails the job alone.
-    func request(for job: ClaimedJob) throws(DaemonError) -> GenerationRequest {
-        GenerationRequest(id: job.id, promptTokens: try promptTokens(job.request.input),
-                          parameters: parameters(job.request), priority: job.priority)
+    /// Throws `DaemonError` for a chat job the model cannot render, or a schema that does not
+    /// compile (refused at submit; only a hand-edited database gets here); that fails the job alone.
+    func request(for job: ClaimedJob, _ request: JobRequest) throws(DaemonError) -> GenerationRequest {
+        var generation = GenerationRequest(id: job.id, promptTokens: try promptTokens(request.input),
+                                           parameters: parameters(request), priority: job.priority)
+        if let format = request.responseFormat?.format {
+            do {
+                generation.outputFormat = try formats.compiled(format)
+            } catch {
+                throw .invalidOutputFormat(error.description)
+            }
+        }
+        return generation
     }
 
     /// The requests of choices 1..<n of a job that asked for `n` > 1: the same prompt, each with
@@ -61,14 +75,14 @@ public struct GenerationRequestBuilder {
         }
     }
 
-    static func templateMessage(_ message: StoredChatMessage) -> TemplateChatMessage {
+    static func templateMessage(_ message: RequestMessage) -> ChatMessage {
         let role: ChatRole
         switch message.role {
         case .system: role = .system
         case .user: role = .user
         case .assistant: role = .assistant
         }
-        return TemplateChatMessage(role: role, content: message.content)
+        return ChatMessage(role: role, content: message.content)
     }
 
     /// The job file's fields, one to one; the seed's bits are kept as they are.

@@ -1,9 +1,12 @@
 import Engine
 import JobStore
+import RequestFormats
 
 /// A job in the engine.
 struct RunningJob {
     let job: ClaimedJob
+    /// The job's request, read once at admission.
+    let request: JobRequest
     /// `MonotonicClock` time of the claim.
     let claimedAt: Double
     /// The requests of choices after the first (`n` > 1), not yet in the engine: they are
@@ -15,8 +18,9 @@ struct RunningJob {
     /// Finished choices by index.
     var finishedChoices: [Int: FinishedSequence] = [:]
 
-    init(job: ClaimedJob, claimedAt: Double, deferredChoices: [GenerationRequest] = []) {
+    init(job: ClaimedJob, request: JobRequest, claimedAt: Double, deferredChoices: [GenerationRequest] = []) {
         self.job = job
+        self.request = request
         self.claimedAt = claimedAt
         self.deferredChoices = deferredChoices
         sequenceIDs = [job.id] + deferredChoices.map(\.id)

@@ -3,6 +3,7 @@ import Foundation
 import KVCache
 import Kernels
 import Model
+import StructuredOutput
 import Tokenizer
 
 /// Runs many generation requests through one model with continuous batching.
@@ -41,6 +42,8 @@ public final class Engine {
     /// Finished sequences a failed step could not return; the next step reports them.
     private var undelivered: [FinishedSequence] = []
     private var submissions = 0
+    /// The vocabulary's token strings as a trie, built on the first structured-output request.
+    private var tokenTrie: TokenTrie?
     private let clockStart = DispatchTime.now().uptimeNanoseconds
 
     /// Step profiles added up since start-up or the last `resetProfile()`.
@@ -88,6 +91,7 @@ public final class Engine {
             throw EngineError.tokenOutOfVocabulary(token: prompt[position], position: position,
                                                    vocabularySize: model.vocabularySize)
         }
+        if request.outputFormat != nil { prepareStructuredOutput() }
         var random = SystemRandomNumberGenerator()
         let sequence = SequenceState(request: request, serial: submissions,
                                      seed: request.parameters.seed ?? random.next(),
@@ -119,6 +123,14 @@ public final class Engine {
     public var kvLayout: KVCacheLayout { kvCache.layout }
 
     public func resetProfile() { profile = EngineProfile() }
+
+    /// Builds the vocabulary's token trie for structured output if it is not built yet (the
+    /// first structured request does this itself; about a second for a 262k vocabulary).
+    public func prepareStructuredOutput() {
+        guard tokenTrie == nil else { return }
+        let pieces = (0..<sampleableVocabulary).map { tokenizer.pieceBytes(Int32($0), special: false) }
+        tokenTrie = TokenTrie(pieces: pieces, endTokens: Array(endTokens))
+    }
 
     // MARK: Step
 
@@ -166,7 +178,8 @@ public final class Engine {
         precondition(logits.rowCount == sampledEntries.count,
                      "the model returned \(logits.rowCount) rows of logits for \(sampledEntries.count) sampled tokens")
 
-        let sampled = sample(logits, for: sampledEntries.map(\.sequence))
+        let rows = sampledEntries.map(\.sequence)
+        let (sampled, masks, maskSeconds, maskedCount) = sampleRows(logits, rows)
         let samplingEnd = now()
 
         var row = 0
@@ -181,7 +194,30 @@ public final class Engine {
             row += 1
             if sequence.firstTokenAt == nil { sequence.firstTokenAt = samplingEnd }
             let isEnd = !sequence.parameters.ignoreEOS && endTokens.contains(token)
-            let reason = sequence.append(token, isEndToken: isEnd, contextLength: model.contextLength)
+            var completesOutput = false
+            if var constraint = sequence.constraint {
+                if masks[row - 1]?.allowedCount == 0 || sampled[row - 1] < 0 {
+                    scheduler.remove(sequence)
+                    sequences[sequence.id] = nil
+                    report.finished.append(finished(sequence, reason: nil,
+                        error: .outputFormatUnreachable(generatedTokens: sequence.generatedCount), at: samplingEnd))
+                    continue
+                }
+                if !isEnd {
+                    guard constraint.accept(tokenizer.pieceBytes(token, special: false)) else {
+                        // Cannot happen while the sampler honours the mask; fail the job, not the daemon.
+                        scheduler.remove(sequence)
+                        sequences[sequence.id] = nil
+                        report.finished.append(finished(sequence, reason: nil,
+                            error: .outputFormatViolated(token: token), at: samplingEnd))
+                        continue
+                    }
+                    completesOutput = constraint.isComplete
+                    sequence.constraint = constraint
+                }
+            }
+            let reason = sequence.append(token, isEndToken: isEnd, contextLength: model.contextLength,
+                                         completesOutput: completesOutput)
             let delta = sequence.takeNewText()
             if !delta.isEmpty { report.textDeltas[sequence.id] = delta }
             if let reason {
@@ -196,7 +232,9 @@ public final class Engine {
         stepProfile.totalSeconds = end - start
         stepProfile.forwardSeconds = forwardEnd - forwardStart
         stepProfile.attentionSeconds = attentionSeconds
-        stepProfile.samplingSeconds = samplingEnd - forwardEnd
+        stepProfile.samplingSeconds = samplingEnd - forwardEnd - maskSeconds
+        stepProfile.maskSeconds = maskSeconds
+        stepProfile.maskedCount = maskedCount
         stepProfile.schedulingSeconds = (forwardStart - start) + (end - samplingEnd)
         stepProfile.tokenCount = batch.tokenCount
         stepProfile.promptTokenCount = promptTokenCount
@@ -210,11 +248,53 @@ public final class Engine {
 
     // MARK: Helpers
 
+    /// One token per row. Greedy and plain-temperature structured rows draw first and check
+    /// the token against their format (`Sampler.speculate`, exact in distribution); the others,
+    /// and refused draws, take their state's mask (cached per format and state, else computed
+    /// here on the engine thread, filling the format's shared caches) and sample under it. Returns the tokens, the masks
+    /// used, the time spent computing masks, and the rows sampled under a format.
+    private func sampleRows(_ logits: Logits, _ rows: [SequenceState])
+        -> (tokens: [Int32], masks: [TokenMask?], maskSeconds: Double, maskedCount: Int) {
+        guard let tokenTrie, rows.contains(where: { $0.constraint != nil }) else {
+            return (sample(logits, for: rows, masks: [], speculative: []), [], 0, 0)
+        }
+        let start = now()
+        var masks = [TokenMask?](repeating: nil, count: rows.count)
+        var speculative = [Bool](repeating: false, count: rows.count)
+        var maskedCount = 0
+        for (r, sequence) in rows.enumerated() {
+            guard let constraint = sequence.constraint else { continue }
+            maskedCount += 1
+            // Which way a row goes depends on its own parameters only, never on what other
+            // sequences put in the caches: the draws, and so the tokens, stay batch-invariant.
+            if sequence.sampler.canSpeculate {
+                speculative[r] = true
+            } else {
+                masks[r] = constraint.mask(tokenTrie)
+            }
+        }
+        var maskSeconds = now() - start
+        var tokens = sample(logits, for: rows, masks: masks, speculative: speculative)
+        let refused = tokens.indices.filter { speculative[$0] && tokens[$0] < 0 }
+        if !refused.isEmpty {
+            let maskStart = now()
+            for r in refused { masks[r] = rows[r].constraint!.mask(tokenTrie) }
+            maskSeconds += now() - maskStart
+            for r in refused where masks[r]!.allowedCount > 0 {
+                let row = UnsafeMutableBufferPointer(rebasing: logits.row(r)[0..<sampleableVocabulary])
+                tokens[r] = rows[r].sampler.resample(row, mask: masks[r]!)
+            }
+        }
+        return (tokens, masks, maskSeconds, maskedCount)
+    }
+
     /// One token per row, rows sampled in parallel (each row touches only its own sequence).
-    private func sample(_ logits: Logits, for rows: [SequenceState]) -> [Int32] {
+    /// A speculative row that draws a token its format refuses gets -1.
+    private func sample(_ logits: Logits, for rows: [SequenceState], masks: [TokenMask?], speculative: [Bool]) -> [Int32] {
         var tokens = [Int32](repeating: 0, count: rows.count)
         tokens.withUnsafeMutableBufferPointer { out in
-            let job = SamplingJob(rows: rows, logits: logits, vocabulary: sampleableVocabulary, out: out)
+            let job = SamplingJob(rows: rows, masks: masks, speculative: speculative, trie: tokenTrie, logits: logits,
+                                  vocabulary: sampleableVocabulary, out: out)
             // On the decoder's own pool, so one set of threads owns the cores; several small
             // parts per thread because rows cost differently (greedy vs. top-p).
             let pool = WorkerPool.shared
@@ -227,16 +307,25 @@ public final class Engine {
     }
 
     /// The rows of one step for the sampling threads. Unchecked: row r reads only logits row r
-    /// and writes only `rows[r]`'s sampler and `out[r]`, so threads never share state.
+    /// and writes only `rows[r]`'s sampler and `out[r]`, so threads never share state (the
+    /// formats' caches, read by speculative rows, take their own lock).
     private struct SamplingJob: @unchecked Sendable {
         let rows: [SequenceState]
+        /// Empty when no row is structured.
+        let masks: [TokenMask?]
+        let speculative: [Bool]
+        let trie: TokenTrie?
         let logits: Logits
         let vocabulary: Int
         let out: UnsafeMutableBufferPointer<Int32>
 
         func sample(row r: Int) {
             let row = UnsafeMutableBufferPointer(rebasing: logits.row(r)[0..<vocabulary])
-            out[r] = rows[r].sampler.sample(row)
+            if !speculative.isEmpty, speculative[r], let trie, let constraint = rows[r].constraint {
+                out[r] = rows[r].sampler.speculate(row) { constraint.allows($0, trie: trie) } ?? -1
+            } else {
+                out[r] = rows[r].sampler.sample(row, mask: masks.isEmpty ? nil : masks[r])
+            }
         }
     }
 

@@ -4,9 +4,6 @@
 /// nothing else: `Engine.submit` throws them, or a `FinishedSequence` carries them. The daemon
 /// stores the message on the job, so messages do not repeat the job id.
 public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// An option such as `--kv-memory` that is not a size.
-    case invalidByteCount(text: String, reason: String)
-    /// An engine option out of range (`--max-seqs 0`).
     /// An engine size out of range; the command line names the option with its flag.
     case invalidOption(EngineOptions.Option, value: Int, expected: String)
     /// A sampling parameter out of range, named as in the job file (`top_p`).
@@ -21,11 +18,14 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
     case kvMemory(String)
     /// The model's forward pass threw; nothing was advanced.
     case forwardFailed(String)
+    /// No token of the vocabulary can continue the structured output (a format whose next
+    /// bytes no token spells, or a grammar grown past its limits).
+    case outputFormatUnreachable(generatedTokens: Int)
+    /// A sampled token broke the structured output (a sampler fault, never expected).
+    case outputFormatViolated(token: Int32)
 
     public var description: String {
         switch self {
-        case let .invalidByteCount(text, reason):
-            return "'\(text)' is not a size: \(reason); write a number with an optional unit B, KB, KiB, MB, MiB, GB, GiB, TB or TiB (e.g. 2GiB, 512MiB, 1.5GB)"
         case let .invalidOption(option, value, expected):
             return "\(option.rawValue) is \(value); expected \(expected)"
         case let .invalidParameter(name, value, expected):
@@ -42,11 +42,15 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .duplicateRequest(id):
             return "request \(id) is already in the engine"
         case let .exceedsKVCache(tokens, needed, count, blockBytes):
-            return "a sequence of \(tokens) tokens needs \(needed) KV blocks but the whole cache holds \(count) (\(ByteCount.format(count * blockBytes))); raise --kv-memory or shorten the prompt or max_tokens"
+            return "a sequence of \(tokens) tokens needs \(needed) KV blocks but the whole cache holds \(count) (\(count * blockBytes) bytes); raise --kv-memory or shorten the prompt or max_tokens"
         case let .kvMemory(message):
             return message
         case let .forwardFailed(message):
             return "forward pass failed: \(message)"
+        case let .outputFormatUnreachable(generated):
+            return "after \(generated) tokens no token of the model's vocabulary can continue the structured output; simplify the schema (patterns, long literals)"
+        case let .outputFormatViolated(token):
+            return "token \(token) was sampled outside the structured-output mask; this is a bug in jobs, please report it with the job's request"
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import StructuredOutput
 
 /// One prompt to complete, as the daemon hands it to the engine (already tokenized).
 public struct GenerationRequest: Sendable {
@@ -11,9 +12,15 @@ public struct GenerationRequest: Sendable {
     public var priority: Int
     /// When the request arrived (e.g. the job's creation time), for ordering only.
     public var arrivalTime: Date
+    /// Structured output: every token sampled keeps the output a valid prefix of this format
+    /// (the logits of the others are masked before sampling), end tokens are allowed only where
+    /// the output may end, and the sequence stops (`stop`) once the value is complete and
+    /// nothing can extend it. nil: free text.
+    public var outputFormat: CompiledOutputFormat?
 
     public init(id: Int64, promptTokens: [Int32], parameters: SamplingParameters = SamplingParameters(),
-                priority: Int = 0, arrivalTime: Date = Date()) {
+                priority: Int = 0, arrivalTime: Date = Date(), outputFormat: CompiledOutputFormat? = nil) {
+        self.outputFormat = outputFormat
         self.id = id
         self.promptTokens = promptTokens
         self.parameters = parameters

@@ -1,5 +1,6 @@
 import Foundation
 import Kernels
+import StructuredOutput
 
 /// Chooses one sequence's next token from its row of logits.
 ///
@@ -34,6 +35,10 @@ struct Sampler {
     private(set) var logprobs: [TokenLogprob] = []
     /// The raw row, copied before the penalties change it (only when recording logprobs).
     private var rawRow: [Float] = []
+    /// Logits of the allowed tokens under a sparse mask.
+    private var compactRow: [Float] = []
+    /// The model's distribution of the row being sampled, until its token is chosen.
+    private var pendingDistribution: RowLogprobs?
 
     struct Candidate {
         var token: Int32
@@ -64,20 +69,85 @@ struct Sampler {
 
     /// Picks the next token. Applies the penalties to `logits` in place (the row is the
     /// model's scratch for this step and is not read again).
-    mutating func sample(_ logits: UnsafeMutableBufferPointer<Float>) -> Int32 {
-        guard let count = parameters.logprobs else { return choose(logits) }
-        let distribution = RowLogprobs(UnsafeBufferPointer(logits), count: count)
+    ///
+    /// `mask` (structured output) sets the logits of disallowed tokens to -infinity first, so
+    /// penalties, temperature, top-k/top-p/min-p and greedy all see only allowed tokens; the
+    /// recorded log-probabilities stay those of the model's own distribution.
+    mutating func sample(_ logits: UnsafeMutableBufferPointer<Float>, mask: TokenMask? = nil) -> Int32 {
+        recordDistribution(logits)
+        if let mask, let allowed = mask.sparse {
+            applyPenalties(logits)
+            return recordChoice(chooseAmong(allowed, logits))
+        }
+        mask?.apply(to: logits)
+        applyPenalties(logits)
+        return recordChoice(choose(logits))
+    }
+
+    /// The choice among a few allowed tokens (a sparse mask, in increasing id order) from a row
+    /// whose penalties are applied: their logits are gathered into a short row and chosen from
+    /// there, instead of writing -infinity over the whole vocabulary. Ties still go to the lower
+    /// id, as on the full row.
+    private mutating func chooseAmong(_ allowed: [Int32], _ logits: UnsafeMutableBufferPointer<Float>) -> Int32 {
+        guard !allowed.isEmpty else { return choose(logits) }
+        // Taken out of self while `choose` (which mutates self) works on it: no copy.
+        var row: [Float] = []
+        swap(&row, &compactRow)
+        defer { swap(&row, &compactRow) }
+        row.removeAll(keepingCapacity: true)
+        for token in allowed { row.append(logits[Int(token)]) }
+        let index = row.withUnsafeMutableBufferPointer { choose($0) }
+        return allowed[Int(index)]
+    }
+
+    /// Whether `speculate`/`resample` give exactly the masked distribution: greedy, or plain
+    /// temperature sampling (the filters top-k, top-p and min-p depend on which tokens are
+    /// masked, so those rows always take the mask first).
+    var canSpeculate: Bool {
+        parameters.isGreedy || (parameters.topK == 0 && parameters.topP >= 1 && parameters.minP <= 0)
+    }
+
+    /// Structured output without a mask at hand: draws as if unconstrained and returns the token
+    /// if `isAllowed`, else nil, after which `resample` must be called with the state's mask.
+    /// Exact: a draw from p accepted when in the allowed set A, else a draw from p restricted
+    /// to A, picks token x in A with probability p(x) + (1 − p(A)) p(x)/p(A) = p(x)/p(A), the
+    /// masked distribution; greedy's best token, when allowed, is the best allowed one. (The
+    /// sample-first order of llama.cpp's grammar sampler.)
+    mutating func speculate(_ logits: UnsafeMutableBufferPointer<Float>, isAllowed: (Int32) -> Bool) -> Int32? {
+        precondition(canSpeculate)
+        recordDistribution(logits)
+        applyPenalties(logits)
+        let token = choose(logits)
+        return isAllowed(token) ? recordChoice(token) : nil
+    }
+
+    /// The draw after a refused `speculate`, from the same (penalized) row under `mask`.
+    mutating func resample(_ logits: UnsafeMutableBufferPointer<Float>, mask: TokenMask) -> Int32 {
+        if let allowed = mask.sparse { return recordChoice(chooseAmong(allowed, logits)) }
+        mask.apply(to: logits)
+        return recordChoice(choose(logits))
+    }
+
+    /// The model's distribution, before anything changes the row (only when recording logprobs).
+    private mutating func recordDistribution(_ logits: UnsafeMutableBufferPointer<Float>) {
+        guard let count = parameters.logprobs else { return }
+        pendingDistribution = RowLogprobs(UnsafeBufferPointer(logits), count: count)
         rawRow.removeAll(keepingCapacity: true)
         rawRow.append(contentsOf: logits)
-        let token = choose(logits)
-        logprobs.append(TokenLogprob(token: token, logprob: rawRow[Int(token)] - distribution.logNormalizer,
-                                     top: distribution.top))
+    }
+
+    private mutating func recordChoice(_ token: Int32) -> Int32 {
+        if let distribution = pendingDistribution {
+            logprobs.append(TokenLogprob(token: token, logprob: rawRow[Int(token)] - distribution.logNormalizer,
+                                         top: distribution.top))
+            pendingDistribution = nil
+        }
         return token
     }
 
+    /// The choice from a row whose penalties are applied.
     private mutating func choose(_ logits: UnsafeMutableBufferPointer<Float>) -> Int32 {
         precondition(!logits.isEmpty)
-        applyPenalties(logits)
         let row = UnsafeBufferPointer(logits)
         if parameters.isGreedy { return Int32(LogitMath.argmax(row)) }
 

@@ -1,4 +1,5 @@
 import KVCache
+import StructuredOutput
 import Tokenizer
 
 /// One request inside the engine: its tokens, how many of them are in the KV cache, its blocks,
@@ -24,6 +25,8 @@ final class SequenceState {
     var computedTokens = 0
     var blocks: SequenceBlocks
     var sampler: Sampler
+    /// Where the output stands in its format (structured output only).
+    var constraint: OutputConstraint?
 
     // Output.
     private var decoder: StreamingDetokenizer
@@ -55,6 +58,7 @@ final class SequenceState {
         self.blocks = blocks
         self.sampler = Sampler(parameters: request.parameters, seed: seed, promptTokens: request.promptTokens)
         self.stopMatcher = StopStringMatcher(stops: request.parameters.stop)
+        self.constraint = request.outputFormat.map(OutputConstraint.init)
         self.submittedAt = submittedAt
     }
 
@@ -70,9 +74,9 @@ final class SequenceState {
     }
 
     /// Appends a sampled token and its text. Returns `.stop` when the token ends generation
-    /// (end-of-generation token or stop string), `.length` at `max_tokens` or a full context,
-    /// nil to go on.
-    func append(_ token: Int32, isEndToken: Bool, contextLength: Int) -> FinishReason? {
+    /// (end-of-generation token, stop string, or a structured output that is complete),
+    /// `.length` at `max_tokens` or a full context, nil to go on.
+    func append(_ token: Int32, isEndToken: Bool, contextLength: Int, completesOutput: Bool = false) -> FinishReason? {
         tokens.append(token)
         sampledCount += 1
         sampler.accept(token)
@@ -87,6 +91,10 @@ final class SequenceState {
             return .stop
         case .text(let safe):
             text += safe
+        }
+        if completesOutput {
+            finishText()
+            return .stop
         }
         if generatedCount >= parameters.maxTokens || tokens.count >= contextLength {
             finishText()

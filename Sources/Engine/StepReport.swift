@@ -8,6 +8,11 @@ public struct StepProfile: Sendable, Equatable {
     public var attentionSeconds: Double = 0
     /// Choosing the step's tokens (all rows, in parallel).
     public var samplingSeconds: Double = 0
+    /// Finding the allowed tokens of structured-output rows (before sampling; cached masks
+    /// cost a lookup, a new grammar state one walk of the vocabulary's trie).
+    public var maskSeconds: Double = 0
+    /// Rows sampled under a structured-output mask.
+    public var maskedCount: Int = 0
     /// Everything else: scheduling, building the batch, detokenizing, bookkeeping.
     public var schedulingSeconds: Double = 0
     /// Tokens in the forward pass.
@@ -53,6 +58,8 @@ public struct EngineProfile: Sendable, Equatable {
         total.forwardSeconds += step.forwardSeconds
         total.attentionSeconds += step.attentionSeconds
         total.samplingSeconds += step.samplingSeconds
+        total.maskSeconds += step.maskSeconds
+        total.maskedCount += step.maskedCount
         total.schedulingSeconds += step.schedulingSeconds
         total.tokenCount += step.tokenCount
         total.promptTokenCount += step.promptTokenCount

@@ -11,14 +11,14 @@ public struct BatchSubmission: Sendable {
     public var sha256: String
     public var priority: Int
     public var maxAttempts: Int
-    public var jobs: [ParsedJob]
+    public var jobs: [SubmittedJob]
     /// Invalid lines left out (`--skip-invalid`), recorded on the batch.
     public var skippedLineCount: Int
 
     public static let defaultMaxAttempts = 3
 
     public init(name: String?, source: String, sha256: String, priority: Int = 0,
-                maxAttempts: Int = BatchSubmission.defaultMaxAttempts, jobs: [ParsedJob],
+                maxAttempts: Int = BatchSubmission.defaultMaxAttempts, jobs: [SubmittedJob],
                 skippedLineCount: Int = 0) {
         precondition(maxAttempts > 0, "maxAttempts must be positive")
         self.name = name

@@ -1,12 +1,14 @@
+import JSON
+
 /// One more answer to the same prompt, for a job that asked for several (OpenAI's `n`). The
 /// first choice is the `JobResult` itself; these follow it as `choices[1...]`.
 public struct ChoiceResult: Sendable, Equatable {
     public var text: String
-    public var finishReason: FinishReason
+    public var finishReason: ResultFinishReason
     public var completionTokens: Int
     public var logprobs: [ResultLogprob]?
 
-    public init(text: String, finishReason: FinishReason, completionTokens: Int, logprobs: [ResultLogprob]? = nil) {
+    public init(text: String, finishReason: ResultFinishReason, completionTokens: Int, logprobs: [ResultLogprob]? = nil) {
         self.text = text
         self.finishReason = finishReason
         self.completionTokens = completionTokens
@@ -30,7 +32,7 @@ public struct ChoiceResult: Sendable, Equatable {
         guard case .array(let elements)? = try? JSONParser.parse(text) else { return [] }
         return elements.compactMap { element in
             guard case .string(let text)? = element["text"], case .string(let reason)? = element["finish_reason"],
-                  let finishReason = FinishReason(rawValue: reason), let tokens = element["completion_tokens"]?.integralValue else {
+                  let finishReason = ResultFinishReason(rawValue: reason), let tokens = element["completion_tokens"]?.integralValue else {
                 return nil
             }
             let logprobs = element["logprobs"].flatMap { $0 == .null ? nil : ResultLogprob.parse($0.serialized()) }

@@ -11,13 +11,15 @@ public struct ClaimedJob: Sendable, Equatable {
     /// This attempt's number, from 1.
     public var attempt: Int
     public var maxAttempts: Int
-    public var request: JobRequest
-    /// SHA-256 of the request's canonical JSON, for `JobStore.findReusableResult`.
+    public var kind: JobKind
+    /// The request as submitted (`SubmittedJob.request`), for the request format to read.
+    public var request: String
+    /// SHA-256 of `request`, for `JobStore.findReusableResult`.
     public var requestHash: String
     public var leaseExpiresAt: Date
 
     public init(id: Int64, batchID: Int64, batchName: String, customID: String, priority: Int, attempt: Int,
-                maxAttempts: Int, request: JobRequest, requestHash: String, leaseExpiresAt: Date) {
+                maxAttempts: Int, kind: JobKind, request: String, requestHash: String, leaseExpiresAt: Date) {
         self.id = id
         self.batchID = batchID
         self.batchName = batchName
@@ -25,6 +27,7 @@ public struct ClaimedJob: Sendable, Equatable {
         self.priority = priority
         self.attempt = attempt
         self.maxAttempts = maxAttempts
+        self.kind = kind
         self.request = request
         self.requestHash = requestHash
         self.leaseExpiresAt = leaseExpiresAt

@@ -21,7 +21,9 @@ public struct JobRecord: Sendable, Equatable {
     public var claimedAt: Date?
     public var finishedAt: Date?
     public var lastError: String?
-    public var request: JobRequest
+    public var kind: JobKind
+    /// The request as submitted (`SubmittedJob.request`), for the request format to read.
+    public var request: String
     public var requestHash: String
 
     /// `BATCH/CUSTOM_ID`, the unambiguous textual name of the job.
@@ -30,11 +32,11 @@ public struct JobRecord: Sendable, Equatable {
     static let selectColumns = """
         j.id, j.batch_id, b.name, j.custom_id, j.line, j.priority, j.state, j.attempts,
         j.max_attempts, j.not_before, j.lease_owner, j.lease_expires_at, j.created_at,
-        j.queued_at, j.claimed_at, j.finished_at, j.last_error, j.request, j.request_hash
+        j.queued_at, j.claimed_at, j.finished_at, j.last_error, j.request, j.request_hash, j.kind
         """
 
     /// Reads the columns of `selectColumns` (jobs `j` joined with batches `b`).
-    init(row: Statement) throws {
+    init(row: Statement) {
         id = row.int64(0)
         batchID = row.int64(1)
         batchName = row.string(2)
@@ -53,8 +55,9 @@ public struct JobRecord: Sendable, Equatable {
         claimedAt = row.optionalDouble(14).map(Date.init(timeIntervalSince1970:))
         finishedAt = row.optionalDouble(15).map(Date.init(timeIntervalSince1970:))
         lastError = row.optionalString(16)
-        request = try JobRequest(canonicalJSON: row.string(17))
+        request = row.string(17)
         requestHash = row.string(18)
+        kind = JobKind(rawValue: row.string(19)) ?? .completion
     }
 }
 

@@ -3,7 +3,7 @@ import Foundation
 /// What a daemon reports for a job that finished generating.
 public struct JobResult: Sendable, Equatable {
     public var text: String
-    public var finishReason: FinishReason
+    public var finishReason: ResultFinishReason
     public var promptTokens: Int
     /// Generated tokens of every choice (the first choice's alone when there is one).
     public var completionTokens: Int
@@ -20,7 +20,7 @@ public struct JobResult: Sendable, Equatable {
     /// Tokens the first choice generated (`completionTokens` counts every choice's).
     public var firstChoiceTokens: Int { completionTokens - moreChoices.reduce(0) { $0 + $1.completionTokens } }
 
-    public init(text: String, finishReason: FinishReason, promptTokens: Int,
+    public init(text: String, finishReason: ResultFinishReason, promptTokens: Int,
                 completionTokens: Int, model: String, timings: GenerationTimings,
                 reusedFromJobID: Int64? = nil, logprobs: [ResultLogprob]? = nil, moreChoices: [ChoiceResult] = []) {
         precondition(promptTokens >= 0 && completionTokens >= 0, "token counts cannot be negative")
@@ -36,7 +36,10 @@ public struct JobResult: Sendable, Equatable {
     }
 }
 
-public enum FinishReason: String, Sendable, CaseIterable {
+/// How a stored result ended: OpenAI's `finish_reason`, as the `results.finish_reason` column
+/// records it (the engine's `FinishReason` is why a sequence stopped; the daemon maps one to
+/// the other).
+public enum ResultFinishReason: String, Sendable, CaseIterable {
     /// End of sequence or a stop string.
     case stop
     /// `max_tokens` (or the context) ran out.
@@ -54,21 +57,22 @@ public struct GenerationTimings: Sendable, Equatable {
     public var decode: TimeInterval
     /// Generated tokens per second of decode.
     public var tokensPerSecond: Double
-    /// Mean number of sequences in the engine's batches while this job ran.
-    public var meanBatchSize: Double
+    /// Mean number of sequences in the engine's forward steps while this job ran (the engine's
+    /// `SequenceTimings.meanActiveSequences`; the `mean_batch_size` column and output field).
+    public var meanActiveSequences: Double
     /// Prompt tokens taken from the prefix cache instead of computed.
     public var prefixTokensReused: Int
 
     public init(timeToFirstToken: TimeInterval, prefill: TimeInterval, decode: TimeInterval,
-                tokensPerSecond: Double, meanBatchSize: Double, prefixTokensReused: Int = 0) {
+                tokensPerSecond: Double, meanActiveSequences: Double, prefixTokensReused: Int = 0) {
         self.timeToFirstToken = timeToFirstToken
         self.prefill = prefill
         self.decode = decode
         self.tokensPerSecond = tokensPerSecond
-        self.meanBatchSize = meanBatchSize
+        self.meanActiveSequences = meanActiveSequences
         self.prefixTokensReused = prefixTokensReused
     }
 
     public static let zero = GenerationTimings(timeToFirstToken: 0, prefill: 0, decode: 0,
-                                               tokensPerSecond: 0, meanBatchSize: 0)
+                                               tokensPerSecond: 0, meanActiveSequences: 0)
 }

@@ -32,35 +32,28 @@ extension JobStore {
                                  ORDER BY priority DESC, id
                                  LIMIT ?)
                     RETURNING id, batch_id, custom_id, priority, attempts, max_attempts, request,
-                              request_hash
+                              request_hash, kind
                     """).bind(.text(owner), .real(time + lease), .real(time), .real(time), .int(limit))
                     .rows { row in
                         (id: row.int64(0), batchID: row.int64(1), customID: row.string(2),
                          priority: row.int(3), attempt: row.int(4), maxAttempts: row.int(5),
-                         request: row.string(6), requestHash: row.string(7))
+                         request: row.string(6), requestHash: row.string(7), kind: row.string(8))
                     }
                 var claimed: [ClaimedJob] = []
                 var batchNames: [Int64: String] = [:]
                 let batchName = try db.prepare("SELECT name FROM batches WHERE id = ?")
                 for row in rows {
-                    do {
-                        let request = try JobRequest(canonicalJSON: row.request)
-                        if batchNames[row.batchID] == nil {
-                            batchNames[row.batchID] = try batchName.bind(.integer(row.batchID))
-                                .firstRow { $0.string(0) } ?? ""
-                        }
-                        claimed.append(ClaimedJob(
-                            id: row.id, batchID: row.batchID, batchName: batchNames[row.batchID] ?? "",
-                            customID: row.customID,
-                            priority: row.priority, attempt: row.attempt,
-                            maxAttempts: row.maxAttempts, request: request,
-                            requestHash: row.requestHash,
-                            leaseExpiresAt: Date(timeIntervalSince1970: time + lease)))
-                    } catch {
-                        // A damaged row must not block the queue: fail it and hand out the rest.
-                        try JobStore.finish(db, jobID: row.id, state: .failed,
-                                            error: String(describing: error), now: time)
+                    if batchNames[row.batchID] == nil {
+                        batchNames[row.batchID] = try batchName.bind(.integer(row.batchID))
+                            .firstRow { $0.string(0) } ?? ""
                     }
+                    claimed.append(ClaimedJob(
+                        id: row.id, batchID: row.batchID, batchName: batchNames[row.batchID] ?? "",
+                        customID: row.customID,
+                        priority: row.priority, attempt: row.attempt,
+                        maxAttempts: row.maxAttempts, kind: JobKind(rawValue: row.kind) ?? .completion,
+                        request: row.request, requestHash: row.requestHash,
+                        leaseExpiresAt: Date(timeIntervalSince1970: time + lease)))
                 }
                 // RETURNING gives no order guarantee; callers expect claim order.
                 return claimed.sorted { ($0.priority, -$0.id) > ($1.priority, -$1.id) }
@@ -122,7 +115,7 @@ extension JobStore {
                               .text(result.model), .real(max(0, started.claimedAt - started.queuedAt)),
                               .real(timings.timeToFirstToken), .real(timings.prefill),
                               .real(timings.decode), .real(max(0, time - started.queuedAt)),
-                              .real(timings.tokensPerSecond), .real(timings.meanBatchSize),
+                              .real(timings.tokensPerSecond), .real(timings.meanActiveSequences),
                               .optional(result.reusedFromJobID), .int(timings.prefixTokensReused),
                               .optional(result.logprobs.map(ResultLogprob.serialized)),
                               .optional(result.moreChoices.isEmpty ? nil : ChoiceResult.serialized(result.moreChoices))).run()
@@ -205,11 +198,11 @@ extension JobStore {
                 LIMIT 1
                 """).bind(.text(requestHash), .text(model)).firstRow { row in
                 (jobID: row.int64(0), result: JobResult(
-                    text: row.string(1), finishReason: FinishReason(rawValue: row.string(2)) ?? .stop,
+                    text: row.string(1), finishReason: ResultFinishReason(rawValue: row.string(2)) ?? .stop,
                     promptTokens: row.int(3), completionTokens: row.int(4), model: row.string(5),
                     timings: GenerationTimings(timeToFirstToken: row.double(6), prefill: row.double(7),
                                                decode: row.double(8), tokensPerSecond: row.double(9),
-                                               meanBatchSize: row.double(10), prefixTokensReused: row.int(11)),
+                                               meanActiveSequences: row.double(10), prefixTokensReused: row.int(11)),
                     logprobs: row.optionalString(12).flatMap(ResultLogprob.parse),
                     moreChoices: row.optionalString(13).map(ChoiceResult.parse) ?? []))
             }

@@ -45,7 +45,7 @@ extension JobStore {
                     SELECT \(JobRecord.selectColumns)
                     FROM jobs j JOIN batches b ON b.id = j.batch_id
                     \(filter) ORDER BY j.id DESC LIMIT ?
-                    """).bind(values + [.int(limit)]).rows { try JobRecord(row: $0) }
+                    """).bind(values + [.int(limit)]).rows { JobRecord(row: $0) }
                 return JobList(jobs: jobs.reversed(), totalMatching: total)
             }
         }
@@ -144,7 +144,7 @@ extension JobStore {
         let record = try db.prepare("""
             SELECT \(JobRecord.selectColumns) FROM jobs j JOIN batches b ON b.id = j.batch_id
             WHERE j.id = ?
-            """).bind(.integer(id)).firstRow { try JobRecord(row: $0) }
+            """).bind(.integer(id)).firstRow { JobRecord(row: $0) }
         guard let record else { throw JobStoreError.unknownJob(reference: String(id)) }
         return record
     }

@@ -120,11 +120,10 @@ public final class JobStore: @unchecked Sendable {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
                 for job in submission.jobs {
-                    let canonical = job.request.canonicalJSON
                     try insert.bind(.integer(batchID), .text(job.customID), .int(job.line),
                                     .int(submission.priority), .int(submission.maxAttempts),
-                                    .real(time), .real(time), .text(job.request.kind.rawValue),
-                                    .text(canonical), .text(SHA256.hex(canonical))).run()
+                                    .real(time), .real(time), .text(job.kind.rawValue),
+                                    .text(job.request), .text(SHA256.hex(job.request))).run()
                 }
                 return .inserted(BatchInfo(
                     id: batchID, name: name, source: submission.source,

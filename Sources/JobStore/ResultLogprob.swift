@@ -1,3 +1,5 @@
+import JSON
+
 /// One generated token's log-probability and its most likely alternatives, as stored with a
 /// result and written in OpenAI's shapes (`ChatCompletionTokenLogprob` for chat, the legacy
 /// `tokens`/`token_logprobs`/`top_logprobs`/`text_offset` object for completions).
@@ -31,7 +33,7 @@ public struct ResultLogprob: Sendable, Equatable {
     }
 
     /// OpenAI's `ChatCompletionTokenLogprob` object.
-    var chatValue: JSONValue {
+    public var chatValue: JSONValue {
         .object([
             JSONMember("token", .string(token)), JSONMember("logprob", .double(logprob)),
             JSONMember("bytes", .array(bytes.map { .integer(Int64($0)) })),

@@ -1,7 +1,7 @@
 /// SHA-256 (FIPS 180-4), for the file digests that detect a resubmitted batch and the request
 /// hashes that let the engine reuse an identical job's result. Foundation on Linux has no
 /// digest API and the project takes no package dependencies, hence this small implementation.
-struct SHA256 {
+public struct SHA256 {
     private var state: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) = (
         0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
         0x5be0cd19)
@@ -14,13 +14,13 @@ struct SHA256 {
     }
 
     /// The lowercase hex digest of `bytes`.
-    static func hex<Bytes: Collection>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+    public static func hex<Bytes: Collection>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
         var hasher = SHA256()
         hasher.update(bytes)
         return hasher.finalizeHex()
     }
 
-    static func hex(_ text: String) -> String {
+    public static func hex(_ text: String) -> String {
         var text = text
         return text.withUTF8 { hex($0) }
     }

@@ -37,7 +37,7 @@ struct ForwardPass {
         var starts: [Int] = []
         for sequence in batch.sequences {
             guard sequence.blockTables.count == groupCount else {
-                throw ModelError.invalidBatch("a sequence has \(sequence.blockTables.count) block tables; the KV layout has \(groupCount) groups")
+                throw ModelError.invalidForwardBatch("a sequence has \(sequence.blockTables.count) block tables; the KV layout has \(groupCount) groups")
             }
             for table in sequence.blockTables {
                 starts.append(tables.count)
@@ -49,7 +49,7 @@ struct ForwardPass {
         for t in 0..<batch.tokenCount {
             let s = Int(batch.sequenceOfToken[t]), p = Int(batch.positions[t])
             guard s >= 0, s < batch.sequences.count, p >= 0 else {
-                throw ModelError.invalidBatch("token \(t) has sequence \(s) and position \(p)")
+                throw ModelError.invalidForwardBatch("token \(t) has sequence \(s) and position \(p)")
             }
             guard p < configuration.contextLength else {
                 throw ModelError.positionBeyondContext(position: p, context: configuration.contextLength)
@@ -57,13 +57,13 @@ struct ForwardPass {
             for table in batch.sequences[s].blockTables {
                 let index = p / layout.blockSize
                 guard index < table.count, table[index] >= 0, Int(table[index]) < cache.blockCount else {
-                    throw ModelError.invalidBatch("sequence \(s) has no KV block for position \(p)")
+                    throw ModelError.invalidForwardBatch("sequence \(s) has no KV block for position \(p)")
                 }
             }
             maxPosition = max(maxPosition, p)
         }
         for r in batch.logitTokens where r < 0 || Int(r) >= batch.tokenCount {
-            throw ModelError.invalidBatch("logit row for token \(r) outside the batch of \(batch.tokenCount)")
+            throw ModelError.invalidForwardBatch("logit row for token \(r) outside the batch of \(batch.tokenCount)")
         }
         self.configuration = configuration
         self.buffers = buffers

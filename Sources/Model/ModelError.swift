@@ -6,10 +6,10 @@ public enum ModelError: Error, CustomStringConvertible, Sendable {
     case tensorShape(path: String, tensor: String, expected: [Int], found: [Int])
     case unsupportedTensorType(path: String, tensor: String, type: String, reason: String)
     case unsupportedCPU(KernelLevelError)
-    case batchTooLarge(tokens: Int, limit: Int)
+    case forwardBatchTooLarge(tokens: Int, limit: Int)
     case positionBeyondContext(position: Int, context: Int)
     /// The engine handed over a batch that breaks the `ForwardBatch` contract (a bug).
-    case invalidBatch(String)
+    case invalidForwardBatch(String)
 
     public var description: String {
         switch self {
@@ -24,11 +24,11 @@ public enum ModelError: Error, CustomStringConvertible, Sendable {
             return "\(path): tensor '\(tensor)' has type \(type): \(reason)"
         case let .unsupportedCPU(error):
             return error.description
-        case let .batchTooLarge(tokens, limit):
+        case let .forwardBatchTooLarge(tokens, limit):
             return "a forward pass of \(tokens) tokens exceeds the limit of \(limit)"
         case let .positionBeyondContext(position, context):
             return "position \(position) is beyond the model context of \(context) tokens"
-        case let .invalidBatch(reason):
+        case let .invalidForwardBatch(reason):
             return "internal error: invalid forward batch: \(reason)"
         }
     }

@@ -48,9 +48,9 @@ public struct Perplexity {
         public var description: String {
             switch self {
             case let .tooFewTokens(have, need):
-                return "the text has \(have) tokens; perplexity needs at least \(need) (two windows of --ctx); use a longer file or a smaller --ctx"
+                return "the text has \(have) tokens; perplexity needs at least \(need) (two windows); use a longer text or a smaller window"
             case let .contextTooLong(requested, model):
-                return "--ctx \(requested) is longer than the model context of \(model) tokens"
+                return "a window of \(requested) tokens is longer than the model context of \(model) tokens"
             }
         }
     }

@@ -70,7 +70,7 @@ public final class TransformerModel: LanguageModel, @unchecked Sendable {
             let layout = cache.layout, expected = kvLayout
             guard layout.keyDim == expected.keyDim, layout.valueDim == expected.valueDim,
                   layout.groups == expected.groups else {
-                throw ModelError.invalidBatch("the KV cache layout does not belong to this model")
+                throw ModelError.invalidForwardBatch("the KV cache layout does not belong to this model")
             }
             var pass = try ForwardPass(batch: batch, configuration: configuration, buffers: buffers, cache: cache, pool: pool, tap: tap)
             let logits = batch.tokenCount == 0

@@ -1,4 +1,3 @@
 import Foundation
-import JobsCLI
 
 exit(DaemonCommandLine.main(Array(CommandLine.arguments.dropFirst())))

@@ -1,3 +1,4 @@
+import CommandLineKit
 import Foundation
 import JobStore
 import JobsCLI
@@ -62,7 +63,7 @@ final class CLIHarness {
         JobResult(text: "answer to \(job.customID)", finishReason: .length, promptTokens: 4,
                   completionTokens: tokens, model: "fake-model",
                   timings: GenerationTimings(timeToFirstToken: 0.1, prefill: 0.05, decode: 0.5,
-                                             tokensPerSecond: 16, meanBatchSize: 3))
+                                             tokensPerSecond: 16, meanActiveSequences: 3))
     }
 
     static let shortLines = [

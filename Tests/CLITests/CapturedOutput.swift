@@ -1,3 +1,4 @@
+import CommandLineKit
 import JobsCLI
 
 /// A `TextOutput` that keeps what was written, for assertions.

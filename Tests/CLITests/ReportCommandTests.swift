@@ -1,3 +1,4 @@
+import CommandLineKit
 import Foundation
 #if canImport(FoundationXML)
 import FoundationXML

@@ -1,5 +1,6 @@
 import Foundation
 import JobStore
+import RequestFormats
 import TestSupport
 
 /// A batch played through the store as a daemon would run it, with a moving clock: submitted
@@ -82,7 +83,7 @@ enum ReportTestData {
                         completionTokens: sequence.target, model: "tiny",
                         timings: GenerationTimings(timeToFirstToken: sequence.firstToken, prefill: sequence.firstToken * 0.8,
                                                    decode: duration - sequence.firstToken,
-                                                   tokensPerSecond: Double(sequence.target) / duration, meanBatchSize: active)),
+                                                   tokensPerSecond: Double(sequence.target) / duration, meanActiveSequences: active)),
                         now: end)
                     outcome.succeeded += 1
                     outcome.completionTokens += sequence.target

@@ -21,11 +21,12 @@ final class SamplesTests: XCTestCase {
 
         let store = try harness.store()
         let prompts = try store.list(batch: "nightly", limit: 1000).jobs
+        let requests = try prompts.map { try $0.decodedRequest() }
         XCTAssertGreaterThanOrEqual(prompts.count, 40)
-        XCTAssertTrue(prompts.allSatisfy { $0.request.kind == .completion })
-        XCTAssertGreaterThanOrEqual(prompts.filter { !$0.request.stop.isEmpty }.count, 10)
-        XCTAssertGreaterThanOrEqual(prompts.filter { $0.request.seed != nil }.count, 5)
-        XCTAssertGreaterThan(Set(prompts.map(\.request.maxTokens)).count, 3)
+        XCTAssertTrue(prompts.allSatisfy { $0.kind == .completion })
+        XCTAssertGreaterThanOrEqual(requests.filter { !$0.stop.isEmpty }.count, 10)
+        XCTAssertGreaterThanOrEqual(requests.filter { $0.seed != nil }.count, 5)
+        XCTAssertGreaterThan(Set(requests.map(\.maxTokens)).count, 3)
         for kind in ["blurb-", "summary-", "headline-", "faq-"] {
             XCTAssertGreaterThanOrEqual(prompts.filter { $0.customID.hasPrefix(kind) }.count, 5, kind)
         }
@@ -33,10 +34,10 @@ final class SamplesTests: XCTestCase {
         // instruct model (instruct-chat.jsonl, written for Qwen2.5 Coder 0.5B Instruct).
         let openAI = try store.list(batch: "openai-batch", limit: 1000).jobs
         XCTAssertGreaterThanOrEqual(openAI.count, 8)
-        XCTAssertTrue(openAI.allSatisfy { $0.request.kind == .completion })
+        XCTAssertTrue(openAI.allSatisfy { $0.kind == .completion })
         let chats = try store.list(batch: "instruct-chat", limit: 1000).jobs
         XCTAssertGreaterThanOrEqual(chats.count, 8)
-        XCTAssertTrue(chats.allSatisfy { $0.request.kind == .chat })
+        XCTAssertTrue(chats.allSatisfy { $0.kind == .chat })
         XCTAssertEqual(try store.counts().queued, prompts.count + openAI.count + chats.count)
     }
 
@@ -52,7 +53,7 @@ final class SamplesTests: XCTestCase {
         let jobs = try store.list(batch: "nightly", limit: 1000).jobs + store.list(batch: "openai-batch", limit: 1000).jobs
         var fewShot = 0
         for job in jobs {
-            guard case .prompt(let prompt) = job.request.input else { return XCTFail("\(job.customID) is not a completion") }
+            guard case .prompt(let prompt) = try job.decodedRequest().input else { return XCTFail("\(job.customID) is not a completion") }
             XCTAssertFalse(prompt.hasSuffix(" ") || prompt.hasSuffix("\n"), "\(job.customID) ends in whitespace")
             guard let label = prompt.split(separator: "\n").last, label.hasSuffix(":") else { continue }
             XCTAssertTrue(prompt.dropLast(label.count).contains(label + " "),

@@ -4,6 +4,7 @@ import TestSupport
 import XCTest
 @testable import Daemon
 @testable import JobStore
+import RequestFormats
 
 /// Issue 10, fault 1, through the job path: a batch line is parsed as `jobs submit` parses it and
 /// tokenized as the daemon tokenizes it, on the default model (skipped when it is absent).

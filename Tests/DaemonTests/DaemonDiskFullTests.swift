@@ -3,6 +3,7 @@ import TestSupport
 import XCTest
 @testable import Daemon
 @testable import JobStore
+import RequestFormats
 
 /// The daemon's database on a file system that fills up while jobs run (a 2 MiB tmpfs the test
 /// mounts and fills): generation goes on, the results wait in memory with their leases kept,

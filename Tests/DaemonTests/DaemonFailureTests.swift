@@ -78,7 +78,7 @@ final class DaemonStoreFailureTests: XCTestCase {
         XCTAssertEqual(other.map(\.id), [1])
         XCTAssertTrue(try fixture.store.complete(jobID: 1, owner: "other", result: JobResult(
             text: "other", finishReason: .length, promptTokens: 1, completionTokens: 3, model: "m",
-            timings: GenerationTimings(timeToFirstToken: 0, prefill: 0, decode: 0, tokensPerSecond: 0, meanBatchSize: 1))))
+            timings: GenerationTimings(timeToFirstToken: 0, prefill: 0, decode: 0, tokensPerSecond: 0, meanActiveSequences: 1))))
 
         XCTAssertEqual(daemon.run().exit, .drained)
         XCTAssertEqual(daemon.summary.leasesLost, 1, "the stale result is not written")

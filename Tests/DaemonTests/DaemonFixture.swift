@@ -6,6 +6,7 @@ import TestSupport
 import XCTest
 @testable import Daemon
 @testable import JobStore
+import RequestFormats
 
 /// A database and a tiny real model (random weights, small SentencePiece vocabulary) in a
 /// temporary directory, with shortcuts to submit jobs, build daemons and read back what they
@@ -71,8 +72,8 @@ final class DaemonFixture {
     }
 
     static func chat(_ text: String, maxTokens: Int = 8) -> JobRequest {
-        JobRequest(input: .messages([ChatMessage(role: .system, content: "be brief"),
-                                     ChatMessage(role: .user, content: text)]),
+        JobRequest(input: .messages([RequestMessage(role: .system, content: "be brief"),
+                                     RequestMessage(role: .user, content: text)]),
                    maxTokens: maxTokens, temperature: 0)
     }
 

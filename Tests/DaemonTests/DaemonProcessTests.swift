@@ -3,6 +3,7 @@ import TestSupport
 import XCTest
 @testable import Daemon
 @testable import JobStore
+import RequestFormats
 
 /// The built `jobsd` binary as a child process: crash safety under `kill -9`, two daemons on
 /// one database, SIGTERM, metrics over HTTP, and its command line.

@@ -31,13 +31,13 @@ final class DaemonTests: XCTestCase {
             XCTAssertGreaterThan(result.promptTokens, 1, job.customID)
             let completion = result.completionTokens
             XCTAssertGreaterThanOrEqual(completion, 1)
-            XCTAssertLessThanOrEqual(completion, job.request.maxTokens)
+            XCTAssertLessThanOrEqual(completion, try job.decodedRequest().maxTokens)
             let timings = result.timings
             XCTAssertGreaterThan(timings.timeToFirstToken, 0)
             XCTAssertGreaterThan(timings.prefill, 0)
             XCTAssertGreaterThanOrEqual(timings.decode, 0)
-            XCTAssertGreaterThanOrEqual(timings.meanBatchSize, 1)
-            XCTAssertLessThanOrEqual(timings.meanBatchSize, 5)
+            XCTAssertGreaterThanOrEqual(timings.meanActiveSequences, 1)
+            XCTAssertLessThanOrEqual(timings.meanActiveSequences, 5)
             XCTAssertGreaterThanOrEqual(queueWait, 0)
             XCTAssertGreaterThanOrEqual(total, timings.timeToFirstToken)
             if completion >= 2 { XCTAssertGreaterThan(timings.tokensPerSecond, 0, job.customID) }
@@ -72,6 +72,24 @@ final class DaemonTests: XCTestCase {
         XCTAssertEqual(fail["custom_id"], "long")
         XCTAssertEqual(fail["batch"], batch.name)
         XCTAssertEqual(fail["error"], error)
+    }
+
+    /// The queue stores requests as text it never reads; the daemon reads each one when it
+    /// admits the job, and a damaged one (a hand-edited database) fails that job alone.
+    func testDamagedStoredRequestFailsItsJobAlone() throws {
+        let fixture = try DaemonFixture()
+        try fixture.submit([("good", DaemonFixture.completion("the cat")), ("bad", DaemonFixture.completion("a dog"))])
+        try fixture.store.withConnection { try $0.execute("UPDATE jobs SET request = '{\"prompt\": 5}' WHERE custom_id = 'bad'") }
+        let summary = try fixture.daemon().run()
+
+        XCTAssertEqual(summary.succeeded, 1)
+        XCTAssertEqual(summary.failed, 1)
+        let jobs = try fixture.jobs()
+        XCTAssertEqual(jobs.map(\.state), [.succeeded, .failed])
+        XCTAssertEqual(jobs[1].attempts, 1, "a damaged request is not retried")
+        let error = try XCTUnwrap(jobs[1].lastError)
+        XCTAssertTrue(error.hasPrefix("stored request is damaged (prompt: "), error)
+        XCTAssertTrue(error.hasSuffix("was the database edited by hand?"), error)
     }
 
     func testChatJobOnModelWithoutChatFormatFailsAlone() throws {
@@ -230,15 +248,15 @@ final class DaemonTests: XCTestCase {
                 _ = daemon.tick()
                 return daemon.engine.waitingCount + daemon.engine.runningCount == index + 1
             }
-            if index < 2 { XCTAssertEqual(metrics.stepBatchSize.count, 0, "no step while gathering") }
+            if index < 2 { XCTAssertEqual(metrics.stepSequences.count, 0, "no step while gathering") }
         }
         // Taking the last slot ends the wait: the pass that claimed the third job ran the step.
         eventually("the first step runs") {
-            if metrics.stepBatchSize.count == 0 { _ = daemon.tick() }
-            return metrics.stepBatchSize.count > 0
+            if metrics.stepSequences.count == 0 { _ = daemon.tick() }
+            return metrics.stepSequences.count > 0
         }
-        XCTAssertEqual(metrics.stepBatchSize.count, 1)
-        XCTAssertEqual(metrics.stepBatchSize.sum, 3, "the first step has all three jobs")
+        XCTAssertEqual(metrics.stepSequences.count, 1)
+        XCTAssertEqual(metrics.stepSequences.sum, 3, "the first step has all three jobs")
     }
 
     func testMaxWaitEndsWithASmallBatch() throws {
@@ -249,7 +267,7 @@ final class DaemonTests: XCTestCase {
         let start = Date()
         eventually("the first step runs") { daemon.tick() == .worked }
         XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(start), 0.19)
-        XCTAssertEqual(metrics.stepBatchSize.sum, 1)
+        XCTAssertEqual(metrics.stepSequences.sum, 1)
     }
 
     func testWithoutMaxWaitTheFirstJobStartsAtOnce() throws {
@@ -258,7 +276,7 @@ final class DaemonTests: XCTestCase {
         let daemon = try fixture.daemon(DaemonFixture.configuration(maxWait: 0, drain: false), metrics: metrics)
         try fixture.submitCompletions(1)
         XCTAssertEqual(daemon.tick(), .worked)
-        XCTAssertEqual(metrics.stepBatchSize.count, 1)
+        XCTAssertEqual(metrics.stepSequences.count, 1)
     }
 
     // MARK: Shutdown

@@ -2,7 +2,9 @@ import Foundation
 import TestSupport
 import XCTest
 @testable import Daemon
+import JSON
 @testable import JobStore
+import RequestFormats
 
 /// Issue 10: a batch file written for OpenAI today (Samples/openai-batch-current.jsonl: chat,
 /// completions and responses lines with the fields OpenAI's current reference lists) submits

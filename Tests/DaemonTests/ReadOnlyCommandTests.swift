@@ -2,6 +2,7 @@ import Foundation
 import TestSupport
 import XCTest
 @testable import JobStore
+import RequestFormats
 
 /// `chmod a-w` on the database file or its folder, with the built `jobs` and `jobsd` binaries.
 /// Root ignores file modes, so as root (CI) the binaries run without the capabilities that let
@@ -23,7 +24,7 @@ final class ReadOnlyCommandTests: XCTestCase {
         let job = try store.claim(limit: 1, owner: "d", lease: 60)[0]
         try store.complete(jobID: job.id, owner: "d", result: JobResult(
             text: "done", finishReason: .length, promptTokens: 1, completionTokens: 4, model: "m",
-            timings: GenerationTimings(timeToFirstToken: 0, prefill: 0, decode: 0, tokensPerSecond: 0, meanBatchSize: 1)))
+            timings: GenerationTimings(timeToFirstToken: 0, prefill: 0, decode: 0, tokensPerSecond: 0, meanActiveSequences: 1)))
         return path
     }
 

@@ -4,6 +4,7 @@ import TestSupport
 import XCTest
 @testable import Daemon
 @testable import JobStore
+import RequestFormats
 
 /// Issue 10, fault 4: a model file whose chat template writes a default system message (the
 /// real Qwen2.5 template, in a tiny GGUF) gets it in every conversation that has none, as
@@ -18,12 +19,12 @@ final class TemplateDefaultSystemTests: XCTestCase {
         XCTAssertEqual(template.defaultSystemMessage, "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.")
 
         let builder = GenerationRequestBuilder(model: model)
-        let userOnly = try builder.promptTokens(.messages([ChatMessage(role: .user, content: "hi")]))
+        let userOnly = try builder.promptTokens(.messages([RequestMessage(role: .user, content: "hi")]))
         XCTAssertEqual(model.tokenizer.decode(userOnly, special: true),
                        "<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\n"
                        + "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n")
-        let explicit = try builder.promptTokens(.messages([ChatMessage(role: .system, content: "be brief"),
-                                                           ChatMessage(role: .user, content: "hi")]))
+        let explicit = try builder.promptTokens(.messages([RequestMessage(role: .system, content: "be brief"),
+                                                           RequestMessage(role: .user, content: "hi")]))
         XCTAssertEqual(model.tokenizer.decode(explicit, special: true),
                        "<|im_start|>system\nbe brief<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n")
         XCTAssertGreaterThan(userOnly.count, explicit.count)

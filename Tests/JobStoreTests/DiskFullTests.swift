@@ -2,6 +2,7 @@ import Foundation
 import TestSupport
 import XCTest
 @testable import JobStore
+import RequestFormats
 
 /// A database on a full file system (a 1 MiB tmpfs filled up by the test): a submit fails with
 /// a message that says so and inserts nothing; reading goes on; once space is back, writing

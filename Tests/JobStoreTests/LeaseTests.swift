@@ -1,6 +1,8 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import JobStore
+import RequestFormats
 
 final class LeaseTests: XCTestCase {
     private let t0 = StoreFixture.epoch
@@ -14,7 +16,7 @@ final class LeaseTests: XCTestCase {
         XCTAssertEqual(claimed.map(\.customID), ["high0", "high1", "low0"])
         XCTAssertEqual(claimed.map(\.attempt), [1, 1, 1])
         XCTAssertEqual(claimed[0].leaseExpiresAt, at(30))
-        XCTAssertEqual(claimed[0].request, JobRequest(input: .prompt("Say 0")))
+        XCTAssertEqual(try claimed[0].decodedRequest(), JobRequest(input: .prompt("Say 0")))
         let job = try fixture.store.job(.id(claimed[0].id))
         XCTAssertEqual(job.state, .running)
         XCTAssertEqual(job.leaseOwner, "d1")

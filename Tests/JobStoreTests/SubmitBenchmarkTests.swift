@@ -1,6 +1,8 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import JobStore
+import RequestFormats
 
 /// Submitting 100,000 lines must take a few seconds at most. Skipped unless `JOBS_BENCH=1`:
 ///

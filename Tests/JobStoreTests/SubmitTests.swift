@@ -1,6 +1,8 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import JobStore
+import RequestFormats
 
 final class SubmitTests: XCTestCase {
     func testInsertsEveryJobOfTheBatch() throws {
@@ -13,7 +15,7 @@ final class SubmitTests: XCTestCase {
         XCTAssertEqual(list.jobs.map(\.customID), ["job0", "job1", "job2"])
         XCTAssertEqual(list.jobs.map(\.line), [1, 2, 3])
         XCTAssertTrue(list.jobs.allSatisfy { $0.state == .queued && $0.priority == 5 && $0.attempts == 0 })
-        XCTAssertEqual(list.jobs[1].request, JobRequest(input: .prompt("Say 1")))
+        XCTAssertEqual(try list.jobs[1].decodedRequest(), JobRequest(input: .prompt("Say 1")))
         XCTAssertEqual(list.jobs[1].requestHash, JobRequest(input: .prompt("Say 1")).hash)
     }
 
@@ -55,7 +57,7 @@ final class SubmitTests: XCTestCase {
     func testEmptySubmissionIsRefused() throws {
         let fixture = try StoreFixture()
         XCTAssertThrowsError(try fixture.store.submit(BatchSubmission(
-            name: nil, source: "x", sha256: "0", jobs: []))) {
+            name: nil, source: "x", sha256: "0", jobs: [SubmittedJob]()))) {
             guard case JobStoreError.emptySubmission = $0 else { return XCTFail("\($0)") }
         }
     }
@@ -71,6 +73,6 @@ final class SubmitTests: XCTestCase {
         let fixture = try StoreFixture()
         try fixture.submit([#"{"id": "ü/1", "prompt": "a\u0000b 😀"}"#])
         let job = try fixture.store.job(.customID("ü/1"))
-        XCTAssertEqual(job.request.input, .prompt("a\u{0}b 😀"))
+        XCTAssertEqual(try job.decodedRequest().input, .prompt("a\u{0}b 😀"))
     }
 }

@@ -1,4 +1,4 @@
-import JobStore
+import JSON
 
 /// The parts of OpenAI's published OpenAPI description (github.com/openai/openai-openapi,
 /// `openapi.json`, read in November 2026) that our output bodies must satisfy: the required

@@ -1,5 +1,5 @@
 import Foundation
-import Model
+import CommandLineKit
 import XCTest
 
 /// Locates the real model files for tests that need them.

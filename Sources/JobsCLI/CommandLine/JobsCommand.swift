@@ -1,3 +1,5 @@
+import CommandLineKit
+
 /// One `jobs` subcommand. The parser turns the command line into `ParsedArguments` using
 /// `spec`; `init` reads the values (a malformed value is a usage error), `validate` checks them
 /// together before anything touches the database, and `run` does the work.

@@ -1,5 +1,7 @@
+import CommandLineKit
 import Engine
 import Foundation
+import JSON
 import JobStore
 import Kernels
 import Model

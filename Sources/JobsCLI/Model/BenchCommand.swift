@@ -1,6 +1,8 @@
+import CommandLineKit
 import Engine
 import Foundation
 import JobStore
+import RequestFormats
 import Kernels
 import Model
 
@@ -26,6 +28,10 @@ struct BenchCommand: JobsCommand {
                        scheduling, peak RSS
               prefix   the same prompts behind one shared 256-token prefix, at the largest
                        --seqs value, with the prefix cache on and off
+              structured  the same prompts asked for a JSON record, at the largest --seqs
+                       value, unconstrained and with every job under one 7-field schema,
+                       greedy and top-p: tokens/s overall and at full batch, their ratio,
+                       mask time per step
             Build with `swift build -c release` first: debug builds are not representative.
             """,
         options: [
@@ -33,13 +39,13 @@ struct BenchCommand: JobsCommand {
             OptionSpec(name: "prompts", valueName: "FILE", help: "JSONL prompts (default Samples/bench-prompts-64.jsonl)"),
             OptionSpec(name: "max-tokens", valueName: "N", help: "tokens generated per prompt (default 128)"),
             OptionSpec(name: "seqs", valueName: "LIST", help: "--max-seqs values to compare (default 1,4,16,64)"),
-            OptionSpec(name: "only", valueName: "LIST", help: "sections to run: decoder,gemm,engine,prefix"),
+            OptionSpec(name: "only", valueName: "LIST", help: "sections to run: decoder,gemm,engine,prefix,structured"),
             OptionSpec(name: "limit", valueName: "N", help: "use only the first N prompts"),
         ],
         examples: ["swift build -c release && .build/release/jobs bench",
                    "jobs bench --only engine --seqs 1,16"])
 
-    static let sections = ["decoder", "gemm", "engine", "prefix"]
+    static let sections = ["decoder", "gemm", "engine", "prefix", "structured"]
 
     var modelOption: String?
     var promptsPath: String
@@ -89,7 +95,7 @@ struct BenchCommand: JobsCommand {
         let benchmark = Benchmark(loaded: loaded, output: out)
         if sections.contains("decoder") { try benchmark.decoder() }
         if sections.contains("gemm") { benchmark.gemm() }
-        guard sections.contains("engine") || sections.contains("prefix") else { return }
+        guard sections.contains("engine") || sections.contains("prefix") || sections.contains("structured") else { return }
         var prompts = try BenchmarkPrompts.load(path: promptsPath)
         if let limit { prompts = Array(prompts.prefix(limit)) }
         if sections.contains("engine") {
@@ -97,6 +103,9 @@ struct BenchCommand: JobsCommand {
         }
         if sections.contains("prefix") {
             try benchmark.sharedPrefix(prompts: prompts, maxTokens: maxTokens, sequences: sequenceCounts.max() ?? 64)
+        }
+        if sections.contains("structured") {
+            try benchmark.structured(prompts: prompts, maxTokens: maxTokens, sequences: sequenceCounts.max() ?? 64)
         }
     }
 }

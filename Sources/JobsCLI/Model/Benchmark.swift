@@ -1,7 +1,10 @@
+import CommandLineKit
 import COpenBLAS
 import Engine
+import JobStore
+import RequestFormats
+import StructuredOutput
 import Foundation
-import KVCache
 import Kernels
 import Model
 
@@ -30,37 +33,8 @@ struct Benchmark {
         ProcessMemory.resetPeak()
         let text = String(repeating: "The quick brown fox jumps over the lazy dog while the committee reviews the budget. ", count: 20)
         let prompt = Array(loaded.tokenizer.encode(text, addSpecial: true, parseSpecial: false).prefix(128))
-        let layout = model.kvLayout
-        let total = prompt.count + 129
-        let cache = try KVBlockStorage(layout: layout,
-                                       blockCount: ForwardBatch.Sequence.blockCount(for: layout, positions: total))
-        let sequence = ForwardBatch.Sequence(consecutiveBlocksFor: layout, positions: total)
-        var prefillTimes: [Double] = []
-        var lastLogits: [Float] = []
-        for _ in 0..<3 {
-            var batch = ForwardBatch()
-            batch.append(sequence: sequence, tokens: prompt, startPosition: 0, wantsLogits: true)
-            let start = Self.now()
-            let logits = try model.forward(batch, cache: cache)
-            prefillTimes.append(Self.now() - start)
-            lastLogits = Array(logits.row(0))
-        }
-        let prefill = prefillTimes.min()!
-        var token = Int32(lastLogits.indices.max { lastLogits[$0] < lastLogits[$1] }!)
-        let decodeStart = Self.now()
-        var attention = 0.0
-        for i in 0..<128 {
-            var batch = ForwardBatch()
-            batch.append(sequence: sequence, tokens: [token], startPosition: prompt.count + i, wantsLogits: true)
-            let attentionBefore = model.attentionSeconds
-            let logits = try model.forward(batch, cache: cache)
-            attention += model.attentionSeconds - attentionBefore
-            let row = logits.row(0)
-            var best = 0
-            for j in 1..<row.count where row[j] > row[best] { best = j }
-            token = Int32(best)
-        }
-        let decode = Self.now() - decodeStart
+        let result = try DecoderBenchmark(model: model).run(prompt: prompt, decodeTokens: 128, prefillRepeats: 3)
+        let prefill = result.prefillSeconds, decode = result.decodeSeconds, attention = result.decodeAttentionSeconds
         line("prefill \(prompt.count) tokens: \(TextFormat.rate(Double(prompt.count) / prefill)) tokens/s (\(TextFormat.duration(prefill)), best of 3)")
         line("decode 128 tokens:  \(TextFormat.rate(128 / decode)) tokens/s (\(String(format: "%.1f", decode / 128 * 1000)) ms/token, attention \(String(format: "%.2f", attention / 128 * 1000)) ms)")
         line("peak RSS: \(peakRSS())")
@@ -133,47 +107,69 @@ struct Benchmark {
         var meanTimeToFirstToken: Double
         var profile: EngineProfile
         var peakRSS: Int?
+        /// Tokens sampled and seconds spent in steps where every sequence was running (the
+        /// steady state, before the first job finishes).
+        var fullBatchTokens = 0
+        var fullBatchSeconds = 0.0
+        /// Jobs that ended with `stop` (structured runs: the value was complete).
+        var stopped = 0
         var tokensPerSecond: Double { Double(generated) / wallSeconds }
+        var fullBatchTokensPerSecond: Double { fullBatchSeconds > 0 ? Double(fullBatchTokens) / fullBatchSeconds : 0 }
     }
 
-    /// Runs every prompt through a fresh engine and returns what it took.
-    private func run(_ prompts: [[Int32]], maxTokens: Int, sequences: Int, prefixCaching: Bool) throws -> EngineRun {
+    /// Runs every prompt through a fresh engine and returns what it took. Greedy with EOS
+    /// ignored unless `parameters` says otherwise; `format` puts every job under one output format.
+    private func run(_ prompts: [[Int32]], maxTokens: Int, sequences: Int, prefixCaching: Bool,
+                     parameters: SamplingParameters? = nil, format: CompiledOutputFormat? = nil) throws -> EngineRun {
         ProcessMemory.resetPeak()
         let options = EngineOptions(maxSequences: sequences, maxBatchTokens: max(512, sequences),
                                     kvMemoryBytes: 2 << 30, prefixCaching: prefixCaching)
         let model = self.model
         let engine = try Engine(model: model, tokenizer: loaded.tokenizer, options: options,
                                 attentionClock: { model.attentionSeconds })
+        // Once per engine (per daemon): not part of the jobs' time.
+        if format != nil { engine.prepareStructuredOutput() }
         let start = Self.now()
         for (i, prompt) in prompts.enumerated() {
-            var parameters = SamplingParameters.greedy(maxTokens: maxTokens)
-            parameters.ignoreEOS = true
-            try engine.submit(GenerationRequest(id: Int64(i), promptTokens: prompt, parameters: parameters))
+            var jobParameters = parameters ?? SamplingParameters.greedy(maxTokens: maxTokens)
+            if parameters == nil { jobParameters.ignoreEOS = true }
+            jobParameters.maxTokens = maxTokens
+            if jobParameters.seed != nil { jobParameters.seed = UInt64(i) }
+            try engine.submit(GenerationRequest(id: Int64(i), promptTokens: prompt, parameters: jobParameters,
+                                                outputFormat: format))
         }
-        var generated = 0
+        var result = EngineRun(wallSeconds: 0, generated: 0, meanTimeToFirstToken: 0, profile: EngineProfile(), peakRSS: nil)
         var firstTokenSum = 0.0
+        let fullBatch = min(sequences, prompts.count)
         while engine.hasWork {
             let report = try engine.step()
+            if report.profile.sampledCount == fullBatch && report.profile.promptTokenCount == 0 {
+                result.fullBatchTokens += report.profile.sampledCount
+                result.fullBatchSeconds += report.profile.totalSeconds
+            }
             for done in report.finished {
                 if let error = done.error { throw CLIError.user("bench prompt \(done.id) failed: \(error)") }
-                generated += done.completionTokenCount
+                result.generated += done.completionTokenCount
+                if done.finishReason == .stop { result.stopped += 1 }
                 firstTokenSum += done.timings.timeToFirstTokenSeconds
             }
         }
-        return EngineRun(wallSeconds: Self.now() - start, generated: generated,
-                         meanTimeToFirstToken: firstTokenSum / Double(max(prompts.count, 1)), profile: engine.profile,
-                         peakRSS: ProcessMemory.peakResidentBytes())
+        result.wallSeconds = Self.now() - start
+        result.meanTimeToFirstToken = firstTokenSum / Double(max(prompts.count, 1))
+        result.profile = engine.profile
+        result.peakRSS = ProcessMemory.peakResidentBytes()
+        return result
     }
 
     private func describe(_ label: String, _ run: EngineRun, baseline: Double?) {
         let p = run.profile.total
         let steps = Double(max(run.profile.steps, 1))
         let ratio = baseline.map { String(format: "%5.2fx", run.tokensPerSecond / $0) } ?? "    - "
-        line(String(format: "%@  %7.1f tok/s  %@  %6.1f s  TTFT %6.2f s  step %6.1f ms = forward %6.1f + attention %5.1f + sampling %5.1f + scheduling %4.1f  mean seqs %5.1f  peak RSS %@",
+        line(String(format: "%@  %7.1f tok/s  %@  %6.1f s  TTFT %6.2f s  step %6.1f ms = forward %6.1f + attention %5.1f + sampling %5.1f + mask %5.2f + scheduling %4.1f  mean seqs %5.1f  peak RSS %@",
                     label, run.tokensPerSecond, ratio, run.wallSeconds, run.meanTimeToFirstToken, p.totalSeconds / steps * 1000,
                     (p.forwardSeconds - p.attentionSeconds) / steps * 1000, p.attentionSeconds / steps * 1000,
-                    p.samplingSeconds / steps * 1000, p.schedulingSeconds / steps * 1000, run.profile.meanSequences,
-                    run.peakRSS.map(ByteCount.format) ?? "n/a"))
+                    p.samplingSeconds / steps * 1000, p.maskSeconds / steps * 1000, p.schedulingSeconds / steps * 1000,
+                    run.profile.meanSequences, run.peakRSS.map(ByteCount.format) ?? "n/a"))
     }
 
     func engine(prompts texts: [String], maxTokens: Int, sequenceCounts: [Int]) throws {
@@ -216,5 +212,56 @@ struct Benchmark {
                     off.wallSeconds / on.wallSeconds, off.meanTimeToFirstToken / max(on.meanTimeToFirstToken, 1e-9),
                     off.profile.total.tokenCount, on.profile.total.tokenCount,
                     Double(off.profile.total.tokenCount) / Double(max(on.profile.total.tokenCount, 1))))
+    }
+
+    /// A realistic record schema (seven fields: strings, enums, bounded numbers, an array) for
+    /// the structured run.
+    static let structuredSchema = #"""
+        {"type": "object", "properties": {
+          "title": {"type": "string", "maxLength": 80},
+          "summary": {"type": "string"},
+          "category": {"enum": ["story", "explanation", "description", "instructions", "other"]},
+          "audience": {"enum": ["children", "adults", "everyone"]},
+          "word_count": {"type": "integer", "minimum": 0, "maximum": 5000},
+          "keywords": {"type": "array", "items": {"type": "string", "maxLength": 30}, "maxItems": 5},
+          "rating": {"type": "number", "minimum": 0, "maximum": 10}},
+         "required": ["title", "summary", "category", "audience", "word_count", "keywords", "rating"],
+         "additionalProperties": false}
+        """#
+
+    /// The prompts asked for a JSON record, run unconstrained and then with every job under
+    /// `structuredSchema`, greedy and with top-p sampling (which takes the mask on every step;
+    /// greedy draws first and checks). Side by side in one run, so the ratio holds on a busy machine.
+    func structured(prompts texts: [String], maxTokens: Int, sequences: Int) throws {
+        let schema = try ResponseFormat.schema(json: Self.structuredSchema)
+        let format = try OutputFormat.jsonSchema(schema).compile()
+        let prompts = texts.map { loaded.tokenizer.encode($0 + "\nThe answer as a JSON record:\n", addSpecial: true, parseSpecial: false) }
+        line("\n== structured output: \(prompts.count) prompts, --max-seqs \(sequences), at most \(maxTokens) tokens each, one 7-field schema ==")
+        line("tokens/s overall and while all \(min(sequences, prompts.count)) sequences run (steady state); structured jobs stop when the value is complete")
+        for (name, parameters) in [("greedy", SamplingParameters.greedy(maxTokens: maxTokens)),
+                                   ("top-p ", SamplingParameters(temperature: 0.8, topP: 0.9, seed: 0, maxTokens: maxTokens))] {
+            let free = try run(prompts, maxTokens: maxTokens, sequences: sequences, prefixCaching: true, parameters: parameters)
+            describe("\(name) unconstrained", free, baseline: nil)
+            let constrained = try run(prompts, maxTokens: maxTokens, sequences: sequences, prefixCaching: true,
+                                      parameters: parameters, format: format)
+            describe("\(name) structured   ", constrained, baseline: free.tokensPerSecond)
+            let p = constrained.profile.total
+            // The forward pass is the same work in both runs but swings with the machine's load;
+            // the structured cost lies outside it, so that part also gives a load-robust ratio.
+            func outside(_ run: EngineRun) -> Double {
+                let t = run.profile.total
+                return (t.samplingSeconds + t.maskSeconds + t.schedulingSeconds) / Double(max(run.profile.steps, 1)) * 1000
+            }
+            let freeStep = free.profile.total.totalSeconds / Double(max(free.profile.steps, 1)) * 1000
+            let extra = outside(constrained) - outside(free)
+            line(String(format: "%@: outside the forward pass %.1f → %.1f ms per step (sampling + mask + scheduling): %+.1f ms, so %.2f of the unconstrained speed at equal forward time",
+                        name, outside(free), outside(constrained), extra, freeStep / (freeStep + max(extra, 0))))
+            line(String(format: "%@: structured/unconstrained %.2f overall, %.2f at full batch (%.1f vs %.1f tok/s); mask %.2f ms per step (%.1f µs per structured row); %d of %d values complete",
+                        name, constrained.tokensPerSecond / free.tokensPerSecond,
+                        constrained.fullBatchTokensPerSecond / max(free.fullBatchTokensPerSecond, 1e-9),
+                        constrained.fullBatchTokensPerSecond, free.fullBatchTokensPerSecond,
+                        p.maskSeconds / Double(max(constrained.profile.steps, 1)) * 1000,
+                        p.maskSeconds / Double(max(p.maskedCount, 1)) * 1e6, constrained.stopped, prompts.count))
+        }
     }
 }

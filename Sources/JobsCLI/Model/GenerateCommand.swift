@@ -1,7 +1,9 @@
+import CommandLineKit
 import Daemon
 import Engine
 import Foundation
 import JobStore
+import RequestFormats
 import Model
 
 /// `jobs generate [--model M] [--max-tokens N] [--temperature T] [--seed S] ... PROMPT`
@@ -83,7 +85,7 @@ struct GenerateCommand: JobsCommand {
         let tokens: [Int32]
         do {
             tokens = try GenerationRequestBuilder(model: loaded).promptTokens(
-                chat ? .messages([ChatMessage(role: .user, content: text)]) : .prompt(text))
+                chat ? .messages([RequestMessage(role: .user, content: text)]) : .prompt(text))
         } catch {
             throw CLIError.user("\(error)")
         }

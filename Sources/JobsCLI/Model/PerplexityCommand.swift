@@ -1,3 +1,4 @@
+import CommandLineKit
 import Foundation
 import Model
 
@@ -64,7 +65,13 @@ struct PerplexityCommand: JobsCommand {
                 context.errors.flush()
             }
         } catch let failure as Perplexity.Failure {
-            throw CLIError.user("\(failure)")
+            switch failure {
+            case let .tooFewTokens(have, need):
+                throw CLIError.user("\(file) has \(have) tokens; perplexity needs at least \(need) (two windows of --ctx); "
+                    + "use a longer file or a smaller --ctx")
+            case let .contextTooLong(requested, model):
+                throw CLIError.user("--ctx \(requested) is longer than the model context of \(model) tokens")
+            }
         }
         context.output.line("windows: \(result.windows), scored tokens: \(result.scoredTokens), "
             + "\(TextFormat.rate(Double(result.windows * self.context) / result.seconds)) tokens/s, "

@@ -1,3 +1,4 @@
+import CommandLineKit
 import JobStore
 
 /// `jobs cancel ID | --batch B`

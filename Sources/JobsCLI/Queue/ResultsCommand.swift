@@ -1,5 +1,7 @@
+import CommandLineKit
 import Glibc
 import JobStore
+import RequestFormats
 
 /// `jobs results [--batch B] [-o FILE] [--errors FILE]`
 struct ResultsCommand: JobsCommand {

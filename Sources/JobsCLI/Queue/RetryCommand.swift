@@ -1,3 +1,4 @@
+import CommandLineKit
 import JobStore
 
 /// `jobs retry ID | --failed [--batch B]`

@@ -1,5 +1,9 @@
+import CommandLineKit
 import Foundation
+import JSON
 import JobStore
+import RequestFormats
+import StructuredOutput
 
 /// `jobs show ID`
 struct ShowCommand: JobsCommand {
@@ -42,10 +46,21 @@ struct ShowCommand: JobsCommand {
         if job.queuedAt != job.createdAt { fields.append(("Requeued", when(job.queuedAt)!)) }
         if let started = when(job.claimedAt) { fields.append(("Started", started)) }
         if let finished = when(job.finishedAt) { fields.append(("Finished", finished)) }
-        fields.append(("Request", requestSummary(job.request)))
-        if !job.request.ignoredFields.isEmpty {
+        let request = try job.decodedRequest()
+        fields.append(("Request", requestSummary(request)))
+        if let responseFormat = request.responseFormat {
+            switch responseFormat.format {
+            case .jsonObject:
+                fields.append(("Output format", "json_object"))
+            case .jsonSchema(let schema):
+                let text = schema.serialized()
+                let name = responseFormat.name.map { "\($0) " } ?? ""
+                fields.append(("Output format", "json_schema \(name)" + (text.count > 200 ? String(text.prefix(200)) + "…" : text)))
+            }
+        }
+        if !request.ignoredFields.isEmpty {
             // Accepted from the file but without effect here (user, metadata, store, ...).
-            fields.append(("Ignored", job.request.ignoredFields.map { member in
+            fields.append(("Ignored", request.ignoredFields.map { member in
                 let value = member.value.serialized()
                 return member.key + " " + (value.count > 60 ? String(value.prefix(60)) + "…" : value)
             }.joined(separator: ", ")))
@@ -64,7 +79,7 @@ struct ShowCommand: JobsCommand {
                 "decode \(TextFormat.duration(timings.decode))",
                 "total \(TextFormat.duration(total))",
                 "\(TextFormat.rate(timings.tokensPerSecond)) tokens/s",
-                "mean batch \(TextFormat.rate(timings.meanBatchSize))",
+                "mean active sequences \(TextFormat.rate(timings.meanActiveSequences))",
             ].joined(separator: ", ")))
         }
 
@@ -74,7 +89,7 @@ struct ShowCommand: JobsCommand {
             context.output.line("  " + name + ":" + String(repeating: " ", count: width - name.count - 1) + value)
         }
         context.output.line()
-        switch job.request.input {
+        switch request.input {
         case .prompt(let prompt):
             context.output.line("Prompt:")
             context.output.line(indented(prompt))

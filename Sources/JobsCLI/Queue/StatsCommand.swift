@@ -1,3 +1,5 @@
+import CommandLineKit
+import JSON
 import JobStore
 
 /// `jobs stats [--batch B] [--json]`

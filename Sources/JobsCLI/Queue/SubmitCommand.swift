@@ -1,4 +1,6 @@
+import CommandLineKit
 import JobStore
+import RequestFormats
 
 /// `jobs submit FILE.jsonl|- [--batch NAME] [--priority N] [--max-attempts N] [--skip-invalid]`
 struct SubmitCommand: JobsCommand {

@@ -1,3 +1,4 @@
+import CommandLineKit
 import JobStore
 
 /// `jobs wait [--batch B] [--interval SECONDS]`

@@ -1,3 +1,4 @@
+import CommandLineKit
 import Foundation
 
 /// One labelled tick on a chart axis, in the axis's data units.

@@ -4,7 +4,9 @@
 // job's canonical form (what the database stores) reads back as the same request.
 // Serializing writes a whole double without its fraction (`1.0` as `1`, on purpose: compact
 // canonical requests), so numbers compare by value.
-@testable import JobStore
+import JSON
+import JobStore
+@testable import RequestFormats
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzRequestParser(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
