@@ -23,6 +23,15 @@ public enum LevelKernels: KernelSet {
         Int8Kernel.multiply(operands, panels: panels, rows: rows)
     }
 
+    public static func multiplyBlocks(_ matrix: BlockPanelMatrix, x: Int8DotOperands.ActivationRows,
+                                      y: UnsafeMutablePointer<Float>, yStride: Int, panels: Range<Int>, rows: Range<Int>) {
+        BlockPanels.multiply(matrix, x: x, y: y, yStride: yStride, panels: panels, rows: rows)
+    }
+
+    public static func unpackBlockPanel(_ matrix: BlockPanelMatrix, panel: Int, into out: UnsafeMutableRawPointer) {
+        BlockPanels.unpack(matrix, panel: panel, into: out)
+    }
+
     public static func attend(_ tile: AttentionTile) {
         PagedAttention.attend(tile)
     }

@@ -21,6 +21,14 @@ public protocol KernelSet: Sendable {
                                     columns: Int, rows: Range<Int>)
     /// `y = x · Wᵀ` with int8 activations, for panels `panels` and activation rows `rows`.
     static func multiplyInt8Dot(_ operands: Int8DotOperands, panels: Range<Int>, rows: Range<Int>)
+    /// `y = x · Wᵀ` for a matrix kept in its GGUF blocks, panels `panels` (`y` holds all of the
+    /// matrix's outputs), activation rows `rows` quantized as for `multiplyInt8Dot`: each pair
+    /// of panels is unpacked to the int8 layout, then multiplied as `multiplyInt8Dot` would.
+    static func multiplyBlocks(_ matrix: BlockPanelMatrix, x: Int8DotOperands.ActivationRows,
+                               y: UnsafeMutablePointer<Float>, yStride: Int, panels: Range<Int>, rows: Range<Int>)
+    /// Panel `panel` of a block matrix in the int8 layout of `Int8DotOperands` (with this
+    /// level's `int8DotWeightBias`), `matrix.unpackedPanelBytes` bytes.
+    static func unpackBlockPanel(_ matrix: BlockPanelMatrix, panel: Int, into out: UnsafeMutableRawPointer)
 
     /// Causal paged attention of one tile (see `PagedAttention.attend`).
     static func attend(_ tile: AttentionTile)

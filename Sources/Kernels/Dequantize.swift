@@ -290,7 +290,7 @@ public enum Dequantize {
     /// scales 4–7 (low nibble) and mins 4–7 (high nibble), whose top 2 bits are the top bits
     /// of bytes 0–3 and 4–7.
     @inline(__always)
-    private static func scaleAndMin(_ j: Int, _ packed: UnsafeRawPointer) -> (UInt8, UInt8) {
+    static func scaleAndMin(_ j: Int, _ packed: UnsafeRawPointer) -> (UInt8, UInt8) {
         func byte(_ i: Int) -> UInt8 { packed.load(fromByteOffset: i, as: UInt8.self) }
         if j < 4 { return (byte(j) & 63, byte(j + 4) & 63) }
         return ((byte(j + 4) & 0x0F) | ((byte(j - 4) >> 6) << 4), (byte(j + 4) >> 4) | ((byte(j) >> 6) << 4))

@@ -17,6 +17,12 @@
 ///   (`int8DotAvailable`: AVX2, or AVX-512 with VNNI). Panel layout, per group:
 ///   `q [groupSize / 4][16][4] UInt8` (q plus the level's `int8DotWeightBias`; four consecutive
 ///   columns of one row per 32-bit lane), `scale [16] Float`, (`offset [16] Float`).
+/// - `.blocks`: the same integers, scales and offsets as `.int8Dot`, but kept in the bits of
+///   their GGUF blocks (`BlockPanelMatrix`: 4.6–8.5 bits per weight, about the file's size
+///   instead of 9–10 bits) and unpacked to the `.int8Dot` layout a pair of panels at a time
+///   inside the product; results are bit for bit `.int8Dot`'s. Q4_0, Q4_1, Q5_0, Q5_1, Q4_K,
+///   Q5_K and Q6_K tensors (and Q8_0 stacked with them) load this way where `.int8Dot` is
+///   available (`keepingBlocks`).
 /// - `.float32`: for F32/F16/BF16 tensors. Panel layout: `w [columns][16] Float`.
 ///
 /// Batch invariance: every output `y[m, n]` is one fused multiply-add chain over the columns in
@@ -28,6 +34,7 @@ public final class PackedMatrix: @unchecked Sendable {
     public enum Format: Equatable, Sendable, CustomStringConvertible {
         case int8(groupSize: Int, hasOffsets: Bool)
         case int8Dot(groupSize: Int, hasOffsets: Bool)
+        case blocks(groupSize: Int, hasOffsets: Bool)
         case float32
 
         public var description: String {
@@ -36,6 +43,8 @@ public final class PackedMatrix: @unchecked Sendable {
                 return "int8 groups of \(groupSize)\(hasOffsets ? " with offsets" : "")"
             case let .int8Dot(groupSize, hasOffsets):
                 return "int8 groups of \(groupSize)\(hasOffsets ? " with offsets" : "") × int8 activations"
+            case let .blocks(groupSize, hasOffsets):
+                return "GGUF blocks as int8 groups of \(groupSize)\(hasOffsets ? " with offsets" : "") × int8 activations"
             case .float32: return "f32"
             }
         }
@@ -48,17 +57,23 @@ public final class PackedMatrix: @unchecked Sendable {
     public let format: Format
     /// Panels of 16 rows (the last one zero-padded).
     let panelCount: Int
-    /// Bytes per panel.
+    /// Bytes per panel (0 for `.blocks`, whose panels differ by format).
     let panelBytes: Int
     let storage: UnsafeMutableRawPointer
+    /// `.blocks`: each panel's format and first byte.
+    let blockFormats: UnsafeMutablePointer<BlockPanelMatrix.Format>?
+    let blockOffsets: UnsafeMutablePointer<Int>?
+    private let storageBytes: Int
 
-    /// Bytes of packed weights.
-    public var byteCount: Int { panelCount * panelBytes }
+    /// Bytes of packed weights: what the matrix holds in memory.
+    public var byteCount: Int { storageBytes }
 
-    /// Whether `multiply` quantizes the activations to int8 (`.int8Dot`).
+    /// Whether `multiply` quantizes the activations to int8 (`.int8Dot`, `.blocks`).
     public var takesInt8Activations: Bool {
-        if case .int8Dot = format { return true }
-        return false
+        switch format {
+        case .int8Dot, .blocks: return true
+        case .int8, .float32: return false
+        }
     }
 
     /// Bytes per group of columns in a panel (int8 format).
@@ -76,7 +91,18 @@ public final class PackedMatrix: @unchecked Sendable {
         case .float32:
             return PanelMatrix(storage: storage, kind: .float32, rows: rows, columns: columns, panelBytes: panelBytes,
                                groupSize: columns, hasOffsets: false)
+        case .blocks:
+            preconditionFailure("block matrices are read through `blockPanels`")
         }
+    }
+
+    /// What the kernels read of a `.blocks` matrix.
+    var blockPanels: BlockPanelMatrix {
+        guard case let .blocks(groupSize, hasOffsets) = format, let blockFormats, let blockOffsets else {
+            preconditionFailure("not a block matrix")
+        }
+        return BlockPanelMatrix(storage: storage, formats: blockFormats, offsets: blockOffsets, rows: rows,
+                                columns: columns, groupSize: groupSize, hasOffsets: hasOffsets)
     }
 
     /// The bias the selected level adds to int8 quants stored for int8 activations.
@@ -98,12 +124,45 @@ public final class PackedMatrix: @unchecked Sendable {
             panelBytes = columns / groupSize * Int8DotOperands.groupBytes(groupSize: groupSize, hasOffsets: hasOffsets)
         case .float32:
             panelBytes = columns * 16 * 4
+        case .blocks:
+            preconditionFailure("block matrices are made by `init(blockFormats:...)`")
         }
-        storage = UnsafeMutableRawPointer.allocate(byteCount: panelCount * panelBytes, alignment: 64)
-        storage.initializeMemory(as: UInt8.self, repeating: 0, count: panelCount * panelBytes)
+        storageBytes = panelCount * panelBytes
+        storage = UnsafeMutableRawPointer.allocate(byteCount: storageBytes, alignment: 64)
+        storage.initializeMemory(as: UInt8.self, repeating: 0, count: storageBytes)
+        blockFormats = nil
+        blockOffsets = nil
     }
 
-    deinit { storage.deallocate() }
+    /// An empty (zeroed) `.blocks` matrix whose panel `p` has format `panelFormats[p]`.
+    init(rows: Int, columns: Int, groupSize: Int, hasOffsets: Bool, panelFormats: [BlockPanelMatrix.Format]) {
+        precondition(rows > 0 && columns > 0 && panelFormats.count == (rows + 15) / 16)
+        self.rows = rows
+        self.columns = columns
+        format = .blocks(groupSize: groupSize, hasOffsets: hasOffsets)
+        panelCount = panelFormats.count
+        panelBytes = 0
+        let formats = UnsafeMutablePointer<BlockPanelMatrix.Format>.allocate(capacity: panelCount)
+        let offsets = UnsafeMutablePointer<Int>.allocate(capacity: panelCount)
+        var total = 0
+        for (p, panelFormat) in panelFormats.enumerated() {
+            precondition(columns % panelFormat.unitColumns == 0, "columns must be whole \(panelFormat) blocks")
+            formats[p] = panelFormat
+            offsets[p] = total
+            total += columns / panelFormat.unitColumns * panelFormat.unitBytes
+        }
+        blockFormats = formats
+        blockOffsets = offsets
+        storageBytes = total
+        storage = UnsafeMutableRawPointer.allocate(byteCount: max(total, 64), alignment: 64)
+        storage.initializeMemory(as: UInt8.self, repeating: 0, count: max(total, 64))
+    }
+
+    deinit {
+        storage.deallocate()
+        blockFormats?.deallocate()
+        blockOffsets?.deallocate()
+    }
 
     /// Packs an integer-quantized matrix. `fill(row, quants, scales, offsets)` writes one row:
     /// `columns` quants and `columns / groupSize` scales and offsets (offsets start at zero and
@@ -205,6 +264,24 @@ public final class PackedMatrix: @unchecked Sendable {
         case .float32:
             let w = panel.assumingMemoryBound(to: Float.self)
             for k in 0..<columns { out[k] = w[k * 16 + lane] }
+        case let .blocks(groupSize, hasOffsets):
+            // The panel as the kernels see it, read as an `.int8Dot` panel.
+            let matrix = blockPanels
+            let unpacked = UnsafeMutableRawPointer.allocate(byteCount: matrix.unpackedPanelBytes, alignment: 64)
+            defer { unpacked.deallocate() }
+            KernelLevel.active.unpackBlockPanel(matrix, panel: n / 16, into: unpacked)
+            let bias = Self.weightBias
+            let groupBytes = Int8DotOperands.groupBytes(groupSize: groupSize, hasOffsets: hasOffsets)
+            for g in 0..<columns / groupSize {
+                let group = unpacked + g * groupBytes
+                let q = group.assumingMemoryBound(to: UInt8.self)
+                let s = (group + groupSize * 16).assumingMemoryBound(to: Float.self)
+                let scale = s[lane], offset = hasOffsets ? s[16 + lane] : 0
+                for j in 0..<groupSize {
+                    let value = Float(Self.quant(q[Self.quantOffset(column: j, lane: lane, dot: true)], dot: true, bias: bias))
+                    out[g * groupSize + j] = hasOffsets ? value * scale + offset : value * scale
+                }
+            }
         }
     }
 }
@@ -222,9 +299,15 @@ extension PackedMatrix {
                          pool: WorkerPool = .shared) {
         if rowCount <= 0 { return }
         let xStride = xStride ?? columns, yStride = yStride ?? rows
-        if case .int8Dot = format {
+        switch format {
+        case .int8Dot:
             multiplyInt8Dot(x, xStride: xStride, rowCount: rowCount, into: y, yStride: yStride, pool: pool)
             return
+        case .blocks:
+            multiplyBlocks(x, xStride: xStride, rowCount: rowCount, into: y, yStride: yStride, pool: pool)
+            return
+        case .int8, .float32:
+            break
         }
         let call = PanelMultiplyCall(kernels: KernelLevel.active, matrix: panels, x: x, xStride: xStride,
                                      rowCount: rowCount, y: y, yStride: yStride)

@@ -43,6 +43,40 @@ extension PackedMatrix {
     }
 }
 
+extension PackedMatrix {
+    /// `y = x · Wᵀ` for `.blocks` matrices: activations quantized as for `.int8Dot`, then each
+    /// thread unpacks its pairs of panels and multiplies them (`KernelSet.multiplyBlocks`).
+    func multiplyBlocks(_ x: UnsafePointer<Float>, xStride: Int, rowCount: Int,
+                        into y: UnsafeMutablePointer<Float>, yStride: Int, pool: WorkerPool) {
+        let activations = Int8Activations(rows: rowCount, columns: columns)
+        activations.quantize(x, stride: xStride, pool: pool)
+        let call = BlockMultiplyCall(matrix: blockPanels, x: activations.operands, y: y, yStride: yStride,
+                                     rowCount: rowCount)
+        let pairs = (panelCount + 1) / 2
+        if pairs < 4 || pool.threadCount == 1 {
+            call.run(0..<panelCount)
+            return
+        }
+        let panelCount = self.panelCount
+        pool.parallelRanges(pairs) { range in
+            call.run(range.lowerBound * 2..<min(panelCount, range.upperBound * 2))
+        }
+    }
+}
+
+/// One block multiply's operands, shared read-only by the threads.
+private struct BlockMultiplyCall: @unchecked Sendable {
+    let matrix: BlockPanelMatrix
+    let x: Int8DotOperands.ActivationRows
+    let y: UnsafeMutablePointer<Float>
+    let yStride: Int
+    let rowCount: Int
+
+    func run(_ panels: Range<Int>) {
+        KernelLevel.active.multiplyBlocks(matrix, x: x, y: y, yStride: yStride, panels: panels, rows: 0..<rowCount)
+    }
+}
+
 /// Rows of activations quantized for `Int8DotOperands`, in the calling thread's scratch memory:
 /// per row and group of 32 values, `scale = max |x| / 127` and `q = round(x / scale)`; then
 /// per group of 16 and of 32 the correction −128 · Σ q for the kernel's unsigned weights, and

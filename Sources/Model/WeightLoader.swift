@@ -3,8 +3,9 @@ import Kernels
 
 /// Turns GGUF tensors into the decoder's weight formats, checking every shape.
 ///
-/// Matrices become `PackedMatrix` (quantized blocks keep their integer quants and scales
-/// exactly; float tensors become f32 panels). Several tensors that read the same input can be
+/// Matrices become `PackedMatrix` (quantized blocks keep their bits where the int8 products
+/// run, else are repacked to their integer quants and scales exactly; float tensors become f32
+/// panels). Several tensors that read the same input can be
 /// stacked into one matrix (Q, K and V; gate and up), so one multiply serves them all.
 struct WeightLoader {
     let file: GGUFFile
@@ -25,6 +26,13 @@ struct WeightLoader {
             let (type, data) = try file.typedData(of: info)
             parts.append((type, data, rowCount))
         }
+        let blockRows = parts.map { PackedMatrix.BlockRows(type: $0.type, data: $0.data.baseAddress!, rows: $0.rows) }
+        if activations == .int8, let matrix = PackedMatrix.keepingBlocks(columns: columns, parts: blockRows) {
+            return matrix
+        }
+        if let matrix = PackedMatrix.repacking(columns: columns, parts: blockRows, int8Activations: activations == .int8) {
+            return matrix
+        }
         let total = rows.reduce(0, +)
         let rowSource: (Int) -> (type: TensorType, row: UnsafeRawPointer) = { row in
             var r = row
@@ -37,50 +45,10 @@ struct WeightLoader {
             }
             preconditionFailure("row \(row) out of range")
         }
-        let types = parts.map(\.type)
-        if let format = Self.integerFormat(types) {
-            let maxBlock = 256
-            let quants = UnsafeMutablePointer<Int8>.allocate(capacity: maxBlock)
-            let scales = UnsafeMutablePointer<Float>.allocate(capacity: maxBlock / 16)
-            let offsets = UnsafeMutablePointer<Float>.allocate(capacity: maxBlock / 16)
-            defer { quants.deallocate(); scales.deallocate(); offsets.deallocate() }
-            return PackedMatrix(rows: total, columns: columns, groupSize: format.groupSize,
-                                hasOffsets: format.hasOffsets, int8Activations: activations == .int8) { row, q, s, o in
-                let (type, source) = rowSource(row)
-                let blockElements = type.blockElements
-                for b in 0..<columns / blockElements {
-                    let sub = Dequantize.unpackBlock(type, source + b * type.blockBytes,
-                                                     quants: quants, scales: scales, offsets: offsets)
-                    let base = b * blockElements
-                    (q + base).update(from: quants, count: blockElements)
-                    // A block's sub-blocks (16 or 32 values) map onto groups of `groupSize`.
-                    for g in 0..<blockElements / format.groupSize {
-                        let subBlock = g * format.groupSize / sub
-                        s[base / format.groupSize + g] = scales[subBlock]
-                        o[base / format.groupSize + g] = offsets[subBlock]
-                    }
-                }
-            }
-        }
         return PackedMatrix(rows: total, columns: columns) { row, values in
             let (type, source) = rowSource(row)
             Dequantize.row(type, from: source, count: columns, into: values)
         }
-    }
-
-    /// The integer panel format that holds every one of `types` exactly, if any.
-    static func integerFormat(_ types: [TensorType]) -> (groupSize: Int, hasOffsets: Bool)? {
-        var groupSize = 32
-        var hasOffsets = false
-        for type in types {
-            switch type {
-            case .q4_0, .q5_0, .q8_0: break
-            case .q4_1, .q5_1, .q4_K, .q5_K: hasOffsets = true
-            case .q6_K: groupSize = 16
-            default: return nil
-            }
-        }
-        return (groupSize, hasOffsets)
     }
 
     /// A 1-D tensor of `count` values as floats (norm weights, biases, RoPE factors).

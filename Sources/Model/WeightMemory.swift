@@ -5,11 +5,13 @@ import Kernels
 /// `jobs doctor` can state it before loading anything.
 ///
 /// Each matrix (a tensor of two or more dimensions) counts as the `PackedMatrix` the loader
-/// makes of it: panels of 16 rows, integer types as int8 quants plus per-group scales (and
-/// offsets) (`Int8DotOperands.groupBytes`), float types as f32; each vector as f32. The loader
-/// stacks Q/K/V and gate/up into one matrix, which pads rows to 16 once instead of per tensor
-/// and, when the stacked types differ, uses the finer group of the two: the estimate is within
-/// a few percent of `TransformerModel.weightBytes` (tested).
+/// makes of it: panels of 16 rows; integer types other than Q8_0 kept in their GGUF blocks'
+/// bits (`BlockPanelMatrix.Format.unitBytes` per 16 rows of one block), Q8_0 (and every
+/// integer type where the CPU has no int8 products) as int8 quants plus per-group scales
+/// (`Int8DotOperands.groupBytes`), float types as f32; each vector as f32. The loader stacks
+/// Q/K/V and gate/up into one matrix, which pads rows to 16 once instead of per tensor and
+/// can fall back to the int8 repack for some mixes: the estimate is within a few percent of
+/// `TransformerModel.weightBytes` (tested).
 public enum WeightMemory {
     public static func estimatedBytes(of file: GGUFFile) -> Int {
         file.tensors.reduce(0) { $0 + estimatedBytes(of: $1) }
@@ -21,10 +23,27 @@ public enum WeightMemory {
         }
         let rows = tensor.elementCount / columns
         let panels = (rows + 15) / 16
-        if let format = WeightLoader.integerFormat([type]) {
+        if PackedMatrix.int8DotAvailable, type != .q8_0, let format = blockFormat(type),
+           columns % format.unitColumns == 0 {
+            return panels * columns / format.unitColumns * format.unitBytes
+        }
+        if let format = PackedMatrix.integerGroups([type]) {
             return panels * columns / format.groupSize
                 * Int8DotOperands.groupBytes(groupSize: format.groupSize, hasOffsets: format.hasOffsets)
         }
         return panels * 16 * columns * MemoryLayout<Float>.size
+    }
+
+    private static func blockFormat(_ type: TensorType) -> BlockPanelMatrix.Format? {
+        switch type {
+        case .q4_0: return .q4_0
+        case .q4_1: return .q4_1
+        case .q5_0: return .q5_0
+        case .q5_1: return .q5_1
+        case .q4_K: return .q4_K
+        case .q5_K: return .q5_K
+        case .q6_K: return .q6_K
+        default: return nil
+        }
     }
 }

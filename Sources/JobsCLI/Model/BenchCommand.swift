@@ -83,8 +83,13 @@ struct BenchCommand: JobsCommand {
         let loaded = try ModelLocation.load(option: modelOption, environment: context.environment)
         let out = context.output
         let c = loaded.model.configuration
+        let path = try ModelLocation.resolve(option: modelOption, environment: context.environment)
+        let fileBytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+        let weights = loaded.model.weightBytes
+        // Resident weights against the file: about 1 where integer blocks keep their bits.
+        let ratio = fileBytes.map { " (" + String(format: "%.3f", Double(weights) / Double($0)) + "× the \(ByteCount.format($0)) file)" } ?? ""
         out.line("model: \(loaded.name) (\(c.architecture), \(c.layerCount) layers, vocabulary \(c.vocabularySize)), "
-            + "weights \(ByteCount.format(loaded.model.weightBytes)), loaded in \(TextFormat.duration(loaded.model.loadSeconds))")
+            + "weights \(ByteCount.format(weights)) in memory\(ratio), loaded in \(TextFormat.duration(loaded.model.loadSeconds))")
         let level = try KernelLevel.selected.get()
         let int8 = level == .avx512 ? "int8 activations (AVX-512 VNNI)" : "int8 activations (AVX2 vpmaddubsw)"
         out.line("threads: \(Kernels.WorkerPool.shared.threadCount), kernels: \(level), "
