@@ -23,7 +23,7 @@ public enum WeightMemory {
         }
         let rows = tensor.elementCount / columns
         let panels = (rows + 15) / 16
-        if PackedMatrix.int8DotAvailable, type != .q8_0, let format = blockFormat(type),
+        if int8DotAvailable, type != .q8_0, let format = blockFormat(type),
            columns % format.unitColumns == 0 {
             return panels * columns / format.unitColumns * format.unitBytes
         }
@@ -32,6 +32,12 @@ public enum WeightMemory {
                 * Int8DotOperands.groupBytes(groupSize: format.groupSize, hasOffsets: format.hasOffsets)
         }
         return panels * 16 * columns * MemoryLayout<Float>.size
+    }
+
+    /// Whether the selected kernel level has int8 products; false (the repack) where no level
+    /// can run, so doctor can still state an estimate on such a CPU instead of stopping.
+    private static var int8DotAvailable: Bool {
+        (try? KernelLevel.selected.get())?.kernels.int8DotAvailable ?? false
     }
 
     private static func blockFormat(_ type: TensorType) -> BlockPanelMatrix.Format? {
