@@ -18,7 +18,7 @@ extension PackedMatrix {
     }
 
     /// The layout that keeps `type`'s blocks, if any.
-    static func blockFormat(_ type: TensorType) -> BlockPanelMatrix.Format? {
+    public static func blockFormat(_ type: TensorType) -> BlockPanelMatrix.Format? {
         switch type {
         case .q8_0: return .q8_0
         case .q4_0: return .q4_0

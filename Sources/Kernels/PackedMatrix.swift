@@ -250,17 +250,8 @@ public final class PackedMatrix: @unchecked Sendable {
         switch format {
         case let .int8(groupSize, hasOffsets), let .int8Dot(groupSize, hasOffsets):
             let dot = takesInt8Activations
-            let bias = dot ? Self.weightBias : 0
-            for g in 0..<columns / groupSize {
-                let group = panel + g * groupBytes
-                let q = group.assumingMemoryBound(to: UInt8.self)
-                let s = (group + groupSize * 16).assumingMemoryBound(to: Float.self)
-                let scale = s[lane], offset = hasOffsets ? s[16 + lane] : 0
-                for j in 0..<groupSize {
-                    let value = Float(Self.quant(q[Self.quantOffset(column: j, lane: lane, dot: dot)], dot: dot, bias: bias))
-                    out[g * groupSize + j] = hasOffsets ? value * scale + offset : value * scale
-                }
-            }
+            readInt8Row(panel: panel, lane: lane, groupSize: groupSize, hasOffsets: hasOffsets, groupBytes: groupBytes,
+                        dot: dot, bias: dot ? Self.weightBias : 0, into: out)
         case .float32:
             let w = panel.assumingMemoryBound(to: Float.self)
             for k in 0..<columns { out[k] = w[k * 16 + lane] }
@@ -270,17 +261,23 @@ public final class PackedMatrix: @unchecked Sendable {
             let unpacked = UnsafeMutableRawPointer.allocate(byteCount: matrix.unpackedPanelBytes, alignment: 64)
             defer { unpacked.deallocate() }
             KernelLevel.active.unpackBlockPanel(matrix, panel: n / 16, into: unpacked)
-            let bias = Self.weightBias
-            let groupBytes = Int8DotOperands.groupBytes(groupSize: groupSize, hasOffsets: hasOffsets)
-            for g in 0..<columns / groupSize {
-                let group = unpacked + g * groupBytes
-                let q = group.assumingMemoryBound(to: UInt8.self)
-                let s = (group + groupSize * 16).assumingMemoryBound(to: Float.self)
-                let scale = s[lane], offset = hasOffsets ? s[16 + lane] : 0
-                for j in 0..<groupSize {
-                    let value = Float(Self.quant(q[Self.quantOffset(column: j, lane: lane, dot: true)], dot: true, bias: bias))
-                    out[g * groupSize + j] = hasOffsets ? value * scale + offset : value * scale
-                }
+            readInt8Row(panel: UnsafeRawPointer(unpacked), lane: lane, groupSize: groupSize, hasOffsets: hasOffsets,
+                        groupBytes: Int8DotOperands.groupBytes(groupSize: groupSize, hasOffsets: hasOffsets),
+                        dot: true, bias: Self.weightBias, into: out)
+        }
+    }
+
+    /// Row `lane` of an int8 panel (quants then per-group scales and offsets), as floats.
+    private func readInt8Row(panel: UnsafeRawPointer, lane: Int, groupSize: Int, hasOffsets: Bool, groupBytes: Int,
+                             dot: Bool, bias: Int, into out: UnsafeMutablePointer<Float>) {
+        for g in 0..<columns / groupSize {
+            let group = panel + g * groupBytes
+            let q = group.assumingMemoryBound(to: UInt8.self)
+            let s = (group + groupSize * 16).assumingMemoryBound(to: Float.self)
+            let scale = s[lane], offset = hasOffsets ? s[16 + lane] : 0
+            for j in 0..<groupSize {
+                let value = Float(Self.quant(q[Self.quantOffset(column: j, lane: lane, dot: dot)], dot: dot, bias: bias))
+                out[g * groupSize + j] = hasOffsets ? value * scale + offset : value * scale
             }
         }
     }

@@ -23,7 +23,7 @@ public enum WeightMemory {
         }
         let rows = tensor.elementCount / columns
         let panels = (rows + 15) / 16
-        if int8DotAvailable, type != .q8_0, let format = blockFormat(type),
+        if int8DotAvailable, type != .q8_0, let format = PackedMatrix.blockFormat(type),
            columns % format.unitColumns == 0 {
             return panels * columns / format.unitColumns * format.unitBytes
         }
@@ -38,18 +38,5 @@ public enum WeightMemory {
     /// can run, so doctor can still state an estimate on such a CPU instead of stopping.
     private static var int8DotAvailable: Bool {
         (try? KernelLevel.selected.get())?.kernels.int8DotAvailable ?? false
-    }
-
-    private static func blockFormat(_ type: TensorType) -> BlockPanelMatrix.Format? {
-        switch type {
-        case .q4_0: return .q4_0
-        case .q4_1: return .q4_1
-        case .q5_0: return .q5_0
-        case .q5_1: return .q5_1
-        case .q4_K: return .q4_K
-        case .q5_K: return .q5_K
-        case .q6_K: return .q6_K
-        default: return nil
-        }
     }
 }
