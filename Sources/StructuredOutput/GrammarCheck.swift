@@ -3,23 +3,11 @@
 enum GrammarCheck {
     /// Whether the root rule derives at least one finite string.
     static func isProductive(_ grammar: Grammar) -> Bool {
-        var productive = Array(repeating: false, count: grammar.ruleCount)
-        var changed = true
-        while changed {
-            changed = false
-            for rule in 0..<grammar.ruleCount where !productive[rule] {
-                if grammar.alternatives[rule].contains(where: { start in
-                    allElements(grammar, from: start) { element in
-                        switch element {
-                        case .bytes(let set): return !set.isEmpty
-                        case .call(let callee): return productive[Int(callee)]
-                        case .end: return true
-                        }
-                    }
-                }) {
-                    productive[rule] = true
-                    changed = true
-                }
+        let productive = rulesWithSomeAlternative(grammar) { element, productive in
+            switch element {
+            case .bytes(let set): return !set.isEmpty
+            case .call(let callee): return productive[Int(callee)]
+            case .end: return true
             }
         }
         return productive[Int(grammar.root)]
@@ -28,22 +16,10 @@ enum GrammarCheck {
     /// Whether some rule can reach a call of itself without consuming a byte (a parser that
     /// expands calls eagerly would never stop).
     static func isLeftRecursive(_ grammar: Grammar) -> Bool {
-        var nullable = Array(repeating: false, count: grammar.ruleCount)
-        var changed = true
-        while changed {
-            changed = false
-            for rule in 0..<grammar.ruleCount where !nullable[rule] {
-                if grammar.alternatives[rule].contains(where: { start in
-                    allElements(grammar, from: start) { element in
-                        if case .call(let callee) = element { return nullable[Int(callee)] }
-                        if case .end = element { return true }
-                        return false
-                    }
-                }) {
-                    nullable[rule] = true
-                    changed = true
-                }
-            }
+        let nullable = rulesWithSomeAlternative(grammar) { element, nullable in
+            if case .call(let callee) = element { return nullable[Int(callee)] }
+            if case .end = element { return true }
+            return false
         }
         // Edges to the rules each rule can call before consuming anything.
         var edges = Array(repeating: [Int32](), count: grammar.ruleCount)
@@ -78,6 +54,26 @@ enum GrammarCheck {
             }
         }
         return false
+    }
+
+    /// The least set of rules with an alternative whose every element passes `test` given the
+    /// set found so far (a fixpoint: productive rules, nullable rules), by rule index.
+    private static func rulesWithSomeAlternative(_ grammar: Grammar,
+                                                 _ test: (Grammar.Element, [Bool]) -> Bool) -> [Bool] {
+        var found = Array(repeating: false, count: grammar.ruleCount)
+        var changed = true
+        while changed {
+            changed = false
+            for rule in 0..<grammar.ruleCount where !found[rule] {
+                if grammar.alternatives[rule].contains(where: { start in
+                    allElements(grammar, from: start) { test($0, found) }
+                }) {
+                    found[rule] = true
+                    changed = true
+                }
+            }
+        }
+        return found
     }
 
     private static func allElements(_ grammar: Grammar, from start: Int32, _ test: (Grammar.Element) -> Bool) -> Bool {
