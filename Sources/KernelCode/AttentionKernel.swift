@@ -35,32 +35,91 @@ enum PagedAttention {
 
     private static func attend<E: KVElement>(_ tile: AttentionTile, element: E.Type) {
         let rows = tile.queryCount * tile.groupHeads
-        var row = 0
-        // The widest pass the registers allow first; the rest in narrower passes. Which pass a
-        // row lands in changes only which loads it shares.
-        while row < rows {
-            let left = rows - row
-            if left >= 16 && LevelTuning.attentionRows >= 16 {
-                Pass<E>(tile: tile).run(firstRow: row, width: InlineArray<16, Int>(repeating: 0)); row += 16
-            } else if left >= 8 && LevelTuning.attentionRows >= 8 {
-                Pass<E>(tile: tile).run(firstRow: row, width: InlineArray<8, Int>(repeating: 0)); row += 8
-            } else if left >= 4 && LevelTuning.attentionRows >= 4 {
-                Pass<E>(tile: tile).run(firstRow: row, width: InlineArray<4, Int>(repeating: 0)); row += 4
-            } else if left >= 2 {
-                Pass<E>(tile: tile).run(firstRow: row, width: InlineArray<2, Int>(repeating: 0)); row += 2
-            } else {
-                Pass<E>(tile: tile).run(firstRow: row, width: InlineArray<1, Int>(repeating: 0)); row += 1
+        let low = tile.first(0), high = tile.position + tile.queryCount - 1
+        // With one pass of rows there is nothing to share; with several, the keys and values
+        // are walked a span at a time and every pass visits the span while it is in L1, so the
+        // tile reads its KV memory from L2/L3 once instead of once per pass. A span is a run of
+        // positions aligned to multiples of 16; spans change which loads a row shares and where
+        // its running sums wait between spans (in `out`, exactly as they were), never an
+        // operation of a row.
+        let span = passWidth(left: rows) == rows ? Int.max / 2 : AttentionTile.spanPositions(headDim: tile.headDim, elementBytes: E.bytes)
+        let spanned = span < Int.max / 2
+        if spanned {
+            for row in 0..<rows {
+                let i = row / tile.groupHeads, h = row % tile.groupHeads
+                (tile.out + i * tile.outStride + h * tile.headDim).initialize(repeating: 0, count: tile.headDim)
             }
+        }
+
+        var spanStart = low / 16 * 16
+        while spanStart <= high {
+            let spanEnd = min(high, spanStart + span - 1)
+            forEachPass(rows) { first, width in
+                switch width {
+                case 16: Pass<E, 16>(tile: tile, firstRow: first).scores(from: spanStart, to: spanEnd)
+                case 8: Pass<E, 8>(tile: tile, firstRow: first).scores(from: spanStart, to: spanEnd)
+                case 4: Pass<E, 4>(tile: tile, firstRow: first).scores(from: spanStart, to: spanEnd)
+                case 2: Pass<E, 2>(tile: tile, firstRow: first).scores(from: spanStart, to: spanEnd)
+                default: Pass<E, 1>(tile: tile, firstRow: first).scores(from: spanStart, to: spanEnd)
+                }
+            }
+            spanStart += span
+        }
+
+        for row in 0..<rows {
+            let i = row / tile.groupHeads
+            let scores = tile.scores + row * tile.scoreRowStride, count = tile.position + i - tile.first(i) + 1
+            let peak = VectorMath.maximum(scores, count: count)
+            let total = VectorMath.expInPlace(scores, count: count, shift: peak)
+            VectorMath.scale(scores, count: count, by: 1 / total)
+        }
+
+        spanStart = low / 16 * 16
+        while spanStart <= high {
+            let spanEnd = min(high, spanStart + span - 1)
+            forEachPass(rows) { first, width in
+                switch width {
+                case 16: Pass<E, 16>(tile: tile, firstRow: first).values(from: spanStart, to: spanEnd, resume: spanned)
+                case 8: Pass<E, 8>(tile: tile, firstRow: first).values(from: spanStart, to: spanEnd, resume: spanned)
+                case 4: Pass<E, 4>(tile: tile, firstRow: first).values(from: spanStart, to: spanEnd, resume: spanned)
+                case 2: Pass<E, 2>(tile: tile, firstRow: first).values(from: spanStart, to: spanEnd, resume: spanned)
+                default: Pass<E, 1>(tile: tile, firstRow: first).values(from: spanStart, to: spanEnd, resume: spanned)
+                }
+            }
+            spanStart += span
         }
     }
 
-    /// R rows of one tile through scores, softmax and the weighted sum of values.
-    private struct Pass<E: KVElement> {
+    /// Rows of the next pass when `left` rows remain: the widest the registers allow first,
+    /// the rest in narrower passes. Which pass a row lands in changes only which loads it
+    /// shares.
+    @inline(__always)
+    private static func passWidth(left: Int) -> Int {
+        if left >= 16 && LevelTuning.attentionRows >= 16 { return 16 }
+        if left >= 8 && LevelTuning.attentionRows >= 8 { return 8 }
+        if left >= 4 && LevelTuning.attentionRows >= 4 { return 4 }
+        return left >= 2 ? 2 : 1
+    }
+
+    @inline(__always)
+    private static func forEachPass(_ rows: Int, _ body: (_ firstRow: Int, _ width: Int) -> Void) {
+        var row = 0
+        while row < rows {
+            let width = passWidth(left: rows - row)
+            body(row, width)
+            row += width
+        }
+    }
+
+    /// R rows of one tile, over one span of positions: the scores, or the weighted sum of
+    /// values.
+    private struct Pass<E: KVElement, let R: Int> {
         let tile: AttentionTile
+        let rows: Rows<R>
 
         @inline(__always)
-        func run<let R: Int>(firstRow: Int, width: InlineArray<R, Int>) {
-            let t = tile
+        init(tile t: AttentionTile, firstRow: Int) {
+            tile = t
             var rows = Rows<R>(query: .init(repeating: t.queries), first: .init(repeating: 0),
                                last: .init(repeating: 0), scores: .init(repeating: t.scores),
                                out: .init(repeating: t.out))
@@ -73,46 +132,52 @@ enum PagedAttention {
                 rows.scores[r] = t.scores + row * t.scoreRowStride
                 rows.out[r] = t.out + i * t.outStride + h * t.headDim
             }
-            if t.layout.blockSize % 16 == 0 {
+            self.rows = rows
+        }
+
+        /// Scores of the rows' positions in `from...to` (`from` a multiple of 16).
+        @inline(__always)
+        func scores(from: Int, to: Int) {
+            let low = max(from, rows.lowestFirst), high = min(to, rows.highestLast)
+            guard low <= high else { return }
+            if tile.layout.blockSize % 16 == 0 {
                 // N groups of 16 positions per step, as many as leave R × N accumulators in
                 // registers. The step shape changes how many chains are in flight, never a chain.
                 if R * 4 <= LevelTuning.accumulators {
-                    vectorScores(rows, groups: InlineArray<4, Int>(repeating: 0))
+                    vectorScores(low: low, high: high, groups: InlineArray<4, Int>(repeating: 0))
                 } else if R * 2 <= LevelTuning.accumulators {
-                    vectorScores(rows, groups: InlineArray<2, Int>(repeating: 0))
+                    vectorScores(low: low, high: high, groups: InlineArray<2, Int>(repeating: 0))
                 } else {
-                    vectorScores(rows, groups: InlineArray<1, Int>(repeating: 0))
+                    vectorScores(low: low, high: high, groups: InlineArray<1, Int>(repeating: 0))
                 }
             } else {
-                scalarScores(rows)
-            }
-
-            for r in 0..<R {
-                let row = rows.scores[r], count = rows.last[r] - rows.first[r] + 1
-                let peak = VectorMath.maximum(row, count: count)
-                let total = VectorMath.expInPlace(row, count: count, shift: peak)
-                VectorMath.scale(row, count: count, by: 1 / total)
-            }
-
-            let chunks = t.headDim / 16
-            if R * 4 <= LevelTuning.accumulators && chunks % 4 == 0 {
-                weightedValues(rows, chunks: InlineArray<4, Int>(repeating: 0))
-            } else if R * 2 <= LevelTuning.accumulators && chunks % 2 == 0 {
-                weightedValues(rows, chunks: InlineArray<2, Int>(repeating: 0))
-            } else {
-                weightedValues(rows, chunks: InlineArray<1, Int>(repeating: 0))
+                scalarScores(low: low, high: high)
             }
         }
 
-        /// q·k for N groups of 16 positions at a time: per key dimension, N key rows and R
-        /// broadcast query values feed R × N fused multiply-adds. Lanes outside a row's range
-        /// (other rows' ranges, unwritten slots, padding) are computed and dropped.
+        /// Adds the rows' weighted values of positions `from...to` to their sums: from zero,
+        /// or (`resume`) from the sums the previous span left in `out`.
         @inline(__always)
-        func vectorScores<let R: Int, let N: Int>(_ rows: Rows<R>, groups: InlineArray<N, Int>) {
+        func values(from: Int, to: Int, resume: Bool) {
+            let chunks = tile.headDim / 16
+            if R * 4 <= LevelTuning.accumulators && chunks % 4 == 0 {
+                weightedValues(from: from, to: to, resume: resume, chunks: InlineArray<4, Int>(repeating: 0))
+            } else if R * 2 <= LevelTuning.accumulators && chunks % 2 == 0 {
+                weightedValues(from: from, to: to, resume: resume, chunks: InlineArray<2, Int>(repeating: 0))
+            } else {
+                weightedValues(from: from, to: to, resume: resume, chunks: InlineArray<1, Int>(repeating: 0))
+            }
+        }
+
+        /// q·k for N groups of 16 positions at a time, over `low...high`: per key dimension,
+        /// N key rows and R broadcast query values feed R × N fused multiply-adds. Lanes
+        /// outside a row's range (other rows' ranges, unwritten slots, padding) are computed
+        /// and dropped.
+        @inline(__always)
+        func vectorScores<let N: Int>(low: Int, high: Int, groups: InlineArray<N, Int>) {
             let layout = tile.layout, table = tile.blockTable, headDim = tile.headDim, scale = tile.scale
             let blockSize = layout.blockSize
             let dimensionBytes = blockSize * E.bytes
-            let low = rows.lowestFirst, high = rows.highestLast
             var groupStart = low / 16 * 16
             while groupStart <= high {
                 var keys = InlineArray<N, UnsafeRawPointer>(repeating: UnsafeRawPointer(layout.keys(table, groupStart)))
@@ -150,13 +215,16 @@ enum PagedAttention {
             }
         }
 
-        /// q·k one position at a time, for block sizes that are not a multiple of 16.
+        /// q·k one position at a time over `low...high`, for block sizes that are not a
+        /// multiple of 16.
         @inline(__always)
-        func scalarScores<let R: Int>(_ rows: Rows<R>) {
+        func scalarScores(low: Int, high: Int) {
             let layout = tile.layout, table = tile.blockTable, headDim = tile.headDim
             let blockSize = layout.blockSize
             for r in 0..<R {
-                for p in rows.first[r]...rows.last[r] {
+                let from = max(low, rows.first[r]), to = min(high, rows.last[r])
+                guard from <= to else { continue }
+                for p in from...to {
                     let column = UnsafeRawPointer(layout.keys(table, p)) + (p % blockSize) * E.bytes
                     var dot: Float = 0
                     for d in 0..<headDim {
@@ -169,25 +237,32 @@ enum PagedAttention {
 
         /// out_r = Σ_p weight_r[p] · v_p, C chunks of 16 dimensions at a time: per position, C
         /// value loads and R broadcast weights feed R × C fused multiply-adds, and every (row,
-        /// dimension) sum runs over that row's positions in increasing order. Positions inside
-        /// every row's range take the unmasked loop; the few at the tile's ragged edges (a
-        /// causal triangle, a sliding window's start) are swept before and after it in order,
-        /// and a row outside its range keeps its sum untouched (a select, not an added zero).
+        /// dimension) sum runs over that row's positions in increasing order — across spans
+        /// too, since a span resumes the sum the previous one stored. Positions inside every
+        /// row's range take the unmasked loop; the few at the ragged edges (a causal triangle,
+        /// a sliding window's start) are swept before and after it in order, and a row outside
+        /// its range keeps its sum untouched (a select, not an added zero).
         @inline(__always)
-        func weightedValues<let R: Int, let C: Int>(_ rows: Rows<R>, chunks: InlineArray<C, Int>) {
-            let low = rows.lowestFirst, high = rows.highestLast
-            let commonLow = rows.highestFirst, commonHigh = rows.lowestLast
+        func weightedValues<let C: Int>(from: Int, to: Int, resume: Bool, chunks: InlineArray<C, Int>) {
+            let low = max(from, rows.lowestFirst), high = min(to, rows.highestLast)
+            guard low <= high else { return }
+            let commonLow = max(from, rows.highestFirst), commonHigh = min(to, rows.lowestLast)
             // weights[r][p] is row r's softmax weight of position p.
             var weights = InlineArray<R, UnsafeMutablePointer<Float>>(repeating: rows.scores[0])
             for r in 0..<R { weights[r] = rows.scores[r] - rows.first[r] }
             for c0 in stride(from: 0, to: tile.headDim / 16, by: C) {
                 var acc = InlineArray<R, InlineArray<C, SIMD16<Float>>>(repeating: .init(repeating: SIMD16<Float>()))
+                if resume {
+                    for r in 0..<R {
+                        for c in 0..<C { acc[r][c] = VectorMath.load(rows.out[r] + (c0 + c) * 16) }
+                    }
+                }
                 if commonLow <= commonHigh {
-                    sweep(&acc, rows, weights, c0: c0, from: low, to: commonLow - 1, masked: true)
-                    sweep(&acc, rows, weights, c0: c0, from: commonLow, to: commonHigh, masked: false)
-                    sweep(&acc, rows, weights, c0: c0, from: commonHigh + 1, to: high, masked: true)
+                    sweep(&acc, weights, c0: c0, from: low, to: commonLow - 1, masked: true)
+                    sweep(&acc, weights, c0: c0, from: commonLow, to: commonHigh, masked: false)
+                    sweep(&acc, weights, c0: c0, from: commonHigh + 1, to: high, masked: true)
                 } else {
-                    sweep(&acc, rows, weights, c0: c0, from: low, to: high, masked: true)
+                    sweep(&acc, weights, c0: c0, from: low, to: high, masked: true)
                 }
                 for r in 0..<R {
                     for c in 0..<C { VectorMath.store(acc[r][c], rows.out[r] + (c0 + c) * 16) }
@@ -198,9 +273,9 @@ enum PagedAttention {
         /// Adds positions `from...to` (none when `to < from`) to the sums of chunks `c0..<c0+C`,
         /// in order; `masked` checks each row's range.
         @inline(__always)
-        func sweep<let R: Int, let C: Int>(_ acc: inout InlineArray<R, InlineArray<C, SIMD16<Float>>>, _ rows: Rows<R>,
-                                           _ weights: InlineArray<R, UnsafeMutablePointer<Float>>, c0: Int,
-                                           from: Int, to: Int, masked: Bool) {
+        func sweep<let C: Int>(_ acc: inout InlineArray<R, InlineArray<C, SIMD16<Float>>>,
+                               _ weights: InlineArray<R, UnsafeMutablePointer<Float>>, c0: Int,
+                               from: Int, to: Int, masked: Bool) {
             let layout = tile.layout, table = tile.blockTable, blockSize = layout.blockSize
             let valueStrideBytes = layout.valueStride * E.bytes
             var position = from

@@ -123,8 +123,14 @@ enum VectorMath {
     static func maximum(_ x: UnsafePointer<Float>, count: Int) -> Float {
         var m = SIMD16<Float>(repeating: -.infinity)
         var i = 0
-        while i + 16 <= count { m = pointwiseMax(m, load(x + i)); i += 16 }
-        var result = max(m)
+        // Compare-and-blend: `pointwiseMax` compiles to per-lane scalar code (its NaN rules),
+        // which made this the slowest step of attention's softmax.
+        while i + 16 <= count {
+            let v = load(x + i)
+            m.replace(with: v, where: v .> m)
+            i += 16
+        }
+        var result = m.max()
         while i < count { result = Swift.max(result, x[i]); i += 1 }
         return result
     }

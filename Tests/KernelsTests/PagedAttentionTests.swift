@@ -176,6 +176,57 @@ final class PagedAttentionTests: XCTestCase {
         }
     }
 
+    /// Long ranges with wide heads are walked in spans of positions (about 32 KiB of keys per
+    /// span: 32 positions of 256 f32 dimensions, 64 of f16) when a tile has several passes of
+    /// rows; a row's sums then wait in its output between spans. The bits must still be those
+    /// of the same row attended alone (one pass, one span, for ≤ 8 rows on AVX-512 and ≤ 4 on
+    /// AVX2), in tiles of any size, with windows that start inside a span, and close to the
+    /// dense reference.
+    func testSpansOfPositionsKeepEveryRowsBits() {
+        let headDim = 256
+        XCTAssertEqual(AttentionTile.spanPositions(headDim: headDim, elementBytes: 4), 32)
+        XCTAssertEqual(AttentionTile.spanPositions(headDim: headDim, elementBytes: 2), 64)
+        XCTAssertEqual(AttentionTile.spanPositions(headDim: 64, elementBytes: 4), 128)
+        for precision in KVPrecision.allCases {
+            for groupHeads in [1, 4, 7] {
+                for window: Int? in [nil, 70] {
+                    let pool = Pool(headDim: headDim, blockSize: 16, positions: 200, precision: precision, seed: 3)
+                    defer { pool.free() }
+                    let start = 170, count = 20
+                    let q = queries(count: count * groupHeads * headDim, seed: 9)
+                    let rowWidth = groupHeads * headDim
+                    var alone: [Float] = []
+                    for i in 0..<count {
+                        alone += pool.attend(Array(q[i * rowWidth..<(i + 1) * rowWidth]), queryCount: 1,
+                                             groupHeads: groupHeads, position: start + i, window: window)
+                    }
+                    for tiling in [[20], [8, 8, 4], [3, 16, 1]] {
+                        var tiled: [Float] = []
+                        var i = 0
+                        for size in tiling {
+                            tiled += pool.attend(Array(q[i * rowWidth..<(i + size) * rowWidth]), queryCount: size,
+                                                 groupHeads: groupHeads, position: start + i, window: window)
+                            i += size
+                        }
+                        XCTAssertEqual(tiled.map(\.bitPattern), alone.map(\.bitPattern),
+                                       "\(precision), \(groupHeads) heads, window \(String(describing: window)), tiles \(tiling)")
+                    }
+                    for i in [0, count - 1] {
+                        let last = start + i, first = window.map { max(0, last - $0 + 1) } ?? 0
+                        for h in 0..<groupHeads {
+                            let row = (i * groupHeads + h) * headDim
+                            let expected = pool.reference(q[row..<row + headDim], first: first, last: last)
+                            for d in 0..<headDim {
+                                XCTAssertEqual(Double(alone[row + d]), expected[d], accuracy: 1e-5,
+                                               "\(precision), \(groupHeads) heads, query \(i), head \(h), dimension \(d)")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// f32 → f16 conversion at the kernel level rounds as IEEE 754 round-to-nearest-even
     /// (Swift's own `Float16(_:)`, an independent implementation): ties, subnormals, overflow
     /// to infinity, signed zeros, NaN; and widening back is exact.
