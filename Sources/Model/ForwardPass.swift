@@ -244,7 +244,7 @@ struct ForwardPass {
     }
 
     /// Most query tokens in one attention tile.
-    static let tileQueries = 8
+    static let tileQueries = 16
 
     /// The gated feed-forward's middle: activated = act(gate) ⊙ up, from `gateUp` rows
     /// holding [gate | up].
