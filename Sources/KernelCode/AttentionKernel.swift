@@ -6,9 +6,11 @@ import KernelInterface
 /// A tile is several consecutive query tokens of one sequence and the query heads that share
 /// one KV head (GQA): `queryCount × groupHeads` *rows*, each one query vector with its own
 /// range of positions. The rows are processed R at a time (as many as the level's registers
-/// hold accumulators for), and every key and value vector is loaded once for those R rows, so
-/// a prefill tile reads the sequence's KV memory once per R rows instead of once per query
-/// token (flash-attention's tiling; the scores of a tile stay in per-thread scratch, in L2).
+/// hold accumulators for), and every key and value vector is loaded once for those R rows.
+/// A tile with several passes walks the positions in spans of about 32 KiB of keys (values)
+/// and runs every pass over a span while it is in L1, so it reads the sequence's KV memory from
+/// L2/L3 once per tile (flash-attention's tiling; the scores of a tile stay in per-thread
+/// scratch, in L2).
 ///
 /// Batch invariance: a row's result is the same three steps whatever shares its tile —
 /// score = (Σ_d q_d·k_d, one FMA chain in dimension order) · scale for each position of its

@@ -20,7 +20,10 @@ public enum KVPrecision: String, Sendable, CaseIterable, CustomStringConvertible
     /// What the engine and every command use when `--kv-type` is not given: f32, because f16
     /// moved the perplexity of GPL-3 (ctx 512) of Qwen2.5 Coder 0.5B by +0.20% (5.3033 →
     /// 5.3138), more than the 0.1% a default may cost; Gemma 3 270M's moved by +0.008%
-    /// (13.8812 → 13.8823). f16 stays one flag away for twice the tokens per byte.
+    /// (13.8812 → 13.8823). f16 stays one flag away for twice the tokens per byte. The +0.20%
+    /// is rounding, not a fault of this path: llama.cpp's f32 → f16 cache moves the same file
+    /// by +0.25% (`llama-perplexity -fa off`, 5.3088 → 5.3220), and with f32 activations ours
+    /// moves by +0.03% (5.3038 → 5.3054).
     public static let `default`: KVPrecision = .f32
 
     public var description: String { rawValue }
