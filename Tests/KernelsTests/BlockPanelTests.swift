@@ -130,7 +130,7 @@ final class BlockPanelTests: XCTestCase {
             let repacked = stack.repacked()
             guard case let .int8Dot(groupSize, hasOffsets) = repacked.format else { return XCTFail("\(repacked.format)") }
             XCTAssertEqual(blocks.format, .blocks(groupSize: groupSize, hasOffsets: hasOffsets))
-            for rowCount in [1, 2, 3, 5, 6, 7, 13, 64, 100] {
+            for rowCount in [1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 64, 100] {
                 let x = inputs(rowCount * columns, seed: UInt64(100 * index + rowCount))
                 let y = multiply(blocks, x: x, rowCount: rowCount)
                 XCTAssertEqual(y.map(\.bitPattern), multiply(repacked, x: x, rowCount: rowCount).map(\.bitPattern),
