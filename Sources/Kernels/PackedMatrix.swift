@@ -134,7 +134,9 @@ public final class PackedMatrix: @unchecked Sendable {
         blockOffsets = nil
     }
 
-    /// An empty (zeroed) `.blocks` matrix whose panel `p` has format `panelFormats[p]`.
+    /// A `.blocks` matrix whose panel `p` has format `panelFormats[p]`, its panels left
+    /// uninitialized for the caller to fill, every byte (`BlockPanelFill`): zeroing them here
+    /// would touch every page once more, on one thread, at load.
     init(rows: Int, columns: Int, groupSize: Int, hasOffsets: Bool, panelFormats: [BlockPanelMatrix.Format]) {
         precondition(rows > 0 && columns > 0 && panelFormats.count == (rows + 15) / 16)
         self.rows = rows
@@ -155,7 +157,7 @@ public final class PackedMatrix: @unchecked Sendable {
         blockOffsets = offsets
         storageBytes = total
         storage = UnsafeMutableRawPointer.allocate(byteCount: max(total, 64), alignment: 64)
-        storage.initializeMemory(as: UInt8.self, repeating: 0, count: max(total, 64))
+        (storage + total).initializeMemory(as: UInt8.self, repeating: 0, count: max(total, 64) - total)
     }
 
     deinit {
