@@ -74,33 +74,32 @@ extension PackedMatrix {
 
 extension PackedMatrix {
     /// The tensors `parts`, stacked by rows, repacked to int8 quants plus float scales (and
-    /// offsets) per group (`.int8Dot` with `int8Activations` where available, else `.int8`).
-    /// Nil when a type has no integer blocks.
+    /// offsets) per group (`.int8Dot` with `int8Activations` where available, else `.int8`),
+    /// rows in parallel on the shared pool. Nil when a type has no integer blocks.
     public static func repacking(columns: Int, parts: [BlockRows], int8Activations: Bool) -> PackedMatrix? {
         guard let groups = integerGroups(parts.map(\.type)) else { return nil }
         let (groupSize, hasOffsets) = groups
         var partOfRow: [(part: Int, row: Int)] = []
         for (index, part) in parts.enumerated() { partOfRow += (0..<part.rows).map { (index, $0) } }
-        let quants = UnsafeMutablePointer<Int8>.allocate(capacity: 256)
-        let scales = UnsafeMutablePointer<Float>.allocate(capacity: 16)
-        let offsets = UnsafeMutablePointer<Float>.allocate(capacity: 16)
-        defer { quants.deallocate(); scales.deallocate(); offsets.deallocate() }
         return PackedMatrix(rows: partOfRow.count, columns: columns, groupSize: groupSize, hasOffsets: hasOffsets,
-                            int8Activations: int8Activations) { row, q, s, o in
+                            int8Activations: int8Activations, pool: .shared) { row, q, s, o in
             let (index, r) = partOfRow[row]
             let type = parts[index].type
             let source = parts[index].data + r * type.byteCount(elements: columns)!
             let blockElements = type.blockElements
-            for b in 0..<columns / blockElements {
-                let sub = Dequantize.unpackBlock(type, source + b * type.blockBytes,
-                                                 quants: quants, scales: scales, offsets: offsets)
-                let base = b * blockElements
-                (q + base).update(from: quants, count: blockElements)
-                // A block's sub-blocks (16 or 32 values) map onto groups of `groupSize`.
-                for g in 0..<blockElements / groupSize {
-                    let subBlock = g * groupSize / sub
-                    s[base / groupSize + g] = scales[subBlock]
-                    o[base / groupSize + g] = offsets[subBlock]
+            // The quants go straight to the row; scales and offsets per sub-block (16 or 32
+            // values) to a block's worth of scratch, then onto groups of `groupSize`.
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 32) { scratch in
+                let scales = scratch.baseAddress!, offsets = scales + 16
+                for b in 0..<columns / blockElements {
+                    let base = b * blockElements
+                    let sub = Dequantize.unpackBlock(type, source + b * type.blockBytes,
+                                                     quants: q + base, scales: scales, offsets: offsets)
+                    for g in 0..<blockElements / groupSize {
+                        let subBlock = g * groupSize / sub
+                        s[base / groupSize + g] = scales[subBlock]
+                        o[base / groupSize + g] = offsets[subBlock]
+                    }
                 }
             }
         }
