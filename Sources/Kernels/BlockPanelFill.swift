@@ -66,16 +66,17 @@ struct BlockPanelFill: @unchecked Sendable {
         }
     }
 
-    /// One panel of `format`: `units` blocks from each of `lanes` rows (`rows[lane]`), unit by
-    /// unit so the unit being written stays in L1.
+    /// One panel of `format`: `units` blocks from each of `lanes` rows (`rows[lane]`), row by
+    /// row: a panel's rows are consecutive in the file, so the reads stream through one run of
+    /// memory, while the writes land in the panel (tens of KB: L1 or L2).
     private static func fill(_ format: BlockPanelMatrix.Format, rows: UnsafePointer<UnsafeRawPointer>, lanes: Int,
                              units: Int, blockBytes: Int, into base: UnsafeMutableRawPointer) {
         let unitBytes = format.unitBytes
         // One loop per format, so each compiles to its own straight-line body.
         @inline(__always) func each(_ body: (UnsafeRawPointer, Int, UnsafeMutableRawPointer) -> Void) {
-            for u in 0..<units {
-                let unit = base + u * unitBytes
-                for lane in 0..<lanes { body(rows[lane] + u * blockBytes, lane, unit) }
+            for lane in 0..<lanes {
+                let row = rows[lane]
+                for u in 0..<units { body(row + u * blockBytes, lane, base + u * unitBytes) }
             }
         }
         switch format {
