@@ -76,7 +76,7 @@ struct BlockPanelFill: @unchecked Sendable {
         @inline(__always) func each(_ body: (UnsafeRawPointer, Int, UnsafeMutableRawPointer) -> Void) {
             for lane in 0..<lanes {
                 let row = rows[lane]
-                for u in 0..<units { body(row + u * blockBytes, lane, base + u * unitBytes) }
+                for u in 0..<units { body(row + u &* blockBytes, lane, base + u &* unitBytes) }
             }
         }
         switch format {
@@ -85,8 +85,8 @@ struct BlockPanelFill: @unchecked Sendable {
         case .q4_1: each { block, lane, unit in q4(block, quants: 4, minimum: 2, lane: lane, unit) }
         case .q5_0: each { block, lane, unit in q5(block, high: 2, quants: 6, minimum: nil, lane: lane, unit) }
         case .q5_1: each { block, lane, unit in q5(block, high: 4, quants: 8, minimum: 2, lane: lane, unit) }
-        case .q4_K: each { block, lane, unit in kQuants(block, fiveBit: false, lane: lane, unit) }
-        case .q5_K: each { block, lane, unit in kQuants(block, fiveBit: true, lane: lane, unit) }
+        case .q4_K: each { block, lane, unit in kQuants(block, Q4K.self, lane: lane, unit) }
+        case .q5_K: each { block, lane, unit in kQuants(block, Q5K.self, lane: lane, unit) }
         case .q6_K: each { block, lane, unit in q6_K(block, lane: lane, unit) }
         }
     }
@@ -108,14 +108,14 @@ struct BlockPanelFill: @unchecked Sendable {
     /// Copies the IEEE half at `from` in the block to lane `lane` of the `[16] f16` at `to`.
     @inline(__always)
     private static func half(_ block: UnsafeRawPointer, from: Int, _ unit: UnsafeMutableRawPointer, to: Int, lane: Int) {
-        unit.storeBytes(of: block.loadUnaligned(fromByteOffset: from, as: UInt16.self), toByteOffset: to + 2 * lane,
+        unit.storeBytes(of: block.loadUnaligned(fromByteOffset: from, as: UInt16.self), toByteOffset: to &+ 2 &* lane,
                         as: UInt16.self)
     }
 
     /// Q8_0: quad `j` of the lane is `qs[4j..<4j + 4]`.
     @inline(__always)
     private static func q8_0(_ block: UnsafeRawPointer, lane: Int, _ unit: UnsafeMutableRawPointer) {
-        for j in 0..<8 { put(word(block, 2 + 4 * j), unit, 64 * j + 4 * lane) }
+        for j in 0..<8 { put(word(block, 2 &+ 4 &* j), unit, 64 &* j &+ 4 &* lane) }
         half(block, from: 0, unit, to: 512, lane: lane)
     }
 
@@ -123,7 +123,7 @@ struct BlockPanelFill: @unchecked Sendable {
     @inline(__always)
     private static func q4(_ block: UnsafeRawPointer, quants: Int, minimum: Int?, lane: Int,
                            _ unit: UnsafeMutableRawPointer) {
-        for j in 0..<4 { put(word(block, quants + 4 * j), unit, 64 * j + 4 * lane) }
+        for j in 0..<4 { put(word(block, quants &+ 4 &* j), unit, 64 &* j &+ 4 &* lane) }
         half(block, from: 0, unit, to: 256, lane: lane)
         if let minimum { half(block, from: minimum, unit, to: 288, lane: lane) }
     }
@@ -133,7 +133,7 @@ struct BlockPanelFill: @unchecked Sendable {
     @inline(__always)
     private static func q5(_ block: UnsafeRawPointer, high: Int, quants: Int, minimum: Int?, lane: Int,
                            _ unit: UnsafeMutableRawPointer) {
-        for j in 0..<4 { put(word(block, quants + 4 * j), unit, 64 * j + 4 * lane) }
+        for j in 0..<4 { put(word(block, quants &+ 4 &* j), unit, 64 &* j &+ 4 &* lane) }
         let qh = word(block, high)
         var bits: UInt32 = 0
         for b in 0..<4 {
@@ -142,44 +142,47 @@ struct BlockPanelFill: @unchecked Sendable {
             t = (t | t >> 3) & 0x0303_0303
             t = (t | t >> 6) & 0x000F_000F
             t = (t | t >> 12) & 0xFF
-            bits |= t << UInt32(8 * b)
+            bits |= t << UInt32(8 &* b)
         }
-        put(bits, unit, 256 + 4 * lane)
+        put(bits, unit, 256 &+ 4 &* lane)
         half(block, from: 0, unit, to: 320, lane: lane)
         if let minimum { half(block, from: minimum, unit, to: 352, lane: lane) }
     }
 
     /// Q4_K, Q5_K: 32 columns `c` are the low (even `c`) or high (odd) nibbles of `qs[32(c/2)...]`;
-    /// Q5_K's fifth bit of column `i` is bit `c` of `qh[i]`.
+    /// Q5_K's fifth bit of column `i` is bit `c` of `qh[i]`. (Generic over the format so each
+    /// compiles without the test; wrapping arithmetic: small offsets, and overflow checks
+    /// would be most of the instructions.)
     @inline(__always)
-    private static func kQuants(_ block: UnsafeRawPointer, fiveBit: Bool, lane: Int, _ unit: UnsafeMutableRawPointer) {
-        let quantBytes = fiveBit ? 320 : 256
-        let qs = fiveBit ? 48 : 16
+    private static func kQuants<K: KQuantFormat>(_ block: UnsafeRawPointer, _: K.Type, lane: Int,
+                                                 _ unit: UnsafeMutableRawPointer) {
+        let quantBytes = K.fiveBit ? 320 : 256
+        let qs = K.fiveBit ? 48 : 16
         for c in 0..<8 {
-            let run = qs + 32 * (c >> 1)
-            let chunk = c * quantBytes + 4 * lane
+            let run = qs &+ 32 &* (c >> 1)
+            let chunk = c &* quantBytes &+ 4 &* lane
             for j in 0..<4 {
-                let low = word(block, run + 4 * j), high = word(block, run + 16 + 4 * j)
+                let low = word(block, run &+ 4 &* j), high = word(block, run &+ 16 &+ 4 &* j)
                 put(c & 1 == 0 ? (low & nibbles) | (high & nibbles) << 4 : (low >> 4) & nibbles | high & ~nibbles,
-                    unit, chunk + 64 * j)
+                    unit, chunk &+ 64 &* j)
             }
-            if fiveBit {
+            if K.fiveBit {
                 var bits: UInt32 = 0
                 for j in 0..<4 {
-                    bits |= ((word(block, 16 + 4 * j) >> UInt32(c)) & 0x0101_0101) << UInt32(j)
-                    bits |= ((word(block, 32 + 4 * j) >> UInt32(c)) & 0x0101_0101) << UInt32(4 + j)
+                    bits |= ((word(block, 16 &+ 4 &* j) >> UInt32(c)) & 0x0101_0101) << UInt32(j)
+                    bits |= ((word(block, 32 &+ 4 &* j) >> UInt32(c)) & 0x0101_0101) << UInt32(4 &+ j)
                 }
-                put(bits, unit, chunk + 256)
+                put(bits, unit, chunk &+ 256)
             }
         }
-        let header = 8 * quantBytes
+        let header = 8 &* quantBytes
         for j in 0..<8 {
             let (scale, min) = Dequantize.scaleAndMin(j, block + 4)
-            unit.storeBytes(of: scale, toByteOffset: header + 16 * j + lane, as: UInt8.self)
-            unit.storeBytes(of: min, toByteOffset: header + 128 + 16 * j + lane, as: UInt8.self)
+            unit.storeBytes(of: scale, toByteOffset: header &+ 16 &* j &+ lane, as: UInt8.self)
+            unit.storeBytes(of: min, toByteOffset: header &+ 128 &+ 16 &* j &+ lane, as: UInt8.self)
         }
-        half(block, from: 0, unit, to: header + 256, lane: lane)
-        half(block, from: 2, unit, to: header + 288, lane: lane)
+        half(block, from: 0, unit, to: header &+ 256, lane: lane)
+        half(block, from: 2, unit, to: header &+ 288, lane: lane)
     }
 
     /// Q6_K: 32 columns `c` (half `c / 4` of the block, run `g = c % 4` of that half) are the
@@ -189,27 +192,32 @@ struct BlockPanelFill: @unchecked Sendable {
     private static func q6_K(_ block: UnsafeRawPointer, lane: Int, _ unit: UnsafeMutableRawPointer) {
         for c in 0..<8 {
             let h = c >> 2, g = c & 3
-            let run = 64 * h + 32 * (g & 1)
-            let qh = 128 + 32 * h
-            let chunk = c * 384 + 4 * lane
+            let run = 64 &* h &+ 32 &* (g & 1)
+            let qh = 128 &+ 32 &* h
+            let chunk = c &* 384 &+ 4 &* lane
             for j in 0..<4 {
-                let low = word(block, run + 4 * j), high = word(block, run + 16 + 4 * j)
+                let low = word(block, run &+ 4 &* j), high = word(block, run &+ 16 &+ 4 &* j)
                 put(g < 2 ? (low & nibbles) | (high & nibbles) << 4 : (low >> 4) & nibbles | high & ~nibbles,
-                    unit, chunk + 64 * j)
+                    unit, chunk &+ 64 &* j)
             }
             for t in 0..<2 {
                 var bits: UInt32 = 0
                 for k in 0..<4 {
-                    bits |= ((word(block, qh + 16 * t + 4 * k) >> UInt32(2 * g)) & 0x0303_0303) << UInt32(2 * k)
+                    bits |= ((word(block, qh &+ 16 &* t &+ 4 &* k) >> UInt32(2 &* g)) & 0x0303_0303) << UInt32(2 &* k)
                 }
-                put(bits, unit, chunk + 256 + 64 * t)
+                put(bits, unit, chunk &+ 256 &+ 64 &* t)
             }
         }
         let header = 8 * 384
         for s in 0..<16 {
-            unit.storeBytes(of: block.load(fromByteOffset: 192 + s, as: UInt8.self), toByteOffset: header + 16 * s + lane,
+            unit.storeBytes(of: block.load(fromByteOffset: 192 + s, as: UInt8.self), toByteOffset: header &+ 16 &* s &+ lane,
                             as: UInt8.self)
         }
-        half(block, from: 208, unit, to: header + 256, lane: lane)
+        half(block, from: 208, unit, to: header &+ 256, lane: lane)
     }
 }
+
+/// Q4_K or Q5_K, as a type, so `BlockPanelFill.kQuants` is specialized per format.
+private protocol KQuantFormat { static var fiveBit: Bool { get } }
+private enum Q4K: KQuantFormat { static var fiveBit: Bool { false } }
+private enum Q5K: KQuantFormat { static var fiveBit: Bool { true } }
