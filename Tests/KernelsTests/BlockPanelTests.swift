@@ -121,6 +121,9 @@ final class BlockPanelTests: XCTestCase {
         // Stacked as the loader stacks Q, K and V (and gate and up): a format per panel.
         ([(.q5_0, 32), (.q5_0, 16), (.q8_0, 16)], 256), ([(.q4_K, 16), (.q5_0, 32), (.q8_0, 5)], 256),
         ([(.q6_K, 16), (.q8_0, 16), (.q4_0, 7)], 256),
+        // Q5_0 in groups of 16 (beside Q6_K) and Q4_0 among offsets (beside Q4_K): each
+        // format-and-group shape the in-register path specializes.
+        ([(.q6_K, 16), (.q5_0, 16)], 256), ([(.q4_K, 16), (.q4_0, 16)], 256),
     ]
 
     func testProductsEqualTheInt8RepackAndTheIntegerContractBitForBit() throws {
