@@ -109,11 +109,22 @@ private func sign(_ v: SIMD32<Int8>, by sign: SIMD32<Int8>) -> SIMD32<Int8> {
 /// `signed`: `vpmaddubsw` (pairs into 16 bits: |w| ≤ 128 and |q| ≤ 127 keep a pair within
 /// 32,512, so it never saturates) then `vpmaddwd` with ones (pairs of pairs into 32 bits).
 @inline(__always)
-private func dotBytes(unsigned: SIMD32<Int8>, signed: SIMD32<Int8>) -> SIMD8<Int32> {
+func dotBytes(unsigned: SIMD32<Int8>, signed: SIMD32<Int8>) -> SIMD8<Int32> {
     let pairs = Builtin.int_x86_avx2_pmadd_ub_sw(unsafeBitCast(unsigned, to: Builtin.Vec32xInt8.self),
                                                  unsafeBitCast(signed, to: Builtin.Vec32xInt8.self))
     let ones = unsafeBitCast(SIMD16<Int16>(repeating: 1), to: Builtin.Vec16xInt16.self)
     return unsafeBitCast(Builtin.int_x86_avx2_pmadd_wd(pairs, ones), to: SIMD8<Int32>.self)
+}
+
+/// `acc + Σ` of four byte products per 32-bit lane over 16 lanes (two ymm halves), unsigned
+/// bytes of `unsigned` times signed bytes of `signed`, for unsigned bytes below 129 (so a pair
+/// stays within 16 bits, as above): the 16-lane form the shared `BlockDotProduct` calls.
+@inline(__always)
+func dotBytes(_ acc: SIMD16<Int32>, unsigned: SIMD16<Int32>, signed: SIMD16<Int32>) -> SIMD16<Int32> {
+    typealias Halves = (SIMD32<Int8>, SIMD32<Int8>)
+    let u = unsafeBitCast(unsigned, to: Halves.self), s = unsafeBitCast(signed, to: Halves.self)
+    let sums = (dotBytes(unsigned: u.0, signed: s.0), dotBytes(unsigned: u.1, signed: s.1))
+    return acc &+ unsafeBitCast(sums, to: SIMD16<Int32>.self)
 }
 
 @inline(__always)

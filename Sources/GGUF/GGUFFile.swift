@@ -114,5 +114,21 @@ public final class GGUFFile: @unchecked Sendable {  // immutable after init; the
         return (type, data(of: tensor))
     }
 
+    /// Drops the tensor's pages from this process's mapping (`madvise(MADV_DONTNEED)`, whole
+    /// pages around its bytes), for a caller that has copied what it needs: a loaded model then
+    /// holds its packed weights, not those plus the file's pages (peak RSS at load was the two
+    /// together). The bytes stay readable: a later read maps them in again from the file,
+    /// unchanged (the mapping is private and never written). Neighbouring tensors on a shared
+    /// page are unaffected but for that refault.
+    public func releasePages(of tensor: GGUFTensorInfo) {
+        let bytes = data(of: tensor)
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (Int(bitPattern: bytes.baseAddress!) / page) * page
+        let end = (Int(bitPattern: bytes.baseAddress!) + bytes.count + page - 1) / page * page
+        let mappingEnd = Int(bitPattern: base) + fileSize
+        let length = min(end, (mappingEnd + page - 1) / page * page) - start
+        if length > 0 { _ = madvise(UnsafeMutableRawPointer(bitPattern: start), length, MADV_DONTNEED) }
+    }
+
     private static func systemError() -> String { String(cString: strerror(errno)) }
 }

@@ -1,8 +1,9 @@
 // Shared kernel source: compiled once per CPU level (KernelsAVX512, KernelsAVX2).
 import KernelInterface
 
-/// Products of weights kept in their GGUF blocks (`BlockPanelMatrix`): each thread unpacks two
-/// panels at a time into its own buffer, in exactly the bytes the int8 repack would hold
+/// Products of weights kept in their GGUF blocks (`BlockPanelMatrix`). For a few rows (decoding)
+/// the level's `BlockDotProduct` multiplies each panel straight from its bits. For more, each
+/// thread unpacks two panels at a time into its own buffer, in exactly the bytes the int8 repack would hold
 /// (quants plus the level's bias, float scales and offsets computed as `Dequantize.unpackBlock`
 /// computes them), and runs this level's int8 tile on them. So every output is the same fused
 /// chain as with the repacked matrix, bit for bit, and as batch-invariant; memory holds 4–6.6
@@ -13,8 +14,14 @@ enum BlockPanels {
                          yStride: Int, panels: Range<Int>, rows: Range<Int>) {
         let bytes = matrix.unpackedPanelBytes
         let scratch = ThreadScratch.buffer(bytes: 2 * bytes)
+        let inRegisters = rows.count <= Int8Kernel.inRegisterRows
         var p = panels.lowerBound
         while p < panels.upperBound {
+            if inRegisters && matrix.formats[p] != .q8_0 {
+                Int8Kernel.multiplyInRegisters(matrix, panel: p, x: x, y: y, yStride: yStride, rows: rows)
+                p += 1
+                continue
+            }
             let count = min(2, panels.upperBound - p)
             for i in 0..<count { unpack(matrix, panel: p + i, into: scratch + i * bytes) }
             let operands = Int8DotOperands(
@@ -40,50 +47,38 @@ enum BlockPanels {
     @inline(__always)
     private static func unpack<T: UnpackTarget>(_ format: BlockPanelMatrix.Format, _ source: UnsafeRawPointer,
                                                 columns: Int, into out: UnsafeMutableRawPointer, target: T.Type) {
+        // Each format as a constant, so its loops specialize.
+        switch format {
+        case .q8_0: unpackUnits(.q8_0, source, columns: columns, into: out, target: T.self)
+        case .q4_0: unpackUnits(.q4_0, source, columns: columns, into: out, target: T.self)
+        case .q4_1: unpackUnits(.q4_1, source, columns: columns, into: out, target: T.self)
+        case .q5_0: unpackUnits(.q5_0, source, columns: columns, into: out, target: T.self)
+        case .q5_1: unpackUnits(.q5_1, source, columns: columns, into: out, target: T.self)
+        case .q4_K: unpackUnits(.q4_K, source, columns: columns, into: out, target: T.self)
+        case .q5_K: unpackUnits(.q5_K, source, columns: columns, into: out, target: T.self)
+        case .q6_K: unpackUnits(.q6_K, source, columns: columns, into: out, target: T.self)
+        }
+    }
+
+    @inline(__always)
+    private static func unpackUnits<T: UnpackTarget>(_ format: BlockPanelMatrix.Format, _ source: UnsafeRawPointer,
+                                                     columns: Int, into out: UnsafeMutableRawPointer, target: T.Type) {
         // The quants of the int8 layout are q + bias; stored quants are q + zeroPoint.
         let add = UInt8(truncatingIfNeeded: Int8Kernel.weightBias &- format.zeroPoint)
-        let negativeZero = SIMD16<Float>(repeating: -0.0)
-        switch format {
-        case .q8_0, .q4_0, .q5_0, .q4_1, .q5_1:
-            let unitBytes = format.unitBytes, quantBytes = format.quantBytes
-            for c in 0..<columns / 32 {
-                let unit = source + c * unitBytes
-                switch format {
-                case .q8_0: bytes(unit, add: add, into: out, block: c, target: T.self)
-                case .q4_0, .q4_1: quads(unit, high: 0, add: add, into: out, block: c, target: T.self)
-                default: quads(unit, high: 1, add: add, into: out, block: c, target: T.self)
-                }
-                let d = halves(unit + quantBytes)
-                let offsets = format.hasOffsets ? halves(unit + quantBytes + 32) : negativeZero
-                T.scales(d, d, offsets: offsets, into: out, block: c)
-            }
-        case .q4_K, .q5_K:
-            let unitBytes = format.unitBytes, quantBytes = format.quantBytes
-            let high = format == .q5_K ? 1 : 0
-            for u in 0..<columns / 256 {
-                let unit = source + u * unitBytes
-                let header = unit + 8 * quantBytes
-                let d = halves(header + 256), dmin = halves(header + 288)
-                for b in 0..<8 {
-                    let c = 8 * u + b
+        let unitColumns = format.unitColumns, unitBytes = format.unitBytes, quantBytes = format.quantBytes
+        let high = format.highBits
+        for u in 0..<columns / unitColumns {
+            let unit = source + u * unitBytes
+            let header = unit + unitColumns / 32 * quantBytes
+            for b in 0..<unitColumns / 32 {
+                let c = unitColumns / 32 * u + b
+                if format == .q8_0 {
+                    bytes(unit, add: add, into: out, block: c, target: T.self)
+                } else {
                     quads(unit + b * quantBytes, high: high, add: add, into: out, block: c, target: T.self)
-                    let scale = d * unsignedBytes(header + 16 * b)
-                    let offset = negated(dmin * unsignedBytes(header + 128 + 16 * b))
-                    T.scales(scale, scale, offsets: offset, into: out, block: c)
                 }
-            }
-        case .q6_K:
-            let unitBytes = format.unitBytes, quantBytes = format.quantBytes
-            for u in 0..<columns / 256 {
-                let unit = source + u * unitBytes
-                let header = unit + 8 * quantBytes
-                let d = halves(header + 256)
-                for b in 0..<8 {
-                    let c = 8 * u + b
-                    quads(unit + b * quantBytes, high: 2, add: add, into: out, block: c, target: T.self)
-                    T.scales(d * signedBytes(header + 32 * b), d * signedBytes(header + 32 * b + 16),
-                             offsets: negativeZero, into: out, block: c)
-                }
+                let scales = format.scales(header: header, block: b)
+                T.scales(scales.first, scales.second, offsets: scales.offsets, into: out, block: c)
             }
         }
     }
@@ -127,38 +122,6 @@ enum BlockPanels {
             T.quad(j, block: block, out).storeBytes(of: unit.loadUnaligned(fromByteOffset: 64 * j, as: V.self) &+ bias,
                                                      as: V.self)
         }
-    }
-
-    /// −v with every sign flipped, as the scalar `-` (the SIMD prefix `-` is `0 − v`, which
-    /// turns −0.0 into +0.0 and back, and offsets of −0.0 must stay −0.0 to keep every bit).
-    @inline(__always)
-    private static func negated(_ v: SIMD16<Float>) -> SIMD16<Float> {
-        unsafeBitCast(unsafeBitCast(v, to: SIMD16<UInt32>.self) ^ 0x8000_0000, to: SIMD16<Float>.self)
-    }
-
-    /// 16 IEEE halves, widened exactly.
-    @inline(__always)
-    private static func halves(_ p: UnsafeRawPointer) -> SIMD16<Float> {
-        let bits = p.loadUnaligned(as: SIMD16<UInt16>.self)
-        var f = SIMD16<Float>()
-        for i in 0..<16 { f[i] = Float(Float16(bitPattern: bits[i])) }
-        return f
-    }
-
-    @inline(__always)
-    private static func unsignedBytes(_ p: UnsafeRawPointer) -> SIMD16<Float> {
-        let v = p.loadUnaligned(as: SIMD16<UInt8>.self)
-        var f = SIMD16<Float>()
-        for i in 0..<16 { f[i] = Float(v[i]) }
-        return f
-    }
-
-    @inline(__always)
-    private static func signedBytes(_ p: UnsafeRawPointer) -> SIMD16<Float> {
-        let v = p.loadUnaligned(as: SIMD16<Int8>.self)
-        var f = SIMD16<Float>()
-        for i in 0..<16 { f[i] = Float(v[i]) }
-        return f
     }
 }
 

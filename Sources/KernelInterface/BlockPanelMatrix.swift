@@ -1,7 +1,9 @@
 /// A weight matrix kept in its GGUF blocks' bits, about the file's size in memory, for the
-/// int8 products: the kernels unpack two panels at a time to the `Int8DotOperands` layout in a
-/// per-thread buffer (L2) and multiply those, so every product is bit for bit the one the
-/// int8 repack (`PanelMatrix.Kind.int8Dot`) gives. (The owner is `PackedMatrix` in `Kernels`.)
+/// int8 products: for a few rows of activations (decoding) the kernels multiply a panel straight
+/// from its bits (`BlockDotProduct`); for more, they unpack two panels at a time to the
+/// `Int8DotOperands` layout in a per-thread buffer (L2) and multiply those. Either way every
+/// product is bit for bit the one the int8 repack (`PanelMatrix.Kind.int8Dot`) gives. (The
+/// owner is `PackedMatrix` in `Kernels`.)
 ///
 /// Rows (outputs) come in panels of 16, each panel all of one `Format` (stacked tensors may
 /// differ per panel). A panel is a sequence of units of `Format.unitColumns` columns; every

@@ -1,7 +1,8 @@
 /// Integer-quantized GGUF tensors into `PackedMatrix`: kept in their blocks' bits
-/// (`keepingBlocks`, about the file's size) where the int8 products run, else repacked to int8
-/// quants plus float scales (`repacking`). Both give the same integers, scales and offsets
-/// (`Dequantize.unpackBlock`), so the products are the same bit for bit.
+/// (`keepingBlocks`, about the file's size; packed by `BlockPanelFill`) where the int8 products
+/// run, else repacked to int8 quants plus float scales (`repacking`). Both give the same
+/// integers, scales and offsets (`Dequantize.unpackBlock`), so the products are the same bit
+/// for bit.
 extension PackedMatrix {
     /// Rows of one tensor's GGUF blocks, stacked with others into one matrix.
     public struct BlockRows {
@@ -66,141 +67,39 @@ extension PackedMatrix {
         let rows = parts.reduce(0) { $0 + $1.rows }
         let matrix = PackedMatrix(rows: rows, columns: columns, groupSize: groupSize, hasOffsets: hasOffsets,
                                   panelFormats: panelFormats)
-        var firstRows: [Int] = []
-        var first = 0
-        for part in parts { firstRows.append(first); first += part.rows }
-        let fill = BlockFill(matrix: matrix, parts: parts, firstRows: firstRows, columns: columns)
-        // Panels are independent: the pool packs them in parallel (load time).
-        WorkerPool.shared.parallelRanges(matrix.panelCount) { panels in fill.run(panels) }
+        BlockPanelFill(matrix: matrix, parts: parts, columns: columns).run(pool: .shared)
         return matrix
     }
 }
 
-/// Packs panels of a `.blocks` matrix from its parts' GGUF rows.
-private struct BlockFill: @unchecked Sendable {
-    let matrix: PackedMatrix
-    let parts: [PackedMatrix.BlockRows]
-    let firstRows: [Int]
-    let columns: Int
-
-    func run(_ panels: Range<Int>) {
-        let quants = UnsafeMutablePointer<Int8>.allocate(capacity: 256)
-        let scales = UnsafeMutablePointer<Float>.allocate(capacity: 16)
-        let offsets = UnsafeMutablePointer<Float>.allocate(capacity: 16)
-        defer { quants.deallocate(); scales.deallocate(); offsets.deallocate() }
-        for panel in panels {
-            let base = matrix.storage + matrix.blockOffsets![panel]
-            for lane in 0..<16 {
-                let row = panel * 16 + lane
-                guard row < matrix.rows, let index = firstRows.lastIndex(where: { $0 <= row }) else { break }
-                let part = parts[index]
-                let type = part.type
-                let format = PackedMatrix.blockFormat(type)!
-                let source = part.data + (row - firstRows[index]) * type.byteCount(elements: columns)!
-                for b in 0..<columns / type.blockElements {
-                    let block = source + b * type.blockBytes
-                    Dequantize.unpackBlock(type, block, quants: quants, scales: scales, offsets: offsets)
-                    PackedMatrix.storeBlock(format, block, quants: quants, lane: lane, into: base + b * format.unitBytes)
-                }
-            }
-        }
-    }
-}
-
 extension PackedMatrix {
-    /// One row's block into lane `lane` of a panel's unit (layout: `BlockPanelMatrix`).
-    static func storeBlock(_ format: BlockPanelMatrix.Format, _ block: UnsafeRawPointer,
-                                   quants: UnsafePointer<Int8>, lane: Int, into unit: UnsafeMutableRawPointer) {
-        let zero = format.zeroPoint, highBits = format.highBits, quantBytes = format.quantBytes
-        // Whole 32-bit words per quad (four columns of this lane), built in registers: this
-        // runs for every weight at load.
-        for c in 0..<format.unitColumns / 32 {
-            let q = unit + c * quantBytes + 4 * lane
-            let source = quants + 32 * c
-            if format == .q8_0 {
-                for j in 0..<8 {
-                    q.storeBytes(of: UnsafeRawPointer(source + 4 * j).loadUnaligned(as: UInt32.self),
-                                 toByteOffset: 64 * j, as: UInt32.self)
-                }
-                continue
-            }
-            @inline(__always) func stored(_ column: Int) -> UInt32 {
-                UInt32(UInt8(truncatingIfNeeded: Int(source[column]) &+ zero))
-            }
-            var high0: UInt32 = 0, high1: UInt32 = 0
-            for j in 0..<4 {
-                var word: UInt32 = 0
-                for b in 0..<4 {
-                    let low = stored(4 * j + b), upper = stored(16 + 4 * j + b)
-                    word |= ((low & 0x0F) | (upper & 0x0F) << 4) << UInt32(8 * b)
-                    if highBits == 1 {
-                        high0 |= ((low >> 4) & 1) << UInt32(8 * b + j) | ((upper >> 4) & 1) << UInt32(8 * b + j + 4)
-                    } else if highBits == 2 {
-                        high0 |= ((low >> 4) & 3) << UInt32(8 * b + 2 * j)
-                        high1 |= ((upper >> 4) & 3) << UInt32(8 * b + 2 * j)
-                    }
-                }
-                q.storeBytes(of: word, toByteOffset: 64 * j, as: UInt32.self)
-            }
-            if highBits > 0 { q.storeBytes(of: high0, toByteOffset: 256, as: UInt32.self) }
-            if highBits > 1 { q.storeBytes(of: high1, toByteOffset: 320, as: UInt32.self) }
-        }
-        let header = unit + format.unitColumns / 32 * format.quantBytes
-        func copyHalf(from offset: Int, to destination: Int) {
-            header.storeBytes(of: block.loadUnaligned(fromByteOffset: offset, as: UInt16.self),
-                              toByteOffset: destination + 2 * lane, as: UInt16.self)
-        }
-        switch format {
-        case .q8_0, .q4_0, .q5_0:
-            copyHalf(from: 0, to: 0)
-        case .q4_1, .q5_1:
-            copyHalf(from: 0, to: 0)
-            copyHalf(from: 2, to: 32)
-        case .q4_K, .q5_K:
-            for j in 0..<8 {
-                let (scale, min) = Dequantize.scaleAndMin(j, block + 4)
-                header.storeBytes(of: scale, toByteOffset: 16 * j + lane, as: UInt8.self)
-                header.storeBytes(of: min, toByteOffset: 128 + 16 * j + lane, as: UInt8.self)
-            }
-            copyHalf(from: 0, to: 256)
-            copyHalf(from: 2, to: 288)
-        case .q6_K:
-            for s in 0..<16 {
-                header.storeBytes(of: block.load(fromByteOffset: 192 + s, as: UInt8.self), toByteOffset: 16 * s + lane,
-                                  as: UInt8.self)
-            }
-            copyHalf(from: 208, to: 256)
-        }
-    }
-
     /// The tensors `parts`, stacked by rows, repacked to int8 quants plus float scales (and
-    /// offsets) per group (`.int8Dot` with `int8Activations` where available, else `.int8`).
-    /// Nil when a type has no integer blocks.
+    /// offsets) per group (`.int8Dot` with `int8Activations` where available, else `.int8`),
+    /// rows in parallel on the shared pool. Nil when a type has no integer blocks.
     public static func repacking(columns: Int, parts: [BlockRows], int8Activations: Bool) -> PackedMatrix? {
         guard let groups = integerGroups(parts.map(\.type)) else { return nil }
         let (groupSize, hasOffsets) = groups
         var partOfRow: [(part: Int, row: Int)] = []
         for (index, part) in parts.enumerated() { partOfRow += (0..<part.rows).map { (index, $0) } }
-        let quants = UnsafeMutablePointer<Int8>.allocate(capacity: 256)
-        let scales = UnsafeMutablePointer<Float>.allocate(capacity: 16)
-        let offsets = UnsafeMutablePointer<Float>.allocate(capacity: 16)
-        defer { quants.deallocate(); scales.deallocate(); offsets.deallocate() }
         return PackedMatrix(rows: partOfRow.count, columns: columns, groupSize: groupSize, hasOffsets: hasOffsets,
-                            int8Activations: int8Activations) { row, q, s, o in
+                            int8Activations: int8Activations, pool: .shared) { row, q, s, o in
             let (index, r) = partOfRow[row]
             let type = parts[index].type
             let source = parts[index].data + r * type.byteCount(elements: columns)!
             let blockElements = type.blockElements
-            for b in 0..<columns / blockElements {
-                let sub = Dequantize.unpackBlock(type, source + b * type.blockBytes,
-                                                 quants: quants, scales: scales, offsets: offsets)
-                let base = b * blockElements
-                (q + base).update(from: quants, count: blockElements)
-                // A block's sub-blocks (16 or 32 values) map onto groups of `groupSize`.
-                for g in 0..<blockElements / groupSize {
-                    let subBlock = g * groupSize / sub
-                    s[base / groupSize + g] = scales[subBlock]
-                    o[base / groupSize + g] = offsets[subBlock]
+            // The quants go straight to the row; scales and offsets per sub-block (16 or 32
+            // values) to a block's worth of scratch, then onto groups of `groupSize`.
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 32) { scratch in
+                let scales = scratch.baseAddress!, offsets = scales + 16
+                for b in 0..<columns / blockElements {
+                    let base = b * blockElements
+                    let sub = Dequantize.unpackBlock(type, source + b * type.blockBytes,
+                                                     quants: q + base, scales: scales, offsets: offsets)
+                    for g in 0..<blockElements / groupSize {
+                        let subBlock = g * groupSize / sub
+                        s[base / groupSize + g] = scales[subBlock]
+                        o[base / groupSize + g] = offsets[subBlock]
+                    }
                 }
             }
         }

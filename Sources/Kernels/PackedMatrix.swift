@@ -108,7 +108,8 @@ public final class PackedMatrix: @unchecked Sendable {
     /// The bias the selected level adds to int8 quants stored for int8 activations.
     private static var weightBias: Int { KernelLevel.active.int8DotWeightBias }
 
-    private init(rows: Int, columns: Int, format: Format) {
+    /// `zeroed: false` leaves the panels for the caller to write, every byte.
+    private init(rows: Int, columns: Int, format: Format, zeroed: Bool = true) {
         precondition(rows > 0 && columns > 0)
         self.rows = rows
         self.columns = columns
@@ -129,12 +130,14 @@ public final class PackedMatrix: @unchecked Sendable {
         }
         storageBytes = panelCount * panelBytes
         storage = UnsafeMutableRawPointer.allocate(byteCount: storageBytes, alignment: 64)
-        storage.initializeMemory(as: UInt8.self, repeating: 0, count: storageBytes)
+        if zeroed { storage.initializeMemory(as: UInt8.self, repeating: 0, count: storageBytes) }
         blockFormats = nil
         blockOffsets = nil
     }
 
-    /// An empty (zeroed) `.blocks` matrix whose panel `p` has format `panelFormats[p]`.
+    /// A `.blocks` matrix whose panel `p` has format `panelFormats[p]`, its panels left
+    /// uninitialized for the caller to fill, every byte (`BlockPanelFill`): zeroing them here
+    /// would touch every page once more, on one thread, at load.
     init(rows: Int, columns: Int, groupSize: Int, hasOffsets: Bool, panelFormats: [BlockPanelMatrix.Format]) {
         precondition(rows > 0 && columns > 0 && panelFormats.count == (rows + 15) / 16)
         self.rows = rows
@@ -155,7 +158,7 @@ public final class PackedMatrix: @unchecked Sendable {
         blockOffsets = offsets
         storageBytes = total
         storage = UnsafeMutableRawPointer.allocate(byteCount: max(total, 64), alignment: 64)
-        storage.initializeMemory(as: UInt8.self, repeating: 0, count: max(total, 64))
+        (storage + total).initializeMemory(as: UInt8.self, repeating: 0, count: max(total, 64) - total)
     }
 
     deinit {
@@ -176,9 +179,53 @@ public final class PackedMatrix: @unchecked Sendable {
         fill: (_ row: Int, _ quants: UnsafeMutablePointer<Int8>, _ scales: UnsafeMutablePointer<Float>,
                _ offsets: UnsafeMutablePointer<Float>) -> Void
     ) {
+        self.init(rows: rows, columns: columns, groupSize: groupSize, hasOffsets: hasOffsets,
+                  int8Activations: int8Activations)
+        packRows(0..<rows, fill: fill)
+    }
+
+    /// As the `fill` initializer, with rows packed in parallel on `pool`, a few panels per
+    /// part: `fill` is called concurrently for different rows (load time: this is how tensors
+    /// that do not keep their blocks are packed).
+    convenience init(
+        rows: Int, columns: Int, groupSize: Int, hasOffsets: Bool, int8Activations: Bool, pool: WorkerPool,
+        concurrentFill fill: (_ row: Int, _ quants: UnsafeMutablePointer<Int8>, _ scales: UnsafeMutablePointer<Float>,
+                              _ offsets: UnsafeMutablePointer<Float>) -> Void
+    ) {
+        // Rows write every byte of their lanes; only a last, partial panel needs zeroes (its
+        // padding lanes), so no single thread touches every page first.
+        self.init(rows: rows, columns: columns, groupSize: groupSize, hasOffsets: hasOffsets,
+                  int8Activations: int8Activations, zeroed: false)
+        let panelCount = self.panelCount, panelBytes = self.panelBytes
+        if rows % 16 != 0 {
+            (storage + (panelCount - 1) * panelBytes).initializeMemory(as: UInt8.self, repeating: 0, count: panelBytes)
+        }
+        let perPart = max(1, min(64, panelCount / (8 * pool.threadCount)))
+        pool.parallelFor((panelCount + perPart - 1) / perPart) { part in
+            packRows(part * perPart * 16..<min(rows, (part + 1) * perPart * 16), fill: fill)
+        }
+    }
+
+    /// An int8 matrix, zeroed unless `zeroed` is false: `.int8Dot` where the int8 products
+    /// apply, else `.int8`.
+    private convenience init(rows: Int, columns: Int, groupSize: Int, hasOffsets: Bool, int8Activations: Bool,
+                             zeroed: Bool = true) {
         let dot = int8Activations && Self.int8DotAvailable && columns % 32 == 0 && (groupSize == 32 || !hasOffsets)
         self.init(rows: rows, columns: columns, format: dot ? .int8Dot(groupSize: groupSize, hasOffsets: hasOffsets)
-                                                             : .int8(groupSize: groupSize, hasOffsets: hasOffsets))
+                                                             : .int8(groupSize: groupSize, hasOffsets: hasOffsets),
+                  zeroed: zeroed)
+    }
+
+    /// Packs `rows` of an int8 matrix, each written by `fill`.
+    private func packRows(_ rows: Range<Int>,
+                          fill: (_ row: Int, _ quants: UnsafeMutablePointer<Int8>, _ scales: UnsafeMutablePointer<Float>,
+                                 _ offsets: UnsafeMutablePointer<Float>) -> Void) {
+        let groupSize: Int, hasOffsets: Bool, dot: Bool
+        switch format {
+        case let .int8Dot(size, offsets): (groupSize, hasOffsets, dot) = (size, offsets, true)
+        case let .int8(size, offsets): (groupSize, hasOffsets, dot) = (size, offsets, false)
+        case .blocks, .float32: preconditionFailure("not an int8 matrix")
+        }
         let groups = columns / groupSize
         let quants = UnsafeMutablePointer<Int8>.allocate(capacity: columns)
         let scales = UnsafeMutablePointer<Float>.allocate(capacity: groups)
@@ -186,7 +233,7 @@ public final class PackedMatrix: @unchecked Sendable {
         defer { quants.deallocate(); scales.deallocate(); offsets.deallocate() }
         let groupBytes = self.groupBytes
         let bias = dot ? Self.weightBias : 0
-        for row in 0..<rows {
+        for row in rows {
             offsets.initialize(repeating: 0, count: groups)
             fill(row, quants, scales, offsets)
             let panel = storage + (row / 16) * panelBytes

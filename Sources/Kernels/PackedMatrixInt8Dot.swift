@@ -45,7 +45,8 @@ extension PackedMatrix {
 
 extension PackedMatrix {
     /// `y = x · Wᵀ` for `.blocks` matrices: activations quantized as for `.int8Dot`, then each
-    /// thread unpacks its pairs of panels and multiplies them (`KernelSet.multiplyBlocks`).
+    /// thread multiplies its panels, from their bits for a few rows or after unpacking pairs of
+    /// them for more (`KernelSet.multiplyBlocks`).
     func multiplyBlocks(_ x: UnsafePointer<Float>, xStride: Int, rowCount: Int,
                         into y: UnsafeMutablePointer<Float>, yStride: Int, pool: WorkerPool) {
         let activations = Int8Activations(rows: rowCount, columns: columns)

@@ -6,6 +6,9 @@ import VNNIKernels
 enum Int8Kernel {
     static let available = CPUCapabilities.current.avx512vnni
     static let weightBias = 128
+    /// Up to this many rows, block panels are multiplied from their bits (`multiplyInRegisters`);
+    /// from more rows on, unpacking a panel once and reusing it is cheaper.
+    static let inRegisterRows = 8
 
     static func quantize(_ into: Int8DotOperands.ActivationRows, x: UnsafePointer<Float>, stride: Int, columns: Int,
                          rows: Range<Int>) {
@@ -16,5 +19,13 @@ enum Int8Kernel {
     static func multiply(_ operands: Int8DotOperands, panels: Range<Int>, rows: Range<Int>) {
         precondition(available, "int8 activations need AVX-512 VNNI")
         VNNIInt8.multiply(operands, panels: panels, rows: rows)
+    }
+
+    /// Products of a `BlockPanelMatrix` panel straight from its bits (`BlockDotProduct`), rows
+    /// 4 at a time.
+    static func multiplyInRegisters(_ matrix: BlockPanelMatrix, panel: Int, x: Int8DotOperands.ActivationRows,
+                                    y: UnsafeMutablePointer<Float>, yStride: Int, rows: Range<Int>) {
+        precondition(available, "int8 activations need AVX-512 VNNI")
+        BlockDotProduct.multiply(matrix, panel: panel, x: x, y: y, yStride: yStride, rows: rows, tileRows: 4)
     }
 }

@@ -16,6 +16,13 @@ struct WeightLoader {
     /// The tensors `names` stacked by rows: each must have `columns` inputs and the listed
     /// number of outputs.
     func matrix(_ names: [String], columns: Int, rows: [Int]) throws -> PackedMatrix {
+        let matrix = try packed(names, columns: columns, rows: rows)
+        // Packed: the file's pages of these tensors are no longer needed in memory.
+        for name in names { try file.releasePages(of: file.requireTensor(name)) }
+        return matrix
+    }
+
+    private func packed(_ names: [String], columns: Int, rows: [Int]) throws -> PackedMatrix {
         precondition(names.count == rows.count && !names.isEmpty)
         var parts: [(type: TensorType, data: UnsafeRawBufferPointer, rows: Int)] = []
         for (name, rowCount) in zip(names, rows) {

@@ -166,4 +166,20 @@ final class GGUFFileTests: XCTestCase {
         writer.add(GGUFKey.architecture, .string("qwen2"))
         XCTAssertEqual(try files.open(writer.encoded()).architecture, "qwen2")
     }
+
+    func testReleasedTensorPagesReadBackUnchanged() throws {
+        var rng = SplitMix64(seed: 21)
+        var writer = GGUFWriter()
+        writer.add(GGUFKey.architecture, .string("llama"))
+        // Small tensors sharing pages with a large one (several pages), and the file's last.
+        writer.addRandomTensor("a", shape: [32, 3], type: .q8_0, using: &rng)
+        writer.addRandomTensor("b", shape: [256, 100], type: .q4_K, using: &rng)
+        writer.addRandomTensor("c", shape: [32, 5], type: .q4_0, using: &rng)
+        let file = try files.open(writer.encoded())
+        func contents() -> [[UInt8]] { file.tensors.map { Array(file.data(of: $0)) } }
+        let before = contents()
+        XCTAssertGreaterThan(before[1].count, 3 * 4096)
+        for name in ["b", "c", "a", "b"] { file.releasePages(of: try file.requireTensor(name)) }
+        XCTAssertEqual(contents(), before)
+    }
 }

@@ -121,6 +121,9 @@ final class BlockPanelTests: XCTestCase {
         // Stacked as the loader stacks Q, K and V (and gate and up): a format per panel.
         ([(.q5_0, 32), (.q5_0, 16), (.q8_0, 16)], 256), ([(.q4_K, 16), (.q5_0, 32), (.q8_0, 5)], 256),
         ([(.q6_K, 16), (.q8_0, 16), (.q4_0, 7)], 256),
+        // Q5_0 in groups of 16 (beside Q6_K) and Q4_0 among offsets (beside Q4_K): each
+        // format-and-group shape the in-register path specializes.
+        ([(.q6_K, 16), (.q5_0, 16)], 256), ([(.q4_K, 16), (.q4_0, 16)], 256),
     ]
 
     func testProductsEqualTheInt8RepackAndTheIntegerContractBitForBit() throws {
@@ -130,7 +133,7 @@ final class BlockPanelTests: XCTestCase {
             let repacked = stack.repacked()
             guard case let .int8Dot(groupSize, hasOffsets) = repacked.format else { return XCTFail("\(repacked.format)") }
             XCTAssertEqual(blocks.format, .blocks(groupSize: groupSize, hasOffsets: hasOffsets))
-            for rowCount in [1, 2, 3, 5, 6, 7, 13, 64, 100] {
+            for rowCount in [1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 64, 100] {
                 let x = inputs(rowCount * columns, seed: UInt64(100 * index + rowCount))
                 let y = multiply(blocks, x: x, rowCount: rowCount)
                 XCTAssertEqual(y.map(\.bitPattern), multiply(repacked, x: x, rowCount: rowCount).map(\.bitPattern),
