@@ -104,6 +104,14 @@ private struct PanelCall {
         var acc = InlineArray<R, SIMD16<Float>>(repeating: SIMD16<Float>())
         for u in 0..<columns / unitColumns {
             let unit = panel + u * unitBytes
+            // Decoding is bound by reading the weights: ask for the lines `prefetchDistance` ahead
+            // (this thread's next panels), so many misses are in flight, not the few the
+            // out-of-order window reaches past this unit's arithmetic.
+            var line = 0
+            while line < unitBytes {
+                prefetch(unit + prefetchDistance + line)
+                line += 64
+            }
             let header = unit + unitColumns / 32 * quantBytes
             for b in 0..<unitColumns / 32 {
                 let c = unitColumns / 32 * u + b
@@ -171,6 +179,19 @@ private struct PanelCall {
             }
         }
     }
+}
+
+/// How far ahead of the unit being multiplied its lines are prefetched, in bytes. Measured on
+/// one sequence's decode of Qwen2.5-Coder 1.5B Q4_K_M (2 threads, alternating binaries): none
+/// 14.5–14.8 tokens/s; 4 KiB 18.2–19.8; 8 KiB 18.2–20.6; 16 KiB 18.4–20.5; 32 KiB 16.3–18.3.
+/// AVX2: none 11.3–11.4, 8 KiB 16.5–17.4.
+private let prefetchDistance = 8192
+
+/// `prefetcht0`: the cache line at `p` into all levels. Never faults, so it may point past the
+/// matrix.
+@inline(__always)
+private func prefetch(_ p: UnsafeRawPointer) {
+    Builtin.int_prefetch_RawPointer(p._rawValue, Builtin.zeroInitializer(), (3 as Int32)._value, (1 as Int32)._value)
 }
 
 // The vector arithmetic of the tile through `Builtin`, one instruction each: in a function this
