@@ -32,7 +32,8 @@ public enum BlockDotProduct {
         // specialized for each (a format passed as a value was not, and ran slower than unpacking).
         let one = InlineArray<1, Int>(repeating: 0), two = InlineArray<2, Int>(repeating: 0)
         let no = InlineArray<0, Int>(repeating: 0)
-        switch (format, matrix.groupSize == 16, matrix.hasOffsets) {
+        let groups = matrix.groups(ofPanel: panel)
+        switch (format, groups.size == 16, groups.hasOffsets) {
         case (.q4_0, false, false): call.run(Q4_0Bits.self, sums: one, offsets: no, rows: rows, tileRows: tileRows)
         case (.q4_0, false, true): call.run(Q4_0Bits.self, sums: one, offsets: one, rows: rows, tileRows: tileRows)
         case (.q4_0, true, _): call.run(Q4_0Bits.self, sums: two, offsets: no, rows: rows, tileRows: tileRows)

@@ -22,22 +22,26 @@ enum BlockPanels {
                 p += 1
                 continue
             }
-            let count = min(2, panels.upperBound - p)
-            for i in 0..<count { unpack(matrix, panel: p + i, into: scratch + i * bytes) }
+            // A pair shares one group shape (panels of differently shaped stacked tensors go one by one).
+            let groups = matrix.groups(ofPanel: p)
+            let count = p + 1 < panels.upperBound && matrix.groups(ofPanel: p + 1) == groups ? 2 : 1
+            let panelBytes = groups.panelBytes(columns: matrix.columns)
+            for i in 0..<count { unpack(matrix, panel: p + i, into: scratch + i * panelBytes) }
             let operands = Int8DotOperands(
-                weights: UnsafeRawPointer(scratch), panelBytes: bytes, outputs: matrix.rows - p * 16,
-                columns: matrix.columns, groupSize: matrix.groupSize, hasOffsets: matrix.hasOffsets, x: x,
+                weights: UnsafeRawPointer(scratch), panelBytes: panelBytes, outputs: matrix.rows - p * 16,
+                columns: matrix.columns, groupSize: groups.size, hasOffsets: groups.hasOffsets, x: x,
                 y: y + p * 16, yStride: yStride)
             Int8Kernel.multiply(operands, panels: 0..<count, rows: rows)
             p += count
         }
     }
 
-    /// One panel in the `Int8DotOperands` layout of the matrix's groups.
+    /// One panel in the `Int8DotOperands` layout of its groups (`BlockPanelMatrix.groups(ofPanel:)`).
     static func unpack(_ matrix: BlockPanelMatrix, panel: Int, into out: UnsafeMutableRawPointer) {
         let format = matrix.formats[panel]
         let source = matrix.storage + matrix.offsets[panel]
-        switch (matrix.groupSize, matrix.hasOffsets) {
+        let groups = matrix.groups(ofPanel: panel)
+        switch (groups.size, groups.hasOffsets) {
         case (32, false): unpack(format, source, columns: matrix.columns, into: out, target: Groups32.self)
         case (32, true): unpack(format, source, columns: matrix.columns, into: out, target: Groups32Offsets.self)
         default: unpack(format, source, columns: matrix.columns, into: out, target: Groups16.self)

@@ -82,6 +82,10 @@ public struct BlockPanelMatrix: @unchecked Sendable {
         /// Columns per weight scale: 16 for Q6_K, 32 for the others.
         public var scaleColumns: Int { self == .q6_K ? 16 : 32 }
 
+        /// The int8 groups that hold this format's scales exactly: 16 columns for Q6_K, 32 with
+        /// offsets for Q4_1, Q5_1, Q4_K and Q5_K, else 32.
+        public var groups: Int8Groups { Int8Groups(size: scaleColumns, hasOffsets: hasOffsets) }
+
         /// Whether groups carry an offset (`m` or `−dmin · min`).
         public var hasOffsets: Bool {
             switch self {
@@ -100,25 +104,52 @@ public struct BlockPanelMatrix: @unchecked Sendable {
     public let rows: Int
     /// Inputs (K), a multiple of every panel format's `unitColumns`.
     public let columns: Int
-    /// The int8 groups the panels unpack to (see `Int8DotOperands`): 32, or 16 when a panel
-    /// is Q6_K (then no format has offsets).
-    public let groupSize: Int
-    public let hasOffsets: Bool
+    /// The int8 groups every panel is multiplied in (see `Int8DotOperands`): 32 columns, or 16
+    /// when a panel is Q6_K (then no format has offsets). Nil when the formats share no shape
+    /// (Q6_K stacked with a format that has offsets, as Q4_K_M files stack attn_v with attn_q
+    /// and attn_k): then each panel takes its own format's (`Format.groups`), and every output
+    /// is exactly what its tensor alone would give.
+    public let sharedGroups: Int8Groups?
 
     public init(storage: UnsafeRawPointer, formats: UnsafePointer<Format>, offsets: UnsafePointer<Int>, rows: Int,
-                columns: Int, groupSize: Int, hasOffsets: Bool) {
-        precondition(groupSize == 32 || (groupSize == 16 && !hasOffsets), "groups of 32, or of 16 without offsets")
+                columns: Int, sharedGroups: Int8Groups?) {
         self.storage = storage
         self.formats = formats
         self.offsets = offsets
         self.rows = rows
         self.columns = columns
-        self.groupSize = groupSize
+        self.sharedGroups = sharedGroups
+    }
+
+    /// The int8 groups panel `p` is multiplied in.
+    @inline(__always)
+    public func groups(ofPanel p: Int) -> Int8Groups { sharedGroups ?? formats[p].groups }
+
+    /// Bytes of one panel unpacked to the `Int8DotOperands` layout (the most of any panel's).
+    public var unpackedPanelBytes: Int {
+        if let sharedGroups { return sharedGroups.panelBytes(columns: columns) }
+        // Every format's groups are one of three shapes; 32 without offsets takes the fewest bytes.
+        return max(Int8Groups(size: 16, hasOffsets: false).panelBytes(columns: columns),
+                   Int8Groups(size: 32, hasOffsets: true).panelBytes(columns: columns))
+    }
+}
+
+/// The shape of a panel's int8 groups (see `Int8DotOperands`): `size` columns (32, or 16
+/// without offsets) with a weight scale each, and an offset each when `hasOffsets`.
+public struct Int8Groups: Equatable, Sendable, CustomStringConvertible {
+    public let size: Int
+    public let hasOffsets: Bool
+
+    public init(size: Int, hasOffsets: Bool) {
+        precondition(size == 32 || (size == 16 && !hasOffsets), "groups of 32, or of 16 without offsets")
+        self.size = size
         self.hasOffsets = hasOffsets
     }
 
-    /// Bytes of one panel unpacked to the `Int8DotOperands` layout.
-    public var unpackedPanelBytes: Int {
-        columns / groupSize * Int8DotOperands.groupBytes(groupSize: groupSize, hasOffsets: hasOffsets)
+    /// Bytes of a panel of 16 rows × `columns` in this shape.
+    public func panelBytes(columns: Int) -> Int {
+        columns / size * Int8DotOperands.groupBytes(groupSize: size, hasOffsets: hasOffsets)
     }
+
+    public var description: String { "int8 groups of \(size)\(hasOffsets ? " with offsets" : "")" }
 }

@@ -48,25 +48,25 @@ extension PackedMatrix {
 
     /// The tensors `parts`, stacked by rows, kept in their blocks' bits (`.blocks`), or nil
     /// where that layout does not apply: the level has no int8 products, a type has no
-    /// integer blocks, Q6_K is stacked with a type that has offsets (its groups of 16 then take
-    /// f32 activations), a part other than the last does not end on a panel of 16 rows, or
-    /// every part is Q8_0 (whose int8 repack is within 6% of its file size and needs no
-    /// unpacking).
+    /// integer blocks, a part other than the last does not end on a panel of 16 rows, or every
+    /// part is Q8_0 (whose int8 repack is within 6% of its file size and needs no unpacking).
+    /// The panels share the groups that hold every part (`integerGroups`), so the products are
+    /// the int8 repack's; where none does (Q6_K stacked with a type that has offsets), each
+    /// panel keeps its own type's groups, and each part's outputs are what it gives alone.
     public static func keepingBlocks(columns: Int, parts: [BlockRows]) -> PackedMatrix? {
         guard int8DotAvailable, !parts.isEmpty, columns % 32 == 0,
               let (groupSize, hasOffsets) = integerGroups(parts.map(\.type)).map({ ($0.groupSize, $0.hasOffsets) }),
-              groupSize == 32 || !hasOffsets,
               parts.contains(where: { $0.type != .q8_0 }),
               parts.dropLast().allSatisfy({ $0.rows % 16 == 0 }),
               parts.allSatisfy({ columns % $0.type.blockElements == 0 && $0.rows > 0 })
         else { return nil }
+        let sharedGroups = groupSize == 32 || !hasOffsets ? Int8Groups(size: groupSize, hasOffsets: hasOffsets) : nil
         var panelFormats: [BlockPanelMatrix.Format] = []
         for part in parts {
             panelFormats += Array(repeating: blockFormat(part.type)!, count: (part.rows + 15) / 16)
         }
         let rows = parts.reduce(0) { $0 + $1.rows }
-        let matrix = PackedMatrix(rows: rows, columns: columns, groupSize: groupSize, hasOffsets: hasOffsets,
-                                  panelFormats: panelFormats)
+        let matrix = PackedMatrix(rows: rows, columns: columns, sharedGroups: sharedGroups, panelFormats: panelFormats)
         BlockPanelFill(matrix: matrix, parts: parts, columns: columns).run(pool: .shared)
         return matrix
     }

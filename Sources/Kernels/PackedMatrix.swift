@@ -20,9 +20,11 @@
 /// - `.blocks`: the same integers, scales and offsets as `.int8Dot`, but kept in the bits of
 ///   their GGUF blocks (`BlockPanelMatrix`: 4.6–8.5 bits per weight, about the file's size
 ///   instead of 9–10 bits) and unpacked to the `.int8Dot` layout a pair of panels at a time
-///   inside the product; results are bit for bit `.int8Dot`'s. Q4_0, Q4_1, Q5_0, Q5_1, Q4_K,
-///   Q5_K and Q6_K tensors (and Q8_0 stacked with them) load this way where `.int8Dot` is
-///   available (`keepingBlocks`).
+///   inside the product (or multiplied straight from the bits for a few rows); results are bit
+///   for bit `.int8Dot`'s. Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K and Q6_K tensors (and Q8_0
+///   stacked with them) load this way where `.int8Dot` is available (`keepingBlocks`). A stack
+///   of Q6_K with a format that has offsets, which no one `.int8Dot` group shape holds, keeps
+///   each tensor's own groups panel by panel.
 /// - `.float32`: for F32/F16/BF16 tensors. Panel layout: `w [columns][16] Float`.
 ///
 /// Batch invariance: every output `y[m, n]` is one fused multiply-add chain over the columns in
@@ -34,7 +36,8 @@ public final class PackedMatrix: @unchecked Sendable {
     public enum Format: Equatable, Sendable, CustomStringConvertible {
         case int8(groupSize: Int, hasOffsets: Bool)
         case int8Dot(groupSize: Int, hasOffsets: Bool)
-        case blocks(groupSize: Int, hasOffsets: Bool)
+        /// `sharedGroups` nil: each panel in its own format's groups (`BlockPanelMatrix.sharedGroups`).
+        case blocks(sharedGroups: Int8Groups?)
         case float32
 
         public var description: String {
@@ -43,8 +46,8 @@ public final class PackedMatrix: @unchecked Sendable {
                 return "int8 groups of \(groupSize)\(hasOffsets ? " with offsets" : "")"
             case let .int8Dot(groupSize, hasOffsets):
                 return "int8 groups of \(groupSize)\(hasOffsets ? " with offsets" : "") × int8 activations"
-            case let .blocks(groupSize, hasOffsets):
-                return "GGUF blocks as int8 groups of \(groupSize)\(hasOffsets ? " with offsets" : "") × int8 activations"
+            case let .blocks(sharedGroups):
+                return "GGUF blocks as \(sharedGroups.map { "\($0)" } ?? "each tensor's int8 groups") × int8 activations"
             case .float32: return "f32"
             }
         }
@@ -98,11 +101,11 @@ public final class PackedMatrix: @unchecked Sendable {
 
     /// What the kernels read of a `.blocks` matrix.
     var blockPanels: BlockPanelMatrix {
-        guard case let .blocks(groupSize, hasOffsets) = format, let blockFormats, let blockOffsets else {
+        guard case let .blocks(sharedGroups) = format, let blockFormats, let blockOffsets else {
             preconditionFailure("not a block matrix")
         }
         return BlockPanelMatrix(storage: storage, formats: blockFormats, offsets: blockOffsets, rows: rows,
-                                columns: columns, groupSize: groupSize, hasOffsets: hasOffsets)
+                                columns: columns, sharedGroups: sharedGroups)
     }
 
     /// The bias the selected level adds to int8 quants stored for int8 activations.
@@ -138,11 +141,11 @@ public final class PackedMatrix: @unchecked Sendable {
     /// A `.blocks` matrix whose panel `p` has format `panelFormats[p]`, its panels left
     /// uninitialized for the caller to fill, every byte (`BlockPanelFill`): zeroing them here
     /// would touch every page once more, on one thread, at load.
-    init(rows: Int, columns: Int, groupSize: Int, hasOffsets: Bool, panelFormats: [BlockPanelMatrix.Format]) {
+    init(rows: Int, columns: Int, sharedGroups: Int8Groups?, panelFormats: [BlockPanelMatrix.Format]) {
         precondition(rows > 0 && columns > 0 && panelFormats.count == (rows + 15) / 16)
         self.rows = rows
         self.columns = columns
-        format = .blocks(groupSize: groupSize, hasOffsets: hasOffsets)
+        format = .blocks(sharedGroups: sharedGroups)
         panelCount = panelFormats.count
         panelBytes = 0
         let formats = UnsafeMutablePointer<BlockPanelMatrix.Format>.allocate(capacity: panelCount)
@@ -302,9 +305,10 @@ public final class PackedMatrix: @unchecked Sendable {
         case .float32:
             let w = panel.assumingMemoryBound(to: Float.self)
             for k in 0..<columns { out[k] = w[k * 16 + lane] }
-        case let .blocks(groupSize, hasOffsets):
+        case .blocks:
             // The panel as the kernels see it, read as an `.int8Dot` panel.
             let matrix = blockPanels
+            let groups = matrix.groups(ofPanel: n / 16), groupSize = groups.size, hasOffsets = groups.hasOffsets
             let unpacked = UnsafeMutableRawPointer.allocate(byteCount: matrix.unpackedPanelBytes, alignment: 64)
             defer { unpacked.deallocate() }
             KernelLevel.active.unpackBlockPanel(matrix, panel: n / 16, into: unpacked)

@@ -20,6 +20,8 @@ final class BlockPanelFillTests: XCTestCase {
         ([(.q4_0, 16), (.q8_0, 21)], 64), ([(.q8_0, 32), (.q5_1, 16)], 96),
         ([(.q5_0, 32), (.q5_0, 16), (.q8_0, 16)], 256), ([(.q4_K, 16), (.q5_0, 32), (.q8_0, 5)], 256),
         ([(.q6_K, 16), (.q8_0, 16), (.q4_0, 7)], 256), ([(.q4_K, 48), (.q5_K, 16), (.q4_K, 9)], 512),
+        // No shared group shape (each panel keeps its own): the bytes are the same layout.
+        ([(.q4_K, 32), (.q6_K, 16), (.q8_0, 16), (.q5_1, 5)], 256),
     ]
 
     func testPackedBytesAreTheLayoutWrittenWeightByWeight() throws {
@@ -45,10 +47,10 @@ final class BlockPanelFillTests: XCTestCase {
         // 0: no pool, panels one at a time, last first.
         for threads in [0, 1, 2, 3] {
             let again = try XCTUnwrap(stack.withParts { parts -> PackedMatrix? in
-                guard case let .blocks(groupSize, hasOffsets) = shared.format else { return nil }
+                guard case let .blocks(sharedGroups) = shared.format else { return nil }
                 let formats = (0..<shared.panelCount).map { shared.blockFormats![$0] }
-                let matrix = PackedMatrix(rows: shared.rows, columns: shared.columns, groupSize: groupSize,
-                                          hasOffsets: hasOffsets, panelFormats: formats)
+                let matrix = PackedMatrix(rows: shared.rows, columns: shared.columns, sharedGroups: sharedGroups,
+                                          panelFormats: formats)
                 let fill = BlockPanelFill(matrix: matrix, parts: parts, columns: shared.columns)
                 if threads == 0 {
                     for panel in (0..<matrix.panelCount).reversed() { fill.fill(panels: panel..<panel + 1) }

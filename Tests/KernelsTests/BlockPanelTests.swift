@@ -17,6 +17,15 @@ final class BlockPanelTests: XCTestCase {
         let types: [TensorType]
         let rows: [Int]
 
+        /// Part `index` alone, the same bytes.
+        func part(_ index: Int) -> Stack {
+            Stack(columns: columns, data: [data[index]], types: [types[index]], rows: [rows[index]])
+        }
+
+        init(columns: Int, data: [[UInt8]], types: [TensorType], rows: [Int]) {
+            (self.columns, self.data, self.types, self.rows) = (columns, data, types, rows)
+        }
+
         init(_ parts: [(TensorType, Int)], columns: Int, seed: UInt64) {
             var rng = SplitMix64(seed: seed)
             self.columns = columns
@@ -132,7 +141,7 @@ final class BlockPanelTests: XCTestCase {
             let blocks = try XCTUnwrap(stack.blocks(), "\(parts)")
             let repacked = stack.repacked()
             guard case let .int8Dot(groupSize, hasOffsets) = repacked.format else { return XCTFail("\(repacked.format)") }
-            XCTAssertEqual(blocks.format, .blocks(groupSize: groupSize, hasOffsets: hasOffsets))
+            XCTAssertEqual(blocks.format, .blocks(sharedGroups: Int8Groups(size: groupSize, hasOffsets: hasOffsets)))
             for rowCount in [1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 64, 100] {
                 let x = inputs(rowCount * columns, seed: UInt64(100 * index + rowCount))
                 let y = multiply(blocks, x: x, rowCount: rowCount)
@@ -186,10 +195,53 @@ final class BlockPanelTests: XCTestCase {
         }
     }
 
+    /// Q6_K stacked with a format that has offsets (Q4_K_M files stack a Q6_K attn_v with Q4_K
+    /// attn_q and attn_k): no one group shape holds both, so each panel keeps its own type's and
+    /// every part's outputs are, bit for bit, what the part gives as a matrix of its own, on
+    /// both paths (from the bits for a few rows, unpacked for more), whatever the batch or threads.
+    func testStacksWithoutASharedGroupShapeMultiplyEachPartAsAlone() throws {
+        let stacks: [(parts: [(TensorType, Int)], columns: Int)] = [
+            ([(.q4_K, 32), (.q4_K, 16), (.q6_K, 16)], 512),
+            ([(.q6_K, 16), (.q4_K, 32), (.q8_0, 16), (.q5_1, 5)], 256),
+            ([(.q5_K, 16), (.q6_K, 48), (.q4_0, 16), (.q4_1, 16)], 256),
+        ]
+        for (index, (parts, columns)) in stacks.enumerated() {
+            let stack = Stack(parts, columns: columns, seed: UInt64(index + 300))
+            let blocks = try XCTUnwrap(stack.blocks(), "\(parts)")
+            XCTAssertEqual(blocks.format, .blocks(sharedGroups: nil), "\(parts)")
+            let alone = (0..<parts.count).map { i in stack.part(i).blocks() ?? stack.part(i).repacked() }
+            let n = stack.totalRows
+            for rowCount in [1, 2, 3, 4, 5, 8, 9, 64] {
+                let x = inputs(rowCount * columns, seed: UInt64(1000 * index + rowCount))
+                let y = multiply(blocks, x: x, rowCount: rowCount)
+                XCTAssertEqual(multiply(blocks, x: x, rowCount: rowCount, pool: WorkerPool(threadCount: 1)).map(\.bitPattern),
+                               y.map(\.bitPattern), "\(parts), \(rowCount) rows, one thread")
+                var first = 0
+                for (i, matrix) in alone.enumerated() {
+                    let own = multiply(matrix, x: x, rowCount: rowCount), rows = matrix.rows
+                    for m in 0..<rowCount {
+                        XCTAssertEqual(y[m * n + first..<m * n + first + rows].map(\.bitPattern),
+                                       own[m * rows..<(m + 1) * rows].map(\.bitPattern),
+                                       "\(parts), part \(i), row \(m) of \(rowCount)")
+                    }
+                    first += rows
+                }
+            }
+            var a = [Float](repeating: 0, count: columns), b = a
+            var first = 0
+            for matrix in alone {
+                for row in Set([0, matrix.rows - 1]) {
+                    a.withUnsafeMutableBufferPointer { blocks.row(first + row, into: $0.baseAddress!) }
+                    b.withUnsafeMutableBufferPointer { matrix.row(row, into: $0.baseAddress!) }
+                    XCTAssertEqual(a.map(\.bitPattern), b.map(\.bitPattern), "\(parts), row \(first + row)")
+                }
+                first += matrix.rows
+            }
+        }
+    }
+
     func testLayoutsThatCannotKeepBlocksFallBackToTheRepack() {
         XCTAssertNil(Stack([(.q8_0, 32)], columns: 64, seed: 1).blocks(), "Q8_0 alone keeps the int8 repack")
-        XCTAssertNil(Stack([(.q4_K, 16), (.q6_K, 16)], columns: 256, seed: 2).blocks(),
-                     "groups of 16 with offsets take f32 activations")
         XCTAssertNil(Stack([(.q5_0, 20), (.q4_0, 16)], columns: 64, seed: 3).blocks(),
                      "a part that ends inside a panel")
         XCTAssertNil(Stack([(.f16, 16)], columns: 64, seed: 4).blocks(), "float tensors")
