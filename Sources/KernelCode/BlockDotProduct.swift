@@ -188,13 +188,6 @@ private struct PanelCall {
 /// AVX2: none 11.3–11.4, 8 KiB 16.5–17.4.
 private let prefetchDistance = 8192
 
-/// `prefetcht0`: the cache line at `p` into all levels. Never faults, so it may point past the
-/// matrix.
-@inline(__always)
-private func prefetch(_ p: UnsafeRawPointer) {
-    Builtin.int_prefetch_RawPointer(p._rawValue, Builtin.zeroInitializer(), (3 as Int32)._value, (1 as Int32)._value)
-}
-
 // The vector arithmetic of the tile through `Builtin`, one instruction each: in a function this
 // large the stdlib's SIMD operators (lane loops for LLVM to vectorize) stayed loops, and LLVM
 // then took even these apart lane by lane (measured: slower than unpacking the panel first).
