@@ -7,6 +7,7 @@ import KernelInterface
 public enum LevelKernels: KernelSet {
     public static var int8DotAvailable: Bool { Int8Kernel.available }
     public static var int8DotWeightBias: Int { Int8Kernel.weightBias }
+    public static var blockInRegisterRows: Int { Int8Kernel.inRegisterRows }
 
     public static func multiplyPanels(_ matrix: PanelMatrix, x: UnsafePointer<Float>, xStride: Int, rowCount: Int,
                                       y: UnsafeMutablePointer<Float>, yStride: Int, panels: Range<Int>) {

@@ -12,6 +12,9 @@ public protocol KernelSet: Sendable {
     /// What is added to a signed weight quant before it is stored for `multiplyInt8Dot`: 128 for
     /// `vpdpbusd` (unsigned × signed bytes), 0 for the sign trick of `vpmaddubsw`.
     static var int8DotWeightBias: Int { get }
+    /// Up to this many activation rows, `multiplyBlocks` multiplies panels straight from their
+    /// bits, streaming them from memory; from more on it unpacks them.
+    static var blockInRegisterRows: Int { get }
 
     /// `y = x · Wᵀ` for the panels `panels` of an `.int8` or `.float32` matrix, rows `0..<rowCount` of x.
     static func multiplyPanels(_ matrix: PanelMatrix, x: UnsafePointer<Float>, xStride: Int, rowCount: Int,

@@ -37,7 +37,10 @@ extension PackedMatrix {
             return
         }
         let panelCount = self.panelCount
-        pool.parallelRanges(pairs) { range in
+        // As `multiplyBlocks`: one run per thread for a few rows, chunks claimed as threads come
+        // free for a batch.
+        let chunksPerThread = rowCount <= KernelLevel.active.blockInRegisterRows ? 1 : 8
+        pool.parallelRanges(pairs, chunksPerThread: chunksPerThread) { range in
             run(range.lowerBound * 2..<min(panelCount, range.upperBound * 2))
         }
     }
@@ -59,7 +62,10 @@ extension PackedMatrix {
             return
         }
         let panelCount = self.panelCount
-        pool.parallelRanges(pairs) { range in
+        // Decoding a few rows streams each thread's panels from memory, best in one run; a
+        // batch spends longer per panel, and chunks claimed as threads come free even it out.
+        let chunksPerThread = rowCount <= KernelLevel.active.blockInRegisterRows ? 1 : 8
+        pool.parallelRanges(pairs, chunksPerThread: chunksPerThread) { range in
             call.run(range.lowerBound * 2..<min(panelCount, range.upperBound * 2))
         }
     }

@@ -45,12 +45,15 @@ public final class WorkerPool: @unchecked Sendable {
         state.release()
     }
 
-    /// Splits `0..<count` into about `threadCount` contiguous chunks (whole multiples of
-    /// `granularity` except the last) and runs `body(range)` on each.
-    public func parallelRanges(_ count: Int, granularity: Int = 1, _ body: (Range<Int>) -> Void) {
+    /// Splits `0..<count` into about `threadCount · chunksPerThread` contiguous chunks (whole
+    /// multiples of `granularity` except the last) and runs `body(range)` on each. More chunks
+    /// than threads are claimed as threads come free, so a thread slowed down (by another
+    /// process, an interrupt, costlier rows) takes fewer and nobody waits long at the end.
+    public func parallelRanges(_ count: Int, granularity: Int = 1, chunksPerThread: Int = 1,
+                               _ body: (Range<Int>) -> Void) {
         if count <= 0 { return }
         let units = (count + granularity - 1) / granularity
-        let chunks = min(units, threadCount)
+        let chunks = min(units, threadCount * chunksPerThread)
         parallelFor(chunks) { chunk in
             let start = units * chunk / chunks * granularity
             let end = min(count, units * (chunk + 1) / chunks * granularity)
