@@ -25,12 +25,12 @@ extension BlockPanelMatrix.Format {
             let d = Self.halves(header)
             return (d, d, Self.halves(header + 32))
         case .q4_K, .q5_K:
-            let scale = Self.product(Self.halves(header + 256), Self.unsignedBytes(header + 16 * b))
-            let offset = Self.negated(Self.product(Self.halves(header + 288), Self.unsignedBytes(header + 128 + 16 * b)))
+            let scale = product(Self.halves(header + 256), Self.unsignedBytes(header + 16 * b))
+            let offset = Self.negated(product(Self.halves(header + 288), Self.unsignedBytes(header + 128 + 16 * b)))
             return (scale, scale, offset)
         case .q6_K:
             let d = Self.halves(header + 256)
-            return (Self.product(d, Self.signedBytes(header + 32 * b)), Self.product(d, Self.signedBytes(header + 32 * b + 16)),
+            return (product(d, Self.signedBytes(header + 32 * b)), product(d, Self.signedBytes(header + 32 * b + 16)),
                     negativeZero)
         }
     }
@@ -42,14 +42,6 @@ extension BlockPanelMatrix.Format {
         let signs = unsafeBitCast(SIMD16<UInt32>(repeating: 0x8000_0000), to: Builtin.Vec16xInt32.self)
         return unsafeBitCast(Builtin.xor_Vec16xInt32(unsafeBitCast(v, to: Builtin.Vec16xInt32.self), signs),
                              to: SIMD16<Float>.self)
-    }
-
-    /// a · b lane by lane (`vmulps`; the stdlib's `*` is a lane loop that stayed one here).
-    @inline(__always)
-    static func product(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
-        unsafeBitCast(Builtin.fmul_Vec16xFPIEEE32(unsafeBitCast(a, to: Builtin.Vec16xFPIEEE32.self),
-                                                  unsafeBitCast(b, to: Builtin.Vec16xFPIEEE32.self)),
-                      to: SIMD16<Float>.self)
     }
 
     /// 16 IEEE halves, widened exactly (`vcvtph2ps`).
