@@ -154,19 +154,11 @@ final class PagedAttentionTests: XCTestCase {
                         let q = queries(count: count * groupHeads * 32, seed: 5)
                         let rowWidth = groupHeads * 32
                         // Each query alone: the decode path.
-                        var alone: [Float] = []
-                        for i in 0..<count {
-                            alone += pool.attend(Array(q[i * rowWidth..<(i + 1) * rowWidth]), queryCount: 1,
-                                                 groupHeads: groupHeads, position: start + i, window: window)
-                        }
+                        let alone = attend(pool, q, tiles: Array(repeating: 1, count: count), rowWidth: rowWidth,
+                                           groupHeads: groupHeads, start: start, window: window)
                         for tiling in [[24], [8, 8, 8], [3, 5, 16], [1, 7, 2, 9, 5], [13, 11]] {
-                            var tiled: [Float] = []
-                            var i = 0
-                            for size in tiling {
-                                tiled += pool.attend(Array(q[i * rowWidth..<(i + size) * rowWidth]), queryCount: size,
-                                                     groupHeads: groupHeads, position: start + i, window: window)
-                                i += size
-                            }
+                            let tiled = attend(pool, q, tiles: tiling, rowWidth: rowWidth, groupHeads: groupHeads,
+                                               start: start, window: window)
                             XCTAssertEqual(tiled.map(\.bitPattern), alone.map(\.bitPattern),
                                            "\(precision), block \(blockSize), \(groupHeads) heads, window \(String(describing: window)), tiles \(tiling)")
                         }
@@ -174,6 +166,20 @@ final class PagedAttentionTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// The queries `q` (`rowWidth` floats each, the first at `start`) attended in consecutive
+    /// tiles of `tiles` query tokens each, outputs in order.
+    func attend(_ pool: Pool, _ q: [Float], tiles: [Int], rowWidth: Int, groupHeads: Int, start: Int,
+                window: Int?) -> [Float] {
+        var out: [Float] = []
+        var i = 0
+        for size in tiles {
+            out += pool.attend(Array(q[i * rowWidth..<(i + size) * rowWidth]), queryCount: size,
+                               groupHeads: groupHeads, position: start + i, window: window)
+            i += size
+        }
+        return out
     }
 
     /// Long ranges with wide heads are walked in spans of positions (about 32 KiB of keys per
@@ -195,19 +201,11 @@ final class PagedAttentionTests: XCTestCase {
                     let start = 170, count = 20
                     let q = queries(count: count * groupHeads * headDim, seed: 9)
                     let rowWidth = groupHeads * headDim
-                    var alone: [Float] = []
-                    for i in 0..<count {
-                        alone += pool.attend(Array(q[i * rowWidth..<(i + 1) * rowWidth]), queryCount: 1,
-                                             groupHeads: groupHeads, position: start + i, window: window)
-                    }
+                    let alone = attend(pool, q, tiles: Array(repeating: 1, count: count), rowWidth: rowWidth,
+                                       groupHeads: groupHeads, start: start, window: window)
                     for tiling in [[20], [8, 8, 4], [3, 16, 1]] {
-                        var tiled: [Float] = []
-                        var i = 0
-                        for size in tiling {
-                            tiled += pool.attend(Array(q[i * rowWidth..<(i + size) * rowWidth]), queryCount: size,
-                                                 groupHeads: groupHeads, position: start + i, window: window)
-                            i += size
-                        }
+                        let tiled = attend(pool, q, tiles: tiling, rowWidth: rowWidth, groupHeads: groupHeads,
+                                           start: start, window: window)
                         XCTAssertEqual(tiled.map(\.bitPattern), alone.map(\.bitPattern),
                                        "\(precision), \(groupHeads) heads, window \(String(describing: window)), tiles \(tiling)")
                     }
