@@ -13,30 +13,51 @@ public enum AVX2Int8 {
 
     /// Outputs of `panels` for activation rows `rows`; weights stored as signed q (no bias).
     public static func multiply(_ operands: Int8DotOperands, panels: Range<Int>, rows: Range<Int>) {
-        switch (operands.groupSize, operands.hasOffsets) {
-        case (32, false): operands.run(panels, rows, quads: InlineArray<8, Int>(repeating: 0), offsets: InlineArray<0, Int>(repeating: 0))
-        case (32, true): operands.run(panels, rows, quads: InlineArray<8, Int>(repeating: 0), offsets: InlineArray<1, Int>(repeating: 0))
-        default: operands.run(panels, rows, quads: InlineArray<4, Int>(repeating: 0), offsets: InlineArray<0, Int>(repeating: 0))
+        let eight = InlineArray<8, Int>(repeating: 0), four = InlineArray<4, Int>(repeating: 0), two = InlineArray<2, Int>(repeating: 0)
+        let none = InlineArray<0, Int>(repeating: 0), one = InlineArray<1, Int>(repeating: 0)
+        guard let range = operands.quantRange else {
+            switch (operands.groupSize, operands.hasOffsets) {
+            case (32, false): operands.run(panels, rows, quads: eight, offsets: none, depth: none)
+            case (32, true): operands.run(panels, rows, quads: eight, offsets: one, depth: none)
+            default: operands.run(panels, rows, quads: four, offsets: none, depth: none)
+            }
+            return
+        }
+        // Quads whose products add up in 16 bits: 2 · depth · (2^bits − 1) · 128 < 2^15.
+        switch (operands.groupSize, operands.hasOffsets, range.bits) {
+        case (32, false, 4): operands.run(panels, rows, quads: eight, offsets: none, depth: eight)
+        case (32, false, 5): operands.run(panels, rows, quads: eight, offsets: none, depth: four)
+        case (32, false, _): operands.run(panels, rows, quads: eight, offsets: none, depth: two)
+        case (32, true, 4): operands.run(panels, rows, quads: eight, offsets: one, depth: eight)
+        case (32, true, 5): operands.run(panels, rows, quads: eight, offsets: one, depth: four)
+        case (32, true, _): operands.run(panels, rows, quads: eight, offsets: one, depth: two)
+        case (_, _, 6): operands.run(panels, rows, quads: four, offsets: none, depth: two)
+        default: operands.run(panels, rows, quads: four, offsets: none, depth: four)
         }
     }
 }
 
 extension Int8DotOperands {
     @inline(__always)
-    func run<let Q: Int, let O: Int>(_ panels: Range<Int>, _ rows: Range<Int>, quads: InlineArray<Q, Int>,
-                                     offsets: InlineArray<O, Int>) {
+    func run<let Q: Int, let O: Int, let D: Int>(_ panels: Range<Int>, _ rows: Range<Int>, quads: InlineArray<Q, Int>,
+                                                 offsets: InlineArray<O, Int>, depth: InlineArray<D, Int>) {
         for p in panels {
             let panel = weights + p * panelBytes
             var m = rows.lowerBound
             // Three rows keep the sums, the float accumulators and the weights in the 16 ymm
-            // registers (four spill).
+            // registers (four spill); two where 16-bit partial sums live beside the sums.
+            while D > 0 && D < Q && m + 2 <= rows.upperBound {
+                tile(m: m, panel: panel, outputs: p * 16, quads: quads, offsets: offsets, depth: depth,
+                     accumulators: InlineArray<2, SIMD8<Float>>(repeating: SIMD8<Float>()))
+                m += 2
+            }
             while m + 3 <= rows.upperBound {
-                tile(m: m, panel: panel, outputs: p * 16, quads: quads, offsets: offsets,
+                tile(m: m, panel: panel, outputs: p * 16, quads: quads, offsets: offsets, depth: depth,
                      accumulators: InlineArray<3, SIMD8<Float>>(repeating: SIMD8<Float>()))
                 m += 3
             }
             while m < rows.upperBound {
-                tile(m: m, panel: panel, outputs: p * 16, quads: quads, offsets: offsets,
+                tile(m: m, panel: panel, outputs: p * 16, quads: quads, offsets: offsets, depth: depth,
                      accumulators: InlineArray<1, SIMD8<Float>>(repeating: SIMD8<Float>()))
                 m += 1
             }
@@ -47,10 +68,16 @@ extension Int8DotOperands {
     /// when O is 1. Per group and output the integer sum Σ w·q is exact, so each output's chain
     /// `acc = fma(Float(Σ w·q) · scaleᵂ, scaleˣ, acc)` (then the offset term) is the same
     /// arithmetic as the AVX-512 VNNI kernel's, lane for lane.
+    ///
+    /// With a depth D (weights of a known `quantRange`), the stored quants `s = w + zeroPoint`
+    /// go to `vpmaddubsw` as unsigned bytes (no `vpsignb` per row), its 16-bit pair sums are
+    /// added in 16 bits over D quads (within ±2^15 by the range) before one `vpmaddwd`
+    /// widens them, and `zeroPoint · Σ q` (from the activations' corrections) is taken off the
+    /// group's sum: the same exact integer Σ w·q. D = 0: every weight may use all 8 bits.
     @inline(__always)
-    private func tile<let R: Int, let Q: Int, let O: Int>(
-        m: Int, panel: UnsafeRawPointer, outputs: Int,
-        quads: InlineArray<Q, Int>, offsets: InlineArray<O, Int>, accumulators: InlineArray<R, SIMD8<Float>>
+    private func tile<let R: Int, let Q: Int, let O: Int, let D: Int>(
+        m: Int, panel: UnsafeRawPointer, outputs: Int, quads: InlineArray<Q, Int>, offsets: InlineArray<O, Int>,
+        depth: InlineArray<D, Int>, accumulators: InlineArray<R, SIMD8<Float>>
     ) {
         var acc0 = accumulators, acc1 = accumulators
         let groupSize = 4 * Q
@@ -58,17 +85,51 @@ extension Int8DotOperands {
         let bytes = Self.groupBytes(groupSize: groupSize, hasOffsets: O == 1)
         for g in 0..<groups {
             let group = panel + g * bytes
-            var sum0 = InlineArray<R, SIMD8<Int32>>(repeating: SIMD8<Int32>())
+            var sum0 = InlineArray<R, SIMD8<Int32>> { _ in SIMD8<Int32>() }
             var sum1 = sum0
-            for quad in 0..<Q {
-                let w0 = group.loadUnaligned(fromByteOffset: quad * 64, as: SIMD32<Int8>.self)
-                let w1 = group.loadUnaligned(fromByteOffset: quad * 64 + 32, as: SIMD32<Int8>.self)
-                let a0 = sign(w0, by: w0), a1 = sign(w1, by: w1)  // |w| (−128 comes out as 128 unsigned)
-                for r in 0..<R {
-                    let source = UnsafeRawPointer(x.quants + (m + r) * columns + g * groupSize + quad * 4)
-                    let q = unsafeBitCast(SIMD8<Int32>(repeating: source.loadUnaligned(as: Int32.self)), to: SIMD32<Int8>.self)
-                    sum0[r] = sum0[r] &+ dotBytes(unsigned: a0, signed: sign(q, by: w0))
-                    sum1[r] = sum1[r] &+ dotBytes(unsigned: a1, signed: sign(q, by: w1))
+            if D > 0 {
+                let zeroPoint = Int8(truncatingIfNeeded: quantRange!.zeroPoint)
+                let bias = SIMD32<Int8>(repeating: zeroPoint)
+                for chunk in 0..<Q / D {
+                    var pairs0 = InlineArray<R, SIMD16<Int16>> { _ in SIMD16<Int16>() }
+                    var pairs1 = pairs0
+                    for k in 0..<D {
+                        let quad = chunk * D + k
+                        let s0 = group.loadUnaligned(fromByteOffset: quad * 64, as: SIMD32<Int8>.self) &+ bias
+                        let s1 = group.loadUnaligned(fromByteOffset: quad * 64 + 32, as: SIMD32<Int8>.self) &+ bias
+                        for r in 0..<R {
+                            let source = UnsafeRawPointer(x.quants + (m + r) * columns + g * groupSize + quad * 4)
+                            let q = unsafeBitCast(SIMD8<Int32>(repeating: source.loadUnaligned(as: Int32.self)), to: SIMD32<Int8>.self)
+                            pairs0[r] = pairs0[r] &+ pairSums(unsigned: s0, signed: q)
+                            pairs1[r] = pairs1[r] &+ pairSums(unsigned: s1, signed: q)
+                        }
+                    }
+                    for r in 0..<R {
+                        sum0[r] = sum0[r] &+ widenPairs(pairs0[r])
+                        sum1[r] = sum1[r] &+ widenPairs(pairs1[r])
+                    }
+                }
+                if zeroPoint != 0 {
+                    // corrections = −128 · Σ q, so zeroPoint · Σ q = −(corrections >> 7) · zeroPoint, exactly.
+                    for r in 0..<R {
+                        let correction = groupSize == 32 ? x.corrections32[(m + r) * groups32 + g]
+                                                         : x.corrections16[(m + r) * (columns / 16) + g]
+                        let shift = SIMD8<Int32>(repeating: (correction &>> 7) &* Int32(zeroPoint))
+                        sum0[r] = sum0[r] &+ shift
+                        sum1[r] = sum1[r] &+ shift
+                    }
+                }
+            } else {
+                for quad in 0..<Q {
+                    let w0 = group.loadUnaligned(fromByteOffset: quad * 64, as: SIMD32<Int8>.self)
+                    let w1 = group.loadUnaligned(fromByteOffset: quad * 64 + 32, as: SIMD32<Int8>.self)
+                    let a0 = sign(w0, by: w0), a1 = sign(w1, by: w1)  // |w| (−128 comes out as 128 unsigned)
+                    for r in 0..<R {
+                        let source = UnsafeRawPointer(x.quants + (m + r) * columns + g * groupSize + quad * 4)
+                        let q = unsafeBitCast(SIMD8<Int32>(repeating: source.loadUnaligned(as: Int32.self)), to: SIMD32<Int8>.self)
+                        sum0[r] = sum0[r] &+ dotBytes(unsigned: a0, signed: sign(q, by: w0))
+                        sum1[r] = sum1[r] &+ dotBytes(unsigned: a1, signed: sign(q, by: w1))
+                    }
                 }
             }
             let s0 = group.loadUnaligned(fromByteOffset: groupSize * 16, as: SIMD8<Float>.self)
@@ -114,6 +175,21 @@ func dotBytes(unsigned: SIMD32<Int8>, signed: SIMD32<Int8>) -> SIMD8<Int32> {
                                                  unsafeBitCast(signed, to: Builtin.Vec32xInt8.self))
     let ones = unsafeBitCast(SIMD16<Int16>(repeating: 1), to: Builtin.Vec16xInt16.self)
     return unsafeBitCast(Builtin.int_x86_avx2_pmadd_wd(pairs, ones), to: SIMD8<Int32>.self)
+}
+
+/// Σ of two byte products per 16-bit lane (`vpmaddubsw`), unsigned bytes of `unsigned` times
+/// signed bytes of `signed`: exact while a pair stays within ±32,767.
+@inline(__always)
+private func pairSums(unsigned: SIMD32<Int8>, signed: SIMD32<Int8>) -> SIMD16<Int16> {
+    unsafeBitCast(Builtin.int_x86_avx2_pmadd_ub_sw(unsafeBitCast(unsigned, to: Builtin.Vec32xInt8.self),
+                                                   unsafeBitCast(signed, to: Builtin.Vec32xInt8.self)), to: SIMD16<Int16>.self)
+}
+
+/// Pairs of 16-bit lanes summed into 32 bits (`vpmaddwd` with ones).
+@inline(__always)
+private func widenPairs(_ v: SIMD16<Int16>) -> SIMD8<Int32> {
+    let ones = unsafeBitCast(SIMD16<Int16>(repeating: 1), to: Builtin.Vec16xInt16.self)
+    return unsafeBitCast(Builtin.int_x86_avx2_pmadd_wd(unsafeBitCast(v, to: Builtin.Vec16xInt16.self), ones), to: SIMD8<Int32>.self)
 }
 
 /// `acc + Σ` of four byte products per 32-bit lane over 16 lanes (two ymm halves), unsigned

@@ -27,10 +27,13 @@ enum BlockPanels {
             let count = p + 1 < panels.upperBound && matrix.groups(ofPanel: p + 1) == groups ? 2 : 1
             let panelBytes = groups.panelBytes(columns: matrix.columns)
             for i in 0..<count { unpack(matrix, panel: p + i, into: scratch + i * panelBytes) }
+            // The range of the pair's quants when both have the same one (and the level no bias).
+            let range = Int8Kernel.weightBias == 0 && (count == 1 || matrix.formats[p] == matrix.formats[p + 1])
+                ? matrix.formats[p].quantRange : nil
             let operands = Int8DotOperands(
                 weights: UnsafeRawPointer(scratch), panelBytes: panelBytes, outputs: matrix.rows - p * 16,
                 columns: matrix.columns, groupSize: groups.size, hasOffsets: groups.hasOffsets, x: x,
-                y: y + p * 16, yStride: yStride)
+                y: y + p * 16, yStride: yStride, quantRange: range)
             Int8Kernel.multiply(operands, panels: 0..<count, rows: rows)
             p += count
         }

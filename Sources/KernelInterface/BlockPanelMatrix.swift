@@ -79,6 +79,12 @@ public struct BlockPanelMatrix: @unchecked Sendable {
             }
         }
 
+        /// The stored quants' range as the int8 layout holds them with no weight bias: nil for
+        /// Q8_0, whose bytes use all 8 bits.
+        public var quantRange: Int8DotOperands.QuantRange? {
+            self == .q8_0 ? nil : Int8DotOperands.QuantRange(bits: 4 + highBits, zeroPoint: zeroPoint)
+        }
+
         /// Columns per weight scale: 16 for Q6_K, 32 for the others.
         public var scaleColumns: Int { self == .q6_K ? 16 : 32 }
 

@@ -47,9 +47,29 @@ public struct Int8DotOperands: @unchecked Sendable {
     public let x: ActivationRows
     public let y: UnsafeMutablePointer<Float>
     public let yStride: Int
+    /// What is known of the weights' range: each is `s − zeroPoint` for an unsigned stored quant
+    /// `s < 2^bits` (panels unpacked from Q4_0 … Q6_K), or nil (Q8_0, the int8 repack). A level
+    /// may then multiply `s` as an unsigned byte and add products in 16 bits over several quads
+    /// before widening: fewer instructions for the same exact integer sum Σ w·q.
+    public let quantRange: QuantRange?
+
+    /// Stored quants `s` in `0..<2^bits` and the weight `s − zeroPoint` they stand for.
+    public struct QuantRange: Sendable, Equatable {
+        /// 4, 5 or 6.
+        public let bits: Int
+        /// 0 (Q4_1, Q5_1, Q4_K, Q5_K), 8 (Q4_0), 16 (Q5_0) or 32 (Q6_K).
+        public let zeroPoint: Int
+
+        public init(bits: Int, zeroPoint: Int) {
+            precondition(bits >= 4 && bits <= 6, "4 to 6 bits")
+            precondition(zeroPoint == 0 || zeroPoint == 8 || zeroPoint == 16 || zeroPoint == 32, "a zero point of 0, 8, 16 or 32")
+            self.bits = bits
+            self.zeroPoint = zeroPoint
+        }
+    }
 
     public init(weights: UnsafeRawPointer, panelBytes: Int, outputs: Int, columns: Int, groupSize: Int, hasOffsets: Bool,
-                x: ActivationRows, y: UnsafeMutablePointer<Float>, yStride: Int) {
+                x: ActivationRows, y: UnsafeMutablePointer<Float>, yStride: Int, quantRange: QuantRange? = nil) {
         precondition(groupSize == 32 || (groupSize == 16 && !hasOffsets), "groups of 32, or of 16 without offsets")
         precondition(columns % 32 == 0)
         self.weights = weights
@@ -61,6 +81,7 @@ public struct Int8DotOperands: @unchecked Sendable {
         self.x = x
         self.y = y
         self.yStride = yStride
+        self.quantRange = quantRange
     }
 
     /// Bytes of one group of inputs in a panel.

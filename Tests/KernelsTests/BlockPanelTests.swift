@@ -155,6 +155,41 @@ final class BlockPanelTests: XCTestCase {
         }
     }
 
+    /// Every stored quant at the top (or the bottom) of its range and every activation at
+    /// ±127: the 16-bit sums a level may add over several quads of small quants
+    /// (`Int8DotOperands.QuantRange`) reach their bound here, and the zero point's correction
+    /// its largest, and the products must still be the int8 repack's and the contract's.
+    func testQuantsAtTheEndsOfTheirRangeStayExact() throws {
+        // Where each format's quant bits lie in a block: (offset, bytes).
+        let quantBytes: [TensorType: (Int, Int)] = [
+            .q4_0: (2, 16), .q4_1: (4, 16), .q5_0: (2, 20), .q5_1: (4, 20),
+            .q4_K: (16, 128), .q5_K: (16, 160), .q6_K: (0, 192),
+        ]
+        let columns = 256, rows = 32, rowCount = 8
+        for (type, (offset, count)) in quantBytes.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            for fill: UInt8 in [0xFF, 0x00] {
+                var data = Stack([(type, rows)], columns: columns, seed: 7).data[0]
+                for block in 0..<data.count / type.blockBytes {
+                    for i in 0..<count { data[block * type.blockBytes + offset + i] = fill }
+                }
+                let stack = Stack(columns: columns, data: [data], types: [type], rows: [rows])
+                let blocks = try XCTUnwrap(stack.blocks(), "\(type)")
+                let repacked = stack.repacked()
+                guard case let .int8Dot(groupSize, hasOffsets) = repacked.format else { return XCTFail("\(repacked.format)") }
+                for sign: Float in [1, -1] {
+                    let x = [Float](repeating: sign, count: rowCount * columns)
+                    let y = multiply(blocks, x: x, rowCount: rowCount)
+                    XCTAssertEqual(y.map(\.bitPattern), multiply(repacked, x: x, rowCount: rowCount).map(\.bitPattern),
+                                   "\(type), quants \(fill), activations \(sign): against the int8 repack")
+                    XCTAssertEqual(y.map(\.bitPattern),
+                                   reference(stack, groupSize: groupSize, hasOffsets: hasOffsets, x: x, rowCount: rowCount)
+                                       .map(\.bitPattern),
+                                   "\(type), quants \(fill), activations \(sign): against the integer contract")
+                }
+            }
+        }
+    }
+
     func testRowsAreTheWeightsOfTheInt8Repack() throws {
         for (index, (parts, columns)) in Self.stacks.enumerated() {
             let stack = Stack(parts, columns: columns, seed: UInt64(index + 50))
