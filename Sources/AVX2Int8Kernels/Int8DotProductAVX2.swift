@@ -171,10 +171,7 @@ private func sign(_ v: SIMD32<Int8>, by sign: SIMD32<Int8>) -> SIMD32<Int8> {
 /// 32,512, so it never saturates) then `vpmaddwd` with ones (pairs of pairs into 32 bits).
 @inline(__always)
 func dotBytes(unsigned: SIMD32<Int8>, signed: SIMD32<Int8>) -> SIMD8<Int32> {
-    let pairs = Builtin.int_x86_avx2_pmadd_ub_sw(unsafeBitCast(unsigned, to: Builtin.Vec32xInt8.self),
-                                                 unsafeBitCast(signed, to: Builtin.Vec32xInt8.self))
-    let ones = unsafeBitCast(SIMD16<Int16>(repeating: 1), to: Builtin.Vec16xInt16.self)
-    return unsafeBitCast(Builtin.int_x86_avx2_pmadd_wd(pairs, ones), to: SIMD8<Int32>.self)
+    widenPairs(pairSums(unsigned: unsigned, signed: signed))
 }
 
 /// Σ of two byte products per 16-bit lane (`vpmaddubsw`), unsigned bytes of `unsigned` times

@@ -124,6 +124,18 @@ final class BlockPanelTests: XCTestCase {
         return y
     }
 
+    /// `blocks` times `x` is, bit for bit, the int8 repack's product and the integer contract's.
+    func assertExact(_ stack: Stack, blocks: PackedMatrix, repacked: PackedMatrix, groupSize: Int, hasOffsets: Bool,
+                     x: [Float], rowCount: Int, _ label: String, line: UInt = #line) {
+        let y = multiply(blocks, x: x, rowCount: rowCount)
+        XCTAssertEqual(y.map(\.bitPattern), multiply(repacked, x: x, rowCount: rowCount).map(\.bitPattern),
+                       "\(label): against the int8 repack", line: line)
+        XCTAssertEqual(y.map(\.bitPattern),
+                       reference(stack, groupSize: groupSize, hasOffsets: hasOffsets, x: x, rowCount: rowCount)
+                           .map(\.bitPattern),
+                       "\(label): against the integer contract", line: line)
+    }
+
     static let stacks: [(parts: [(TensorType, Int)], columns: Int)] = [
         ([(.q4_0, 37)], 96), ([(.q4_1, 40)], 64), ([(.q5_0, 37)], 128), ([(.q5_1, 33)], 96),
         ([(.q4_K, 37)], 512), ([(.q5_K, 40)], 256), ([(.q6_K, 37)], 512),
@@ -144,13 +156,8 @@ final class BlockPanelTests: XCTestCase {
             XCTAssertEqual(blocks.format, .blocks(sharedGroups: Int8Groups(size: groupSize, hasOffsets: hasOffsets)))
             for rowCount in [1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 64, 100] {
                 let x = inputs(rowCount * columns, seed: UInt64(100 * index + rowCount))
-                let y = multiply(blocks, x: x, rowCount: rowCount)
-                XCTAssertEqual(y.map(\.bitPattern), multiply(repacked, x: x, rowCount: rowCount).map(\.bitPattern),
-                               "\(parts), \(rowCount) rows: against the int8 repack")
-                XCTAssertEqual(y.map(\.bitPattern),
-                               reference(stack, groupSize: groupSize, hasOffsets: hasOffsets, x: x, rowCount: rowCount)
-                                   .map(\.bitPattern),
-                               "\(parts), \(rowCount) rows: against the integer contract")
+                assertExact(stack, blocks: blocks, repacked: repacked, groupSize: groupSize, hasOffsets: hasOffsets,
+                            x: x, rowCount: rowCount, "\(parts), \(rowCount) rows")
             }
         }
     }
@@ -177,14 +184,9 @@ final class BlockPanelTests: XCTestCase {
                 let repacked = stack.repacked()
                 guard case let .int8Dot(groupSize, hasOffsets) = repacked.format else { return XCTFail("\(repacked.format)") }
                 for sign: Float in [1, -1] {
-                    let x = [Float](repeating: sign, count: rowCount * columns)
-                    let y = multiply(blocks, x: x, rowCount: rowCount)
-                    XCTAssertEqual(y.map(\.bitPattern), multiply(repacked, x: x, rowCount: rowCount).map(\.bitPattern),
-                                   "\(type), quants \(fill), activations \(sign): against the int8 repack")
-                    XCTAssertEqual(y.map(\.bitPattern),
-                                   reference(stack, groupSize: groupSize, hasOffsets: hasOffsets, x: x, rowCount: rowCount)
-                                       .map(\.bitPattern),
-                                   "\(type), quants \(fill), activations \(sign): against the integer contract")
+                    assertExact(stack, blocks: blocks, repacked: repacked, groupSize: groupSize, hasOffsets: hasOffsets,
+                                x: [Float](repeating: sign, count: rowCount * columns), rowCount: rowCount,
+                                "\(type), quants \(fill), activations \(sign)")
                 }
             }
         }
