@@ -6,11 +6,11 @@ import KernelInterface
 /// A tile is several consecutive query tokens of one sequence and the query heads that share
 /// one KV head (GQA): `queryCount × groupHeads` *rows*, each one query vector with its own
 /// range of positions. The rows are processed R at a time (as many as the level's registers
-/// hold accumulators for), and every key and value vector is loaded once for those R rows.
-/// A tile with several passes walks the positions in spans of about 32 KiB of keys (values)
-/// and runs every pass over a span while it is in L1, so it reads the sequence's KV memory from
-/// L2/L3 once per tile (flash-attention's tiling; the scores of a tile stay in per-thread
-/// scratch, in L2).
+/// hold accumulators for: `LevelTuning.attentionRows`), and every key and value vector is
+/// loaded once for those R rows. A tile with several passes walks the positions in spans of
+/// `LevelTuning.attentionSpanBytes` of keys (values) and runs every pass over a span while it
+/// is in L1 or L2, so it reads the sequence's KV memory from L3 or memory once per tile
+/// (flash-attention's tiling; the scores of a tile stay in per-thread scratch, in L2).
 ///
 /// Batch invariance: a row's result is the same three steps whatever shares its tile —
 /// score = (Σ_d q_d·k_d, one FMA chain in dimension order) · scale for each position of its
@@ -44,7 +44,8 @@ enum PagedAttention {
         // positions aligned to multiples of 16; spans change which loads a row shares and where
         // its running sums wait between spans (in `out`, exactly as they were), never an
         // operation of a row.
-        let span = passWidth(left: rows) == rows ? Int.max / 2 : AttentionTile.spanPositions(headDim: tile.headDim, elementBytes: E.bytes)
+        let span = passWidth(left: rows) == rows ? Int.max / 2
+            : AttentionTile.spanPositions(headDim: tile.headDim, elementBytes: E.bytes, spanBytes: LevelTuning.attentionSpanBytes)
         let spanned = span < Int.max / 2
         if spanned {
             for row in 0..<rows {
@@ -60,6 +61,7 @@ enum PagedAttention {
                 switch width {
                 case 16: Pass<E, 16>(tile: tile, firstRow: first).scores(from: spanStart, to: spanEnd)
                 case 8: Pass<E, 8>(tile: tile, firstRow: first).scores(from: spanStart, to: spanEnd)
+                case 6: Pass<E, 6>(tile: tile, firstRow: first).scores(from: spanStart, to: spanEnd)
                 case 4: Pass<E, 4>(tile: tile, firstRow: first).scores(from: spanStart, to: spanEnd)
                 case 2: Pass<E, 2>(tile: tile, firstRow: first).scores(from: spanStart, to: spanEnd)
                 default: Pass<E, 1>(tile: tile, firstRow: first).scores(from: spanStart, to: spanEnd)
@@ -83,6 +85,7 @@ enum PagedAttention {
                 switch width {
                 case 16: Pass<E, 16>(tile: tile, firstRow: first).values(from: spanStart, to: spanEnd, resume: spanned)
                 case 8: Pass<E, 8>(tile: tile, firstRow: first).values(from: spanStart, to: spanEnd, resume: spanned)
+                case 6: Pass<E, 6>(tile: tile, firstRow: first).values(from: spanStart, to: spanEnd, resume: spanned)
                 case 4: Pass<E, 4>(tile: tile, firstRow: first).values(from: spanStart, to: spanEnd, resume: spanned)
                 case 2: Pass<E, 2>(tile: tile, firstRow: first).values(from: spanStart, to: spanEnd, resume: spanned)
                 default: Pass<E, 1>(tile: tile, firstRow: first).values(from: spanStart, to: spanEnd, resume: spanned)
@@ -99,6 +102,7 @@ enum PagedAttention {
     private static func passWidth(left: Int) -> Int {
         if left >= 16 && LevelTuning.attentionRows >= 16 { return 16 }
         if left >= 8 && LevelTuning.attentionRows >= 8 { return 8 }
+        if left >= 6 && LevelTuning.attentionRows >= 6 { return 6 }
         if left >= 4 && LevelTuning.attentionRows >= 4 { return 4 }
         return left >= 2 ? 2 : 1
     }

@@ -52,11 +52,12 @@ public struct AttentionTile: @unchecked Sendable {
         window.map { max(0, position + i - $0 + 1) } ?? 0
     }
 
-    /// Positions per span when a tile's rows take several passes: a multiple of 16 whose keys
-    /// (or values) of one head take about 32 KiB of `elementBytes`-byte elements, so a span
-    /// stays in L1 while every pass reads it (the level kernels walk long ranges span by span).
-    @inlinable public static func spanPositions(headDim: Int, elementBytes: Int) -> Int {
-        max(16, 32768 / (headDim * elementBytes) / 16 * 16)
+    /// Positions per span when a tile's rows take several passes: a multiple of 16 (at least
+    /// 16) whose keys (or values) of one head take about `spanBytes` of `elementBytes`-byte
+    /// elements, so a span stays in cache while every pass reads it (the level kernels walk
+    /// long ranges span by span, with their level's `spanBytes`).
+    @inlinable public static func spanPositions(headDim: Int, elementBytes: Int, spanBytes: Int) -> Int {
+        max(16, spanBytes / (headDim * elementBytes) / 16 * 16)
     }
 
     /// Floats of score scratch a call needs: one row per (query, head), each as long as the

@@ -7,4 +7,7 @@ enum LevelTuning {
     /// fit the general-purpose registers.
     static let attentionRows = 8
     static let accumulators = 16
+    /// Keys (values) per span of a multi-pass attention tile: 32 KiB, an Intel core's L1, so
+    /// every pass over a span reads it from L1.
+    static let attentionSpanBytes = 32768
 }

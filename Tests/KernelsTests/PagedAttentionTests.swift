@@ -182,23 +182,26 @@ final class PagedAttentionTests: XCTestCase {
         return out
     }
 
-    /// Long ranges with wide heads are walked in spans of positions (about 32 KiB of keys per
-    /// span: 32 positions of 256 f32 dimensions, 64 of f16) when a tile has several passes of
-    /// rows; a row's sums then wait in its output between spans. The bits must still be those
-    /// of the same row attended alone (one pass, one span, for ≤ 8 rows on AVX-512 and ≤ 4 on
-    /// AVX2), in tiles of any size, with windows that start inside a span, and close to the
-    /// dense reference.
+    /// Long ranges with wide heads are walked in spans of positions (each level's span bytes of
+    /// keys: 32 KiB on AVX-512, 32 positions of 256 f32 dimensions or 64 of f16; 64 KiB on AVX2,
+    /// 64 or 128 positions) when a tile has several passes of rows; a row's sums then wait in its
+    /// output between spans. The bits must still be those of the same row attended alone (one
+    /// pass, one span, for ≤ 8 rows on AVX-512 and ≤ 6 on AVX2), in tiles of any size, with
+    /// windows that start inside a span, and close to the dense reference. The ranges (up to
+    /// 320 positions, windows of 150) cross span boundaries at both levels and precisions.
     func testSpansOfPositionsKeepEveryRowsBits() {
         let headDim = 256
-        XCTAssertEqual(AttentionTile.spanPositions(headDim: headDim, elementBytes: 4), 32)
-        XCTAssertEqual(AttentionTile.spanPositions(headDim: headDim, elementBytes: 2), 64)
-        XCTAssertEqual(AttentionTile.spanPositions(headDim: 64, elementBytes: 4), 128)
+        XCTAssertEqual(AttentionTile.spanPositions(headDim: headDim, elementBytes: 4, spanBytes: 32768), 32)
+        XCTAssertEqual(AttentionTile.spanPositions(headDim: headDim, elementBytes: 2, spanBytes: 32768), 64)
+        XCTAssertEqual(AttentionTile.spanPositions(headDim: headDim, elementBytes: 2, spanBytes: 65536), 128)
+        XCTAssertEqual(AttentionTile.spanPositions(headDim: 64, elementBytes: 4, spanBytes: 32768), 128)
+        XCTAssertEqual(AttentionTile.spanPositions(headDim: 256, elementBytes: 4, spanBytes: 8192), 16)
         for precision in KVPrecision.allCases {
             for groupHeads in [1, 4, 7] {
-                for window: Int? in [nil, 70] {
-                    let pool = Pool(headDim: headDim, blockSize: 16, positions: 200, precision: precision, seed: 3)
+                for window: Int? in [nil, 150] {
+                    let pool = Pool(headDim: headDim, blockSize: 16, positions: 330, precision: precision, seed: 3)
                     defer { pool.free() }
-                    let start = 170, count = 20
+                    let start = 300, count = 20
                     let q = queries(count: count * groupHeads * headDim, seed: 9)
                     let rowWidth = groupHeads * headDim
                     let alone = attend(pool, q, tiles: Array(repeating: 1, count: count), rowWidth: rowWidth,
