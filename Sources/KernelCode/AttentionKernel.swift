@@ -282,28 +282,43 @@ enum PagedAttention {
         func sweep<let C: Int>(_ acc: inout InlineArray<R, InlineArray<C, SIMD16<Float>>>,
                                _ weights: InlineArray<R, UnsafeMutablePointer<Float>>, c0: Int,
                                from: Int, to: Int, masked: Bool) {
+            guard from <= to else { return }
             let layout = tile.layout, table = tile.blockTable, blockSize = layout.blockSize
             let valueStrideBytes = layout.valueStride * E.bytes
-            var position = from
-            while position <= to {
-                let blockEnd = min(to + 1, (position / blockSize + 1) * blockSize)
-                var value = UnsafeRawPointer(layout.value(table, position)) + c0 * 16 * E.bytes
-                for p in position..<blockEnd {
-                    var v = InlineArray<C, SIMD16<Float>>(repeating: SIMD16<Float>())
-                    for c in 0..<C { v[c] = E.load16(value + c * 16 * E.bytes) }
-                    for r in 0..<R {
-                        let weight = SIMD16<Float>(repeating: weights[r][p])
-                        if masked {
-                            let inRange = p >= rows.first[r] && p <= rows.last[r]
-                            for c in 0..<C { acc[r][c] = inRange ? acc[r][c].addingProduct(weight, v[c]) : acc[r][c] }
-                        } else {
-                            for c in 0..<C { acc[r][c] = acc[r][c].addingProduct(weight, v[c]) }
-                        }
+            // Values of the block holding `p`, at chunk c0: the pointer is moved along inside a
+            // block and looked up in the block table only at a block's start, in the same loop,
+            // so the sums stay in registers over the whole range (a loop per block had them
+            // stored and reloaded at every block boundary).
+            let chunkBase = UnsafeRawPointer(layout.base) + (layout.valueOffset + c0 * 16) * E.bytes
+            let blockBytes = layout.elementsPerBlock * E.bytes
+            var sums = acc
+            var block = from / blockSize, offset = from - block * blockSize
+            var value = chunkBase + Int(table[block]) * blockBytes + offset * valueStrideBytes
+            var p = from
+            while true {
+                var v = InlineArray<C, SIMD16<Float>>(repeating: SIMD16<Float>())
+                for c in 0..<C { v[c] = E.load16(value + c * 16 * E.bytes) }
+                for r in 0..<R {
+                    let weight = SIMD16<Float>(repeating: weights[r][p])
+                    if masked {
+                        let inRange = p >= rows.first[r] && p <= rows.last[r]
+                        for c in 0..<C { sums[r][c] = inRange ? sums[r][c].addingProduct(weight, v[c]) : sums[r][c] }
+                    } else {
+                        for c in 0..<C { sums[r][c] = sums[r][c].addingProduct(weight, v[c]) }
                     }
+                }
+                guard p < to else { break }
+                p += 1
+                offset += 1
+                if offset == blockSize {
+                    block += 1
+                    offset = 0
+                    value = chunkBase + Int(table[block]) * blockBytes
+                } else {
                     value += valueStrideBytes
                 }
-                position = blockEnd
             }
+            acc = sums
         }
     }
 
