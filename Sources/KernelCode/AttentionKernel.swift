@@ -83,12 +83,12 @@ enum PagedAttention {
             let spanEnd = min(high, spanStart + span - 1)
             forEachPass(rows) { first, width in
                 switch width {
-                case 16: Pass<E, 16>(tile: tile, firstRow: first).values(from: spanStart, to: spanEnd, resume: spanned)
-                case 8: Pass<E, 8>(tile: tile, firstRow: first).values(from: spanStart, to: spanEnd, resume: spanned)
-                case 6: Pass<E, 6>(tile: tile, firstRow: first).values(from: spanStart, to: spanEnd, resume: spanned)
-                case 4: Pass<E, 4>(tile: tile, firstRow: first).values(from: spanStart, to: spanEnd, resume: spanned)
-                case 2: Pass<E, 2>(tile: tile, firstRow: first).values(from: spanStart, to: spanEnd, resume: spanned)
-                default: Pass<E, 1>(tile: tile, firstRow: first).values(from: spanStart, to: spanEnd, resume: spanned)
+                case 16: Pass<E, 16>(tile: tile, firstRow: first).values(from: spanStart, to: spanEnd, resume: spanned, streaming: !spanned)
+                case 8: Pass<E, 8>(tile: tile, firstRow: first).values(from: spanStart, to: spanEnd, resume: spanned, streaming: !spanned)
+                case 6: Pass<E, 6>(tile: tile, firstRow: first).values(from: spanStart, to: spanEnd, resume: spanned, streaming: !spanned)
+                case 4: Pass<E, 4>(tile: tile, firstRow: first).values(from: spanStart, to: spanEnd, resume: spanned, streaming: !spanned)
+                case 2: Pass<E, 2>(tile: tile, firstRow: first).values(from: spanStart, to: spanEnd, resume: spanned, streaming: !spanned)
+                default: Pass<E, 1>(tile: tile, firstRow: first).values(from: spanStart, to: spanEnd, resume: spanned, streaming: !spanned)
                 }
             }
             spanStart += span
@@ -162,16 +162,17 @@ enum PagedAttention {
         }
 
         /// Adds the rows' weighted values of positions `from...to` to their sums: from zero,
-        /// or (`resume`) from the sums the previous span left in `out`.
+        /// or (`resume`) from the sums the previous span left in `out`. `streaming` (the tile's
+        /// only pass, over its whole range) prefetches each next chunk's values.
         @inline(__always)
-        func values(from: Int, to: Int, resume: Bool) {
+        func values(from: Int, to: Int, resume: Bool, streaming: Bool) {
             let chunks = tile.headDim / 16
             if R * 4 <= LevelTuning.accumulators && chunks % 4 == 0 {
-                weightedValues(from: from, to: to, resume: resume, chunks: InlineArray<4, Int>(repeating: 0))
+                weightedValues(from: from, to: to, resume: resume, streaming: streaming, chunks: InlineArray<4, Int>(repeating: 0))
             } else if R * 2 <= LevelTuning.accumulators && chunks % 2 == 0 {
-                weightedValues(from: from, to: to, resume: resume, chunks: InlineArray<2, Int>(repeating: 0))
+                weightedValues(from: from, to: to, resume: resume, streaming: streaming, chunks: InlineArray<2, Int>(repeating: 0))
             } else {
-                weightedValues(from: from, to: to, resume: resume, chunks: InlineArray<1, Int>(repeating: 0))
+                weightedValues(from: from, to: to, resume: resume, streaming: streaming, chunks: InlineArray<1, Int>(repeating: 0))
             }
         }
 
@@ -249,7 +250,7 @@ enum PagedAttention {
         /// a sliding window's start) are swept before and after it in order, and a row outside
         /// its range keeps its sum untouched (a select, not an added zero).
         @inline(__always)
-        func weightedValues<let C: Int>(from: Int, to: Int, resume: Bool, chunks: InlineArray<C, Int>) {
+        func weightedValues<let C: Int>(from: Int, to: Int, resume: Bool, streaming: Bool, chunks: InlineArray<C, Int>) {
             let low = max(from, rows.lowestFirst), high = min(to, rows.highestLast)
             guard low <= high else { return }
             let commonLow = max(from, rows.highestFirst), commonHigh = min(to, rows.lowestLast)
@@ -264,11 +265,19 @@ enum PagedAttention {
                     }
                 }
                 if commonLow <= commonHigh {
-                    sweep(&acc, weights, c0: c0, from: low, to: commonLow - 1, masked: true)
-                    sweep(&acc, weights, c0: c0, from: commonLow, to: commonHigh, masked: false)
-                    sweep(&acc, weights, c0: c0, from: commonHigh + 1, to: high, masked: true)
+                    sweep(&acc, weights, c0: c0, from: low, to: commonLow - 1, masked: true, prefetch: false)
+                    // `streaming`: one pass over the whole range (a decode token), whose values
+                    // come from L3 or memory a chunk at a time, a position's stride apart,
+                    // which the hardware prefetchers follow poorly: each step asks for the
+                    // next chunk's line of its position, which the next sweep reads.
+                    if streaming {
+                        sweep(&acc, weights, c0: c0, from: commonLow, to: commonHigh, masked: false, prefetch: true)
+                    } else {
+                        sweep(&acc, weights, c0: c0, from: commonLow, to: commonHigh, masked: false, prefetch: false)
+                    }
+                    sweep(&acc, weights, c0: c0, from: commonHigh + 1, to: high, masked: true, prefetch: false)
                 } else {
-                    sweep(&acc, weights, c0: c0, from: low, to: high, masked: true)
+                    sweep(&acc, weights, c0: c0, from: low, to: high, masked: true, prefetch: false)
                 }
                 for r in 0..<R {
                     for c in 0..<C { VectorMath.store(acc[r][c], rows.out[r] + (c0 + c) * 16) }
@@ -281,7 +290,7 @@ enum PagedAttention {
         @inline(__always)
         func sweep<let C: Int>(_ acc: inout InlineArray<R, InlineArray<C, SIMD16<Float>>>,
                                _ weights: InlineArray<R, UnsafeMutablePointer<Float>>, c0: Int,
-                               from: Int, to: Int, masked: Bool) {
+                               from: Int, to: Int, masked: Bool, prefetch: Bool) {
             guard from <= to else { return }
             let layout = tile.layout, table = tile.blockTable, blockSize = layout.blockSize
             let valueStrideBytes = layout.valueStride * E.bytes
@@ -295,7 +304,11 @@ enum PagedAttention {
             var block = from / blockSize, offset = from - block * blockSize
             var value = chunkBase + Int(table[block]) * blockBytes + offset * valueStrideBytes
             var p = from
+            let chunkBytes = C * 16 * E.bytes, ahead = max(64, chunkBytes)
             while true {
+                if prefetch {
+                    for line in stride(from: 0, to: ahead, by: 64) { LevelPrefetch.toL2(value + ahead + line) }
+                }
                 var v = InlineArray<C, SIMD16<Float>>(repeating: SIMD16<Float>())
                 for c in 0..<C { v[c] = E.load16(value + c * 16 * E.bytes) }
                 for r in 0..<R {

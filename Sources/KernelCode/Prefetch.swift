@@ -8,3 +8,9 @@ import Swift
 public func prefetch(_ p: UnsafeRawPointer) {
     Builtin.int_prefetch_RawPointer(p._rawValue, Builtin.zeroInitializer(), (3 as Int32)._value, (1 as Int32)._value)
 }
+
+/// `prefetcht1`: the same into L2 (and L3), leaving L1 alone.
+@inlinable @inline(__always)
+public func prefetchToL2(_ p: UnsafeRawPointer) {
+    Builtin.int_prefetch_RawPointer(p._rawValue, Builtin.zeroInitializer(), (2 as Int32)._value, (1 as Int32)._value)
+}
