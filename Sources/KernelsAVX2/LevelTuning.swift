@@ -4,8 +4,9 @@
 enum LevelTuning {
     /// Most (query, head) rows one attention pass shares key and value loads between: 6 rows of
     /// one 16-lane accumulator each, plus the two halves of a key (value) vector and one
-    /// broadcast, fill the 16 registers. 6 rows (8 loads per 12 multiply-adds) measured 9-12%
-    /// less attention time than 4 (6 loads per 8) on the long-prompt workload on a Zen 3 EPYC.
+    /// broadcast, fill the 16 registers. 6 rows (8 loads per 12 multiply-adds) measured about 9%
+    /// less attention time than 4 (6 loads per 8) on the long-prompt workload on a Zen 3 EPYC,
+    /// 11% with the 64 KiB spans below.
     static let attentionRows = 6
     static let accumulators = 6
     /// Keys (values) per span of a multi-pass attention tile: 64 KiB, an eighth of a Zen 3
