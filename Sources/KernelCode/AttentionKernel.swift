@@ -83,12 +83,12 @@ enum PagedAttention {
             let spanEnd = min(high, spanStart + span - 1)
             forEachPass(rows) { first, width in
                 switch width {
-                case 16: Pass<E, 16>(tile: tile, firstRow: first).values(from: spanStart, to: spanEnd, resume: spanned, streaming: !spanned)
-                case 8: Pass<E, 8>(tile: tile, firstRow: first).values(from: spanStart, to: spanEnd, resume: spanned, streaming: !spanned)
-                case 6: Pass<E, 6>(tile: tile, firstRow: first).values(from: spanStart, to: spanEnd, resume: spanned, streaming: !spanned)
-                case 4: Pass<E, 4>(tile: tile, firstRow: first).values(from: spanStart, to: spanEnd, resume: spanned, streaming: !spanned)
-                case 2: Pass<E, 2>(tile: tile, firstRow: first).values(from: spanStart, to: spanEnd, resume: spanned, streaming: !spanned)
-                default: Pass<E, 1>(tile: tile, firstRow: first).values(from: spanStart, to: spanEnd, resume: spanned, streaming: !spanned)
+                case 16: Pass<E, 16>(tile: tile, firstRow: first).values(from: spanStart, to: spanEnd, resume: spanned)
+                case 8: Pass<E, 8>(tile: tile, firstRow: first).values(from: spanStart, to: spanEnd, resume: spanned)
+                case 6: Pass<E, 6>(tile: tile, firstRow: first).values(from: spanStart, to: spanEnd, resume: spanned)
+                case 4: Pass<E, 4>(tile: tile, firstRow: first).values(from: spanStart, to: spanEnd, resume: spanned)
+                case 2: Pass<E, 2>(tile: tile, firstRow: first).values(from: spanStart, to: spanEnd, resume: spanned)
+                default: Pass<E, 1>(tile: tile, firstRow: first).values(from: spanStart, to: spanEnd, resume: spanned)
                 }
             }
             spanStart += span
@@ -162,17 +162,16 @@ enum PagedAttention {
         }
 
         /// Adds the rows' weighted values of positions `from...to` to their sums: from zero,
-        /// or (`resume`) from the sums the previous span left in `out`. `streaming` (the tile's
-        /// only pass, over its whole range) prefetches each next chunk's values.
+        /// or (`resume`) from the sums the previous span left in `out`.
         @inline(__always)
-        func values(from: Int, to: Int, resume: Bool, streaming: Bool) {
+        func values(from: Int, to: Int, resume: Bool) {
             let chunks = tile.headDim / 16
             if R * 4 <= LevelTuning.accumulators && chunks % 4 == 0 {
-                weightedValues(from: from, to: to, resume: resume, streaming: streaming, chunks: InlineArray<4, Int>(repeating: 0))
+                weightedValues(from: from, to: to, resume: resume, chunks: InlineArray<4, Int>(repeating: 0))
             } else if R * 2 <= LevelTuning.accumulators && chunks % 2 == 0 {
-                weightedValues(from: from, to: to, resume: resume, streaming: streaming, chunks: InlineArray<2, Int>(repeating: 0))
+                weightedValues(from: from, to: to, resume: resume, chunks: InlineArray<2, Int>(repeating: 0))
             } else {
-                weightedValues(from: from, to: to, resume: resume, streaming: streaming, chunks: InlineArray<1, Int>(repeating: 0))
+                weightedValues(from: from, to: to, resume: resume, chunks: InlineArray<1, Int>(repeating: 0))
             }
         }
 
@@ -250,7 +249,7 @@ enum PagedAttention {
         /// a sliding window's start) are swept before and after it in order, and a row outside
         /// its range keeps its sum untouched (a select, not an added zero).
         @inline(__always)
-        func weightedValues<let C: Int>(from: Int, to: Int, resume: Bool, streaming: Bool, chunks: InlineArray<C, Int>) {
+        func weightedValues<let C: Int>(from: Int, to: Int, resume: Bool, chunks: InlineArray<C, Int>) {
             let low = max(from, rows.lowestFirst), high = min(to, rows.highestLast)
             guard low <= high else { return }
             let commonLow = max(from, rows.highestFirst), commonHigh = min(to, rows.lowestLast)
@@ -266,11 +265,12 @@ enum PagedAttention {
                 }
                 if commonLow <= commonHigh {
                     sweep(&acc, weights, c0: c0, from: low, to: commonLow - 1, masked: true, prefetch: false)
-                    // `streaming`: one pass over the whole range (a decode token), whose values
-                    // come from L3 or memory a chunk at a time, a position's stride apart,
-                    // which the hardware prefetchers follow poorly: each step asks for the
-                    // next chunk's line of its position, which the next sweep reads.
-                    if streaming {
+                    // Without `resume` this is the tile's only pass, over its whole range (a decode
+                    // token): its values come from L3 or memory a chunk at a time, a position's
+                    // stride apart, which the hardware prefetchers follow poorly, so each step
+                    // asks for the next chunk's line of its position, which the next sweep
+                    // reads. Two calls, so that each loop is compiled without the other's branch.
+                    if !resume {
                         sweep(&acc, weights, c0: c0, from: commonLow, to: commonHigh, masked: false, prefetch: true)
                     } else {
                         sweep(&acc, weights, c0: c0, from: commonLow, to: commonHigh, masked: false, prefetch: false)
