@@ -1,7 +1,8 @@
 import Foundation
 
 /// A fresh directory under the system's temporary folder for one test, removed with everything
-/// in it when released. Used by the JobStore and CLI tests for their database files.
+/// in it when released or, at the latest, when the test process exits. Used by the JobStore and
+/// CLI tests for their database files.
 public final class StoreTestDirectory {
     public let path: String
 
@@ -10,6 +11,7 @@ public final class StoreTestDirectory {
         let created = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
         precondition(created != nil, "mkdtemp failed: errno \(errno)")
         path = String(cString: created!)
+        TemporaryPathRegistry.register(path)
     }
 
     /// A path inside the directory (the file is not created).
@@ -24,7 +26,5 @@ public final class StoreTestDirectory {
         return path
     }
 
-    deinit {
-        try? FileManager.default.removeItem(atPath: path)
-    }
+    deinit { TemporaryPathRegistry.remove(path) }
 }

@@ -1,7 +1,8 @@
 import Foundation
 
 /// A fresh directory under the system temporary directory, removed with everything in it when
-/// this object goes away. Keep it alive (a test-local `let`) while its files are in use.
+/// this object goes away or, at the latest, when the test process exits. Keep it alive (a
+/// test-local `let`) while its files are in use.
 public final class TemporaryDirectory {
     public let path: String
 
@@ -14,12 +15,11 @@ public final class TemporaryDirectory {
             ])
         }
         path = String(cString: created)
+        TemporaryPathRegistry.register(path)
     }
 
     /// The path of `name` inside the directory (the file is not created).
     public func file(_ name: String) -> String { "\(path)/\(name)" }
 
-    deinit {
-        try? FileManager.default.removeItem(atPath: path)
-    }
+    deinit { TemporaryPathRegistry.remove(path) }
 }
