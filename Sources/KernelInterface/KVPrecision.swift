@@ -23,7 +23,9 @@ public enum KVPrecision: String, Sendable, CaseIterable, CustomStringConvertible
     /// (13.8812 → 13.8823). f16 stays one flag away for twice the tokens per byte. The +0.20%
     /// is rounding, not a fault of this path: llama.cpp's f32 → f16 cache moves the same file
     /// by +0.25% (`llama-perplexity -fa off`, 5.3088 → 5.3220), and with f32 activations ours
-    /// moves by +0.03% (5.3038 → 5.3054).
+    /// moves by +0.03% (5.3038 → 5.3054). On longer texts each model still has one where f16
+    /// costs over 0.1%: Gemma +0.12% on seven license texts (Qwen −0.04% there; on Python code
+    /// Gemma +0.03%, Qwen −0.01%); the README's "KV cache precision" has the figures.
     public static let `default`: KVPrecision = .f32
 
     public var description: String { rawValue }
