@@ -5,9 +5,10 @@ import Kernels
 /// reserved once at start-up.
 ///
 /// A block holds, for every layer of one group, the keys and then the values of `blockSize`
-/// consecutive positions of one sequence: `[slot][keys: keyDim × blockSize | values: blockSize
-/// × valueDim]` (keys transposed, so attention reads 16 positions of one dimension as a
-/// vector), in `layout.precision` elements: f32, or f16 rounded once as `store` writes them.
+/// consecutive positions of one sequence: `[slot][keys: keyDim × blockSize | values: valueDim / 16
+/// × blockSize × 16]` (keys transposed, so attention reads 16 positions of one dimension as a
+/// vector; values by chunks of 16 dimensions, so it reads one chunk of consecutive positions as
+/// consecutive memory), in `layout.precision` elements: f32, or f16 rounded once as `store` writes them.
 /// Which sequence owns which block is the allocator's business; this type only hands out
 /// pointers. The memory is an anonymous mapping, so pages cost RSS only once written.
 public final class KVBlockStorage: @unchecked Sendable {
@@ -66,7 +67,10 @@ public final class KVBlockStorage: @unchecked Sendable {
     // Block b holds, per layer of its group (the layer's slot), `blockSize` positions' keys
     // transposed — dimension d of the block's position i at `d * blockSize + i` — so attention's
     // q·k over 16 positions is one FMA chain per lane with no horizontal sums; then their values
-    // by position, `[blockSize][valueDim]`, the order the weighted sum reads them in.
+    // by chunks of 16 dimensions — dimension d of position i at `(d / 16) * 16 * blockSize +
+    // i * 16 + d % 16` — so the weighted sum, which sweeps the positions of one chunk at a time,
+    // reads a block's part of a chunk as 16 consecutive vectors. When valueDim is not a multiple
+    // of 16 (test models), the last chunk is `[blockSize][valueDim % 16]`.
 
     /// Stores one token's key (`keyDim` floats, all KV heads) and value (`valueDim` floats) for
     /// `layer` at `position`, in the block `blockTable` (the sequence's table for the layer's
@@ -75,14 +79,20 @@ public final class KVBlockStorage: @unchecked Sendable {
     public func store(layer: Int, position: Int, blockTable: UnsafePointer<Int32>, key: UnsafePointer<Float>,
                       value: UnsafePointer<Float>) {
         let (keys, values) = slot(layer: layer, position: position, blockTable: blockTable)
-        let blockSize = layout.blockSize, keyDim = layout.keyDim, valueDim = layout.valueDim
+        let blockSize = layout.blockSize, keyDim = layout.keyDim
         switch layout.precision {
         case .f32:
             let keys = keys.assumingMemoryBound(to: Float.self)
             for d in 0..<keyDim { keys[d * blockSize] = key[d] }
-            values.assumingMemoryBound(to: Float.self).update(from: value, count: valueDim)
+            let values = values.assumingMemoryBound(to: Float.self)
+            forEachValueChunk(position) { start, width, offset in
+                (values + offset).update(from: value + start, count: width)
+            }
         case .f16:
-            HalfPrecision.convert(value, count: valueDim, into: values.assumingMemoryBound(to: Float16.self))
+            let values = values.assumingMemoryBound(to: Float16.self)
+            forEachValueChunk(position) { start, width, offset in
+                HalfPrecision.convert(value + start, count: width, into: values + offset)
+            }
             withUnsafeTemporaryAllocation(of: Float16.self, capacity: keyDim) { half in
                 HalfPrecision.convert(key, count: keyDim, into: half.baseAddress!)
                 let keys = keys.assumingMemoryBound(to: Float16.self)
@@ -100,33 +110,53 @@ public final class KVBlockStorage: @unchecked Sendable {
         case .f32:
             let keys = keys.assumingMemoryBound(to: Float.self)
             for d in 0..<layout.keyDim { key[d] = keys[d * blockSize] }
-            value.update(from: values.assumingMemoryBound(to: Float.self), count: layout.valueDim)
+            let values = values.assumingMemoryBound(to: Float.self)
+            forEachValueChunk(position) { start, width, offset in
+                (value + start).update(from: values + offset, count: width)
+            }
         case .f16:
             let keys = keys.assumingMemoryBound(to: Float16.self)
             for d in 0..<layout.keyDim { key[d] = Float(keys[d * blockSize]) }
-            HalfPrecision.convert(values.assumingMemoryBound(to: Float16.self), count: layout.valueDim, into: value)
+            let values = values.assumingMemoryBound(to: Float16.self)
+            forEachValueChunk(position) { start, width, offset in
+                HalfPrecision.convert(values + offset, count: width, into: value + start)
+            }
         }
     }
 
     /// What attention reads for KV head `kvHead` of `layer`, whose heads are `keyLength` and
-    /// `valueLength` elements (`keyDim = kvHeads · keyLength`).
+    /// `valueLength` elements (`keyDim = kvHeads · keyLength`); `valueLength` a multiple of 16,
+    /// so that each head's values are whole chunks.
     public func attentionView(layer: Int, kvHead: Int, keyLength: Int, valueLength: Int) -> AttentionLayout {
+        precondition(valueLength % 16 == 0 || kvHead == 0, "a head's values must be whole chunks of 16")
         let slot = layout.locations[layer].slot
         return AttentionLayout(base: base, precision: layout.precision, elementsPerBlock: elementsPerBlock,
                                blockSize: layout.blockSize,
                                keyOffset: slot * elementsPerSlot + kvHead * keyLength * layout.blockSize,
-                               valueOffset: slot * elementsPerSlot + layout.keyElementsPerLayerBlock + kvHead * valueLength,
-                               valueStride: layout.valueDim)
+                               valueOffset: slot * elementsPerSlot + layout.keyElementsPerLayerBlock
+                                   + kvHead * valueLength * layout.blockSize)
     }
 
-    /// Dimension 0 of `position`'s key, and its value, for `layer`: the attention view of all
-    /// its KV heads at once, so the addressing is written in one place.
+    /// Dimension 0 of `position`'s key, and the start of the block's values, for `layer`: the
+    /// attention view of all its KV heads at once, so the addressing is written in one place.
     @inline(__always)
     private func slot(layer: Int, position: Int, blockTable: UnsafePointer<Int32>)
-        -> (keys: UnsafeMutableRawPointer, value: UnsafeMutableRawPointer) {
+        -> (keys: UnsafeMutableRawPointer, values: UnsafeMutableRawPointer) {
         let view = attentionView(layer: layer, kvHead: 0, keyLength: layout.keyDim, valueLength: layout.valueDim)
         return (view.keys(blockTable, position) + (position % layout.blockSize) * layout.precision.elementBytes,
-                view.value(blockTable, position))
+                view.value(blockTable, position - position % layout.blockSize))
+    }
+
+    /// For each chunk of 16 value dimensions (the last one narrower when valueDim is not a
+    /// multiple of 16): its first dimension, its width, and where `position`'s part of it is,
+    /// in elements from the block's values.
+    @inline(__always)
+    private func forEachValueChunk(_ position: Int, _ body: (_ start: Int, _ width: Int, _ offset: Int) -> Void) {
+        let blockSize = layout.blockSize, valueDim = layout.valueDim, i = position % blockSize
+        for start in stride(from: 0, to: valueDim, by: 16) {
+            let width = min(16, valueDim - start)
+            body(start, width, start * blockSize + i * width)
+        }
     }
 
     public var capacityBytes: Int { mappedBytes }

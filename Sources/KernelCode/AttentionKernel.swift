@@ -23,9 +23,10 @@ import KernelInterface
 ///
 /// Keys are stored transposed inside a block — for each dimension, the block's positions side
 /// by side (`[dimension][blockSize]`) — so q·k for 16 positions is 16 lanes of one FMA chain
-/// over the dimensions, with no horizontal sums. Values are stored by position
-/// (`[blockSize][dimension]`), the order the weighted sum reads them in. f16 elements are
-/// widened to f32 as they are loaded (`vcvtph2ps`, F16C); all arithmetic is f32.
+/// over the dimensions, with no horizontal sums. Values are stored by chunks of 16 dimensions
+/// and inside a chunk by position (`[dimension / 16][blockSize][16]`), so the weighted sum's
+/// sweep over the positions of a chunk reads consecutive memory within a block. f16 elements
+/// are widened to f32 as they are loaded (`vcvtph2ps`, F16C); all arithmetic is f32.
 enum PagedAttention {
     static func attend(_ tile: AttentionTile) {
         precondition(tile.headDim % 16 == 0 && tile.groupHeads >= 1 && tile.queryCount >= 1)
@@ -266,10 +267,11 @@ enum PagedAttention {
                 if commonLow <= commonHigh {
                     sweep(&acc, weights, c0: c0, from: low, to: commonLow - 1, masked: true, prefetch: false)
                     // Without `resume` this is the tile's only pass, over its whole range (a decode
-                    // token): its values come from L3 or memory a chunk at a time, a position's
-                    // stride apart, which the hardware prefetchers follow poorly, so each step
-                    // asks for the next chunk's line of its position, which the next sweep
-                    // reads. Two calls, so that each loop is compiled without the other's branch.
+                    // token): its values come from L3 or memory a chunk at a time, in runs of a
+                    // block's 16 positions scattered over the pool, which the hardware
+                    // prefetchers follow poorly, so each step asks for its position's line of
+                    // the next sweep's chunk. Two calls, so that each loop is compiled without
+                    // the other's branch.
                     if !resume {
                         sweep(&acc, weights, c0: c0, from: commonLow, to: commonHigh, masked: false, prefetch: true)
                     } else {
@@ -293,24 +295,24 @@ enum PagedAttention {
                                from: Int, to: Int, masked: Bool, prefetch: Bool) {
             guard from <= to else { return }
             let layout = tile.layout, table = tile.blockTable, blockSize = layout.blockSize
-            let valueStrideBytes = layout.valueStride * E.bytes
+            let positionBytes = 16 * E.bytes, chunkBytes = layout.valueChunkStride * E.bytes
             // Values of the block holding `p`, at chunk c0: the pointer is moved along inside a
             // block and looked up in the block table only at a block's start, in the same loop,
             // so the sums stay in registers over the whole range (a loop per block had them
             // stored and reloaded at every block boundary).
-            let chunkBase = UnsafeRawPointer(layout.base) + (layout.valueOffset + c0 * 16) * E.bytes
+            let chunkBase = UnsafeRawPointer(layout.base) + layout.valueOffset * E.bytes + c0 * chunkBytes
             let blockBytes = layout.elementsPerBlock * E.bytes
             var sums = acc
             var block = from / blockSize, offset = from - block * blockSize
-            var value = chunkBase + Int(table[block]) * blockBytes + offset * valueStrideBytes
+            var value = chunkBase + Int(table[block]) * blockBytes + offset * positionBytes
             var p = from
-            let chunkBytes = C * 16 * E.bytes, ahead = max(64, chunkBytes)
             while true {
                 if prefetch {
-                    for line in stride(from: 0, to: ahead, by: 64) { LevelPrefetch.toL2(value + ahead + line) }
+                    // The next sweep's chunks of this position (one line each for f32 and f16).
+                    for c in 0..<C { LevelPrefetch.toL2(value + (C + c) * chunkBytes) }
                 }
                 var v = InlineArray<C, SIMD16<Float>>(repeating: SIMD16<Float>())
-                for c in 0..<C { v[c] = E.load16(value + c * 16 * E.bytes) }
+                for c in 0..<C { v[c] = E.load16(value + c * chunkBytes) }
                 for r in 0..<R {
                     let weight = SIMD16<Float>(repeating: weights[r][p])
                     if masked {
@@ -328,7 +330,7 @@ enum PagedAttention {
                     offset = 0
                     value = chunkBase + Int(table[block]) * blockBytes
                 } else {
-                    value += valueStrideBytes
+                    value += positionBytes
                 }
             }
             acc = sums

@@ -8,18 +8,20 @@ import XCTest
 final class KVBlockStorageTests: XCTestCase {
     func testStoredKeysAndValuesAreWhereTheAttentionViewLooks() throws {
         for precision in KVPrecision.allCases {
-            // Two KV heads of 16 key and 8 value elements; layers 0-1 full, 2-3 windowed.
-            let layout = KVCacheLayout(windows: [nil, nil, 4, 4], keyDim: 32, valueDim: 16, blockSize: 16, precision: precision)
-            XCTAssertEqual(layout.bytesPerBlock, 2 * 16 * (32 + 16) * precision.elementBytes)
+            // Two KV heads of 16 key and 32 value elements (two chunks of 16 each); layers 0-1
+            // full, 2-3 windowed.
+            let layout = KVCacheLayout(windows: [nil, nil, 4, 4], keyDim: 32, valueDim: 64, blockSize: 16, precision: precision)
+            XCTAssertEqual(layout.bytesPerBlock, 2 * 16 * (32 + 64) * precision.elementBytes)
             let storage = try KVBlockStorage(layout: layout, blockCount: 6)
             // Each group of layers has its own block table: position p lives in block table[p / 16].
             let tables: [[Int32]] = [[4, 1], [2, 5]]
             // Distinct small integers (and halves) below 1024: exact in f16 too, so f16 must give
             // them back unchanged.
             let positions = [0, 5, 15, 16, 31]
-            func tag(_ layer: Int, _ position: Int) -> Int { layer * 160 + positions.firstIndex(of: position)! * 32 }
-            func key(_ layer: Int, _ position: Int) -> [Float] { (0..<32).map { Float(tag(layer, position) + $0) } }
-            func value(_ layer: Int, _ position: Int) -> [Float] { (0..<16).map { -Float(tag(layer, position) + $0) - 0.5 } }
+            // Every (layer, position, dimension) gets its own key and its own value.
+            func tag(_ layer: Int, _ position: Int) -> Int { layer * positions.count + positions.firstIndex(of: position)! }
+            func key(_ layer: Int, _ position: Int) -> [Float] { (0..<32).map { Float(tag(layer, position) * 32 + $0) } }
+            func value(_ layer: Int, _ position: Int) -> [Float] { (0..<64).map { -Float(tag(layer, position) * 64 + $0) / 2 } }
             func withTable(_ layer: Int, _ body: (UnsafePointer<Int32>) -> Void) {
                 tables[layout.locations[layer].group].withUnsafeBufferPointer { body($0.baseAddress!) }
             }
@@ -38,20 +40,22 @@ final class KVBlockStorageTests: XCTestCase {
             for layer in 0..<4 {
                 withTable(layer) { blockTable in
                     for position in positions {
-                        var k = [Float](repeating: 0, count: 32), v = [Float](repeating: 0, count: 16)
+                        var k = [Float](repeating: 0, count: 32), v = [Float](repeating: 0, count: 64)
                         storage.load(layer: layer, position: position, blockTable: blockTable, key: &k, value: &v)
                         XCTAssertEqual(k, key(layer, position), "\(precision)")
                         XCTAssertEqual(v, value(layer, position), "\(precision)")
                         for head in 0..<2 {
-                            let view = storage.attentionView(layer: layer, kvHead: head, keyLength: 16, valueLength: 8)
+                            let view = storage.attentionView(layer: layer, kvHead: head, keyLength: 16, valueLength: 32)
                             XCTAssertEqual(view.precision, precision)
                             let keys = view.keys(blockTable, position)
                             for d in 0..<16 {
                                 XCTAssertEqual(element(keys, d * view.blockSize + position % 16), k[head * 16 + d],
                                                "\(precision) layer \(layer) head \(head) dim \(d)")
                             }
+                            // Dimension d of the head: chunk d / 16, 16 elements per position.
                             let values = view.value(blockTable, position)
-                            XCTAssertEqual((0..<8).map { element(values, $0) }, Array(v[head * 8..<head * 8 + 8]), "\(precision)")
+                            XCTAssertEqual((0..<32).map { element(values, $0 / 16 * view.valueChunkStride + $0 % 16) },
+                                           Array(v[head * 32..<head * 32 + 32]), "\(precision)")
                         }
                     }
                 }

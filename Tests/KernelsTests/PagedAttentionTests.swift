@@ -3,7 +3,8 @@ import Kernels
 import XCTest
 
 final class PagedAttentionTests: XCTestCase {
-    /// A pool of 6 blocks holding one layer's keys (transposed per block) and values for
+    /// A pool of 6 blocks holding one layer's keys (transposed per block) and values (by chunks
+    /// of 16 dimensions, `AttentionLayout`) for
     /// `positions` positions of one sequence, in scattered blocks, in either precision.
     /// Unwritten slots hold NaN: they must never reach a result.
     struct Pool {
@@ -32,7 +33,7 @@ final class PagedAttentionTests: XCTestCase {
                 let block = Int(blocks[p / blockSize]) * elementsPerBlock
                 for d in 0..<headDim {
                     store(k[d], at: block + d * blockSize + p % blockSize)
-                    store(v[d], at: block + blockSize * headDim + (p % blockSize) * headDim + d)
+                    store(v[d], at: block + blockSize * headDim + (d / 16) * blockSize * 16 + (p % blockSize) * 16 + d % 16)
                 }
             }
         }
@@ -48,7 +49,7 @@ final class PagedAttentionTests: XCTestCase {
 
         var layout: AttentionLayout {
             AttentionLayout(base: memory, precision: precision, elementsPerBlock: 2 * blockSize * headDim,
-                            blockSize: blockSize, keyOffset: 0, valueOffset: blockSize * headDim, valueStride: headDim)
+                            blockSize: blockSize, keyOffset: 0, valueOffset: blockSize * headDim)
         }
 
         func free() { memory.deallocate() }
