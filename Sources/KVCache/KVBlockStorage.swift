@@ -5,10 +5,11 @@ import Kernels
 /// reserved once at start-up.
 ///
 /// A block holds, for every layer of one group, the keys and then the values of `blockSize`
-/// consecutive positions of one sequence: `[slot][keys: keyDim × blockSize | values: valueDim / 16
-/// × blockSize × 16]` (keys transposed, so attention reads 16 positions of one dimension as a
+/// consecutive positions of one sequence: `[slot][keys: keyDim × blockSize | values: valueDim /
+/// 16 × blockSize × 16]` (keys transposed, so attention reads 16 positions of one dimension as a
 /// vector; values by chunks of 16 dimensions, so it reads one chunk of consecutive positions as
-/// consecutive memory), in `layout.precision` elements: f32, or f16 rounded once as `store` writes them.
+/// consecutive memory), in `layout.precision` elements: f32, or f16 rounded once as `store`
+/// writes them.
 /// Which sequence owns which block is the allocator's business; this type only hands out
 /// pointers. The memory is an anonymous mapping, so pages cost RSS only once written.
 public final class KVBlockStorage: @unchecked Sendable {
