@@ -144,7 +144,7 @@ public final class KVBlockStorage: @unchecked Sendable {
     private func slot(layer: Int, position: Int, blockTable: UnsafePointer<Int32>)
         -> (keys: UnsafeMutableRawPointer, values: UnsafeMutableRawPointer) {
         let view = attentionView(layer: layer, kvHead: 0, keyLength: layout.keyDim, valueLength: layout.valueDim)
-        return (view.keys(blockTable, position) + (position % layout.blockSize) * layout.precision.elementBytes,
+        return (view.key(blockTable, position),
                 view.value(blockTable, position - position % layout.blockSize))
     }
 

@@ -203,12 +203,12 @@ enum PagedAttention {
             let dimensionBytes = blockSize * E.bytes
             var groupStart = low / 16 * 16
             while groupStart <= high {
-                var keys = InlineArray<N, UnsafeRawPointer>(repeating: UnsafeRawPointer(layout.keys(table, groupStart)))
+                var keys = InlineArray<N, UnsafeRawPointer>(repeating: UnsafeRawPointer(layout.key(table, groupStart)))
                 var starts = InlineArray<N, Int>(repeating: -1)
                 for j in 0..<N {
                     let start = groupStart + j * 16
                     guard start <= high else { break }
-                    keys[j] = UnsafeRawPointer(layout.keys(table, start)) + (start % blockSize) * E.bytes
+                    keys[j] = UnsafeRawPointer(layout.key(table, start))
                     starts[j] = start
                 }
                 // The next step's groups (past `high`: this step's again, already in cache).
@@ -216,7 +216,7 @@ enum PagedAttention {
                 if prefetch {
                     for j in 0..<N {
                         let start = groupStart + (N + j) * 16
-                        if start <= high { next[j] = UnsafeRawPointer(layout.keys(table, start)) + (start % blockSize) * E.bytes }
+                        if start <= high { next[j] = UnsafeRawPointer(layout.key(table, start)) }
                     }
                 }
                 var acc = InlineArray<R, InlineArray<N, SIMD16<Float>>>(repeating: .init(repeating: SIMD16<Float>()))
@@ -259,7 +259,7 @@ enum PagedAttention {
                 let from = max(low, rows.first[r]), to = min(high, rows.last[r])
                 guard from <= to else { continue }
                 for p in from...to {
-                    let column = UnsafeRawPointer(layout.keys(table, p)) + (p % blockSize) * E.bytes
+                    let column = UnsafeRawPointer(layout.key(table, p))
                     var dot: Float = 0
                     for d in 0..<headDim {
                         dot = dot.addingProduct(rows.query[r][d], E.load(column + d * blockSize * E.bytes))

@@ -35,10 +35,12 @@ public struct AttentionLayout: @unchecked Sendable {
     /// Elements from one chunk of 16 value dimensions to the next, inside a block.
     @inlinable public var valueChunkStride: Int { blockSize * 16 }
 
-    /// Dimension 0 of the keys of the block holding `position` (position 0 of the block).
+    /// Dimension 0 of `position`'s key; dimension d is `d · blockSize` elements further, and
+    /// the block's next positions are the next elements.
     @inlinable @inline(__always)
-    public func keys(_ table: UnsafePointer<Int32>, _ position: Int) -> UnsafeMutableRawPointer {
-        base + (Int(table[position / blockSize]) * elementsPerBlock + keyOffset) * precision.elementBytes
+    public func key(_ table: UnsafePointer<Int32>, _ position: Int) -> UnsafeMutableRawPointer {
+        base + (Int(table[position / blockSize]) * elementsPerBlock + keyOffset + position % blockSize)
+            * precision.elementBytes
     }
 
     /// Dimensions 0..<16 of `position`'s value; dimensions 16c..<16c+16 are `c · valueChunkStride`

@@ -47,9 +47,9 @@ final class KVBlockStorageTests: XCTestCase {
                         for head in 0..<2 {
                             let view = storage.attentionView(layer: layer, kvHead: head, keyLength: 16, valueLength: 32)
                             XCTAssertEqual(view.precision, precision)
-                            let keys = view.keys(blockTable, position)
+                            let key = view.key(blockTable, position)
                             for d in 0..<16 {
-                                XCTAssertEqual(element(keys, d * view.blockSize + position % 16), k[head * 16 + d],
+                                XCTAssertEqual(element(key, d * view.blockSize), k[head * 16 + d],
                                                "\(precision) layer \(layer) head \(head) dim \(d)")
                             }
                             // Dimension d of the head: chunk d / 16, 16 elements per position.
