@@ -7,7 +7,7 @@ import XCTest
 
 /// Runs `jobs` in-process against a database in a temporary directory, capturing its output.
 final class CLIHarness {
-    let directory = StoreTestDirectory("jobs-cli-test")
+    let directory = TemporaryDirectory(prefix: "jobs-cli-test")
     var environment: [String: String]
     var clock = CommandClock.system
     var standardInput: [UInt8] = []

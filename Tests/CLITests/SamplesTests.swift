@@ -105,7 +105,7 @@ final class SamplesTests: XCTestCase {
             .first(where: FileManager.default.isExecutableFile) else {
             throw XCTSkip("systemd-analyze is not installed")
         }
-        let directory = StoreTestDirectory("jobs-units")
+        let directory = TemporaryDirectory(prefix: "jobs-units")
         // verify insists that ExecStart binaries exist; jobsd is not installed here.
         for name in ["jobsd.service", "nightly.service", "nightly.timer"] {
             let text = try String(contentsOfFile: SamplesTests.samples + "/" + name, encoding: .utf8)

@@ -20,7 +20,7 @@ final class DaemonFixture {
 
     init(family: TinyModel.Family = .gemma3, shape: TinyModel.Shape = TinyModel.Shape(),
          retryPolicy: RetryPolicy = RetryPolicy(baseDelay: 0, maximumDelay: 0)) throws {
-        directory = try TemporaryDirectory(prefix: "jobs-daemon-tests")
+        directory = TemporaryDirectory(prefix: "jobs-daemon-tests")
         modelPath = try TinyModel.write(family, to: directory.file("tiny-\(family.rawValue).gguf"), shape: shape)
         store = try JobStore(path: directory.file("jobs.db"), retryPolicy: retryPolicy)
         model = try LoadedModel(path: modelPath)

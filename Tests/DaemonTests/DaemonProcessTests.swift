@@ -252,7 +252,7 @@ final class DaemonProcessTests: XCTestCase {
     // MARK: Command line
 
     func testHelpDescribesEveryOptionAndDefault() throws {
-        let directory = try TemporaryDirectory()
+        let directory = TemporaryDirectory()
         let run = try DaemonProcess.run(["--help"], logDirectory: directory.path, name: "help")
         XCTAssertEqual(run.status, 0)
         XCTAssertTrue(run.stdout.hasPrefix("jobsd: run queued jobs through a local model.\n\nUsage: jobsd "), run.stdout)
@@ -267,7 +267,7 @@ final class DaemonProcessTests: XCTestCase {
     }
 
     func testMalformedCommandLinesExitWithStatusTwo() throws {
-        let directory = try TemporaryDirectory()
+        let directory = TemporaryDirectory()
         let cases: [([String], String)] = [
             (["--bogus"], "unknown option --bogus"),
             (["--max-seqs", "0"], "--max-seqs must be an integer from 1 to 4096, got '0'"),
@@ -289,7 +289,7 @@ final class DaemonProcessTests: XCTestCase {
     }
 
     func testMissingModelFileIsAClearErrorAndCreatesNothing() throws {
-        let directory = try TemporaryDirectory()
+        let directory = TemporaryDirectory()
         let database = directory.file("jobs.db")
         let run = try DaemonProcess.run(["--db", database, "--model", directory.file("absent.gguf")],
                                         logDirectory: directory.path, name: "no-model")

@@ -11,7 +11,7 @@ final class PromptSpecialTokenTests: XCTestCase {
     var directory: TemporaryDirectory!
 
     override func setUpWithError() throws {
-        directory = try TemporaryDirectory()
+        directory = TemporaryDirectory()
     }
 
     func promptTokens(_ text: String, addBOS: Bool, addEOS: Bool) throws -> [Int32] {

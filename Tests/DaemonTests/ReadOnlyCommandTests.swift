@@ -15,7 +15,7 @@ final class ReadOnlyCommandTests: XCTestCase {
 
     /// A database with three jobs (one succeeded) in its own folder, closed again (no -wal or
     /// -shm file left).
-    private func database(in directory: StoreTestDirectory) throws -> String {
+    private func database(in directory: TemporaryDirectory) throws -> String {
         let path = directory.file("jobs.db")
         let store = try JobStore(path: path)
         let jobs = (0..<3).map { ParsedJob(line: $0 + 1, customID: "j\($0)",
@@ -41,7 +41,7 @@ final class ReadOnlyCommandTests: XCTestCase {
         let message = "database \(path) is read-only (its file, folder or file system does not allow writing); "
             + "make them writable for the user that runs jobs and jobsd (SQLite also writes \(path)-wal and \(path)-shm beside it). "
             + "Commands that only read (list, show, stats, results, report) work as it is"
-        let input = StoreTestDirectory()
+        let input = TemporaryDirectory(prefix: "jobs-store-test")
         let lines = input.write("more.jsonl", #"{"id": "m", "prompt": "more"}"# + "\n")
         for arguments in [["submit", lines], ["cancel", "2"], ["retry", "--failed"], ["prune", "--older-than", "1s"]] {
             let outcome = try WithoutPermissionOverride.run(jobs, arguments, environment: environment)
@@ -56,7 +56,7 @@ final class ReadOnlyCommandTests: XCTestCase {
     }
 
     func testReadOnlyFile() throws {
-        let directory = StoreTestDirectory()
+        let directory = TemporaryDirectory(prefix: "jobs-store-test")
         let path = try database(in: directory)
         XCTAssertEqual(chmod(path, 0o400), 0)
         try checkReadersWorkAndWritersFail(database: path)
@@ -65,7 +65,7 @@ final class ReadOnlyCommandTests: XCTestCase {
     }
 
     func testReadOnlyFolder() throws {
-        let directory = StoreTestDirectory()
+        let directory = TemporaryDirectory(prefix: "jobs-store-test")
         let path = try database(in: directory)
         XCTAssertEqual(chmod(directory.path, 0o500), 0)
         defer { chmod(directory.path, 0o700) }

@@ -57,7 +57,7 @@ final class RealModelResumeTests: XCTestCase {
 
     func testJobsKilledAtRandomMomentsContinueFromTheirCheckpointsWithTheUninterruptedText() throws {
         let model = try RealModel.path()
-        let directory = try TemporaryDirectory(prefix: "jobs-real-resume")
+        let directory = TemporaryDirectory(prefix: "jobs-real-resume")
         let common = ["--model", model, "--max-seqs", "32", "--kv-memory", "512MiB", "--poll-ms", "50", "--max-wait-ms", "0"]
 
         let reference = try submit(to: directory.file("reference.db"))

@@ -11,7 +11,7 @@ import RequestFormats
 /// llama.cpp and Hugging Face render it.
 final class TemplateDefaultSystemTests: XCTestCase {
     func testTheTemplatesDefaultSystemMessageIsInThePrompt() throws {
-        let directory = try TemporaryDirectory(prefix: "jobs-template-tests")
+        let directory = TemporaryDirectory(prefix: "jobs-template-tests")
         let path = try TinyModel.write(.qwen2, to: directory.file("tiny-qwen.gguf"), chatTemplate: ChatTemplates.qwen25)
         let model = try LoadedModel(path: path)
         let template = try XCTUnwrap(model.chatTemplate)

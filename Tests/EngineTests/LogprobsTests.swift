@@ -10,7 +10,7 @@ import XCTest
 /// most 1), and the same alone as in a batch of 64, like the tokens.
 final class LogprobsTests: XCTestCase {
     private static let loaded = Result<LoadedModel, any Error> {
-        let directory = try TemporaryDirectory()
+        let directory = TemporaryDirectory()
         return try LoadedModel(path: TinyModel.write(.gemma3, to: directory.file("tiny.gguf")))
     }
 

@@ -88,7 +88,7 @@ final class RealDecoderBatchInvarianceTests: XCTestCase {
     }
 
     func testTinyModelsOfEveryFamilyAreBatchInvariant() throws {
-        let directory = try TemporaryDirectory()
+        let directory = TemporaryDirectory()
         for family in TinyModel.Family.allCases {
             let loaded = try LoadedModel(path: TinyModel.write(family, to: directory.file("\(family).gguf")))
             for precision in KVPrecision.allCases {

@@ -279,7 +279,7 @@ final class ResumeTests: XCTestCase {
     // MARK: The real decoder
 
     func testTinyGemmaResumeEqualsTheUninterruptedRun() throws {
-        let directory = try TemporaryDirectory()
+        let directory = TemporaryDirectory()
         let loaded = try LoadedModel(path: TinyModel.write(.gemma3, to: directory.file("tiny.gguf")))
         let makeEngine = {
             try Engine(model: loaded.model, tokenizer: loaded.tokenizer, options: EngineOptions(

@@ -7,7 +7,7 @@ import XCTest
 /// another file — other weights, other metadata — gives another.
 final class GGUFFingerprintTests: XCTestCase {
     func testSameFileSameDigestAndAnyChangedByteAnotherOne() throws {
-        let directory = try TemporaryDirectory()
+        let directory = TemporaryDirectory()
         let path = try TinyModel.write(.gemma3, to: directory.file("a.gguf"))
         let copy = try TinyModel.write(.gemma3, to: directory.file("b.gguf"))
         let digest = try GGUFFile(path: path).fingerprint

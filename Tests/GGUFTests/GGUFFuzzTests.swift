@@ -28,7 +28,7 @@ final class GGUFFuzzTests: XCTestCase {
     }
 
     func testDamagedFilesOpenOrThrowButNeverTrap() throws {
-        let directory = try TemporaryDirectory(prefix: "gguf-fuzz")
+        let directory = TemporaryDirectory(prefix: "gguf-fuzz")
         let path = directory.file("fuzz.gguf")
         let original = seedFile()
         try Data(original).write(to: URL(fileURLWithPath: path))

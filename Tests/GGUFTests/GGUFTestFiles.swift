@@ -9,7 +9,7 @@ final class GGUFTestFiles {
     let directory: TemporaryDirectory
     private var counter = 0
 
-    init() throws { directory = try TemporaryDirectory(prefix: "gguf-tests") }
+    init() throws { directory = TemporaryDirectory(prefix: "gguf-tests") }
 
     /// Writes `bytes` to a new file and returns its path.
     func write(_ bytes: [UInt8], name: String? = nil) throws -> String {

@@ -20,8 +20,8 @@ final class TestSupportTests: XCTestCase {
     }
 
     func testTemporaryDirectoryIsUniqueAndRemovedWithItsFiles() throws {
-        var directory: TemporaryDirectory? = try TemporaryDirectory()
-        let other = try TemporaryDirectory()
+        var directory: TemporaryDirectory? = TemporaryDirectory()
+        let other = TemporaryDirectory()
         let path = directory!.path
         XCTAssertNotEqual(path, other.path)
         try Data([1, 2, 3]).write(to: URL(fileURLWithPath: directory!.file("a.bin")))
@@ -31,7 +31,7 @@ final class TestSupportTests: XCTestCase {
     }
 
     func testWriterPadsEveryTensorToTheAlignment() throws {
-        let directory = try TemporaryDirectory()
+        let directory = TemporaryDirectory()
         var writer = GGUFWriter(alignment: 16)
         writer.add(GGUFKey.alignment, .uint32(16))
         writer.addTensor("a", shape: [1], type: .f32, values: [1])

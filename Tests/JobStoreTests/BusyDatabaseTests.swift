@@ -70,7 +70,7 @@ final class BusyDatabaseTests: XCTestCase {
     }
 
     func testOpeningANewFileWaitsForTheLockItsMigrationsNeed() throws {
-        let directory = StoreTestDirectory()
+        let directory = TemporaryDirectory(prefix: "jobs-store-test")
         let path = directory.file("new.db")
         let holder = try LockHolder(path: path, preparation: "PRAGMA journal_mode = WAL;", statements: "CREATE TABLE other (x);")
         XCTAssertThrowsError(try JobStore(path: path, busyTimeout: 0.05)) { error in

@@ -4,7 +4,7 @@ import XCTest
 @testable import JobStore
 
 final class ConnectionTests: XCTestCase {
-    private let directory = StoreTestDirectory()
+    private let directory = TemporaryDirectory(prefix: "jobs-store-test")
 
     private func connection(busyTimeoutMilliseconds: Int = 1000) throws -> Connection {
         try Connection(path: directory.file("c.db"), create: true,

@@ -4,7 +4,7 @@ import XCTest
 @testable import JobStore
 
 final class MigratorTests: XCTestCase {
-    private let directory = StoreTestDirectory()
+    private let directory = TemporaryDirectory(prefix: "jobs-store-test")
 
     private func connection(_ name: String = "jobs.db") throws -> Connection {
         try Connection(path: directory.file(name), create: true, busyTimeoutMilliseconds: 1000)

@@ -8,7 +8,7 @@ import XCTest
 /// works, opening to write fails at once naming the file.
 final class ReadOnlyDatabaseTests: XCTestCase {
     func testReadOnlyMountIsReadableAndRefusesWritersNamingTheFile() throws {
-        let directory = StoreTestDirectory()
+        let directory = TemporaryDirectory(prefix: "jobs-store-test")
         do {
             // Closed again before the mount: no -wal or -shm file is left behind.
             let fixture = try JobStore(path: directory.file("jobs.db"))

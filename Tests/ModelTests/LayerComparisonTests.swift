@@ -20,7 +20,7 @@ final class LayerComparisonTests: XCTestCase {
 
     override func setUpWithError() throws {
         try ReferenceForwardTests.requirePython()
-        directory = try TemporaryDirectory()
+        directory = TemporaryDirectory()
     }
 
     func testEveryFamilyMatchesTheReferenceAfterEveryLayer() throws {

@@ -30,7 +30,7 @@ final class PerplexityWindowTests: XCTestCase {
     var directory: TemporaryDirectory!
 
     override func setUpWithError() throws {
-        directory = try TemporaryDirectory()
+        directory = TemporaryDirectory()
     }
 
     func load(addBOS: Bool, addEOS: Bool = false) throws -> LoadedModel {

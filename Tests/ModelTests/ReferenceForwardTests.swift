@@ -30,7 +30,7 @@ final class ReferenceForwardTests: XCTestCase {
 
     override func setUpWithError() throws {
         try Self.requirePython()
-        directory = try TemporaryDirectory()
+        directory = TemporaryDirectory()
     }
 
     func testLlamaMatchesReferenceAtEveryPosition() throws {
@@ -258,7 +258,7 @@ final class ReferenceForwardTests: XCTestCase {
     /// Checked once per test run.
     static let pythonProblem: String? = {
         do {
-            let directory = try TemporaryDirectory()
+            let directory = TemporaryDirectory()
             let (status, _, errors) = try runPython(["-c", "import numpy, gguf"], in: directory)
             let lastLine = errors.split(separator: "\n").last.map(String.init) ?? ""
             switch status {

@@ -10,7 +10,7 @@ import XCTest
 final class TinyModelForwardTests: XCTestCase {
     var directory: TemporaryDirectory!
 
-    override func setUpWithError() throws { directory = try TemporaryDirectory() }
+    override func setUpWithError() throws { directory = TemporaryDirectory() }
 
     func load(_ family: TinyModel.Family, shape: TinyModel.Shape = .init(),
               activations: MatrixActivations = .default) throws -> TransformerModel {

@@ -17,7 +17,7 @@ final class WeightMemoryTests: XCTestCase {
     /// Tiny models have few rows per tensor, so padding to panels of 16 weighs more than in
     /// real ones; 10% still catches a wrong format (f32 for int8 is 3-4x).
     func testEstimateMatchesTheLoadedSizeOnTinyModels() throws {
-        let directory = try TemporaryDirectory()
+        let directory = TemporaryDirectory()
         for family in TinyModel.Family.allCases {
             try assertEstimateMatchesLoad(TinyModel.write(family, to: directory.file("\(family).gguf")), tolerance: 0.10,
                                           "\(family)")

@@ -4,7 +4,7 @@ import RequestFormats
 
 /// A store in its own temporary directory, with shortcuts to submit short-form lines.
 public final class StoreFixture {
-    public let directory = StoreTestDirectory()
+    public let directory = TemporaryDirectory(prefix: "jobs-store-test")
     public let store: JobStore
     public var path: String { store.path }
 

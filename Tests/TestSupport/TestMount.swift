@@ -9,16 +9,16 @@ import XCTest
 public final class TestMount {
     /// The mount point.
     public let path: String
-    private let parent: StoreTestDirectory
+    private let parent: TemporaryDirectory
 
-    private init(parent: StoreTestDirectory) {
+    private init(parent: TemporaryDirectory) {
         self.parent = parent
         path = parent.file("mnt")
     }
 
     /// A `tmpfs` of `bytes` (rounded up to pages by the kernel).
     public static func tmpfs(bytes: Int) throws -> TestMount {
-        let mount = TestMount(parent: StoreTestDirectory("jobs-tmpfs"))
+        let mount = TestMount(parent: TemporaryDirectory(prefix: "jobs-tmpfs"))
         try mount.makeMountPoint()
         try mount.call("mount a \(bytes)-byte tmpfs") {
             Glibc.mount("tmpfs", mount.path, "tmpfs", 0, "size=\(bytes),mode=0700")
@@ -29,7 +29,7 @@ public final class TestMount {
     /// `folder` again at a new path, read-only: the file system refuses every write there,
     /// to root too.
     public static func readOnlyView(of folder: String) throws -> TestMount {
-        let mount = TestMount(parent: StoreTestDirectory("jobs-readonly"))
+        let mount = TestMount(parent: TemporaryDirectory(prefix: "jobs-readonly"))
         try mount.makeMountPoint()
         try mount.call("bind-mount \(folder)") { Glibc.mount(folder, mount.path, nil, UInt(MS_BIND), nil) }
         try mount.call("make the bind mount read-only") {

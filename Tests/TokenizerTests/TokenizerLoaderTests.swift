@@ -7,7 +7,7 @@ final class TokenizerLoaderTests: XCTestCase {
     private var directory: TemporaryDirectory!
 
     override func setUpWithError() throws {
-        directory = try TemporaryDirectory(prefix: "tokenizer-loader")
+        directory = TemporaryDirectory(prefix: "tokenizer-loader")
     }
 
     /// A vocabulary-only file; `extra` entries are appended and `omit` keys left out.
