@@ -108,6 +108,7 @@ final class ReportCommandTests: XCTestCase {
         XCTAssertTrue(outcome.errors.hasPrefix("Wrote \(path): 12 jobs, 12 finished jobs, "), outcome.errors)
         let html = try String(contentsOfFile: path, encoding: .utf8)
         XCTAssertEqual(try ParsedReport(html).sectionIDs, ReportCommandTests.sections)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path + ".partial"))
     }
 
     func testReportNeedsOutputAndAKnownBatch() throws {
@@ -121,8 +122,16 @@ final class ReportCommandTests: XCTestCase {
         XCTAssertEqual(unknown.errors, "jobs: no batch named nope; there are no batches yet\n")
         let unwritable = harness.run("report", "-o", harness.directory.file("missing-folder/report.html"))
         XCTAssertEqual(unwritable.code, 1)
-        XCTAssertTrue(unwritable.errors.hasPrefix("jobs: cannot write \(harness.directory.file("missing-folder/report.html")): "),
-                      unwritable.errors)
+        XCTAssertEqual(unwritable.errors,
+                       "jobs: cannot write \(harness.directory.file("missing-folder/report.html.partial")): No such file or directory\n")
+        // A folder given for the file: said so before anything is written, and the folder is left as it was.
+        let folder = harness.directory.file("reports")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
+        let intoFolder = harness.run("report", "-o", folder)
+        XCTAssertEqual(intoFolder.code, 1)
+        XCTAssertEqual(intoFolder.errors, "jobs: cannot write \(folder): it is a directory; name a file\n")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder + ".partial"))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder), [])
     }
 
     func testWellFormednessCheckCatchesBrokenMarkup() {

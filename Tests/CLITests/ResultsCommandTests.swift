@@ -58,6 +58,12 @@ final class ResultsCommandTests: XCTestCase {
         let unwritable = harness.run("results", "-o", "/nonexistent-dir/out.jsonl")
         XCTAssertEqual(unwritable.code, 1)
         XCTAssertEqual(unwritable.errors, "jobs: cannot write /nonexistent-dir/out.jsonl.partial: No such file or directory\n")
+        for arguments in [["results", "-o", harness.directory.path], ["results", "--errors", harness.directory.path]] {
+            let intoFolder = harness.run(arguments)
+            XCTAssertEqual(intoFolder.code, 1, "\(arguments)")
+            XCTAssertEqual(intoFolder.errors, "jobs: cannot write \(harness.directory.path): it is a directory; name a file\n")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: harness.directory.path + ".partial"))
+        }
     }
 
     /// Issue 10: the Batch API writes successes and failures to two files; so does --errors.

@@ -110,34 +110,3 @@ struct ResultsCommand: JobsCommand {
         return written
     }
 }
-
-/// A file written beside its target (`PATH.partial`) and renamed over it only once complete, so
-/// a failure never leaves a half-written file under the final name.
-private final class ReplacedFile {
-    let path: String
-    let partial: String
-    private let descriptor: Int32
-    let output: FileDescriptorOutput
-
-    init(path: String) throws {
-        self.path = path
-        partial = path + ".partial"
-        descriptor = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
-        guard descriptor >= 0 else {
-            throw CLIError.user("cannot write \(partial): \(String(cString: strerror(errno)))")
-        }
-        output = FileDescriptorOutput(descriptor: descriptor, closesDescriptor: true)
-    }
-
-    func commit() throws {
-        try output.flushReportingErrors()
-        guard fsync(descriptor) == 0 else {
-            throw CLIError.user("cannot write \(partial): \(String(cString: strerror(errno)))")
-        }
-        guard rename(partial, path) == 0 else {
-            throw CLIError.user("cannot replace \(path): \(String(cString: strerror(errno)))")
-        }
-    }
-
-    func abandon() { unlink(partial) }
-}

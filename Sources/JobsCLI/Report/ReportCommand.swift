@@ -44,11 +44,13 @@ struct ReportCommand: JobsCommand {
             context.output.write(html)
             return
         }
+        let file = try ReplacedFile(path: outputPath)
         do {
-            // Atomic: written beside the target and renamed, so a reader never sees half a file.
-            try Data(html.utf8).write(to: URL(fileURLWithPath: outputPath), options: .atomic)
+            file.output.write(html)
+            try file.commit()
         } catch {
-            throw CLIError.user("cannot write \(outputPath): \(error.localizedDescription)")
+            file.abandon()
+            throw error
         }
         let counts = data.stats.counts
         context.errors.line("Wrote \(outputPath): \(TextFormat.count(counts.total, "job")), "
