@@ -129,7 +129,7 @@ final class ReportCommandTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
         let intoFolder = harness.run("report", "-o", folder)
         XCTAssertEqual(intoFolder.code, 1)
-        XCTAssertEqual(intoFolder.errors, "jobs: cannot write \(folder): it is a directory; name a file\n")
+        XCTAssertEqual(intoFolder.errors, "jobs: cannot write \(folder): it is a directory, not a file\n")
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder + ".partial"))
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder), [])
     }

@@ -61,7 +61,7 @@ final class ResultsCommandTests: XCTestCase {
         for arguments in [["results", "-o", harness.directory.path], ["results", "--errors", harness.directory.path]] {
             let intoFolder = harness.run(arguments)
             XCTAssertEqual(intoFolder.code, 1, "\(arguments)")
-            XCTAssertEqual(intoFolder.errors, "jobs: cannot write \(harness.directory.path): it is a directory; name a file\n")
+            XCTAssertEqual(intoFolder.errors, "jobs: cannot write \(harness.directory.path): it is a directory, not a file\n")
             XCTAssertFalse(FileManager.default.fileExists(atPath: harness.directory.path + ".partial"))
         }
     }

@@ -17,7 +17,7 @@ final class ReplacedFile {
     init(path: String) throws {
         var status = stat()
         if stat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFDIR {
-            throw CLIError.user("cannot write \(path): it is a directory; name a file")
+            throw CLIError.user("cannot write \(path): it is a directory, not a file")
         }
         self.path = path
         partial = path + ".partial"
