@@ -44,21 +44,23 @@ extension Int8DotOperands {
         for p in panels {
             let panel = weights + p * panelBytes
             var m = rows.lowerBound
+            // The panel's first tile asks for the lines a few panels ahead (this thread's next
+            // panels); the others find this panel in cache.
             // Three rows keep the sums, the float accumulators and the weights in the 16 ymm
             // registers (four spill); two where 16-bit partial sums live beside the sums.
             while D > 0 && D < Q && m + 2 <= rows.upperBound {
                 tile(m: m, panel: panel, outputs: p * 16, quads: quads, offsets: offsets, depth: depth,
-                     accumulators: InlineArray<2, SIMD8<Float>>(repeating: SIMD8<Float>()))
+                     prefetching: m == rows.lowerBound, accumulators: InlineArray<2, SIMD8<Float>>(repeating: SIMD8<Float>()))
                 m += 2
             }
             while m + 3 <= rows.upperBound {
                 tile(m: m, panel: panel, outputs: p * 16, quads: quads, offsets: offsets, depth: depth,
-                     accumulators: InlineArray<3, SIMD8<Float>>(repeating: SIMD8<Float>()))
+                     prefetching: m == rows.lowerBound, accumulators: InlineArray<3, SIMD8<Float>>(repeating: SIMD8<Float>()))
                 m += 3
             }
             while m < rows.upperBound {
                 tile(m: m, panel: panel, outputs: p * 16, quads: quads, offsets: offsets, depth: depth,
-                     accumulators: InlineArray<1, SIMD8<Float>>(repeating: SIMD8<Float>()))
+                     prefetching: m == rows.lowerBound, accumulators: InlineArray<1, SIMD8<Float>>(repeating: SIMD8<Float>()))
                 m += 1
             }
         }
@@ -77,14 +79,18 @@ extension Int8DotOperands {
     @inline(__always)
     private func tile<let R: Int, let Q: Int, let O: Int, let D: Int>(
         m: Int, panel: UnsafeRawPointer, outputs: Int, quads: InlineArray<Q, Int>, offsets: InlineArray<O, Int>,
-        depth: InlineArray<D, Int>, accumulators: InlineArray<R, SIMD8<Float>>
+        depth: InlineArray<D, Int>, prefetching: Bool, accumulators: InlineArray<R, SIMD8<Float>>
     ) {
         var acc0 = accumulators, acc1 = accumulators
         let groupSize = 4 * Q
         let groups = columns / groupSize, groups32 = columns / 32
         let bytes = Self.groupBytes(groupSize: groupSize, hasOffsets: O == 1)
+        let lines = (bytes + 63) / 64
         for g in 0..<groups {
             let group = panel + g * bytes
+            if prefetching {
+                for line in 0..<lines { prefetch(group + prefetchDistance + 64 * line) }
+            }
             var sum0 = InlineArray<R, SIMD8<Int32>> { _ in SIMD8<Int32>() }
             var sum1 = sum0
             if D > 0 {
@@ -217,3 +223,7 @@ private func store(_ v: SIMD8<Float>, to out: UnsafeMutablePointer<Float>, valid
         for i in 0..<valid { out[i] = v[i] }
     }
 }
+
+/// How far ahead of the group being multiplied its lines are prefetched, in bytes: as
+/// `BlockDotProduct`'s, for decoding, where a panel's weights are read once per token.
+private let prefetchDistance = 8192
