@@ -44,8 +44,9 @@ extension Int8DotOperands {
         for p in panels {
             let panel = weights + p * panelBytes
             var m = rows.lowerBound
-            // The panel's first tile asks for the lines a few panels ahead (this thread's next
-            // panels); the others find this panel in cache.
+            // Only the panel's first tile prefetches (the lines 8 KiB ahead: the rest of this
+            // thread's panels); the tiles after it find the panel in cache.
+            //
             // Three rows keep the sums, the float accumulators and the weights in the 16 ymm
             // registers (four spill); two where 16-bit partial sums live beside the sums.
             while D > 0 && D < Q && m + 2 <= rows.upperBound {
