@@ -74,10 +74,18 @@ enum BlockPanels {
         let add = UInt8(truncatingIfNeeded: Int8Kernel.weightBias &- format.zeroPoint)
         let unitColumns = format.unitColumns, unitBytes = format.unitBytes, quantBytes = format.quantBytes
         let high = format.highBits
+        let blocks = unitColumns / 32, lines = (unitBytes + 63) / 64
         for u in 0..<columns / unitColumns {
             let unit = source + u * unitBytes
             let header = unit + unitColumns / 32 * quantBytes
-            for b in 0..<unitColumns / 32 {
+            for b in 0..<blocks {
+                // The source comes from memory: its lines 8 KiB ahead, a few per block, as
+                // `BlockDotProduct` asks for them.
+                var line = b * lines / blocks
+                while line < (b + 1) * lines / blocks {
+                    LevelPrefetch.toL1(unit + 8192 + 64 * line)
+                    line += 1
+                }
                 let c = unitColumns / 32 * u + b
                 if format == .q8_0 {
                     bytes(unit, add: add, into: out, block: c, target: T.self)

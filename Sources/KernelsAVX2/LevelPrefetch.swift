@@ -3,6 +3,8 @@ import AVX2Int8Kernels
 /// Cache hints for the shared kernels of this level. `Builtin` is reachable only from the
 /// `-parse-stdlib` module (AVX2Int8Kernels), so the hint is defined there and forwarded here.
 enum LevelPrefetch {
+    /// `prefetcht0` of the cache line holding `p`: into every level; never faults.
+    @inline(__always) static func toL1(_ p: UnsafeRawPointer) { prefetch(p) }
     /// `prefetcht1` of the cache line holding `p`: into L2, leaving L1 alone; never faults.
     @inline(__always) static func toL2(_ p: UnsafeRawPointer) { prefetchToL2(p) }
 }
