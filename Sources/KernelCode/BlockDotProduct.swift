@@ -107,19 +107,11 @@ private struct PanelCall {
             let unit = panel + u * unitBytes
             // Decoding is bound by reading the weights: ask for the lines `prefetchDistance` ahead
             // (this thread's next panels), so many misses are in flight, not the few the
-            // out-of-order window reaches past this unit's arithmetic.
+            // out-of-order window reaches past this unit's arithmetic; a few lines per block.
             let header = unit + unitColumns / 32 * quantBytes
             let blocks = unitColumns / 32, lines = (unitBytes + 63) / 64
             for b in 0..<blocks {
-                // Spread over the unit's blocks, a few lines each: all of a unit's lines at its
-                // start (36 for Q4_K) decoded Qwen2.5-Coder 1.5B at 5.7–5.9 tokens/s on one AMD
-                // Zen 3 core, spread at 9.9 (2 cores: 8.8–11.3 against 12.1–17.8), as if a burst
-                // that long outran the core's outstanding-miss slots and was partly dropped.
-                var line = b * lines / blocks
-                while line < (b + 1) * lines / blocks {
-                    prefetch(unit + prefetchDistance + 64 * line)
-                    line += 1
-                }
+                prefetch(share: b, of: blocks, lines: lines, from: unit + prefetchDistance)
                 let c = unitColumns / 32 * u + b
                 let quads = unit + b * quantBytes
                 // Low nibbles hold columns 0–15 of the 32, high nibbles 16–31: with groups of 16

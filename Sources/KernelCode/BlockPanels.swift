@@ -79,13 +79,9 @@ enum BlockPanels {
             let unit = source + u * unitBytes
             let header = unit + unitColumns / 32 * quantBytes
             for b in 0..<blocks {
-                // The source comes from memory: its lines 8 KiB ahead, a few per block, as
-                // `BlockDotProduct` asks for them.
-                var line = b * lines / blocks
-                while line < (b + 1) * lines / blocks {
-                    LevelPrefetch.toL1(unit + 8192 + 64 * line)
-                    line += 1
-                }
+                // The source comes from memory: its lines 8 KiB ahead, as `BlockDotProduct`
+                // asks for them.
+                LevelPrefetch.share(b, of: blocks, lines: lines, from: unit + 8192)
                 let c = unitColumns / 32 * u + b
                 if format == .q8_0 {
                     bytes(unit, add: add, into: out, block: c, target: T.self)
