@@ -44,8 +44,8 @@ extension Int8DotOperands {
         for p in panels {
             let panel = weights + p * panelBytes
             var m = rows.lowerBound
-            // Only the panel's first tile prefetches (the lines 8 KiB ahead: the rest of this
-            // thread's panels); the tiles after it find the panel in cache.
+            // Only the panel's first tile prefetches (the lines `weightPrefetchDistance` ahead: the
+            // rest of this thread's panels); the tiles after it find the panel in cache.
             //
             // Three rows keep the sums, the float accumulators and the weights in the 16 ymm
             // registers (four spill); two where 16-bit partial sums live beside the sums.
@@ -90,7 +90,7 @@ extension Int8DotOperands {
         for g in 0..<groups {
             let group = panel + g * bytes
             if prefetching {
-                for line in 0..<lines { prefetch(group + prefetchDistance + 64 * line) }
+                for line in 0..<lines { prefetch(group + weightPrefetchDistance + 64 * line) }
             }
             var sum0 = InlineArray<R, SIMD8<Int32>> { _ in SIMD8<Int32>() }
             var sum1 = sum0
@@ -224,7 +224,3 @@ private func store(_ v: SIMD8<Float>, to out: UnsafeMutablePointer<Float>, valid
         for i in 0..<valid { out[i] = v[i] }
     }
 }
-
-/// How far ahead of the group being multiplied its lines are prefetched, in bytes: as
-/// `BlockDotProduct`'s, for decoding, where a panel's weights are read once per token.
-private let prefetchDistance = 8192

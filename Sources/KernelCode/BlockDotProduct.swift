@@ -105,13 +105,13 @@ private struct PanelCall {
         var acc = InlineArray<R, SIMD16<Float>>(repeating: SIMD16<Float>())
         for u in 0..<columns / unitColumns {
             let unit = panel + u * unitBytes
-            // Decoding is bound by reading the weights: ask for the lines `prefetchDistance` ahead
+            // Decoding is bound by reading the weights: ask for the lines `weightPrefetchDistance` ahead
             // (this thread's next panels), so many misses are in flight, not the few the
             // out-of-order window reaches past this unit's arithmetic; a few lines per block.
             let header = unit + unitColumns / 32 * quantBytes
             let blocks = unitColumns / 32, lines = (unitBytes + 63) / 64
             for b in 0..<blocks {
-                prefetch(share: b, of: blocks, lines: lines, from: unit + prefetchDistance)
+                prefetchAhead(share: b, of: blocks, lines: lines, unit: unit)
                 let c = unitColumns / 32 * u + b
                 let quads = unit + b * quantBytes
                 // Low nibbles hold columns 0–15 of the 32, high nibbles 16–31: with groups of 16
@@ -178,11 +178,3 @@ private struct PanelCall {
         }
     }
 }
-
-/// How far ahead of the unit being multiplied its lines are prefetched, in bytes. Measured on
-/// one sequence's decode of Qwen2.5-Coder 1.5B Q4_K_M (2 threads, alternating binaries): none
-/// 14.5–14.8 tokens/s; 4 KiB 18.2–19.8; 8 KiB 18.2–20.6; 16 KiB 18.4–20.5; 32 KiB 16.3–18.3.
-/// AVX2: none 11.3–11.4, 8 KiB 16.5–17.4. On an AMD EPYC (Zen 3, AVX2) with the lines spread
-/// over each unit's blocks: 4 KiB 13.6–14.2, 8 KiB 13.2–13.6, 16 KiB 12.4–16.6 (no difference
-/// within that machine's noise).
-private let prefetchDistance = 8192

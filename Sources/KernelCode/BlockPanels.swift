@@ -79,9 +79,8 @@ enum BlockPanels {
             let unit = source + u * unitBytes
             let header = unit + unitColumns / 32 * quantBytes
             for b in 0..<blocks {
-                // The source comes from memory: its lines 8 KiB ahead, as `BlockDotProduct`
-                // asks for them.
-                LevelPrefetch.share(b, of: blocks, lines: lines, from: unit + 8192)
+                // The source comes from memory: its lines ahead, as `BlockDotProduct` asks for them.
+                LevelPrefetch.ahead(share: b, of: blocks, lines: lines, unit: unit)
                 let c = unitColumns / 32 * u + b
                 if format == .q8_0 {
                     bytes(unit, add: add, into: out, block: c, target: T.self)
