@@ -72,8 +72,9 @@ extension Int8DotOperands {
     /// `acc = fma(Float(Σ w·q) · scaleᵂ, scaleˣ, acc)` (then the offset term) is the same
     /// arithmetic as the AVX-512 VNNI kernel's, lane for lane.
     ///
-    /// With a depth D (weights of a known `quantRange`), the stored quants `s = w + zeroPoint`
-    /// go to `vpmaddubsw` as unsigned bytes (no `vpsignb` per row), its 16-bit pair sums are
+    /// With a depth D (weights of a known `quantRange`), the panel holds the stored quants
+    /// `s = w + zeroPoint`; they go to `vpmaddubsw` as unsigned bytes (no `vpsignb` per row, no
+    /// add per load), its 16-bit pair sums are
     /// added in 16 bits over D quads (within ±2^15 by the range) before one `vpmaddwd`
     /// widens them, and `zeroPoint · Σ q` (from the activations' corrections) is taken off the
     /// group's sum: the same exact integer Σ w·q. D = 0: every weight may use all 8 bits.
@@ -95,15 +96,14 @@ extension Int8DotOperands {
             var sum0 = InlineArray<R, SIMD8<Int32>> { _ in SIMD8<Int32>() }
             var sum1 = sum0
             if D > 0 {
-                let zeroPoint = Int8(truncatingIfNeeded: quantRange!.zeroPoint)
-                let bias = SIMD32<Int8>(repeating: zeroPoint)
+                let zeroPoint = quantRange!.zeroPoint
                 for chunk in 0..<Q / D {
                     var pairs0 = InlineArray<R, SIMD16<Int16>> { _ in SIMD16<Int16>() }
                     var pairs1 = pairs0
                     for k in 0..<D {
                         let quad = chunk * D + k
-                        let s0 = group.loadUnaligned(fromByteOffset: quad * 64, as: SIMD32<Int8>.self) &+ bias
-                        let s1 = group.loadUnaligned(fromByteOffset: quad * 64 + 32, as: SIMD32<Int8>.self) &+ bias
+                        let s0 = group.loadUnaligned(fromByteOffset: quad * 64, as: SIMD32<Int8>.self)
+                        let s1 = group.loadUnaligned(fromByteOffset: quad * 64 + 32, as: SIMD32<Int8>.self)
                         for r in 0..<R {
                             let source = UnsafeRawPointer(x.quants + (m + r) * columns + g * groupSize + quad * 4)
                             let q = unsafeBitCast(SIMD8<Int32>(repeating: source.loadUnaligned(as: Int32.self)), to: SIMD32<Int8>.self)
@@ -121,7 +121,7 @@ extension Int8DotOperands {
                     for r in 0..<R {
                         let correction = groupSize == 32 ? x.corrections32[(m + r) * groups32 + g]
                                                          : x.corrections16[(m + r) * (columns / 16) + g]
-                        let shift = SIMD8<Int32>(repeating: (correction &>> 7) &* Int32(zeroPoint))
+                        let shift = SIMD8<Int32>(repeating: (correction &>> 7) &* Int32(truncatingIfNeeded: zeroPoint))
                         sum0[r] = sum0[r] &+ shift
                         sum1[r] = sum1[r] &+ shift
                     }

@@ -3,10 +3,11 @@ import KernelInterface
 
 /// Products of weights kept in their GGUF blocks (`BlockPanelMatrix`). For a few rows (decoding)
 /// the level's `BlockDotProduct` multiplies each panel straight from its bits. For more, each
-/// thread unpacks two panels at a time into its own buffer, in exactly the bytes the int8 repack would hold
+/// thread unpacks two panels at a time into its own buffer, in the bytes the int8 repack would hold
 /// (quants plus the level's bias, float scales and offsets computed as `Dequantize.unpackBlock`
-/// computes them), and runs this level's int8 tile on them. So every output is the same fused
-/// chain as with the repacked matrix, bit for bit, and as batch-invariant; memory holds 4–6.6
+/// computes them; the quants as stored, q + zeroPoint, where the level multiplies them unsigned:
+/// `Int8DotOperands.quantRange`), and runs this level's int8 tile on them. So every output is
+/// the same fused chain as with the repacked matrix, bit for bit, and as batch-invariant; memory holds 4–6.6
 /// bits per weight instead of 9–10, and the unpacked pair (under 200 KB for 4,864 columns)
 /// stays in L2 while the batch's rows pass over it.
 enum BlockPanels {
@@ -26,10 +27,13 @@ enum BlockPanels {
             let groups = matrix.groups(ofPanel: p)
             let count = p + 1 < panels.upperBound && matrix.groups(ofPanel: p + 1) == groups ? 2 : 1
             let panelBytes = groups.panelBytes(columns: matrix.columns)
-            for i in 0..<count { unpack(matrix, panel: p + i, into: scratch + i * panelBytes) }
-            // The range of the pair's quants when both have the same one (and the level no bias).
+            // The range of the pair's quants when both have the same one (and the level no bias):
+            // then the pair is unpacked as its stored quants, which the level multiplies unsigned.
             let range = Int8Kernel.weightBias == 0 && (count == 1 || matrix.formats[p] == matrix.formats[p + 1])
                 ? matrix.formats[p].quantRange : nil
+            for i in 0..<count {
+                unpack(matrix, panel: p + i, into: scratch + i * panelBytes, storedQuants: range != nil)
+            }
             let operands = Int8DotOperands(
                 weights: UnsafeRawPointer(scratch), panelBytes: panelBytes, outputs: matrix.rows - p * 16,
                 columns: matrix.columns, groupSize: groups.size, hasOffsets: groups.hasOffsets, x: x,
@@ -39,39 +43,41 @@ enum BlockPanels {
         }
     }
 
-    /// One panel in the `Int8DotOperands` layout of its groups (`BlockPanelMatrix.groups(ofPanel:)`).
-    static func unpack(_ matrix: BlockPanelMatrix, panel: Int, into out: UnsafeMutableRawPointer) {
+    /// One panel in the `Int8DotOperands` layout of its groups (`BlockPanelMatrix.groups(ofPanel:)`):
+    /// quants q + the level's bias, or with `storedQuants` the format's stored quants
+    /// q + zeroPoint (the unsigned bytes of `Int8DotOperands.quantRange`).
+    static func unpack(_ matrix: BlockPanelMatrix, panel: Int, into out: UnsafeMutableRawPointer, storedQuants: Bool) {
         let format = matrix.formats[panel]
         let source = matrix.storage + matrix.offsets[panel]
         let groups = matrix.groups(ofPanel: panel)
+        // The quants of the int8 layout are q + bias; stored quants are q + zeroPoint.
+        let add = UInt8(truncatingIfNeeded: storedQuants ? 0 : Int8Kernel.weightBias &- format.zeroPoint)
         switch (groups.size, groups.hasOffsets) {
-        case (32, false): unpack(format, source, columns: matrix.columns, into: out, target: Groups32.self)
-        case (32, true): unpack(format, source, columns: matrix.columns, into: out, target: Groups32Offsets.self)
-        default: unpack(format, source, columns: matrix.columns, into: out, target: Groups16.self)
+        case (32, false): unpack(format, source, columns: matrix.columns, add: add, into: out, target: Groups32.self)
+        case (32, true): unpack(format, source, columns: matrix.columns, add: add, into: out, target: Groups32Offsets.self)
+        default: unpack(format, source, columns: matrix.columns, add: add, into: out, target: Groups16.self)
         }
     }
 
     @inline(__always)
     private static func unpack<T: UnpackTarget>(_ format: BlockPanelMatrix.Format, _ source: UnsafeRawPointer,
-                                                columns: Int, into out: UnsafeMutableRawPointer, target: T.Type) {
+                                                columns: Int, add: UInt8, into out: UnsafeMutableRawPointer, target: T.Type) {
         // Each format as a constant, so its loops specialize.
         switch format {
-        case .q8_0: unpackUnits(.q8_0, source, columns: columns, into: out, target: T.self)
-        case .q4_0: unpackUnits(.q4_0, source, columns: columns, into: out, target: T.self)
-        case .q4_1: unpackUnits(.q4_1, source, columns: columns, into: out, target: T.self)
-        case .q5_0: unpackUnits(.q5_0, source, columns: columns, into: out, target: T.self)
-        case .q5_1: unpackUnits(.q5_1, source, columns: columns, into: out, target: T.self)
-        case .q4_K: unpackUnits(.q4_K, source, columns: columns, into: out, target: T.self)
-        case .q5_K: unpackUnits(.q5_K, source, columns: columns, into: out, target: T.self)
-        case .q6_K: unpackUnits(.q6_K, source, columns: columns, into: out, target: T.self)
+        case .q8_0: unpackUnits(.q8_0, source, columns: columns, add: add, into: out, target: T.self)
+        case .q4_0: unpackUnits(.q4_0, source, columns: columns, add: add, into: out, target: T.self)
+        case .q4_1: unpackUnits(.q4_1, source, columns: columns, add: add, into: out, target: T.self)
+        case .q5_0: unpackUnits(.q5_0, source, columns: columns, add: add, into: out, target: T.self)
+        case .q5_1: unpackUnits(.q5_1, source, columns: columns, add: add, into: out, target: T.self)
+        case .q4_K: unpackUnits(.q4_K, source, columns: columns, add: add, into: out, target: T.self)
+        case .q5_K: unpackUnits(.q5_K, source, columns: columns, add: add, into: out, target: T.self)
+        case .q6_K: unpackUnits(.q6_K, source, columns: columns, add: add, into: out, target: T.self)
         }
     }
 
     @inline(__always)
     private static func unpackUnits<T: UnpackTarget>(_ format: BlockPanelMatrix.Format, _ source: UnsafeRawPointer,
-                                                     columns: Int, into out: UnsafeMutableRawPointer, target: T.Type) {
-        // The quants of the int8 layout are q + bias; stored quants are q + zeroPoint.
-        let add = UInt8(truncatingIfNeeded: Int8Kernel.weightBias &- format.zeroPoint)
+                                                     columns: Int, add: UInt8, into out: UnsafeMutableRawPointer, target: T.Type) {
         let unitColumns = format.unitColumns, unitBytes = format.unitBytes, quantBytes = format.quantBytes
         let high = format.highBits
         let blocks = unitColumns / 32, lines = (unitBytes + 63) / 64

@@ -30,7 +30,7 @@ public enum LevelKernels: KernelSet {
     }
 
     public static func unpackBlockPanel(_ matrix: BlockPanelMatrix, panel: Int, into out: UnsafeMutableRawPointer) {
-        BlockPanels.unpack(matrix, panel: panel, into: out)
+        BlockPanels.unpack(matrix, panel: panel, into: out, storedQuants: false)
     }
 
     public static func attend(_ tile: AttentionTile) {

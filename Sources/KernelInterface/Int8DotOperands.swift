@@ -48,9 +48,10 @@ public struct Int8DotOperands: @unchecked Sendable {
     public let y: UnsafeMutablePointer<Float>
     public let yStride: Int
     /// What is known of the weights' range: each is `s − zeroPoint` for an unsigned stored quant
-    /// `s < 2^bits` (panels unpacked from Q4_0 … Q6_K), or nil (Q8_0, the int8 repack). A level
-    /// may then multiply `s` as an unsigned byte and add products in 16 bits over several quads
-    /// before widening: fewer instructions for the same exact integer sum Σ w·q.
+    /// `s < 2^bits` (panels unpacked from Q4_0 … Q6_K), or nil (Q8_0, the int8 repack). With a
+    /// range, the quant bytes of `weights` are the stored quants `s` themselves (not `s −
+    /// zeroPoint`): the level multiplies them as unsigned bytes and adds products in 16 bits over
+    /// several quads before widening, fewer instructions for the same exact integer sum Σ w·q.
     public let quantRange: QuantRange?
 
     /// Stored quants `s` in `0..<2^bits` and the weight `s − zeroPoint` they stand for.
