@@ -20,7 +20,8 @@ struct BenchCommand: JobsCommand {
               decoder  one sequence: tokens/s of a 128-token prefill and of a 128-token greedy
                        decode, and peak RSS
               gemm     our batch-invariant GEMM, with int8 and with f32 activations, against
-                       OpenBLAS sgemm on an FFN-sized matrix
+                       OpenBLAS sgemm on an FFN-sized matrix; then the same shape kept in
+                       Q4_0, Q4_K, Q5_K and Q6_K blocks (as a model's weights are), 1-64 rows
               engine   the prompts of --prompts (default Samples/bench-prompts-64.jsonl),
                        --max-tokens each (EOS ignored), run with --max-seqs 1, 4, 16 and 64:
                        generated tokens/s, ratio to --max-seqs 1, mean step time split into
