@@ -3,13 +3,13 @@ import KernelInterface
 
 /// Products of weights kept in their GGUF blocks (`BlockPanelMatrix`). For a few rows (decoding)
 /// the level's `BlockDotProduct` multiplies each panel straight from its bits. For more, each
-/// thread unpacks two panels at a time into its own buffer, in the bytes the int8 repack would hold
-/// (quants plus the level's bias, float scales and offsets computed as `Dequantize.unpackBlock`
-/// computes them; the quants as stored, q + zeroPoint, where the level multiplies them unsigned:
-/// `Int8DotOperands.quantRange`), and runs this level's int8 tile on them. So every output is
-/// the same fused chain as with the repacked matrix, bit for bit, and as batch-invariant; memory holds 4–6.6
-/// bits per weight instead of 9–10, and the unpacked pair (under 200 KB for 4,864 columns)
-/// stays in L2 while the batch's rows pass over it.
+/// thread unpacks two panels at a time into its own buffer, in the bytes the int8 repack would
+/// hold (quants plus the level's bias, float scales and offsets computed as
+/// `Dequantize.unpackBlock` computes them; the quants as stored, q + zeroPoint, where the level
+/// multiplies them unsigned: `Int8DotOperands.quantRange`), and runs this level's int8 tile on
+/// them. So every output is the same fused chain as with the repacked matrix, bit for bit, and
+/// as batch-invariant; memory holds 4–6.6 bits per weight instead of 9–10, and the unpacked pair
+/// (under 200 KB for 4,864 columns) stays in L2 while the batch's rows pass over it.
 enum BlockPanels {
     static func multiply(_ matrix: BlockPanelMatrix, x: Int8DotOperands.ActivationRows, y: UnsafeMutablePointer<Float>,
                          yStride: Int, panels: Range<Int>, rows: Range<Int>) {

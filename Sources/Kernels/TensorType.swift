@@ -49,6 +49,19 @@ public enum TensorType: UInt32, Sendable, CaseIterable, CustomStringConvertible 
         }
     }
 
+    /// Byte offsets in a block of its f16 scale fields (ggml's block structs: `d`, then `m`, `s`
+    /// or `dmin` where the type has one); empty for the float types and Q8_K (an f32 `d`).
+    public var halfScaleOffsets: [Int] {
+        switch self {
+        case .f32, .f16, .bf16, .q8_K: return []
+        case .q4_0, .q5_0, .q8_0: return [0]
+        case .q4_1, .q5_1, .q8_1, .q4_K, .q5_K: return [0, 2]
+        case .q2_K: return [80, 82]
+        case .q3_K: return [108]
+        case .q6_K: return [208]
+        }
+    }
+
     /// Whether this build can turn the type into floats (the decoder's supported set).
     public var isSupported: Bool {
         switch self {

@@ -15,18 +15,8 @@ public enum RandomBlocks {
                 store(Float16(rng.nextGaussian()).bitPattern, at: base, in: &bytes)
             case .bf16:
                 store(TestQuantizer.bfloat16Bits(rng.nextGaussian()), at: base, in: &bytes)
-            case .q4_0, .q5_0, .q8_0:
-                storeScale(at: base, in: &bytes, rng: &rng)
-            case .q4_1, .q5_1, .q8_1, .q4_K, .q5_K:
-                storeScale(at: base, in: &bytes, rng: &rng)      // d
-                storeScale(at: base + 2, in: &bytes, rng: &rng)  // m, s or dmin
-            case .q2_K:
-                storeScale(at: base + 80, in: &bytes, rng: &rng)
-                storeScale(at: base + 82, in: &bytes, rng: &rng)
-            case .q3_K:
-                storeScale(at: base + 108, in: &bytes, rng: &rng)
-            case .q6_K:
-                storeScale(at: base + 208, in: &bytes, rng: &rng)
+            case .q4_0, .q5_0, .q8_0, .q4_1, .q5_1, .q8_1, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K:
+                for offset in type.halfScaleOffsets { storeScale(at: base + offset, in: &bytes, rng: &rng) }
             case .q8_K:
                 store(rng.nextFloat(in: -0.02...0.02).bitPattern, at: base, in: &bytes)
             }

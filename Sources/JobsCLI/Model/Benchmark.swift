@@ -110,7 +110,7 @@ struct Benchmark {
             var data = (0..<n * k / type.blockElements * type.blockBytes).map { _ in UInt8(truncatingIfNeeded: random()) }
             for block in 0..<n * k / type.blockElements {
                 // Each f16 field 2^-7 (0x2000), so no product is a subnormal, an infinity or a NaN.
-                for field in Self.halfFields(type) {
+                for field in type.halfScaleOffsets {
                     data[block * type.blockBytes + field] = 0x00
                     data[block * type.blockBytes + field + 1] = 0x20
                 }
@@ -127,14 +127,6 @@ struct Benchmark {
     /// The integer formats a model's matrices come in, as `keepingBlocks` keeps them.
     private static let blockTypes: [TensorType] = [.q4_0, .q4_K, .q5_K, .q6_K]
 
-    /// Byte offsets of a block's f16 scale fields (ggml's block structs).
-    private static func halfFields(_ type: TensorType) -> [Int] {
-        switch type {
-        case .q4_K, .q5_K: return [0, 2]  // d, dmin
-        case .q6_K: return [208]           // d, after ql, qh and scales
-        default: return [0]               // d
-        }
-    }
 
     // MARK: Engine
 
