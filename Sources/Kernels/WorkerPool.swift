@@ -32,11 +32,14 @@ public final class WorkerPool: @unchecked Sendable {
 
     deinit { state.stop() }
 
+    /// Most parts one `parallelFor` takes (the claim counter has 16 bits).
+    public static let maxParts = (1 << 16) - 1
+
     /// Runs `body(part)` once for every part in `0..<parts`, spread over the pool's threads,
     /// and returns when all have finished.
     public func parallelFor(_ parts: Int, _ body: (Int) -> Void) {
         if parts <= 0 { return }
-        precondition(parts < 1 << 16, "too many parts for one parallel region")
+        precondition(parts <= Self.maxParts, "too many parts for one parallel region")
         guard threadCount > 1, parts > 1, state.tryAcquire() else {
             for part in 0..<parts { body(part) }
             return

@@ -215,32 +215,51 @@ struct ForwardPass {
                 tiles.append((t, end - t))
                 t = end
             }
-            // Many small parts, claimed dynamically: sequences of different lengths cost
-            // different amounts, and a static split would leave a core idle.
+            // Tiles claimed one at a time, the costliest first (longest-processing-time-first):
+            // a prefill tile of a long prompt costs as much as hundreds of decode tiles, and
+            // equal runs of tiles claimed in token order could leave one core finishing a run of
+            // prefill tiles while the other waited at the end of the layer.
+            let order = Self.costliestFirst(tiles, positions: positions, window: window)
             let items = tiles.count * c.kvHeadCount
-            let parts = min(items, pool.threadCount * 8)
-            tiles.withUnsafeBufferPointer { tiles in
-                pool.parallelFor(parts) { part in
-                    let scratch = ThreadScratch.buffer(bytes: AttentionTile.scoreFloats(
-                        queryCount: Self.tileQueries, groupHeads: c.groupSize, lastPosition: maxPositions - 1)
-                        * MemoryLayout<Float>.size).assumingMemoryBound(to: Float.self)
-                    for item in items * part / parts..<items * (part + 1) / parts {
-                        let (start, count) = tiles[item / c.kvHeadCount]
-                        let kvHead = item % c.kvHeadCount
-                        let view = cache.attentionView(layer: layer, kvHead: kvHead, keyLength: c.keyLength,
-                                                       valueLength: c.valueLength)
-                        let queryHead = kvHead * c.groupSize
-                        PagedAttention.attend(AttentionTile(
-                            queries: qkv + start * width + queryHead * c.keyLength, queryStride: width,
-                            queryCount: count, groupHeads: c.groupSize, headDim: c.keyLength, layout: view,
-                            blockTable: table(start), position: Int(positions[start]), window: window,
-                            scale: c.attentionScale, scores: scratch,
-                            out: out + start * c.queryDim + queryHead * c.valueLength, outStride: c.queryDim))
+            let perPart = (items + WorkerPool.maxParts - 1) / WorkerPool.maxParts
+            order.withUnsafeBufferPointer { order in
+                tiles.withUnsafeBufferPointer { tiles in
+                    pool.parallelFor((items + perPart - 1) / perPart) { part in
+                        let scratch = ThreadScratch.buffer(bytes: AttentionTile.scoreFloats(
+                            queryCount: Self.tileQueries, groupHeads: c.groupSize, lastPosition: maxPositions - 1)
+                            * MemoryLayout<Float>.size).assumingMemoryBound(to: Float.self)
+                        for claim in part * perPart..<min(items, (part + 1) * perPart) {
+                            let tile = Int(order[claim / c.kvHeadCount]), kvHead = claim % c.kvHeadCount
+                            let (start, count) = tiles[tile]
+                            let view = cache.attentionView(layer: layer, kvHead: kvHead, keyLength: c.keyLength,
+                                                           valueLength: c.valueLength)
+                            let queryHead = kvHead * c.groupSize
+                            PagedAttention.attend(AttentionTile(
+                                queries: qkv + start * width + queryHead * c.keyLength, queryStride: width,
+                                queryCount: count, groupHeads: c.groupSize, headDim: c.keyLength, layout: view,
+                                blockTable: table(start), position: Int(positions[start]), window: window,
+                                scale: c.attentionScale, scores: scratch,
+                                out: out + start * c.queryDim + queryHead * c.valueLength, outStride: c.queryDim))
+                        }
                     }
                 }
             }
         }
         attentionSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+
+    /// Indices of `tiles` by falling cost, ties in token order: a tile's cost is the
+    /// (query, position) pairs it scores, each query attending to the positions up to its own
+    /// within the window.
+    static func costliestFirst(_ tiles: [(start: Int, count: Int)], positions: [Int32], window: Int?) -> [Int32] {
+        let costs = tiles.map { tile -> Int in
+            let first = Int(positions[tile.start])
+            return (0..<tile.count).reduce(0) { sum, i in sum + min(first + i + 1, window ?? Int.max) }
+        }
+        return (0..<Int32(tiles.count)).sorted { (a: Int32, b: Int32) -> Bool in
+            let ca = costs[Int(a)], cb = costs[Int(b)]
+            return ca != cb ? ca > cb : a < b
+        }
     }
 
     /// Most query tokens in one attention tile.
