@@ -221,7 +221,7 @@ struct ForwardPass {
             // prefill tiles while the other waited at the end of the layer.
             let order = Self.costliestFirst(tiles, positions: positions, window: window)
             let items = tiles.count * c.kvHeadCount
-            let perPart = (items + WorkerPool.maxParts - 1) / WorkerPool.maxParts
+            let perPart = max(1, (items + WorkerPool.maxParts - 1) / WorkerPool.maxParts)
             order.withUnsafeBufferPointer { order in
                 tiles.withUnsafeBufferPointer { tiles in
                     pool.parallelFor((items + perPart - 1) / perPart) { part in

@@ -85,6 +85,15 @@ final class TinyModelForwardTests: XCTestCase {
         }
     }
 
+    /// A batch without tokens is a forward pass with nothing to do, not a crash.
+    func testAnEmptyBatchGivesNoLogits() throws {
+        for family in TinyModel.Family.allCases {
+            let model = try load(family)
+            let cache = try self.cache(for: model, blockSize: 16, precision: .f32)
+            XCTAssertEqual(try model.forward(ForwardBatch(), cache: cache).rowCount, 0, "\(family)")
+        }
+    }
+
     /// Several sequences prefilled in one batch give bit-identical logits to each one alone.
     func testBatchedSequencesMatchEachSequenceAloneBitForBit() throws {
         for family in TinyModel.Family.allCases {
