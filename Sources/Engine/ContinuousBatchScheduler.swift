@@ -135,7 +135,7 @@ final class ContinuousBatchScheduler {
         let needed = sequence.blocks.heldBlockCount + sequence.blocks.blocksNeeded(tokens: tokens)
         kvCache.free(&sequence.blocks)
         sequence.status = .finished
-        plan.failed.append((sequence, .exceedsKVCache(tokens: tokens, blocksNeeded: needed,
+        plan.failed.append((sequence, .exceedsKVCache(tokens: tokens, promptTokens: sequence.promptCount, blocksNeeded: needed,
                                                       blockCount: kvCache.blockCount,
                                                       blockBytes: kvCache.layout.bytesPerBlock)))
     }

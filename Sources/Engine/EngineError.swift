@@ -13,7 +13,9 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
     case tokenOutOfVocabulary(token: Int32, position: Int, vocabularySize: Int)
     case duplicateRequest(id: Int64)
     /// The sequence needs more KV blocks than the whole cache has, even with nothing else running.
-    case exceedsKVCache(tokens: Int, blocksNeeded: Int, blockCount: Int, blockBytes: Int)
+    /// `tokens` are the ones the step needed room for: a prefill chunk of a longer prompt, the
+    /// whole prompt, or the prompt and the tokens generated so far.
+    case exceedsKVCache(tokens: Int, promptTokens: Int, blocksNeeded: Int, blockCount: Int, blockBytes: Int)
     /// The KV memory could not be reserved (from `KVBlockStorage`).
     case kvMemory(String)
     /// The model's forward pass threw; nothing was advanced.
@@ -44,8 +46,15 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
             return "prompt token \(token) at position \(position) is outside the model's vocabulary of \(vocabularySize) tokens; was the prompt tokenized for another model?"
         case let .duplicateRequest(id):
             return "request \(id) is already in the engine"
-        case let .exceedsKVCache(tokens, needed, count, blockBytes):
-            return "a sequence of \(tokens) tokens needs \(needed) KV blocks but the whole cache holds \(count) (\(count * blockBytes) bytes); raise --kv-memory or shorten the prompt or max_tokens"
+        case let .exceedsKVCache(tokens, prompt, needed, count, blockBytes):
+            let cache = "but the whole cache holds \(count) (\(count * blockBytes) bytes); raise --kv-memory"
+            if tokens < prompt {
+                return "the prompt has \(prompt) tokens and its first \(tokens) already need \(needed) KV blocks \(cache) or shorten the prompt"
+            }
+            if tokens == prompt {
+                return "the prompt of \(prompt) tokens needs \(needed) KV blocks \(cache) or shorten the prompt"
+            }
+            return "the prompt of \(prompt) tokens and \(tokens - prompt) generated need \(needed) KV blocks \(cache) or shorten the prompt or max_tokens"
         case let .kvMemory(message):
             return message
         case let .forwardFailed(message):

@@ -3,6 +3,8 @@ import TestSupport
 import XCTest
 @testable import Daemon
 @testable import JobStore
+import KVCache
+import Model
 import RequestFormats
 
 /// The built `jobsd` binary as a child process: crash safety under `kill -9`, two daemons on
@@ -315,7 +317,11 @@ final class DaemonProcessTests: XCTestCase {
         XCTAssertEqual(start["max_seqs"], "5")
         XCTAssertEqual(start["prefix_cache"], "false")
         XCTAssertEqual(start["db"], fixture.databasePath)
-        XCTAssertGreaterThan(Int(start["kv_memory_bytes"] ?? "") ?? 0, 15 << 20)
+        let kvBytes = try XCTUnwrap(Int(start["kv_memory_bytes"] ?? ""))
+        XCTAssertGreaterThan(kvBytes, 15 << 20)
+        // Tokens with every layer held, as `jobs doctor` counts them; the tiny Gemma's blocks serve
+        // one of its two layer groups each, so blocks × block size would be twice as many.
+        XCTAssertEqual(start["kv_tokens"], String(kvBytes / fixture.model.model.kvLayout.bytesPerToken))
         XCTAssertTrue(start["owner"]?.contains(":") ?? false)
         XCTAssertEqual(DaemonProcess.events("stop", in: run.stderr).first?["reason"], "drained")
     }

@@ -128,8 +128,22 @@ final class ContinuousBatchSchedulerTests: XCTestCase {
         XCTAssertTrue(plan.entries.isEmpty)
         XCTAssertEqual(plan.failed.map(\.sequence.id), [1])
         XCTAssertEqual(plan.failed.first?.error,
-                       .exceedsKVCache(tokens: 12, blocksNeeded: 3, blockCount: 2, blockBytes: layout.bytesPerBlock))
+                       .exceedsKVCache(tokens: 12, promptTokens: 12, blocksNeeded: 3, blockCount: 2, blockBytes: layout.bytesPerBlock))
         XCTAssertTrue(s.waiting.isEmpty)
+        XCTAssertTrue(plan.failed[0].error.description.hasPrefix("the prompt of 12 tokens needs 3 KV blocks but the whole cache holds 2"),
+                      plan.failed[0].error.description)
+    }
+
+    /// A prompt longer than a step's token budget fails at its first chunk; the error names the
+    /// prompt's length, not the chunk's.
+    func testPromptWhoseFirstChunkCannotFitNamesThePromptLength() {
+        let s = scheduler(blocks: 1, maxBatchTokens: 8)
+        s.add(sequence(1, prompt: 30, in: s))
+        let plan = s.schedule()
+        XCTAssertEqual(plan.failed.first?.error,
+                       .exceedsKVCache(tokens: 8, promptTokens: 30, blocksNeeded: 2, blockCount: 1, blockBytes: layout.bytesPerBlock))
+        XCTAssertTrue(plan.failed.first?.error.description.hasPrefix("the prompt has 30 tokens and its first 8 already need 2 KV blocks") == true,
+                      String(describing: plan.failed.first?.error.description))
     }
 
     func testRunningSequenceOutgrowingCacheFailsOnlyWhenAlone() {

@@ -96,13 +96,16 @@ final class EngineTests: XCTestCase {
                                             parameters: SamplingParameters(maxTokens: 40, ignoreEOS: true)))
         try engine.submit(GenerationRequest(id: 2, promptTokens: H.prompt(4, seed: 2), parameters: .greedy(maxTokens: 4)))
         let results = try H.run(engine)
-        guard case .exceedsKVCache(let tokens, _, let count, _)? = results[1]?.error else {
+        guard case .exceedsKVCache(let tokens, let prompt, _, let count, _)? = results[1]?.error else {
             return XCTFail("expected exceedsKVCache, got \(String(describing: results[1]?.error))")
         }
         XCTAssertEqual(count, 6)
         XCTAssertGreaterThan(tokens, 24)
+        XCTAssertEqual(prompt, 8)
         XCTAssertNil(results[1]?.finishReason)
         XCTAssertTrue(results[1]!.error!.description.contains("raise --kv-memory"))
+        XCTAssertTrue(results[1]!.error!.description.hasPrefix("the prompt of 8 tokens and \(tokens - 8) generated need"),
+                      results[1]!.error!.description)
         XCTAssertEqual(results[2]?.finishReason, .length)
         XCTAssertEqual(results[2]?.tokens.count, 4)
     }
