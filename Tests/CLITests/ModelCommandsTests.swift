@@ -113,6 +113,14 @@ final class ModelCommandsTests: XCTestCase {
         XCTAssertTrue(outcome.errors.contains("needs at least 128"), outcome.errors)
     }
 
+    func testBenchWithAMissingPromptsFileFailsBeforeLoadingTheModel() {
+        let missing = harness.directory.file("absent.jsonl")
+        let outcome = harness.run("bench", "--model", model, "--only", "engine", "--prompts", missing)
+        XCTAssertEqual(outcome.code, 1)
+        XCTAssertTrue(outcome.errors.contains("absent.jsonl"), outcome.errors)
+        XCTAssertFalse(outcome.output.contains("model:"), "loaded the model first:\n\(outcome.output)")
+    }
+
     func testBenchRunsEverySectionAndPrintsRatios() {
         let prompts = harness.file("prompts.jsonl", (0..<6).map { #"{"id": "p\#($0)", "prompt": "the \#($0) cat"}"# })
         let outcome = harness.run("bench", "--model", model, "--prompts", prompts, "--max-tokens", "6", "--seqs", "1,4")

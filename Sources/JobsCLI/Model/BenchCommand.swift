@@ -81,6 +81,12 @@ struct BenchCommand: JobsCommand {
     }
 
     func run(_ context: CommandContext) throws {
+        // The prompts first: a wrong --prompts should not cost a model load.
+        var prompts: [String] = []
+        if sections.contains("engine") || sections.contains("prefix") || sections.contains("structured") {
+            prompts = try BenchmarkPrompts.load(path: promptsPath)
+            if let limit { prompts = Array(prompts.prefix(limit)) }
+        }
         let loaded = try ModelLocation.load(option: modelOption, environment: context.environment)
         let out = context.output
         let c = loaded.model.configuration
@@ -100,9 +106,6 @@ struct BenchCommand: JobsCommand {
         let benchmark = Benchmark(loaded: loaded, output: out, kvPrecision: kvPrecision)
         if sections.contains("decoder") { try benchmark.decoder() }
         if sections.contains("gemm") { benchmark.gemm() }
-        guard sections.contains("engine") || sections.contains("prefix") || sections.contains("structured") else { return }
-        var prompts = try BenchmarkPrompts.load(path: promptsPath)
-        if let limit { prompts = Array(prompts.prefix(limit)) }
         if sections.contains("engine") {
             try benchmark.engine(prompts: prompts, maxTokens: maxTokens, sequenceCounts: sequenceCounts)
         }
