@@ -53,6 +53,20 @@ final class QueueCommandsTests: XCTestCase {
         XCTAssertEqual(missing.errors, "jobs: no job 77; use a job number (jobs list), BATCH/CUSTOM_ID, or a custom id\n")
     }
 
+    /// Prompt text is untrusted: a NUL, a carriage return or an escape sequence in it is shown
+    /// escaped, not sent to the terminal.
+    func testShowEscapesControlCharactersOfThePrompt() throws {
+        let harness = CLIHarness()
+        let line = #"{"id": "x", "prompt": "red \u001b[31mtext\u0000 over\rwritten\ttab\nnext \u0085é"}"#
+        let submit = harness.run("submit", harness.file("c.jsonl", [line]))
+        XCTAssertEqual(submit.code, 0, submit.errors)
+        let outcome = harness.run("show", "x")
+        XCTAssertEqual(outcome.code, 0, outcome.errors)
+        XCTAssertTrue(outcome.output.hasSuffix("Prompt:\n  red \\u001B[31mtext\\u0000 over\\u000Dwritten\ttab\n  next \\u0085é\n"),
+                      outcome.output)
+        XCTAssertFalse(outcome.output.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0 || $0.value == 0x0D })
+    }
+
     /// Issue 12: a running job's checkpoint, and a result that continued from one.
     func testShowSaysWhereAJobWasCheckpointedAndFromWhichTokenItResumed() throws {
         let harness = submitted()

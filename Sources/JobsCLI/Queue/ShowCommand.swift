@@ -147,9 +147,20 @@ struct ShowCommand: JobsCommand {
 
     private func format(_ value: Double) -> String { JSONValue.double(value).serialized() }
 
+    /// `text` with each line indented, and control characters other than newline and tab shown
+    /// as `\u` escapes (as JSON writes them): prompts and outputs are untrusted text, and a raw
+    /// NUL, carriage return or escape sequence would act on the terminal instead of showing.
     private func indented(_ text: String, by spaces: Int = 2) -> String {
         let pad = String(repeating: " ", count: spaces)
-        return text.split(separator: "\n", omittingEmptySubsequences: false)
+        var visible = ""
+        for scalar in text.unicodeScalars {
+            switch scalar.value {
+            case 0x09, 0x0A: visible.unicodeScalars.append(scalar)
+            case 0x00...0x1F, 0x7F...0x9F: visible += "\\u" + String(format: "%04X", scalar.value)
+            default: visible.unicodeScalars.append(scalar)
+            }
+        }
+        return visible.split(separator: "\n", omittingEmptySubsequences: false)
             .map { pad + $0 }.joined(separator: "\n")
     }
 }
