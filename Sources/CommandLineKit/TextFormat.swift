@@ -52,6 +52,30 @@ public enum TextFormat {
         value < 100 ? String(format: "%.1f", value) : String(Int(value.rounded()))
     }
 
+    /// `text` with control characters other than newline and tab shown as `\uXXXX` (as JSON writes
+    /// them): prompts, outputs and custom ids are untrusted, and a raw NUL, carriage return or
+    /// escape sequence would act on the terminal instead of showing.
+    public static func visible(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isHidden) else { return text }
+        var visible = ""
+        for scalar in text.unicodeScalars {
+            if isHidden(scalar) {
+                visible += "\\u" + String(format: "%04X", scalar.value)
+            } else {
+                visible.unicodeScalars.append(scalar)
+            }
+        }
+        return visible
+    }
+
+    private static func isHidden(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x09, 0x0A: return false
+        case 0x00...0x1F, 0x7F...0x9F: return true
+        default: return false
+        }
+    }
+
     /// The first line of `text`, at most `limit` characters, with `…` when cut.
     public static func snippet(_ text: String, limit: Int) -> String {
         let line = text.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""

@@ -67,6 +67,21 @@ final class QueueCommandsTests: XCTestCase {
         XCTAssertFalse(outcome.output.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0 || $0.value == 0x0D })
     }
 
+    /// A custom id is untrusted too: list and show print it escaped.
+    func testListAndShowEscapeControlCharactersOfACustomID() throws {
+        let harness = CLIHarness()
+        let line = #"{"id": "x\u001b[2Jy", "prompt": "hello"}"#
+        let submit = harness.run("submit", harness.file("c.jsonl", [line]))
+        XCTAssertEqual(submit.code, 0, submit.errors)
+        let list = harness.run("list")
+        XCTAssertTrue(list.output.contains("c/x\\u001B[2Jy"), list.output)
+        let show = harness.run("show", "1")
+        XCTAssertTrue(show.output.hasPrefix("Job 1: c/x\\u001B[2Jy (line 1)"), show.output)
+        for output in [list.output, show.output] {
+            XCTAssertFalse(output.unicodeScalars.contains { $0.value == 0x1B }, output)
+        }
+    }
+
     /// Issue 12: a running job's checkpoint, and a result that continued from one.
     func testShowSaysWhereAJobWasCheckpointedAndFromWhichTokenItResumed() throws {
         let harness = submitted()

@@ -33,7 +33,7 @@ struct CancelCommand: JobsCommand {
         let now = context.clock.now()
         if let reference {
             let job = try store.cancel(reference, now: now)
-            context.output.line("Cancelled job \(job.id) (\(job.qualifiedName)).")
+            context.output.line("Cancelled job \(job.id) (\(TextFormat.visible(job.qualifiedName))).")
         } else if let batch {
             let count = try store.cancel(batch: batch, now: now)
             context.output.line(count == 0

@@ -45,7 +45,7 @@ struct ListCommand: JobsCommand {
                               rightAligned: [0, 3])
         for job in list.jobs {
             table.rows.append([
-                String(job.id), job.qualifiedName, job.state.rawValue, String(job.priority),
+                String(job.id), TextFormat.visible(job.qualifiedName), job.state.rawValue, String(job.priority),
                 "\(job.attempts)/\(job.maxAttempts)",
                 TextFormat.age(now.timeIntervalSince(job.createdAt)), note(job, now: now),
             ])

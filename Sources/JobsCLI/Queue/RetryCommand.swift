@@ -36,7 +36,7 @@ struct RetryCommand: JobsCommand {
         let now = context.clock.now()
         if let reference {
             let job = try store.retry(reference, now: now)
-            context.output.line("Queued job \(job.id) (\(job.qualifiedName)) again.")
+            context.output.line("Queued job \(job.id) (\(TextFormat.visible(job.qualifiedName))) again.")
             return
         }
         let count = try store.retryFailed(batch: batch, now: now)

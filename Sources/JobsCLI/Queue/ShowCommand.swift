@@ -95,7 +95,7 @@ struct ShowCommand: JobsCommand {
             ].joined(separator: ", ")))
         }
 
-        context.output.line("Job \(job.id): \(job.qualifiedName) (line \(job.line))")
+        context.output.line("Job \(job.id): \(TextFormat.visible(job.qualifiedName)) (line \(job.line))")
         let width = fields.map(\.0.count).max()! + 2
         for (name, value) in fields {
             context.output.line("  " + name + ":" + String(repeating: " ", count: width - name.count - 1) + value)
@@ -147,20 +147,10 @@ struct ShowCommand: JobsCommand {
 
     private func format(_ value: Double) -> String { JSONValue.double(value).serialized() }
 
-    /// `text` with each line indented, and control characters other than newline and tab shown
-    /// as `\u` escapes (as JSON writes them): prompts and outputs are untrusted text, and a raw
-    /// NUL, carriage return or escape sequence would act on the terminal instead of showing.
+    /// `text` with each line indented, control characters escaped (`TextFormat.visible`).
     private func indented(_ text: String, by spaces: Int = 2) -> String {
         let pad = String(repeating: " ", count: spaces)
-        var visible = ""
-        for scalar in text.unicodeScalars {
-            switch scalar.value {
-            case 0x09, 0x0A: visible.unicodeScalars.append(scalar)
-            case 0x00...0x1F, 0x7F...0x9F: visible += "\\u" + String(format: "%04X", scalar.value)
-            default: visible.unicodeScalars.append(scalar)
-            }
-        }
-        return visible.split(separator: "\n", omittingEmptySubsequences: false)
+        return TextFormat.visible(text).split(separator: "\n", omittingEmptySubsequences: false)
             .map { pad + $0 }.joined(separator: "\n")
     }
 }
