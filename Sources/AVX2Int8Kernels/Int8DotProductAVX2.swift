@@ -75,8 +75,9 @@ extension Int8DotOperands {
     /// With a depth D (weights of a known `quantRange`), the panel holds the stored quants
     /// `s = w + zeroPoint`; they go to `vpmaddubsw` as unsigned bytes (no `vpsignb` per row, no
     /// add per load), its 16-bit pair sums are added in 16 bits over D quads (within ±2^15 by the
-    /// range) before one `vpmaddwd` widens them, and `zeroPoint · Σ q` (from the activations' corrections) is taken off the
-    /// group's sum: the same exact integer Σ w·q. D = 0: every weight may use all 8 bits.
+    /// range) before one `vpmaddwd` widens them, and `zeroPoint · Σ q` (from the activations'
+    /// corrections) is taken off the group's sum: the same exact integer Σ w·q. D = 0: every
+    /// weight may use all 8 bits.
     @inline(__always)
     private func tile<let R: Int, let Q: Int, let O: Int, let D: Int>(
         m: Int, panel: UnsafeRawPointer, outputs: Int, quads: InlineArray<Q, Int>, offsets: InlineArray<O, Int>,

@@ -127,7 +127,6 @@ struct Benchmark {
     /// The integer formats a model's matrices come in, as `keepingBlocks` keeps them.
     private static let blockTypes: [TensorType] = [.q4_0, .q4_K, .q5_K, .q6_K]
 
-
     // MARK: Engine
 
     struct EngineRun {
