@@ -7,7 +7,8 @@ public struct BatchSubmission: Sendable {
     public var name: String?
     /// The submitted path, or `-` for standard input.
     public var source: String
-    /// SHA-256 (hex) of the file's bytes; a batch with the same digest is not inserted again.
+    /// SHA-256 (hex) of the file's bytes: the same content is not inserted again under the same
+    /// name, or when no name is given (`JobStore.earlierSubmission`).
     public var sha256: String
     public var priority: Int
     public var maxAttempts: Int
@@ -38,7 +39,7 @@ public struct BatchSubmission: Sendable {
 
 public enum SubmitOutcome: Sendable, Equatable {
     case inserted(BatchInfo)
-    /// A batch with the same SHA-256 exists; nothing was inserted.
+    /// The submission repeats this batch (`JobStore.earlierSubmission`); nothing was inserted.
     case alreadySubmitted(BatchInfo)
 }
 

@@ -93,8 +93,9 @@ public final class JobStore: @unchecked Sendable {
 
     // MARK: Submit
 
-    /// Inserts a batch and all its jobs in one transaction, or nothing when a batch with the
-    /// same SHA-256 exists already.
+    /// Inserts a batch and all its jobs in one transaction, or nothing when the submission
+    /// repeats an earlier one (`earlierSubmission`): running the same submit twice queues once.
+    /// Throws `batchNameTaken` when the name holds another file's content.
     public func submit(_ submission: BatchSubmission, now: Date = Date()) throws -> SubmitOutcome {
         guard !submission.jobs.isEmpty else { throw JobStoreError.emptySubmission }
         if let name = submission.name, !BatchName.isValid(name) {
@@ -103,7 +104,8 @@ public final class JobStore: @unchecked Sendable {
         let time = now.timeIntervalSince1970
         return try withConnection { db in
             try db.transaction(.immediate) {
-                if let existing = try JobStore.batch(sha256: submission.sha256, db) {
+                if let existing = try JobStore.earlierSubmission(sha256: submission.sha256,
+                                                                 name: submission.name, db) {
                     return .alreadySubmitted(existing)
                 }
                 let name = try JobStore.batchName(for: submission, db)
@@ -133,8 +135,15 @@ public final class JobStore: @unchecked Sendable {
         }
     }
 
-    /// The batch recorded for a file digest, if any: lets `jobs submit` skip validating a file
-    /// it has seen.
+    /// The batch a submission of this content under this name repeats, if any, so `jobs submit`
+    /// can skip validating a file it has seen. Named: the batch of that name, if it holds the
+    /// same content (a new name queues the content again: a nightly file may equal last
+    /// night's). Unnamed: the latest batch of the same content.
+    public func earlierSubmission(sha256: String, name: String?) throws -> BatchInfo? {
+        try withConnection { try JobStore.earlierSubmission(sha256: sha256, name: name, $0) }
+    }
+
+    /// The latest batch of a file digest, if any.
     public func batch(sha256: String) throws -> BatchInfo? {
         try withConnection { try JobStore.batch(sha256: sha256, $0) }
     }
@@ -155,8 +164,14 @@ public final class JobStore: @unchecked Sendable {
     }
 
     static func batch(sha256: String, _ db: Connection) throws -> BatchInfo? {
-        try db.prepare("SELECT \(BatchInfo.selectColumns) FROM batches b WHERE b.sha256 = ?")
+        try db.prepare("SELECT \(BatchInfo.selectColumns) FROM batches b WHERE b.sha256 = ? ORDER BY b.id DESC LIMIT 1")
             .bind(.text(sha256)).firstRow { BatchInfo(row: $0) }
+    }
+
+    static func earlierSubmission(sha256: String, name: String?, _ db: Connection) throws -> BatchInfo? {
+        guard let name else { return try batch(sha256: sha256, db) }
+        return try db.prepare("SELECT \(BatchInfo.selectColumns) FROM batches b WHERE b.name = ? AND b.sha256 = ?")
+            .bind(.text(name), .text(sha256)).firstRow { BatchInfo(row: $0) }
     }
 
     /// The requested name if free, else the derived name, suffixed `-2`, `-3`, ... until free.

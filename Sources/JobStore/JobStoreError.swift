@@ -9,6 +9,9 @@ public enum JobStoreError: Error, CustomStringConvertible, Sendable {
     case schemaTooNew(path: String, databaseVersion: Int, newestKnownVersion: Int)
     /// A recorded migration differs from this build's file of the same number.
     case migrationMismatch(path: String, version: Int, recorded: String, expected: String)
+    /// A migration left rows referring to rows that do not exist ("table row -> parent table");
+    /// it was rolled back.
+    case migrationBrokeForeignKeys(path: String, migration: String, rows: [String])
     case unknownJob(reference: String)
     case ambiguousJob(reference: String, candidates: [String])
     case unknownBatch(name: String, known: [String])
@@ -35,6 +38,12 @@ public enum JobStoreError: Error, CustomStringConvertible, Sendable {
             return "database \(path) has schema version \(databaseVersion), but this jobs knows versions up to \(newestKnownVersion): it was written by a newer jobs; upgrade jobs to use it"
         case .migrationMismatch(let path, let version, let recorded, let expected):
             return "database \(path) records migration \(version) as \(recorded), but this jobs has \(expected) under that number; this database belongs to a different build of jobs"
+        case .migrationBrokeForeignKeys(let path, let migration, let rows):
+            let listed = rows.prefix(3).joined(separator: ", ") + (rows.count > 3 ? ", …" : "")
+            return "database \(path) was not upgraded: after migration \(migration), \(rows.count) "
+                + "row\(rows.count == 1 ? "" : "s") referred to missing rows (\(listed)), so it was rolled back and "
+                + "the database is unchanged. If sqlite3 \(path) 'PRAGMA foreign_key_check' lists them now, they were "
+                + "dangling before (was the database edited by hand?); otherwise please report it"
         case .unknownJob(let reference):
             return "no job \(reference); use a job number (jobs list), BATCH/CUSTOM_ID, or a custom id"
         case .ambiguousJob(let reference, let candidates):

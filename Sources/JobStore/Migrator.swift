@@ -8,6 +8,13 @@ import Foundation
 /// The recorded migrations are read first in a read transaction: an up-to-date database (the
 /// usual case) is opened without the write lock, so opening never waits for a writer and works
 /// on a read-only file.
+///
+/// Foreign keys are off while a migration runs and checked (`PRAGMA foreign_key_check`) before
+/// it commits, as GRDB's migrator does: changing a table's constraints in SQLite means building
+/// a new table and dropping the old one (https://www.sqlite.org/lang_altertable.html, "Making
+/// Other Kinds Of Table Schema Changes"), and with foreign keys on, dropping `batches` would
+/// delete every job through `ON DELETE CASCADE`. A migration that leaves a dangling reference
+/// is rolled back (`migrationBrokeForeignKeys`).
 enum Migrator {
     static func migrate(_ connection: Connection, migrations: [Migration] = Migration.embedded,
                         now: Date = Date()) throws {
@@ -29,11 +36,20 @@ enum Migrator {
     /// Applies the first missing migration; false when there was none.
     private static func applyNext(_ connection: Connection, migrations: [Migration],
                                   now: Date) throws -> Bool {
-        try connection.transaction(.immediate) {
+        // The pragma is a no-op inside a transaction, so it is set around it.
+        try connection.execute("PRAGMA foreign_keys = OFF")
+        defer { try? connection.execute("PRAGMA foreign_keys = ON") }
+        return try connection.transaction(.immediate) {
             guard let next = try nextMissing(connection, migrations: migrations, createTable: true) else {
                 return false
             }
             try connection.execute(next.sql)
+            let dangling = try connection.prepare("PRAGMA foreign_key_check")
+                .rows { "\($0.string(0)) row \($0.int64(1)) -> \($0.string(2))" }
+            if !dangling.isEmpty {
+                throw JobStoreError.migrationBrokeForeignKeys(
+                    path: connection.path, migration: next.fileName, rows: dangling)
+            }
             try connection.prepare("""
                 INSERT INTO schema_migrations (version, name, checksum, applied_at)
                 VALUES (?, ?, ?, ?)

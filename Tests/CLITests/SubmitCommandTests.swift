@@ -55,12 +55,42 @@ final class SubmitCommandTests: XCTestCase {
         let harness = CLIHarness()
         let file = harness.file("p.jsonl", CLIHarness.shortLines)
         XCTAssertEqual(harness.run("submit", file).code, 0)
-        let again = harness.run("submit", file, "--batch", "another")
+        let again = harness.run("submit", file)
         XCTAssertEqual(again.code, 0)
         XCTAssertTrue(again.output.hasPrefix("\(file) was already submitted as batch p on "), again.output)
         XCTAssertTrue(again.output.hasSuffix("(3 jobs); nothing was queued.\n"), again.output)
         XCTAssertEqual(try harness.store().counts().total, 3)
-        XCTAssertNil(try harness.store().batch(named: "another"))
+        XCTAssertEqual(try harness.store().batches().map(\.name), ["p"])
+    }
+
+    /// The nightly recipe: `submit DAY.jsonl --batch nightly-DAY`, then `wait --batch nightly-DAY`.
+    /// Two nights' files may be equal; the second night must still get its batch, and running a
+    /// night's command twice must still queue it once.
+    func testTheSameContentUnderANewBatchNameIsQueuedAgain() throws {
+        let harness = CLIHarness()
+        let first = harness.file("2026-12-01.jsonl", CLIHarness.shortLines)
+        let second = harness.file("2026-12-02.jsonl", CLIHarness.shortLines)
+        XCTAssertEqual(harness.run("submit", first, "--batch", "nightly-2026-12-01").code, 0)
+
+        let next = harness.run("submit", second, "--batch", "nightly-2026-12-02")
+        XCTAssertEqual(next.code, 0, next.errors)
+        XCTAssertTrue(next.output.hasPrefix(
+            "Submitted 3 jobs as batch nightly-2026-12-02 (the same content as batch nightly-2026-12-01 of "),
+            next.output)
+        XCTAssertEqual(try harness.store().batch(named: "nightly-2026-12-02")?.jobCount, 3)
+        XCTAssertEqual(try harness.store().counts().total, 6)
+
+        let rerun = harness.run("submit", second, "--batch", "nightly-2026-12-02")
+        XCTAssertEqual(rerun.code, 0)
+        XCTAssertTrue(rerun.output.hasPrefix("\(second) was already submitted as batch nightly-2026-12-02 on "),
+                      rerun.output)
+        XCTAssertEqual(try harness.store().counts().total, 6)
+
+        let other = harness.file("other.jsonl", [#"{"id": "z", "prompt": "different"}"#])
+        let taken = harness.run("submit", other, "--batch", "nightly-2026-12-02")
+        XCTAssertEqual(taken.code, 1)
+        XCTAssertTrue(taken.errors.contains("a batch named nightly-2026-12-02 already exists"), taken.errors)
+        XCTAssertEqual(try harness.store().counts().total, 6)
     }
 
     func testSubmitsFromStandardInput() throws {

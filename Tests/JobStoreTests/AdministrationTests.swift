@@ -84,7 +84,7 @@ final class AdministrationTests: XCTestCase {
     func testPruneRemovesOldFinishedJobsResultsAndEmptyBatches() throws {
         let fixture = try StoreFixture()
         let old = try fixture.submitJobs(2, name: "old")
-        try fixture.submitJobs(2, name: "new")
+        try fixture.submitJobs(2, prefix: "later", name: "new")
         for job in try fixture.store.claim(limit: 2, owner: "d", lease: 30, now: t0) {
             try fixture.store.complete(jobID: job.id, owner: "d", result: StoreFixture.result(), now: at(1))
         }

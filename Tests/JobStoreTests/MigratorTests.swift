@@ -52,6 +52,74 @@ final class MigratorTests: XCTestCase {
         XCTAssertEqual(try db.prepare("SELECT version FROM schema_migrations").rows { $0.int(0) }, [1])
     }
 
+    func testMigrationThatLeavesADanglingReferenceIsRolledBack() throws {
+        let db = try connection()
+        let parent = Migration(fileName: "001_parent.sql", sql: """
+            CREATE TABLE parent (id INTEGER PRIMARY KEY);
+            CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL REFERENCES parent (id));
+            INSERT INTO parent VALUES (1); INSERT INTO child VALUES (7, 1);
+            """)
+        let orphaning = Migration(fileName: "002_orphaning.sql", sql: "DELETE FROM parent;")
+        try Migrator.migrate(db, migrations: [parent])
+        XCTAssertThrowsError(try Migrator.migrate(db, migrations: [parent, orphaning])) { error in
+            guard case JobStoreError.migrationBrokeForeignKeys(_, "002_orphaning.sql", let rows) = error else {
+                return XCTFail("unexpected \(error)")
+            }
+            XCTAssertEqual(rows, ["child row 7 -> parent"])
+            XCTAssertTrue("\(error)".contains("the database is unchanged"), "\(error)")
+        }
+        XCTAssertEqual(try db.prepare("SELECT count(*) FROM parent").firstRow { $0.int(0) }, 1)
+        XCTAssertEqual(try db.prepare("SELECT version FROM schema_migrations").rows { $0.int(0) }, [1])
+        XCTAssertEqual(try db.prepare("PRAGMA foreign_keys").firstRow { $0.int(0) }, 1, "turned back on")
+    }
+
+    /// 005 rebuilds `batches` (its digest is no longer UNIQUE). A database written at 004, with
+    /// a finished job, a queued one and a checkpoint, keeps every row and id, and deleting a
+    /// batch still takes its jobs, results and checkpoints with it.
+    func testRebuildingBatchesKeepsEveryRowAndTheCascades() throws {
+        let path = directory.file("v4.db")
+        let upTo4 = Array(Migration.embedded.prefix { $0.version <= 4 })
+        XCTAssertEqual(upTo4.count, 4)
+        do {
+            let db = try Connection(path: path, create: true, busyTimeoutMilliseconds: 1000)
+            try Migrator.migrate(db, migrations: upTo4)
+            try db.execute("""
+                INSERT INTO batches (id, name, source, sha256, created_at, job_count, skipped_count)
+                VALUES (5, 'first', 'a.jsonl', 'abc', 1, 2, 1), (9, 'second', 'b.jsonl', 'def', 2, 1, 0);
+                INSERT INTO jobs (id, batch_id, custom_id, line, max_attempts, created_at, queued_at,
+                                  kind, request, request_hash, state, finished_at)
+                VALUES (11, 5, 'x', 1, 3, 1, 1, 'completion', '{}', 'h', 'succeeded', 3),
+                       (12, 9, 'y', 1, 3, 2, 2, 'completion', '{}', 'h', 'queued', NULL);
+                INSERT INTO results (job_id, text, finish_reason, prompt_tokens, completion_tokens, model,
+                                     queue_wait_seconds, time_to_first_token_seconds, prefill_seconds,
+                                     decode_seconds, total_seconds, tokens_per_second, mean_batch_size)
+                VALUES (11, 'done', 'stop', 1, 1, 'm', 0, 0, 0, 0, 0, 0, 1);
+                """)
+            try db.execute("INSERT INTO checkpoints (job_id, model, tokens, state, written_at) VALUES (12, 'm', 3, x'00', 2)")
+        }
+        let db = try connection("v4.db")
+        try Migrator.migrate(db)
+        XCTAssertEqual(try db.prepare("SELECT id, name, source, sha256, created_at, job_count, skipped_count FROM batches ORDER BY id")
+                        .rows { "\($0.int(0)) \($0.string(1)) \($0.string(2)) \($0.string(3)) \($0.double(4)) \($0.int(5)) \($0.int(6))" },
+                       ["5 first a.jsonl abc 1.0 2 1", "9 second b.jsonl def 2.0 1 0"])
+        XCTAssertEqual(try db.prepare("SELECT id, batch_id FROM jobs ORDER BY id").rows { "\($0.int(0))/\($0.int(1))" },
+                       ["11/5", "12/9"])
+        XCTAssertEqual(try db.prepare("PRAGMA foreign_key_check").rows { $0.string(0) }, [])
+        XCTAssertEqual(try db.prepare("PRAGMA foreign_keys").firstRow { $0.int(0) }, 1)
+        // The digest may repeat now; the name may not.
+        try db.execute("INSERT INTO batches (name, source, sha256, created_at, job_count) VALUES ('third', 'a.jsonl', 'abc', 3, 1)")
+        XCTAssertThrowsError(try db.execute(
+            "INSERT INTO batches (name, source, sha256, created_at, job_count) VALUES ('first', 'c.jsonl', 'xyz', 4, 1)"))
+        let plan = try db.prepare("EXPLAIN QUERY PLAN SELECT id FROM batches WHERE sha256 = ?")
+            .rows { $0.string(3) }.joined(separator: "; ")
+        XCTAssertTrue(plan.contains("batches_sha256"), plan)
+        // The jobs' foreign key now names the rebuilt table: deleting batches cascades.
+        try db.execute("DELETE FROM batches WHERE id IN (5, 9)")
+        for table in ["jobs", "results", "checkpoints"] {
+            XCTAssertEqual(try db.prepare("SELECT count(*) FROM \(table)").firstRow { $0.int(0) }, 0, table)
+        }
+    }
+
     func testRefusesDatabaseFromNewerSchema() throws {
         let path = directory.file("newer.db")
         do {

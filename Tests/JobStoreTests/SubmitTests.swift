@@ -19,17 +19,44 @@ final class SubmitTests: XCTestCase {
         XCTAssertEqual(list.jobs[1].requestHash, JobRequest(input: .prompt("Say 1")).hash)
     }
 
-    func testResubmittingTheSameFileInsertsNothing() throws {
+    private func submission(_ text: String, name: String?) -> BatchSubmission {
+        BatchSubmission(name: name, source: "elsewhere.jsonl", sha256: SHA256.hex(text),
+                        jobs: StoreFixture.parse(text).jobs)
+    }
+
+    private let twoJobs = (0..<2).map { #"{"id": "job\#($0)", "prompt": "Say \#($0)"}"# }
+        .joined(separator: "\n") + "\n"
+
+    func testResubmittingTheSameContentWithoutANameInsertsNothing() throws {
         let fixture = try StoreFixture()
         let first = try fixture.submitJobs(2)
-        let lines = (0..<2).map { #"{"id": "job\#($0)", "prompt": "Say \#($0)"}"# }
-        let text = lines.joined(separator: "\n") + "\n"
-        let again = try fixture.store.submit(BatchSubmission(
-            name: "other-name", source: "elsewhere.jsonl", sha256: SHA256.hex(text),
-            jobs: StoreFixture.parse(text).jobs))
-        XCTAssertEqual(again, .alreadySubmitted(first))
+        XCTAssertEqual(try fixture.store.submit(submission(twoJobs, name: nil)), .alreadySubmitted(first))
         XCTAssertEqual(try fixture.store.counts().total, 2)
-        XCTAssertEqual(try fixture.store.batch(sha256: SHA256.hex(text)), first)
+        XCTAssertEqual(try fixture.store.batch(sha256: SHA256.hex(twoJobs)), first)
+        XCTAssertEqual(try fixture.store.earlierSubmission(sha256: SHA256.hex(twoJobs), name: nil), first)
+    }
+
+    func testResubmittingTheSameContentUnderItsNameInsertsNothing() throws {
+        let fixture = try StoreFixture()
+        let first = try fixture.submitJobs(2, name: "nightly-1")
+        XCTAssertEqual(try fixture.store.submit(submission(twoJobs, name: "nightly-1")), .alreadySubmitted(first))
+        XCTAssertEqual(try fixture.store.counts().total, 2)
+    }
+
+    func testTheSameContentUnderANewNameIsANewBatch() throws {
+        let fixture = try StoreFixture()
+        let first = try fixture.submitJobs(2, name: "nightly-1")
+        XCTAssertNil(try fixture.store.earlierSubmission(sha256: SHA256.hex(twoJobs), name: "nightly-2"))
+        guard case .inserted(let second) = try fixture.store.submit(submission(twoJobs, name: "nightly-2")) else {
+            return XCTFail("the same content under a new name was not inserted")
+        }
+        XCTAssertEqual(second.name, "nightly-2")
+        XCTAssertNotEqual(second.id, first.id)
+        XCTAssertEqual(second.sha256, first.sha256)
+        XCTAssertEqual(try fixture.store.counts().total, 4)
+        // Unnamed, the content is recognised as the latest batch that holds it.
+        XCTAssertEqual(try fixture.store.submit(submission(twoJobs, name: nil)), .alreadySubmitted(second))
+        XCTAssertEqual(try fixture.store.earlierSubmission(sha256: SHA256.hex(twoJobs), name: "nightly-1"), first)
     }
 
     func testDerivedNamesGetANumberWhenTaken() throws {

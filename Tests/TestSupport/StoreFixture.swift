@@ -18,15 +18,15 @@ public final class StoreFixture {
 
     public static func at(_ seconds: TimeInterval) -> Date { epoch.addingTimeInterval(seconds) }
 
-    /// Submits `lines` (JSONL text, one job per line) as a batch. The digest covers the name
-    /// too, so equal lines under different names make different batches.
+    /// Submits `lines` (JSONL text, one job per line) as a batch; the same lines again under the
+    /// same name (or none) return the earlier batch.
     @discardableResult
     public func submit(_ lines: [String], name: String? = nil, priority: Int = 0, maxAttempts: Int = 3,
                 source: String = "test.jsonl", now: Date = StoreFixture.epoch) throws -> BatchInfo {
         let text = lines.joined(separator: "\n") + "\n"
         let parsed = StoreFixture.parse(text)
         precondition(parsed.problems.isEmpty, "fixture lines are invalid: \(parsed.problems)")
-        let submission = BatchSubmission(name: name, source: source, sha256: SHA256.hex((name ?? "") + text),
+        let submission = BatchSubmission(name: name, source: source, sha256: SHA256.hex(text),
                                          priority: priority, maxAttempts: maxAttempts,
                                          jobs: parsed.jobs)
         switch try store.submit(submission, now: now) {

@@ -17,7 +17,8 @@ struct SubmitCommand: JobsCommand {
 
             The whole file is checked first. Every bad line is reported as FILE:LINE: field: problem,
             and nothing is queued unless --skip-invalid is given. Ids must be unique in the file.
-            Submitting a file whose content was submitted before queues nothing.
+            Submitting a file whose content was submitted before queues nothing, unless --batch
+            gives it a new name (so running the same command twice queues once).
             """,
         arguments: [ArgumentSpec(name: "FILE", help: "the JSONL file, or - for standard input")],
         options: [
@@ -57,10 +58,11 @@ struct SubmitCommand: JobsCommand {
         let bytes = file == "-" ? try context.console.readInput() : try FileReader.read(path: file)
         let digest = bytes.withUnsafeBufferPointer { BatchSubmission.digest(of: $0) }
         let store = try context.openStore(create: true)
-        if let existing = try store.batch(sha256: digest) {
+        if let existing = try store.earlierSubmission(sha256: digest, name: batch) {
             context.output.line(alreadySubmitted(existing, displayName))
             return
         }
+        let sameContent = try store.batch(sha256: digest)
 
         let parsed = bytes.withUnsafeBufferPointer { BatchFileParser.parse($0) }
         for problem in parsed.problems {
@@ -88,6 +90,9 @@ struct SubmitCommand: JobsCommand {
             var message = "Submitted \(TextFormat.count(info.jobCount, "job")) as batch \(info.name)"
             if priority != 0 { message += " (priority \(priority))" }
             if invalid > 0 { message += "; skipped \(TextFormat.count(invalid, "invalid line"))" }
+            if let sameContent {
+                message += " (the same content as batch \(sameContent.name) of \(TextFormat.time(sameContent.createdAt)))"
+            }
             context.output.line(message + ".")
             context.output.line("Follow it with: jobs wait --batch \(info.name)")
         }
