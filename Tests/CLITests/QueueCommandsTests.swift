@@ -82,6 +82,22 @@ final class QueueCommandsTests: XCTestCase {
         }
     }
 
+    /// A stored error can quote a request (a schema's field name, a stop string): list and show
+    /// print it escaped too.
+    func testListAndShowEscapeControlCharactersOfAnError() throws {
+        let harness = submitted()
+        let store = try harness.store()
+        let job = try XCTUnwrap(store.claim(limit: 1, owner: "d", lease: 60).first)
+        try store.fail(jobID: job.id, owner: "d", message: "schema field \"a\u{1B}[2Jb\" is bad", retryable: false)
+        let show = harness.run("show", "\(job.id)")
+        XCTAssertTrue(show.output.contains(#"  Error:     schema field "a\u001B[2Jb" is bad"#), show.output)
+        let list = harness.run("list", "--state", "failed")
+        XCTAssertTrue(list.output.contains(#"schema field "a\u001B[2Jb" is bad"#), list.output)
+        for output in [list.output, show.output] {
+            XCTAssertFalse(output.unicodeScalars.contains { $0.value == 0x1B }, output)
+        }
+    }
+
     /// Issue 12: a running job's checkpoint, and a result that continued from one.
     func testShowSaysWhereAJobWasCheckpointedAndFromWhichTokenItResumed() throws {
         let harness = submitted()

@@ -70,11 +70,11 @@ struct ListCommand: JobsCommand {
             if let notBefore = job.notBefore, notBefore > now {
                 return "retry in \(TextFormat.duration(notBefore.timeIntervalSince(now)))"
             }
-            return job.lastError.map { "last error: " + TextFormat.snippet($0, limit: 50) } ?? ""
+            return job.lastError.map { "last error: " + TextFormat.snippet(TextFormat.visible($0), limit: 50) } ?? ""
         case .running:
             return job.leaseOwner.map { "on \($0)" } ?? ""
         case .failed, .cancelled:
-            return job.lastError.map { TextFormat.snippet($0, limit: 60) } ?? ""
+            return job.lastError.map { TextFormat.snippet(TextFormat.visible($0), limit: 60) } ?? ""
         case .succeeded:
             return ""
         }

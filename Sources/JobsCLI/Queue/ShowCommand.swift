@@ -98,7 +98,9 @@ struct ShowCommand: JobsCommand {
         context.output.line("Job \(job.id): \(TextFormat.visible(job.qualifiedName)) (line \(job.line))")
         let width = fields.map(\.0.count).max()! + 2
         for (name, value) in fields {
-            context.output.line("  " + name + ":" + String(repeating: " ", count: width - name.count - 1) + value)
+            // Errors can quote a request (a schema's field name, a stop string): escaped as all text is.
+            context.output.line("  " + name + ":" + String(repeating: " ", count: width - name.count - 1)
+                                + TextFormat.visible(value))
         }
         context.output.line()
         switch request.input {
