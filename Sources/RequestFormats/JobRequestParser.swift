@@ -255,8 +255,11 @@ enum JobRequestParser {
         switch value {
         case .string(let text)?:
             return text
-        case nil, .null?:
-            problems.append(FieldProblem(field: field, message: "missing"))
+        case nil:
+            problems.append(FieldProblem(field: field, message: "missing (\(contentShapes))"))
+        case .null?:
+            // OpenAI allows null beside tool_calls, which are refused on their own line.
+            problems.append(FieldProblem(field: field, message: "is null; give the message's text (\(contentShapes))"))
         case .array(let parts)?:
             var text = ""
             for (index, part) in parts.enumerated() {
@@ -269,10 +272,12 @@ enum JobRequestParser {
             }
             return text
         case let other?:
-            problems.append(FieldProblem(field: field, message: "must be a string, got \(other.summary)"))
+            problems.append(FieldProblem(field: field, message: "must be \(contentShapes), got \(other.summary)"))
         }
         return nil
     }
+
+    private static let contentShapes = #"a string, or an array of {"type": "text", "text": "..."} parts"#
 
     private static func parseStop(_ value: JSONValue, field: String,
                                   problems: inout [FieldProblem]) -> [String] {

@@ -161,7 +161,11 @@ final class BatchFileParserTests: XCTestCase {
         assertProblem(batchLine(body: #"{"messages": [{"content": "a"}]}"#, url: url),
                       "f.jsonl:1: body.messages[0].role: missing (one of system, user, assistant, developer)")
         assertProblem(batchLine(body: #"{"messages": [{"role": "user", "content": 3}]}"#, url: url),
-                      "f.jsonl:1: body.messages[0].content: must be a string, got 3")
+                      #"f.jsonl:1: body.messages[0].content: must be a string, or an array of {"type": "text", "text": "..."} parts, got 3"#)
+        assertProblem(batchLine(body: #"{"messages": [{"role": "user", "content": null}]}"#, url: url),
+                      #"f.jsonl:1: body.messages[0].content: is null; give the message's text (a string, or an array of {"type": "text", "text": "..."} parts)"#)
+        assertProblem(batchLine(body: #"{"messages": [{"role": "user"}]}"#, url: url),
+                      #"f.jsonl:1: body.messages[0].content: missing (a string, or an array of {"type": "text", "text": "..."} parts)"#)
         assertProblem(batchLine(body: #"{"messages": []}"#, url: url),
                       #"f.jsonl:1: body.messages: must be a non-empty array of {"role", "content"} objects, got an empty array"#)
         assertProblem(batchLine(body: #"{"messages": [{"role": "user", "content": "a", "nme": "bob"}]}"#, url: url),
