@@ -49,6 +49,19 @@ final class ModelCommandsTests: XCTestCase {
         XCTAssertTrue(outcome.errors.contains("prompt: 27 tokens"), outcome.errors)
     }
 
+    /// As `jobs submit` refuses `"prompt": ""`; before the model loads (the path given is no model).
+    func testGenerateRefusesAnEmptyPromptButNotAnEmptyChatMessage() {
+        let empty = harness.run("generate", "--model", harness.directory.file("absent.gguf"), "")
+        XCTAssertEqual(empty.code, 1)
+        XCTAssertEqual(empty.errors, "jobs: the prompt is empty; give the text to continue, or use --chat for an empty user message\n")
+        harness.standardInput = []
+        let stdin = harness.run("generate", "--model", model, "-")
+        XCTAssertEqual(stdin.code, 1)
+        XCTAssertTrue(stdin.errors.contains("the prompt is empty (nothing on standard input)"), stdin.errors)
+        let chat = harness.run("generate", "--model", model, "--chat", "--max-tokens", "2", "")
+        XCTAssertEqual(chat.code, 0, chat.errors)
+    }
+
     func testGenerateWithAMissingModelSaysHowToInstallOne() {
         harness.environment["JOBS_MODEL"] = nil
         harness.environment["XDG_DATA_HOME"] = harness.directory.file("nowhere")

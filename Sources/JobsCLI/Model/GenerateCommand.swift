@@ -84,6 +84,11 @@ struct GenerateCommand: JobsCommand {
 
     func run(_ context: CommandContext) throws {
         let text = prompt == "-" ? String(decoding: try context.console.readInput(), as: UTF8.self) : prompt
+        // As `jobs submit` refuses "prompt": "" (a chat message may be empty, there and here).
+        if text.isEmpty, !chat {
+            throw CLIError.user("the prompt is empty\(prompt == "-" ? " (nothing on standard input)" : ""); "
+                + "give the text to continue, or use --chat for an empty user message")
+        }
         let loaded = try ModelLocation.load(option: modelOption, environment: context.environment)
         if chat, let note = loaded.chatTemplate?.note { context.errors.line("note: \(note)") }
         let tokens: [Int32]
