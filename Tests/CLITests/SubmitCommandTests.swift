@@ -18,6 +18,22 @@ final class SubmitCommandTests: XCTestCase {
         XCTAssertEqual(jobs.map(\.priority), [4, 4, 4])
     }
 
+    /// OpenAI files name a model; the daemon's own runs, so submit says so once (on standard
+    /// error, naming each distinct model), and queues the lines.
+    func testNotesTheModelsAFileNames() throws {
+        let harness = CLIHarness()
+        let lines = ["gpt-4o-mini", "gpt-4o", "gpt-4o-mini"].enumerated().map { index, model in
+            #"{"custom_id": "r\#(index)", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "\#(model)", "#
+                + #""messages": [{"role": "user", "content": "Hi"}]}}"#
+        }
+        let file = harness.file("openai.jsonl", lines)
+        let outcome = harness.run("submit", file)
+        XCTAssertEqual(outcome.code, 0, outcome.errors)
+        XCTAssertEqual(outcome.errors, "note: \(file) names model gpt-4o, gpt-4o-mini; jobsd runs the model it was started with, "
+                       + "and each result records which\n")
+        XCTAssertTrue(outcome.output.hasPrefix("Submitted 3 jobs as batch openai."), outcome.output)
+    }
+
     func testReportsEveryBadLineAndInsertsNothing() throws {
         let harness = CLIHarness()
         let file = harness.file("bad.jsonl", [

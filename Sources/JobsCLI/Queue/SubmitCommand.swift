@@ -80,6 +80,13 @@ struct SubmitCommand: JobsCommand {
         guard !parsed.jobs.isEmpty else {
             throw CLIError.user("no valid lines in \(displayName); nothing was submitted")
         }
+        let models = Set(parsed.jobs.compactMap(\.request.model)).sorted()
+        if !models.isEmpty {
+            // OpenAI files name a model on every line; nothing here picks one by it.
+            let named = models.prefix(3).map { TextFormat.visible($0) }.joined(separator: ", ") + (models.count > 3 ? ", …" : "")
+            context.errors.line("note: \(displayName) names model \(named); jobsd runs the model it was started with, "
+                + "and each result records which")
+        }
         let outcome = try store.submit(BatchSubmission(
             name: batch, source: file, sha256: digest, priority: priority, maxAttempts: maxAttempts,
             jobs: parsed.jobs, skippedLineCount: invalid))
