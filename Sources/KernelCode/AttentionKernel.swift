@@ -284,6 +284,10 @@ enum PagedAttention {
             // weights[r][p] is row r's softmax weight of position p.
             var weights = InlineArray<R, UnsafeMutablePointer<Float>>(repeating: rows.scores[0])
             for r in 0..<R { weights[r] = rows.scores[r] - rows.first[r] }
+            if !resume && commonLow == low && commonHigh == high {
+                blockMajorValues(weights, from: low, to: high, chunks: chunks)
+                return
+            }
             for c0 in stride(from: 0, to: tile.headDim / 16, by: C) {
                 var acc = InlineArray<R, InlineArray<C, SIMD16<Float>>>(repeating: .init(repeating: SIMD16<Float>()))
                 if resume {
@@ -293,12 +297,12 @@ enum PagedAttention {
                 }
                 if commonLow <= commonHigh {
                     sweep(&acc, weights, c0: c0, from: low, to: commonLow - 1, masked: true, prefetch: false)
-                    // Without `resume` this is the tile's only pass, over its whole range (a decode
-                    // token): its values come from L3 or memory a chunk at a time, in runs of a
-                    // block's 16 positions scattered over the pool, which the hardware
-                    // prefetchers follow poorly, so each step asks for its position's line of
-                    // the next sweep's chunk. Two calls, so that each loop is compiled without
-                    // the other's branch.
+                    // Without `resume` this is the tile's only pass, over its whole range (a tile
+                    // of a few queries; one query takes `blockMajorValues` above): its values come
+                    // from L3 or memory a chunk at a time, in runs of a block's 16 positions
+                    // scattered over the pool, which the hardware prefetchers follow poorly, so
+                    // each step asks for its position's line of the next sweep's chunk. Two
+                    // calls, so that each loop is compiled without the other's branch.
                     if !resume {
                         sweep(&acc, weights, c0: c0, from: commonLow, to: commonHigh, masked: false, prefetch: true)
                     } else {
@@ -311,6 +315,53 @@ enum PagedAttention {
                 for r in 0..<R {
                     for c in 0..<C { VectorMath.store(acc[r][c], rows.out[r] + (c0 + c) * 16) }
                 }
+            }
+        }
+
+        /// The weighted sum of a tile's only pass whose rows share one range (the query heads of
+        /// a decode token), block by block: every chunk of a block before the next block, so a
+        /// block's values (16 KiB of f32 per layer) are read as one run of consecutive memory,
+        /// where the chunk-major sweep read 16 runs of 1 KiB per block, each at a block address
+        /// the hardware prefetchers cannot guess. Each step of a block asks for the same line of
+        /// the next block. A row's sums of C chunks wait in `out` between blocks, stored and
+        /// loaded back exactly, so every (row, dimension) sum is the same chain of fused
+        /// multiply-adds over the positions in increasing order as in `sweep`: the same bits.
+        @inline(__always)
+        func blockMajorValues<let C: Int>(_ weights: InlineArray<R, UnsafeMutablePointer<Float>>,
+                                          from low: Int, to high: Int, chunks: InlineArray<C, Int>) {
+            let layout = tile.layout, table = tile.blockTable, blockSize = layout.blockSize
+            let positionBytes = 16 * E.bytes, chunkBytes = layout.valueChunkStride * E.bytes
+            let valueBase = UnsafeRawPointer(layout.base) + layout.valueOffset * E.bytes
+            let blockBytes = layout.elementsPerBlock * E.bytes
+            var p = low
+            while p <= high {
+                let block = p / blockSize, offset = p - block * blockSize
+                let end = min(high, (block + 1) * blockSize - 1)
+                let values = valueBase + Int(table[block]) * blockBytes + offset * positionBytes
+                // The next block's values from its start (this block's again on the last).
+                let next = end < high ? valueBase + Int(table[block + 1]) * blockBytes : values
+                for c0 in stride(from: 0, to: tile.headDim / 16, by: C) {
+                    var sums = InlineArray<R, InlineArray<C, SIMD16<Float>>>(repeating: .init(repeating: SIMD16<Float>()))
+                    if p != low {
+                        for r in 0..<R {
+                            for c in 0..<C { sums[r][c] = VectorMath.load(rows.out[r] + (c0 + c) * 16) }
+                        }
+                    }
+                    for q in p...end {
+                        let at = (q - p) * positionBytes
+                        for c in 0..<C { LevelPrefetch.toL2(next + (c0 + c) * chunkBytes + at) }
+                        var v = InlineArray<C, SIMD16<Float>>(repeating: SIMD16<Float>())
+                        for c in 0..<C { v[c] = E.load16(values + (c0 + c) * chunkBytes + at) }
+                        for r in 0..<R {
+                            let weight = SIMD16<Float>(repeating: weights[r][q])
+                            for c in 0..<C { sums[r][c] = sums[r][c].addingProduct(weight, v[c]) }
+                        }
+                    }
+                    for r in 0..<R {
+                        for c in 0..<C { VectorMath.store(sums[r][c], rows.out[r] + (c0 + c) * 16) }
+                    }
+                }
+                p = end + 1
             }
         }
 
