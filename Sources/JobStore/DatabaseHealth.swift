@@ -17,6 +17,10 @@ public struct DatabaseHealth: Sendable, Equatable {
     public var writeProblem: String?
     /// `PRAGMA quick_check` messages; `["ok"]` for a sound file.
     public var quickCheck: [String]
+    /// Rows whose foreign key names a missing row (`PRAGMA foreign_key_check`), as (table,
+    /// rowid, parent table): only editing the file by hand with foreign keys off leaves them, and
+    /// a migration that rebuilds a table refuses to commit over them.
+    public var danglingReferences: [DanglingReference] = []
     /// Pages in use times the page size, in bytes (the `-wal` file not included).
     public var databaseBytes: Int
 
@@ -57,15 +61,24 @@ extension JobStore {
                 writeProblem = error.description
             }
             let quickCheck = try db.prepare("PRAGMA quick_check").rows { $0.string(0) }
+            let dangling = try db.prepare("PRAGMA foreign_key_check")
+                .rows { DanglingReference(table: $0.string(0), rowID: $0.int64(1), parent: $0.string(2)) }
             let pages = try db.prepare("PRAGMA page_count").firstRow { $0.int(0) } ?? 0
             let pageSize = try db.prepare("PRAGMA page_size").firstRow { $0.int(0) } ?? 0
             return DatabaseHealth(schemaVersion: recorded.last?.version ?? 0,
                                   newestKnownVersion: known.last?.version ?? 0,
                                   migrationMismatch: mismatch, journalMode: journalMode,
                                   writeProblem: writeProblem, quickCheck: quickCheck,
-                                  databaseBytes: pages * pageSize)
+                                  danglingReferences: dangling, databaseBytes: pages * pageSize)
         } catch let error as SQLiteError {
             throw JobStoreError.sqlite(error)
         }
     }
+}
+
+/// A row whose foreign key names a row of `parent` that does not exist.
+public struct DanglingReference: Sendable, Equatable {
+    public var table: String
+    public var rowID: Int64
+    public var parent: String
 }

@@ -23,14 +23,15 @@ final class DoctorCommandTests: XCTestCase {
         XCTAssertEqual(outcome.code, 0, outcome.output + outcome.errors)
         XCTAssertEqual(outcome.errors, "")
         let report = try DoctorOutput(outcome.output)
-        XCTAssertEqual(report.findings.map(\.check), ["database", "schema", "journal", "integrity", "cpu", "openblas",
-                                                      "model", "resident size", "model memory", "chat format", "memory", "disk"])
+        XCTAssertEqual(report.findings.map(\.check), ["database", "schema", "journal", "integrity", "references", "cpu",
+                                                      "openblas", "model", "resident size", "model memory", "chat format", "memory", "disk"])
         XCTAssertFalse(report.findings.contains { $0.status == "FAIL" }, outcome.output)
         XCTAssertTrue(report["database"].text.hasPrefix("\(harness.databasePath) (JOBS_DB), "), outcome.output)
         XCTAssertTrue(report["database"].text.hasSuffix(", writable"), outcome.output)
         XCTAssertEqual(report["schema"].text, "version 5, the newest this jobs knows")
         XCTAssertTrue(report["journal"].text.hasPrefix("WAL"))
         XCTAssertEqual(report["integrity"].text, "SQLite quick_check found no problems")
+        XCTAssertEqual(report["references"].text, "every job, result and checkpoint refers to a row that exists")
         XCTAssertTrue(report["model"].text.hasPrefix("\(model) (--model): tiny gemma3, gemma3, "), outcome.output)
         XCTAssertTrue(report["model"].text.contains(" parameters, context 512 tokens, loaded in "), outcome.output)
         XCTAssertTrue(report["model memory"].text.hasSuffix(
@@ -113,6 +114,28 @@ final class DoctorCommandTests: XCTestCase {
         XCTAssertEqual(outcome.errors, "jobs: 1 check failed; the fix lines above say what to do\n")
     }
 
+    /// Rows left pointing at a deleted batch (only editing by hand with foreign keys off does
+    /// that) stop migration 005 from committing: doctor names them and gives the exact delete,
+    /// which, run, clears the finding.
+    func testRowsReferringToMissingRowsFailWithTheDeleteThatRemovesThem() throws {
+        let (harness, model) = try goodSetup()
+        XCTAssertEqual(harness.run("submit", harness.file("p.jsonl", CLIHarness.shortLines)).code, 0)
+        let connection = try Connection(path: harness.databasePath, create: false, busyTimeoutMilliseconds: 1000)
+        try connection.execute("PRAGMA foreign_keys = OFF; DELETE FROM batches;")
+        let outcome = harness.run("doctor", "--model", model, "--kv-memory", "64M")
+        XCTAssertEqual(outcome.code, 1)
+        let report = try DoctorOutput(outcome.output)
+        XCTAssertEqual(report["references"].status, "FAIL")
+        XCTAssertEqual(report["references"].text, "3 rows refer to rows that do not exist (jobs row 1 -> batches, "
+                       + "jobs row 2 -> batches, jobs row 3 -> batches); was the file edited by hand?")
+        let delete = "PRAGMA foreign_keys = ON; DELETE FROM jobs WHERE rowid IN (1, 2, 3);"
+        XCTAssertEqual(report["references"].fix,
+                       "stop jobsd, copy the file, then delete them: sqlite3 \(harness.databasePath) '\(delete)'")
+        try connection.execute(delete)
+        let after = try DoctorOutput(harness.run("doctor", "--model", model, "--kv-memory", "64M").output)
+        XCTAssertEqual(after["references"].status, "ok")
+    }
+
     func testDamagedDatabaseFails() throws {
         let (harness, model) = try goodSetup()
         let path = harness.directory.write("damaged.db", String(repeating: "not a database at all\n", count: 100))
@@ -155,7 +178,7 @@ final class DoctorCommandTests: XCTestCase {
         XCTAssertEqual(object["ok"] as? Bool, false)
         let checks = try XCTUnwrap(object["checks"] as? [[String: Any]])
         XCTAssertEqual(checks.map { $0["check"] as? String },
-                       ["database", "schema", "journal", "integrity", "cpu", "openblas", "model", "memory", "disk"])
+                       ["database", "schema", "journal", "integrity", "references", "cpu", "openblas", "model", "memory", "disk"])
         let model = try XCTUnwrap(checks.first { $0["check"] as? String == "model" })
         XCTAssertEqual(model["status"] as? String, "fail")
         XCTAssertTrue((model["fix"] as? String)?.hasPrefix("check the path given by --model") == true)

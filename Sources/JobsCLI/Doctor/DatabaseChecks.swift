@@ -57,7 +57,25 @@ enum DatabaseChecks {
                                   fix: "stop jobsd, copy the file, then rebuild it with "
                                       + "'sqlite3 \(path) .recover | sqlite3 recovered.db', or restore a backup"))
         }
+        findings.append(references(health.danglingReferences, path: path))
         return Outcome(findings: findings, databaseBytes: health.databaseBytes)
+    }
+
+    /// Rows referring to missing rows: left only by editing the file with foreign keys off, and
+    /// they stop a migration that rebuilds a table. The fix deletes exactly those rows, with
+    /// foreign keys on so that a deleted job takes its result and checkpoint along.
+    private static func references(_ dangling: [DanglingReference], path: String) -> DoctorFinding {
+        guard !dangling.isEmpty else { return .ok("references", "every job, result and checkpoint refers to a row that exists") }
+        let shown = dangling.prefix(3).map { "\($0.table) row \($0.rowID) -> \($0.parent)" }.joined(separator: ", ")
+            + (dangling.count > 3 ? ", …" : "")
+        var byTable: [String: [Int64]] = [:]
+        for row in dangling { byTable[row.table, default: []].append(row.rowID) }
+        let deletes = byTable.keys.sorted().map { table in
+            "DELETE FROM \(table) WHERE rowid IN (\(byTable[table]!.map(String.init).joined(separator: ", ")));"
+        }.joined(separator: " ")
+        return .fail("references", "\(dangling.count) row\(dangling.count == 1 ? "" : "s") refer to rows that do not exist "
+                         + "(\(shown)); was the file edited by hand?",
+                     fix: "stop jobsd, copy the file, then delete them: sqlite3 \(path) 'PRAGMA foreign_keys = ON; \(deletes)'")
     }
 
     private static func schema(_ health: DatabaseHealth) -> DoctorFinding {
