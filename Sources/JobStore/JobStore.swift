@@ -69,9 +69,17 @@ public final class JobStore: @unchecked Sendable {
             // a command does its work, rather than at its first write.
             if access == .readWrite, connection.isReadOnly { throw JobStoreError.readOnlyDatabase(path: path) }
             if try !Migrator.isUpToDate(connection) {
-                let writer = access == .readOnly
-                    ? try Connection(path: path, create: false, busyTimeoutMilliseconds: milliseconds)
-                    : connection
+                var writer = connection
+                if access == .readOnly {
+                    do {
+                        writer = try Connection(path: path, create: false, busyTimeoutMilliseconds: milliseconds)
+                    } catch JobStoreError.readOnlyDatabase {
+                        // "Commands that only read work as it is" would be wrong here.
+                        throw JobStoreError.upgradeNeedsWriting(
+                            path: path, databaseVersion: try Migrator.recordedVersion(connection),
+                            newestKnownVersion: Migration.embedded.last?.version ?? 0)
+                    }
+                }
                 try Migrator.migrate(writer, now: now)
             }
         } catch let error as SQLiteError {

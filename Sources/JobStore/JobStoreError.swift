@@ -9,6 +9,8 @@ public enum JobStoreError: Error, CustomStringConvertible, Sendable {
     case schemaTooNew(path: String, databaseVersion: Int, newestKnownVersion: Int)
     /// A recorded migration differs from this build's file of the same number.
     case migrationMismatch(path: String, version: Int, recorded: String, expected: String)
+    /// The file needs migrations before this build can read it, and cannot be written.
+    case upgradeNeedsWriting(path: String, databaseVersion: Int, newestKnownVersion: Int)
     /// A migration left rows referring to rows that do not exist ("table row -> parent table");
     /// it was rolled back.
     case migrationBrokeForeignKeys(path: String, migration: String, rows: [String])
@@ -38,12 +40,17 @@ public enum JobStoreError: Error, CustomStringConvertible, Sendable {
             return "database \(path) has schema version \(databaseVersion), but this jobs knows versions up to \(newestKnownVersion): it was written by a newer jobs; upgrade jobs to use it"
         case .migrationMismatch(let path, let version, let recorded, let expected):
             return "database \(path) records migration \(version) as \(recorded), but this jobs has \(expected) under that number; this database belongs to a different build of jobs"
+        case .upgradeNeedsWriting(let path, let databaseVersion, let newestKnownVersion):
+            return "database \(path) has schema version \(databaseVersion), and this jobs reads version \(newestKnownVersion) "
+                + "only: it upgrades a file once, on an open that can write it, and this file, its folder or its file system "
+                + "is read-only. Make them writable for one run of any jobs command (jobs stats), or read the file with the "
+                + "jobs that wrote it"
         case .migrationBrokeForeignKeys(let path, let migration, let rows):
             let listed = rows.prefix(3).joined(separator: ", ") + (rows.count > 3 ? ", …" : "")
             return "database \(path) was not upgraded: after migration \(migration), \(rows.count) "
                 + "row\(rows.count == 1 ? "" : "s") referred to missing rows (\(listed)), so it was rolled back and "
-                + "the database is unchanged. If sqlite3 \(path) 'PRAGMA foreign_key_check' lists them now, they were "
-                + "dangling before (was the database edited by hand?); otherwise please report it"
+                + "the database is unchanged. If jobs doctor lists them too (references), they were dangling before "
+                + "(was the database edited by hand?), and it says how to remove them; otherwise please report it"
         case .unknownJob(let reference):
             return "no job \(reference); use a job number (jobs list), BATCH/CUSTOM_ID, or a custom id"
         case .ambiguousJob(let reference, let candidates):

@@ -33,6 +33,17 @@ enum Migrator {
         }
     }
 
+    /// The newest migration the file records; 0 for a file no `jobs` has set up.
+    static func recordedVersion(_ connection: Connection) throws -> Int {
+        try connection.transaction(.deferred) {
+            let exists = try connection.prepare("""
+                SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'
+                """).firstRow { _ in true } ?? false
+            guard exists else { return 0 }
+            return try connection.prepare("SELECT max(version) FROM schema_migrations").firstRow { $0.int(0) } ?? 0
+        }
+    }
+
     /// Applies the first missing migration; false when there was none.
     private static func applyNext(_ connection: Connection, migrations: [Migration],
                                   now: Date) throws -> Bool {

@@ -27,6 +27,17 @@ final class ReadOnlyDatabaseTests: XCTestCase {
             + "make them writable for the user that runs jobs and jobsd (SQLite also writes \(path)-wal and \(path)-shm beside it). "
             + "Commands that only read (list, show, stats, results, report) work as it is"
         XCTAssertThrowsError(try JobStore(path: path, createIfMissing: false)) { XCTAssertEqual("\($0)", expected) }
+        // A file of an older schema cannot be read before it is upgraded, which needs writing.
+        do {
+            let old = try Connection(path: directory.file("old.db"), create: true, busyTimeoutMilliseconds: 1000)
+            try Migrator.migrate(old, migrations: Array(Migration.embedded.prefix(4)))
+        }
+        XCTAssertThrowsError(try JobStore(path: view.file("old.db"), createIfMissing: false, access: .readOnly)) { error in
+            guard case JobStoreError.upgradeNeedsWriting(_, 4, Migration.embedded.last!.version) = error else {
+                return XCTFail("\(error)")
+            }
+            XCTAssertFalse("\(error)".contains("work as it is"), "\(error)")
+        }
         XCTAssertThrowsError(try JobStore(path: view.file("new.db"))) { error in
             XCTAssertEqual("\(error)", "cannot create database \(view.file("new.db")): Read-only file system; check that its folder exists and is writable")
         }
