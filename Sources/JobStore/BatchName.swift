@@ -1,8 +1,9 @@
 /// Batch names: short, safe in shells and in `BATCH/CUSTOM_ID` references (no `/`).
-enum BatchName {
-    static let maximumLength = 64
+public enum BatchName {
+    public static let maximumLength = 64
 
-    static func isValid(_ name: String) -> Bool {
+    /// 1 to `maximumLength` ASCII letters, digits, `.`, `_` or `-`, starting with a letter or digit.
+    public static func isValid(_ name: String) -> Bool {
         guard let first = name.utf8.first, name.utf8.count <= maximumLength,
               isAlphanumeric(first) else { return false }
         return name.utf8.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: ".")

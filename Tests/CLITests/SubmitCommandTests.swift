@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import XCTest
 
 final class SubmitCommandTests: XCTestCase {
@@ -29,9 +30,28 @@ final class SubmitCommandTests: XCTestCase {
         let file = harness.file("openai.jsonl", lines)
         let outcome = harness.run("submit", file)
         XCTAssertEqual(outcome.code, 0, outcome.errors)
-        XCTAssertEqual(outcome.errors, "note: \(file) names model gpt-4o, gpt-4o-mini; jobsd runs the model it was started with, "
+        XCTAssertEqual(outcome.errors, #"note: \#(file) names models "gpt-4o", "gpt-4o-mini"; jobsd runs the model it was started with, "#
                        + "and each result records which\n")
         XCTAssertTrue(outcome.output.hasPrefix("Submitted 3 jobs as batch openai."), outcome.output)
+
+        // Untrusted names: quoted, control and bidi characters escaped, long ones cut, at most three.
+        let odd = [" ", "a\nb\u{202E}", String(repeating: "m", count: 5000), "x", "y"].enumerated().map { index, model in
+            JSONValue.object([JSONMember("id", .string("o\(index)")), JSONMember("prompt", .string("Hi")),
+                              JSONMember("model", .string(model))]).serialized()
+        }
+        let oddFile = harness.file("odd.jsonl", odd)
+        let noted = harness.run("submit", oddFile)
+        XCTAssertEqual(noted.code, 0, noted.errors)
+        XCTAssertEqual(noted.errors, #"note: \#(oddFile) names models " ", "a\nb\u202E", "\#(String(repeating: "m", count: 39))…" and 2 more; "#
+                       + "jobsd runs the model it was started with, and each result records which\n")
+
+        // Nothing queued, no note: a taken name, or a bad one (checked before the file is read).
+        XCTAssertEqual(harness.run("submit", oddFile, "--batch", "openai").errors,
+                       "jobs: a batch named openai already exists; choose another name with --batch\n")
+        let badName = harness.run("submit", harness.file("bad.jsonl", [#"{"id": "a"}"#]), "--batch", "x/y")
+        XCTAssertEqual(badName.code, 1)
+        XCTAssertFalse(badName.errors.contains("bad.jsonl:1"), badName.errors)
+        XCTAssertTrue(badName.errors.contains(#"invalid batch name "x/y""#), badName.errors)
     }
 
     func testReportsEveryBadLineAndInsertsNothing() throws {

@@ -1,4 +1,5 @@
 import CommandLineKit
+import JSON
 import JobStore
 import RequestFormats
 
@@ -51,6 +52,8 @@ struct SubmitCommand: JobsCommand {
 
     func validate() throws {
         if file.isEmpty { throw usageError("FILE is empty; give a path, or - for standard input") }
+        // Before the file is read: a bad name would otherwise be reported after every line's problems.
+        if let batch, !BatchName.isValid(batch) { throw CLIError.user("\(JobStoreError.invalidBatchName(name: batch))") }
     }
 
     func run(_ context: CommandContext) throws {
@@ -80,13 +83,6 @@ struct SubmitCommand: JobsCommand {
         guard !parsed.jobs.isEmpty else {
             throw CLIError.user("no valid lines in \(displayName); nothing was submitted")
         }
-        let models = Set(parsed.jobs.compactMap(\.request.model)).sorted()
-        if !models.isEmpty {
-            // OpenAI files name a model on every line; nothing here picks one by it.
-            let named = models.prefix(3).map { TextFormat.visible($0) }.joined(separator: ", ") + (models.count > 3 ? ", …" : "")
-            context.errors.line("note: \(displayName) names model \(named); jobsd runs the model it was started with, "
-                + "and each result records which")
-        }
         let outcome = try store.submit(BatchSubmission(
             name: batch, source: file, sha256: digest, priority: priority, maxAttempts: maxAttempts,
             jobs: parsed.jobs, skippedLineCount: invalid))
@@ -101,8 +97,23 @@ struct SubmitCommand: JobsCommand {
                 message += " (the same content as batch \(sameContent.name) of \(TextFormat.time(sameContent.createdAt)))"
             }
             context.output.line(message + ".")
+            if let note = modelNote(parsed.jobs, displayName) { context.errors.line(note) }
             context.output.line("Follow it with: jobs wait --batch \(info.name)")
         }
+    }
+
+    /// OpenAI files name a model on every line; nothing here picks one by it, so say so once.
+    /// Names are quoted as JSON strings (untrusted: no raw control characters, a blank name
+    /// shows) and cut at 40 characters.
+    private func modelNote(_ jobs: [ParsedJob], _ displayName: String) -> String? {
+        let models = Set(jobs.compactMap(\.request.model)).sorted()
+        guard !models.isEmpty else { return nil }
+        let shown = models.prefix(3).map { name in
+            TextFormat.visible(JSONValue.string(name.count > 40 ? String(name.prefix(39)) + "…" : name).serialized())
+        }
+        let more = models.count > 3 ? " and \(models.count - 3) more" : ""
+        return "note: \(displayName) names \(models.count == 1 ? "model" : "models") \(shown.joined(separator: ", "))\(more); "
+            + "jobsd runs the model it was started with, and each result records which"
     }
 
     private func alreadySubmitted(_ batch: BatchInfo, _ displayName: String) -> String {
