@@ -54,7 +54,9 @@ public enum TextFormat {
 
     /// `text` with control characters other than newline and tab shown as `\uXXXX` (as JSON writes
     /// them): prompts, outputs and custom ids are untrusted, and a raw NUL, carriage return or
-    /// escape sequence would act on the terminal instead of showing.
+    /// escape sequence would act on the terminal instead of showing. The bidirectional embedding,
+    /// override and isolate controls (U+202A-U+202E, U+2066-U+2069) are shown the same way: they
+    /// reorder what the terminal draws after them ("Trojan Source", CVE-2021-42574).
     public static func visible(_ text: String) -> String {
         guard text.unicodeScalars.contains(where: isHidden) else { return text }
         var visible = ""
@@ -71,7 +73,7 @@ public enum TextFormat {
     private static func isHidden(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.value {
         case 0x09, 0x0A: return false
-        case 0x00...0x1F, 0x7F...0x9F: return true
+        case 0x00...0x1F, 0x7F...0x9F, 0x202A...0x202E, 0x2066...0x2069: return true
         default: return false
         }
     }

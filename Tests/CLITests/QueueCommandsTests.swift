@@ -88,11 +88,13 @@ final class QueueCommandsTests: XCTestCase {
         let harness = submitted()
         let store = try harness.store()
         let job = try XCTUnwrap(store.claim(limit: 1, owner: "d", lease: 60).first)
-        try store.fail(jobID: job.id, owner: "d", message: "schema field \"a\u{1B}[2Jb\" is bad", retryable: false)
+        try store.fail(jobID: job.id, owner: "d", message: "schema field \"a\u{1B}[2Jb\u{202E}\" is bad\n  State: succeeded",
+                       retryable: false)
         let show = harness.run("show", "\(job.id)")
-        XCTAssertTrue(show.output.contains(#"  Error:     schema field "a\u001B[2Jb" is bad"#), show.output)
+        XCTAssertTrue(show.output.contains(#"  Error:     schema field "a\u001B[2Jb\u202E" is bad"# + "\n"
+                                           + "             " + "  State: succeeded\n"), show.output)
         let list = harness.run("list", "--state", "failed")
-        XCTAssertTrue(list.output.contains(#"schema field "a\u001B[2Jb" is bad"#), list.output)
+        XCTAssertTrue(list.output.contains(#"schema field "a\u001B[2Jb\u202E" is bad"#), list.output)
         for output in [list.output, show.output] {
             XCTAssertFalse(output.unicodeScalars.contains { $0.value == 0x1B }, output)
         }

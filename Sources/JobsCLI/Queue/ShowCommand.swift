@@ -98,9 +98,12 @@ struct ShowCommand: JobsCommand {
         context.output.line("Job \(job.id): \(TextFormat.visible(job.qualifiedName)) (line \(job.line))")
         let width = fields.map(\.0.count).max()! + 2
         for (name, value) in fields {
-            // Errors can quote a request (a schema's field name, a stop string): escaped as all text is.
+            // Errors can quote a request (a schema's field name, a stop string): escaped as all
+            // text is, and a value's further lines indented under its first, so no stored text
+            // can pass for a field line of its own.
+            let lines = TextFormat.visible(value).split(separator: "\n", omittingEmptySubsequences: false)
             context.output.line("  " + name + ":" + String(repeating: " ", count: width - name.count - 1)
-                                + TextFormat.visible(value))
+                                + lines.joined(separator: "\n" + String(repeating: " ", count: width + 2)))
         }
         context.output.line()
         switch request.input {
