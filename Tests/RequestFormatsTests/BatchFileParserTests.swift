@@ -164,6 +164,8 @@ final class BatchFileParserTests: XCTestCase {
                       #"f.jsonl:1: body.messages[0].content: must be a string, or an array of {"type": "text", "text": "..."} parts, got 3"#)
         assertProblem(batchLine(body: #"{"messages": [{"role": "user", "content": null}]}"#, url: url),
                       #"f.jsonl:1: body.messages[0].content: is null; give the message's text (a string, or an array of {"type": "text", "text": "..."} parts)"#)
+        assertProblem(batchLine(body: #"{"messages": [{"role": "user", "content": [{"type": "text", "text": null}]}]}"#, url: url),
+                      "f.jsonl:1: body.messages[0].content[0].text: must be a string, got null")
         assertProblem(batchLine(body: #"{"messages": [{"role": "user"}]}"#, url: url),
                       #"f.jsonl:1: body.messages[0].content: missing (a string, or an array of {"type": "text", "text": "..."} parts)"#)
         assertProblem(batchLine(body: #"{"messages": []}"#, url: url),
