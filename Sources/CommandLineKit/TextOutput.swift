@@ -25,11 +25,16 @@ public final class FileDescriptorOutput: TextOutput {
     private static let capacity = 1 << 16
 
     public let isTerminal: Bool
+    /// Written out at every newline: standard error always, and standard output on a terminal,
+    /// as C's stdio does, so a note or a line's problem shows when it is written (not after a
+    /// wait for a lock) and in order with the other stream.
+    private let flushesLines: Bool
 
-    public init(descriptor: Int32, closesDescriptor: Bool = false) {
+    public init(descriptor: Int32, closesDescriptor: Bool = false, flushesLines: Bool? = nil) {
         self.descriptor = descriptor
         self.closesDescriptor = closesDescriptor
         self.isTerminal = isatty(descriptor) == 1
+        self.flushesLines = flushesLines ?? (descriptor == STDERR_FILENO || isatty(descriptor) == 1)
         buffer.reserveCapacity(FileDescriptorOutput.capacity)
     }
 
@@ -40,7 +45,7 @@ public final class FileDescriptorOutput: TextOutput {
 
     public func write(_ bytes: [UInt8]) {
         buffer.append(contentsOf: bytes)
-        if buffer.count >= FileDescriptorOutput.capacity { flush() }
+        if buffer.count >= FileDescriptorOutput.capacity || (flushesLines && bytes.last == UInt8(ascii: "\n")) { flush() }
     }
 
     /// Writes everything buffered. Write errors other than interruptions end the writing
