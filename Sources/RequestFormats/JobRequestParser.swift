@@ -29,7 +29,7 @@ enum JobRequestParser {
         for member in members where !skipping.contains(member.key) {
             if member.key == "response_format" { textFormatSlot = ignored.count }
             if requestFields.contains(member.key) {
-                if member.value != .null { fields.values[member.key] = member.value }
+                if member.value != .null { fields.values[member.key] = member.value } else { fields.nulls.insert(member.key) }
                 continue
             }
             switch OpenAIFieldPolicy.verdict(for: member.key, value: member.value) {
@@ -141,12 +141,17 @@ enum JobRequestParser {
                                    ignored: inout [JSONMember], problems: inout [FieldProblem]) -> JobRequest.Input? {
         let prompt = fields.values["prompt"]
         let messages = fields.values["messages"]
+        // Null counts as absent for optional fields; for the input, say which it was.
+        func absent(_ key: String, _ hint: String) {
+            let message = fields.nulls.contains(key) ? "is null; \(hint)" : "missing (\(hint))"
+            problems.append(FieldProblem(field: prefix + key, message: message))
+        }
         switch (prompt, messages, expectedKind) {
         case (nil, nil, .chat?):
-            problems.append(FieldProblem(field: prefix + "messages", message: "missing"))
+            absent("messages", #"give an array of {"role", "content"} objects"#)
         case (nil, nil, _):
-            problems.append(FieldProblem(field: prefix + "prompt",
-                                         message: "missing (give prompt, or messages for a chat)"))
+            absent(fields.nulls.contains("messages") && !fields.nulls.contains("prompt") ? "messages" : "prompt",
+                   "give prompt, or messages for a chat")
         case (_?, _?, _):
             problems.append(FieldProblem(field: prefix + "messages",
                                          message: "give either prompt or messages, not both"))
@@ -346,6 +351,8 @@ enum JobRequestParser {
     /// The present, non-null request fields of one line.
     struct Fields {
         var values: [String: JSONValue] = [:]
+        /// Request fields given as null (left out of `values`).
+        var nulls: Set<String> = []
 
         func string(_ key: String, prefix: String, problems: inout [FieldProblem]) -> String? {
             guard let value = values[key] else { return nil }

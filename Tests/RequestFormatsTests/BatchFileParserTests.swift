@@ -145,7 +145,14 @@ final class BatchFileParserTests: XCTestCase {
         assertProblem(#"{"id": "a", "max_tokens": 5}"#,
                       "f.jsonl:1: prompt: missing (give prompt, or messages for a chat)")
         assertProblem(batchLine(body: #"{"model": "m"}"#, url: #""/v1/chat/completions""#),
-                      "f.jsonl:1: body.messages: missing")
+                      #"f.jsonl:1: body.messages: missing (give an array of {"role", "content"} objects)"#)
+        // Null is absent for optional fields; for the input it is said as it is.
+        assertProblem(#"{"id": "a", "prompt": null}"#,
+                      "f.jsonl:1: prompt: is null; give prompt, or messages for a chat")
+        assertProblem(#"{"id": "a", "messages": null}"#,
+                      "f.jsonl:1: messages: is null; give prompt, or messages for a chat")
+        assertProblem(batchLine(body: #"{"messages": null}"#, url: #""/v1/chat/completions""#),
+                      #"f.jsonl:1: body.messages: is null; give an array of {"role", "content"} objects"#)
     }
 
     func testEmptyAndNonStringPrompts() {
