@@ -29,6 +29,11 @@ public final class FileDescriptorOutput: TextOutput {
     /// as C's stdio does, so a note or a line's problem shows when it is written (not after a
     /// wait for a lock) and in order with the other stream.
     private let flushesLines: Bool
+    /// Written out before anything is written here: standard output, for standard error (as
+    /// C++ ties `cerr` to `cout`), so that where both go to one place (`2>&1`, a terminal) a
+    /// message follows the output written before it, even with standard output piped and
+    /// buffered.
+    public var flushesFirst: FileDescriptorOutput?
 
     public init(descriptor: Int32, closesDescriptor: Bool = false, flushesLines: Bool? = nil) {
         self.descriptor = descriptor
@@ -44,6 +49,7 @@ public final class FileDescriptorOutput: TextOutput {
     }
 
     public func write(_ bytes: [UInt8]) {
+        flushesFirst?.flush()
         buffer.append(contentsOf: bytes)
         if buffer.count >= FileDescriptorOutput.capacity || (flushesLines && bytes.last == UInt8(ascii: "\n")) { flush() }
     }
@@ -56,6 +62,7 @@ public final class FileDescriptorOutput: TextOutput {
 
     /// Writes everything buffered, or throws the system error (a full disk, a closed pipe).
     public func flushReportingErrors() throws {
+        guard !buffer.isEmpty else { return }
         defer { buffer.removeAll(keepingCapacity: true) }
         var offset = 0
         while offset < buffer.count {
@@ -85,8 +92,10 @@ public struct Console {
     }
 
     public static func standard() -> Console {
-        Console(output: FileDescriptorOutput(descriptor: STDOUT_FILENO),
-                errors: FileDescriptorOutput(descriptor: STDERR_FILENO),
-                readInput: { try FileReader.readAll(descriptor: STDIN_FILENO, name: "standard input") })
+        let output = FileDescriptorOutput(descriptor: STDOUT_FILENO)
+        let errors = FileDescriptorOutput(descriptor: STDERR_FILENO)
+        errors.flushesFirst = output
+        return Console(output: output, errors: errors,
+                       readInput: { try FileReader.readAll(descriptor: STDIN_FILENO, name: "standard input") })
     }
 }

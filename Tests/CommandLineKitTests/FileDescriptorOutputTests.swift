@@ -30,4 +30,20 @@ final class FileDescriptorOutputTests: XCTestCase {
         buffered.flush()
         XCTAssertEqual(pending(ends[0]), "result\n")
     }
+
+    /// Standard error flushes standard output first: in one stream (`2>&1`) a message comes after
+    /// the output written before it (`jobs generate`'s text, then its speed line).
+    func testAnOutputFlushedFirstComesBeforeInOneStream() throws {
+        var ends: [Int32] = [0, 0]
+        XCTAssertEqual(pipe(&ends), 0)
+        defer { close(ends[0]); close(ends[1]) }
+        XCTAssertNotEqual(fcntl(ends[0], F_SETFL, fcntl(ends[0], F_GETFL) | O_NONBLOCK), -1)
+        let output = FileDescriptorOutput(descriptor: ends[1], flushesLines: false)
+        let errors = FileDescriptorOutput(descriptor: ends[1], flushesLines: true)
+        errors.flushesFirst = output
+        output.write("generated text")
+        output.line()
+        errors.line("prompt: 6 tokens")
+        XCTAssertEqual(pending(ends[0]), "generated text\nprompt: 6 tokens\n")
+    }
 }
