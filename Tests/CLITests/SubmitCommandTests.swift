@@ -129,6 +129,16 @@ final class SubmitCommandTests: XCTestCase {
         XCTAssertEqual(try harness.store().counts().total, 6)
     }
 
+    func testANameDifferingOnlyByCaseFromAnotherIsNoted() throws {
+        let harness = CLIHarness()
+        XCTAssertEqual(harness.run("submit", harness.file("a.jsonl", CLIHarness.shortLines), "--batch", "nightly-1").code, 0)
+        let twin = harness.run("submit", harness.file("b.jsonl", [#"{"id": "x", "prompt": "other"}"#]), "--batch", "Nightly-1")
+        XCTAssertEqual(twin.code, 0, twin.errors)
+        XCTAssertEqual(twin.errors, "note: batch Nightly-1 is new, though a batch named nightly-1 exists: batch names are case-sensitive\n")
+        let other = harness.run("submit", harness.file("c.jsonl", [#"{"id": "y", "prompt": "more"}"#]), "--batch", "nightly-2")
+        XCTAssertEqual(other.errors, "")
+    }
+
     func testSubmitsFromStandardInput() throws {
         let harness = CLIHarness()
         harness.standardInput = Array((CLIHarness.shortLines.joined(separator: "\n") + "\n").utf8)

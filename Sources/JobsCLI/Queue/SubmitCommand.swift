@@ -98,6 +98,12 @@ struct SubmitCommand: JobsCommand {
             }
             context.output.line(message + ".")
             if let note = modelNote(parsed.jobs, displayName) { context.errors.line(note) }
+            // Names are case-sensitive; `Nightly-1` beside `nightly-1` is more often a typo than a wish.
+            let lowered = info.name.lowercased()
+            if let twin = try store.batches().first(where: { $0.name != info.name && $0.name.lowercased() == lowered }) {
+                context.errors.line("note: batch \(info.name) is new, though a batch named \(twin.name) exists: "
+                    + "batch names are case-sensitive")
+            }
             context.output.line("Follow it with: jobs wait --batch \(info.name)")
         }
     }
