@@ -37,9 +37,7 @@ extension JobStore {
         do {
             let db = try Connection(path: path, create: false, busyTimeoutMilliseconds: Int(busyTimeout * 1000))
             let known = Migration.embedded
-            let hasTable = try db.prepare("""
-                SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'
-                """).firstRow { _ in true } ?? false
+            let hasTable = try Migrator.hasMigrationsTable(db)
             let recorded = hasTable ? try db.prepare("SELECT version, name, checksum FROM schema_migrations ORDER BY version")
                 .rows { (version: $0.int(0), name: $0.string(1), checksum: $0.string(2)) } : []
             var mismatch: String?
@@ -61,8 +59,7 @@ extension JobStore {
                 writeProblem = error.description
             }
             let quickCheck = try db.prepare("PRAGMA quick_check").rows { $0.string(0) }
-            let dangling = try db.prepare("PRAGMA foreign_key_check")
-                .rows { DanglingReference(table: $0.string(0), rowID: $0.int64(1), parent: $0.string(2)) }
+            let dangling = try DanglingReference.all(db)
             let pages = try db.prepare("PRAGMA page_count").firstRow { $0.int(0) } ?? 0
             let pageSize = try db.prepare("PRAGMA page_size").firstRow { $0.int(0) } ?? 0
             return DatabaseHealth(schemaVersion: recorded.last?.version ?? 0,
@@ -77,8 +74,17 @@ extension JobStore {
 }
 
 /// A row whose foreign key names a row of `parent` that does not exist.
-public struct DanglingReference: Sendable, Equatable {
+public struct DanglingReference: Sendable, Equatable, CustomStringConvertible {
     public var table: String
     public var rowID: Int64
     public var parent: String
+
+    /// `jobs row 7 -> batches`
+    public var description: String { "\(table) row \(rowID) -> \(parent)" }
+
+    /// Every such row of the file (`PRAGMA foreign_key_check`).
+    static func all(_ db: Connection) throws -> [DanglingReference] {
+        try db.prepare("PRAGMA foreign_key_check")
+            .rows { DanglingReference(table: $0.string(0), rowID: $0.int64(1), parent: $0.string(2)) }
+    }
 }

@@ -11,9 +11,8 @@ public enum JobStoreError: Error, CustomStringConvertible, Sendable {
     case migrationMismatch(path: String, version: Int, recorded: String, expected: String)
     /// The file needs migrations before this build can read it, and cannot be written.
     case upgradeNeedsWriting(path: String, databaseVersion: Int, newestKnownVersion: Int)
-    /// A migration left rows referring to rows that do not exist ("table row -> parent table");
-    /// it was rolled back.
-    case migrationBrokeForeignKeys(path: String, migration: String, rows: [String])
+    /// A migration left rows referring to rows that do not exist; it was rolled back.
+    case migrationBrokeForeignKeys(path: String, migration: String, rows: [DanglingReference])
     case unknownJob(reference: String)
     case ambiguousJob(reference: String, candidates: [String])
     case unknownBatch(name: String, known: [String])
@@ -46,7 +45,7 @@ public enum JobStoreError: Error, CustomStringConvertible, Sendable {
                 + "is read-only. Make them writable for one run of any jobs command (jobs stats), or read the file with the "
                 + "jobs that wrote it"
         case .migrationBrokeForeignKeys(let path, let migration, let rows):
-            let listed = rows.prefix(3).joined(separator: ", ") + (rows.count > 3 ? ", …" : "")
+            let listed = rows.prefix(3).map(\.description).joined(separator: ", ") + (rows.count > 3 ? ", …" : "")
             return "database \(path) was not upgraded: after migration \(migration), \(rows.count) "
                 + "row\(rows.count == 1 ? "" : "s") referred to missing rows (\(listed)), so it was rolled back and "
                 + "the database is unchanged. If jobs doctor lists them too (references), they were dangling before "

@@ -36,12 +36,16 @@ enum Migrator {
     /// The newest migration the file records; 0 for a file no `jobs` has set up.
     static func recordedVersion(_ connection: Connection) throws -> Int {
         try connection.transaction(.deferred) {
-            let exists = try connection.prepare("""
-                SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'
-                """).firstRow { _ in true } ?? false
-            guard exists else { return 0 }
+            guard try hasMigrationsTable(connection) else { return 0 }
             return try connection.prepare("SELECT max(version) FROM schema_migrations").firstRow { $0.int(0) } ?? 0
         }
+    }
+
+    /// Whether the file has the `schema_migrations` table (a file no `jobs` has set up has not).
+    static func hasMigrationsTable(_ connection: Connection) throws -> Bool {
+        try connection.prepare("""
+            SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'
+            """).firstRow { _ in true } ?? false
     }
 
     /// Applies the first missing migration; false when there was none.
@@ -55,8 +59,7 @@ enum Migrator {
                 return false
             }
             try connection.execute(next.sql)
-            let dangling = try connection.prepare("PRAGMA foreign_key_check")
-                .rows { "\($0.string(0)) row \($0.int64(1)) -> \($0.string(2))" }
+            let dangling = try DanglingReference.all(connection)
             if !dangling.isEmpty {
                 throw JobStoreError.migrationBrokeForeignKeys(
                     path: connection.path, migration: next.fileName, rows: dangling)
@@ -83,11 +86,8 @@ enum Migrator {
                     applied_at REAL NOT NULL
                 ) STRICT
                 """)
-        } else {
-            let exists = try connection.prepare("""
-                SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'
-                """).firstRow { _ in true } ?? false
-            if !exists { return migrations.first }
+        } else if try !hasMigrationsTable(connection) {
+            return migrations.first
         }
         let recorded = try connection.prepare(
             "SELECT version, name, checksum FROM schema_migrations ORDER BY version"

@@ -65,7 +65,7 @@ final class MigratorTests: XCTestCase {
             guard case JobStoreError.migrationBrokeForeignKeys(_, "002_orphaning.sql", let rows) = error else {
                 return XCTFail("unexpected \(error)")
             }
-            XCTAssertEqual(rows, ["child row 7 -> parent"])
+            XCTAssertEqual(rows.map(\.description), ["child row 7 -> parent"])
             XCTAssertTrue("\(error)".contains("the database is unchanged"), "\(error)")
         }
         XCTAssertEqual(try db.prepare("SELECT count(*) FROM parent").firstRow { $0.int(0) }, 1)

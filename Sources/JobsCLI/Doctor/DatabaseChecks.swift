@@ -66,7 +66,7 @@ enum DatabaseChecks {
     /// foreign keys on so that a deleted job takes its result and checkpoint along.
     private static func references(_ dangling: [DanglingReference], path: String) -> DoctorFinding {
         guard !dangling.isEmpty else { return .ok("references", "every job, result and checkpoint refers to a row that exists") }
-        let shown = dangling.prefix(3).map { "\($0.table) row \($0.rowID) -> \($0.parent)" }.joined(separator: ", ")
+        let shown = dangling.prefix(3).map(\.description).joined(separator: ", ")
             + (dangling.count > 3 ? ", …" : "")
         var byTable: [String: [Int64]] = [:]
         for row in dangling { byTable[row.table, default: []].append(row.rowID) }
