@@ -268,15 +268,13 @@ enum JobRequestParser {
         case .array(let parts)?:
             var text = ""
             for (index, part) in parts.enumerated() {
-                if case .string("text")? = part["type"], let text = part["text"] {
-                    if case .string = text {} else {
-                        problems.append(FieldProblem(field: "\(field)[\(index)].text", message: "must be a string, got \(text.summary)"))
-                        return nil
-                    }
-                }
-                guard case .string("text")? = part["type"], case .string(let piece)? = part["text"] else {
+                guard case .string("text")? = part["type"], let value = part["text"] else {
                     problems.append(FieldProblem(field: "\(field)[\(index)]",
                         message: "only {\"type\": \"text\", \"text\": \"...\"} parts are supported"))
+                    return nil
+                }
+                guard case .string(let piece) = value else {
+                    problems.append(FieldProblem(field: "\(field)[\(index)].text", message: "must be a string, got \(value.summary)"))
                     return nil
                 }
                 text += piece
