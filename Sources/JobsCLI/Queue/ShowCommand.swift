@@ -101,9 +101,8 @@ struct ShowCommand: JobsCommand {
             // Errors can quote a request (a schema's field name, a stop string): escaped as all
             // text is, and a value's further lines indented under its first, so no stored text
             // can pass for a field line of its own.
-            let lines = TextFormat.visible(value).split(separator: "\n", omittingEmptySubsequences: false)
             context.output.line("  " + name + ":" + String(repeating: " ", count: width - name.count - 1)
-                                + lines.joined(separator: "\n" + String(repeating: " ", count: width + 2)))
+                                + indented(value, by: width + 2).dropFirst(width + 2))
         }
         context.output.line()
         switch request.input {
