@@ -12,11 +12,17 @@ final class FileDescriptorOutputTests: XCTestCase {
         return count > 0 ? String(decoding: bytes[..<count], as: UTF8.self) : ""
     }
 
-    func testLineFlushingWritesEachLineAtOnceAndBufferingWaits() throws {
+    /// A pipe whose read end returns at once when empty.
+    private func nonBlockingPipe() throws -> [Int32] {
         var ends: [Int32] = [0, 0]
         XCTAssertEqual(pipe(&ends), 0)
-        defer { close(ends[0]); close(ends[1]) }
         XCTAssertNotEqual(fcntl(ends[0], F_SETFL, fcntl(ends[0], F_GETFL) | O_NONBLOCK), -1)
+        return ends
+    }
+
+    func testLineFlushingWritesEachLineAtOnceAndBufferingWaits() throws {
+        let ends = try nonBlockingPipe()
+        defer { close(ends[0]); close(ends[1]) }
 
         let lines = FileDescriptorOutput(descriptor: ends[1], flushesLines: true)
         lines.write("partial ")
@@ -34,10 +40,8 @@ final class FileDescriptorOutputTests: XCTestCase {
     /// Standard error flushes standard output first: in one stream (`2>&1`) a message comes after
     /// the output written before it (`jobs generate`'s text, then its speed line).
     func testAnOutputFlushedFirstComesBeforeInOneStream() throws {
-        var ends: [Int32] = [0, 0]
-        XCTAssertEqual(pipe(&ends), 0)
+        let ends = try nonBlockingPipe()
         defer { close(ends[0]); close(ends[1]) }
-        XCTAssertNotEqual(fcntl(ends[0], F_SETFL, fcntl(ends[0], F_GETFL) | O_NONBLOCK), -1)
         let output = FileDescriptorOutput(descriptor: ends[1], flushesLines: false)
         let errors = FileDescriptorOutput(descriptor: ends[1], flushesLines: true)
         errors.flushesFirst = output
