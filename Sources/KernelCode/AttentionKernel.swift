@@ -331,15 +331,12 @@ enum PagedAttention {
                                           from low: Int, to high: Int, chunks: InlineArray<C, Int>) {
             let layout = tile.layout, table = tile.blockTable, blockSize = layout.blockSize
             let positionBytes = 16 * E.bytes, chunkBytes = layout.valueChunkStride * E.bytes
-            let valueBase = UnsafeRawPointer(layout.base) + layout.valueOffset * E.bytes
-            let blockBytes = layout.elementsPerBlock * E.bytes
             var p = low
             while p <= high {
-                let block = p / blockSize, offset = p - block * blockSize
-                let end = min(high, (block + 1) * blockSize - 1)
-                let values = valueBase + Int(table[block]) * blockBytes + offset * positionBytes
+                let end = min(high, (p / blockSize + 1) * blockSize - 1)
+                let values = UnsafeRawPointer(layout.value(table, p))
                 // The next block's values from its start (this block's again on the last).
-                let next = end < high ? valueBase + Int(table[block + 1]) * blockBytes : values
+                let next = end < high ? UnsafeRawPointer(layout.value(table, end + 1)) : values
                 for c0 in stride(from: 0, to: tile.headDim / 16, by: C) {
                     var sums = InlineArray<R, InlineArray<C, SIMD16<Float>>>(repeating: .init(repeating: SIMD16<Float>()))
                     if p != low {
