@@ -10,7 +10,7 @@ enum LevelTuning {
     static let attentionRows = 6
     static let accumulators = 6
     /// Keys (values) per span of a multi-pass attention tile: 64 KiB, an eighth of a Zen 3
-    /// core's L2. Measured on a Zen 3 EPYC: 16 and 32 KiB (the AVX-512 level's, all of that
-    /// CPU's L1) were slower, 128 KiB no faster.
+    /// core's L2. Measured on a Zen 3 EPYC: 16 and 32 KiB (all of that CPU's L1) were
+    /// slower, 128 KiB no faster.
     static let attentionSpanBytes = 65536
 }

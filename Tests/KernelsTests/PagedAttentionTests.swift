@@ -184,8 +184,8 @@ final class PagedAttentionTests: XCTestCase {
     }
 
     /// Long ranges with wide heads are walked in spans of positions (each level's span bytes of
-    /// keys: 32 KiB on AVX-512, 32 positions of 256 f32 dimensions or 64 of f16; 64 KiB on AVX2,
-    /// 64 or 128 positions) when a tile has several passes of rows; a row's sums then wait in its
+    /// keys: 128 KiB on AVX-512, 128 positions of 256 f32 dimensions or 256 of f16; 64 KiB on
+    /// AVX2, 64 or 128 positions) when a tile has several passes of rows; a row's sums then wait in its
     /// output between spans. The bits must still be those of the same row attended alone (one
     /// pass, one span, for ≤ 8 rows on AVX-512 and ≤ 6 on AVX2), in tiles of any size, with
     /// windows that start inside a span, and close to the dense reference. The ranges (up to
@@ -195,6 +195,7 @@ final class PagedAttentionTests: XCTestCase {
         XCTAssertEqual(AttentionTile.spanPositions(headDim: headDim, elementBytes: 4, spanBytes: 32768), 32)
         XCTAssertEqual(AttentionTile.spanPositions(headDim: headDim, elementBytes: 2, spanBytes: 32768), 64)
         XCTAssertEqual(AttentionTile.spanPositions(headDim: headDim, elementBytes: 2, spanBytes: 65536), 128)
+        XCTAssertEqual(AttentionTile.spanPositions(headDim: headDim, elementBytes: 2, spanBytes: 131072), 256)
         XCTAssertEqual(AttentionTile.spanPositions(headDim: 64, elementBytes: 4, spanBytes: 32768), 128)
         XCTAssertEqual(AttentionTile.spanPositions(headDim: 256, elementBytes: 4, spanBytes: 8192), 16)
         for precision in KVPrecision.allCases {
