@@ -202,7 +202,8 @@ public final class JobStore: @unchecked Sendable {
         return candidate
     }
 
-    /// The id of the batch called `name`, or `unknownBatch` listing the known names.
+    /// The id of the batch called `name`, or `unknownBatch` listing the known names and those that
+    /// differ from `name` only by case.
     static func batchID(named name: String, _ db: Connection) throws -> Int64 {
         if let id = try db.prepare("SELECT id FROM batches WHERE name = ?").bind(.text(name))
             .firstRow({ $0.int64(0) }) {
@@ -210,6 +211,9 @@ public final class JobStore: @unchecked Sendable {
         }
         let known = try db.prepare("SELECT name FROM batches ORDER BY id DESC LIMIT 11")
             .rows { $0.string(0) }
-        throw JobStoreError.unknownBatch(name: name, known: known)
+        // Names are ASCII (`BatchName`), so NOCASE's ASCII folding finds every case twin.
+        let differingInCase = try db.prepare("SELECT name FROM batches WHERE name = ? COLLATE NOCASE ORDER BY id DESC")
+            .bind(.text(name)).rows { $0.string(0) }
+        throw JobStoreError.unknownBatch(name: name, known: known, differingInCase: differingInCase)
     }
 }

@@ -15,7 +15,7 @@ public enum JobStoreError: Error, CustomStringConvertible, Sendable {
     case migrationBrokeForeignKeys(path: String, migration: String, rows: [DanglingReference])
     case unknownJob(reference: String)
     case ambiguousJob(reference: String, candidates: [String])
-    case unknownBatch(name: String, known: [String])
+    case unknownBatch(name: String, known: [String], differingInCase: [String])
     case batchNameTaken(name: String)
     case invalidBatchName(name: String)
     case emptySubmission
@@ -54,7 +54,11 @@ public enum JobStoreError: Error, CustomStringConvertible, Sendable {
             return "no job \(reference); use a job number (jobs list), BATCH/CUSTOM_ID, or a custom id"
         case .ambiguousJob(let reference, let candidates):
             return "custom id \(reference) is used in several batches; name one of: \(candidates.joined(separator: ", "))"
-        case .unknownBatch(let name, let known):
+        case .unknownBatch(let name, let known, let differingInCase):
+            if !differingInCase.isEmpty {
+                return "no batch named \(name); batch names are case-sensitive: did you mean "
+                    + differingInCase.joined(separator: " or ") + "?"
+            }
             let hint = known.isEmpty ? "there are no batches yet"
                 : "known batches: \(known.prefix(10).joined(separator: ", "))\(known.count > 10 ? ", …" : "")"
             return "no batch named \(name); \(hint)"

@@ -30,6 +30,17 @@ final class QueueCommandsTests: XCTestCase {
         let unknown = harness.run("list", "--batch", "zzz")
         XCTAssertEqual(unknown.code, 1)
         XCTAssertEqual(unknown.errors, "jobs: no batch named zzz; known batches: p\n")
+        // A name that differs only by case (as a cron line typed by hand may) is pointed at.
+        let wrongCase = harness.run("wait", "--batch", "P")
+        XCTAssertEqual(wrongCase.code, 1)
+        XCTAssertEqual(wrongCase.errors, "jobs: no batch named P; batch names are case-sensitive: did you mean p?\n")
+        // What an error quotes is shown, not run by the terminal: a name from a script's variable
+        // may carry escape sequences.
+        let escaped = harness.run("wait", "--batch", "\u{1B}[2J\u{202E}x")
+        XCTAssertEqual(escaped.errors, "jobs: no batch named \\u001B[2J\\u202Ex; known batches: p\n")
+        let usage = harness.run("list", "--state", "\u{1B}[2J")
+        XCTAssertTrue(usage.errors.hasPrefix("jobs list: "), usage.errors)
+        XCTAssertTrue(usage.errors.contains("\\u001B[2J") && !usage.errors.contains("\u{1B}"), usage.errors)
     }
 
     func testShowPrintsRequestResultAndTimings() throws {

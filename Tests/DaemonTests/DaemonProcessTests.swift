@@ -275,6 +275,8 @@ final class DaemonProcessTests: XCTestCase {
             (["--max-seqs", "0"], "--max-seqs must be an integer from 1 to 4096, got '0'"),
             (["--kv-memory", "lots"], "--kv-memory 'lots' is not a size"),
             (["--log-level", "loud"], "--log-level must be one of debug, info, warn, error; got 'loud'"),
+            // What the message quotes is shown, not run by the terminal.
+            (["--log-level", "\u{1B}[2J"], "--log-level must be one of debug, info, warn, error; got '\\u001B[2J'"),
             (["--metrics-addr", "9464"], "--metrics-addr 9464: no port; write HOST:PORT"),
             (["--shutdown-grace", "-1"], "--shutdown-grace must be a number of seconds ≥ 0, got '-1'"),
             (["--lease-seconds", "0"], "--lease-seconds must be a positive number of seconds, got '0'"),

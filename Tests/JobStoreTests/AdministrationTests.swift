@@ -39,6 +39,10 @@ final class AdministrationTests: XCTestCase {
         XCTAssertThrowsError(try fixture.store.cancel(batch: "nope")) {
             XCTAssertEqual("\($0)", "no batch named nope; known batches: other, b")
         }
+        try fixture.submitJobs(1, name: "Other")
+        XCTAssertThrowsError(try fixture.store.cancel(batch: "OTHER")) {
+            XCTAssertEqual("\($0)", "no batch named OTHER; batch names are case-sensitive: did you mean Other or other?")
+        }
     }
 
     func testRetryResetsAttemptsAndQueuesAgain() throws {

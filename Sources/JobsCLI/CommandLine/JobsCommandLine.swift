@@ -41,7 +41,7 @@ public enum JobsCommandLine {
             report(error, console: console)
             return error.exitCode.rawValue
         } catch {
-            console.errors.line("jobs: \(error)")
+            console.errors.line("jobs: " + TextFormat.visible("\(error)"))
             return ExitCode.userError.rawValue
         }
     }
@@ -123,7 +123,7 @@ public enum JobsCommandLine {
         case .usage(let commandName, let message):
             let command = commands.first { $0.spec.name == commandName }
             if !message.isEmpty {
-                console.errors.line("jobs\(command.map { " " + $0.spec.name } ?? ""): \(message)")
+                console.errors.line("jobs\(command.map { " " + $0.spec.name } ?? ""): " + TextFormat.visible(message))
             }
             if let command {
                 console.errors.line("Usage: \(command.spec.usageLine)")
@@ -132,7 +132,9 @@ public enum JobsCommandLine {
                 console.errors.line("Run 'jobs --help' for the list of commands.")
             }
         case .user(let message):
-            console.errors.line("jobs: \(message)")
+            // Messages quote what they were given (a batch name, an option's value, a file
+            // name), which may hold escape sequences: shown, not run by the terminal.
+            console.errors.line("jobs: " + TextFormat.visible(message))
         }
     }
 
