@@ -77,6 +77,26 @@ final class SubmitCommandTests: XCTestCase {
         XCTAssertEqual(try harness.store().counts().total, 0)
     }
 
+    /// A line's problem quotes the line (a field's name, a duplicate id); escape sequences and
+    /// bidi controls in them are shown as `\u` escapes, not run by the terminal.
+    func testLineProblemsShowControlCharactersEscaped() throws {
+        let harness = CLIHarness()
+        let file = harness.file("hidden.jsonl", [
+            #"{"id": "a\u001b[2J", "prompt": "p"}"#,
+            #"{"id": "a\u001b[2J", "prompt": "p"}"#,
+            #"{"id": "b", "prompt": "p", "\u001b]0;pwned\u0007x": 1}"#,
+            #"{"id": "c", "prompt": "p", "\u202etemp": 1}"#,
+        ])
+        let outcome = harness.run("submit", file)
+        XCTAssertEqual(outcome.code, 1)
+        let lines = outcome.errors.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.count, 4, outcome.errors)
+        XCTAssertEqual(lines[0], "\(file):2: id: duplicate id \"a\\u001b[2J\" (first used on line 1)")
+        XCTAssertTrue(lines[1].hasPrefix("\(file):3: \\u001B]0;pwned\\u0007x: unknown field; allowed: "), lines[1])
+        XCTAssertTrue(lines[2].hasPrefix("\(file):4: \\u202Etemp: unknown field"), lines[2])
+        XCTAssertFalse(outcome.errors.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 || $0.value == 0x202E })
+    }
+
     func testSkipInvalidSubmitsTheValidLines() throws {
         let harness = CLIHarness()
         let file = harness.file("mixed.jsonl", [#"{"id": "a", "prompt": "ok"}"#, #"{"id": "b"}"#])

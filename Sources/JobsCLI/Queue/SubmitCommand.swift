@@ -68,8 +68,9 @@ struct SubmitCommand: JobsCommand {
         let sameContent = try store.batch(sha256: digest)
 
         let parsed = bytes.withUnsafeBufferPointer { BatchFileParser.parse($0) }
+        // A problem quotes the file (a field's name, a value): shown, not run by the terminal.
         for problem in parsed.problems {
-            context.errors.line(problem.formatted(file: displayName))
+            context.errors.line(TextFormat.visible(problem.formatted(file: displayName)))
         }
         guard parsed.nonBlankLineCount > 0 else {
             throw CLIError.user("\(displayName) has no jobs (\(bytes.isEmpty ? "it is empty" : "only blank lines"))")
