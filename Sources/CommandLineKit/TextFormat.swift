@@ -58,10 +58,23 @@ public enum TextFormat {
     /// override and isolate controls (U+202A-U+202E, U+2066-U+2069) are shown the same way: they
     /// reorder what the terminal draws after them ("Trojan Source", CVE-2021-42574).
     public static func visible(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: isHidden) else { return text }
+        escaped(text, keepingLayout: true)
+    }
+
+    /// `text` as one line: as `visible`, and newline and tab shown as `\u000A` and `\u0009` too.
+    /// For messages (errors, a file's line problems, notes) that quote what they were given: a
+    /// newline there would let a file or an argument print a line of its own that passes for
+    /// one of ours (`jobs: ...`, `FILE:9: ...`).
+    public static func visibleLine(_ text: String) -> String {
+        escaped(text, keepingLayout: false)
+    }
+
+    private static func escaped(_ text: String, keepingLayout: Bool) -> String {
+        let hidden = { (scalar: Unicode.Scalar) in isHidden(scalar) || (!keepingLayout && (scalar == "\n" || scalar == "\t")) }
+        guard text.unicodeScalars.contains(where: hidden) else { return text }
         var visible = ""
         for scalar in text.unicodeScalars {
-            if isHidden(scalar) {
+            if hidden(scalar) {
                 visible += "\\u" + String(format: "%04X", scalar.value)
             } else {
                 visible.unicodeScalars.append(scalar)

@@ -82,24 +82,53 @@ public enum JSONValue: Equatable, Sendable {
     }
 
     /// Writes `text` quoted, copying runs of plain bytes at once (prompts are long and rarely
-    /// need escapes).
+    /// need escapes). Besides what JSON requires (quote, backslash, U+0000-U+001F), DEL, the C1
+    /// controls (U+0080-U+009F), the bidirectional embedding, override and isolate controls
+    /// (U+202A-U+202E, U+2066-U+2069) and the line and paragraph separators (U+2028, U+2029) are
+    /// written as `\uXXXX`: the same text to a parser, but output that reaches a terminal (`jobs
+    /// results`, `--json`) cannot move its cursor or reorder what it draws.
     private static func writeString(_ text: String, to output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
         var text = text
         text.withUTF8 { bytes in
             var runStart = 0
-            for index in 0..<bytes.count {
+            var index = 0
+            while index < bytes.count {
                 let byte = bytes[index]
-                guard byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 else {
+                let length = escapedLength(bytes, at: index)
+                guard length > 0 else {
+                    index += 1
                     continue
                 }
                 output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
-                appendEscape(of: byte, to: &output)
-                runStart = index + 1
+                if length == 1 {
+                    appendEscape(of: byte, to: &output)
+                } else {
+                    // A two- or three-byte UTF-8 sequence: its scalar as \uXXXX.
+                    let scalar = length == 2 ? (UInt32(byte & 0x1F) << 6) | UInt32(bytes[index + 1] & 0x3F)
+                        : (UInt32(byte & 0x0F) << 12) | (UInt32(bytes[index + 1] & 0x3F) << 6) | UInt32(bytes[index + 2] & 0x3F)
+                    appendUnicodeEscape(scalar, to: &output)
+                }
+                index += length
+                runStart = index
             }
             output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
         }
         output.append(UInt8(ascii: "\""))
+    }
+
+    /// Bytes of the sequence at `index` that is written escaped, or 0 to copy the byte as it is.
+    @inline(__always)
+    private static func escapedLength(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> Int {
+        let byte = bytes[index]
+        if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == 0x7F { return 1 }
+        if byte == 0xC2, index + 1 < bytes.count, (0x80...0x9F).contains(bytes[index + 1]) { return 2 }
+        if byte == 0xE2, index + 2 < bytes.count {
+            let second = bytes[index + 1], third = bytes[index + 2]
+            if second == 0x80 && (0xA8...0xAE).contains(third) { return 3 }  // U+2028-U+202E
+            if second == 0x81 && (0xA6...0xA9).contains(third) { return 3 }  // U+2066-U+2069
+        }
+        return 0
     }
 
     private static func appendEscape(of byte: UInt8, to output: inout [UInt8]) {
@@ -109,12 +138,14 @@ public enum JSONValue: Equatable, Sendable {
         case UInt8(ascii: "\n"): output.append(contentsOf: #"\n"#.utf8)
         case UInt8(ascii: "\r"): output.append(contentsOf: #"\r"#.utf8)
         case UInt8(ascii: "\t"): output.append(contentsOf: #"\t"#.utf8)
-        default:
-            let hex = Array("0123456789abcdef".utf8)
-            output.append(contentsOf: #"\u00"#.utf8)
-            output.append(hex[Int(byte >> 4)])
-            output.append(hex[Int(byte & 0xf)])
+        default: appendUnicodeEscape(UInt32(byte), to: &output)
         }
+    }
+
+    private static func appendUnicodeEscape(_ scalar: UInt32, to output: inout [UInt8]) {
+        let hex = Array("0123456789abcdef".utf8)
+        output.append(contentsOf: #"\u"#.utf8)
+        for shift in stride(from: 12, through: 0, by: -4) { output.append(hex[Int((scalar >> UInt32(shift)) & 0xF)]) }
     }
 }
 

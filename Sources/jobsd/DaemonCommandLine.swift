@@ -82,7 +82,7 @@ public enum DaemonCommandLine {
             }
             options = try DaemonOptions(parsed, environment: environment)
         } catch {
-            var message = "jobsd: " + TextFormat.visible("\(error)") + "\n"
+            var message = "jobsd: " + TextFormat.visibleLine("\(error)") + "\n"
             if case CLIError.usage = error { message += "Run 'jobsd --help' for the options.\n" }
             FileHandle.standardError.write(Data(message.utf8))
             return (error as? CLIError)?.exitCode.rawValue ?? ExitCode.usage.rawValue

@@ -85,6 +85,13 @@ final class DoctorCommandTests: XCTestCase {
         XCTAssertFalse(report.findings.contains { $0.check == "model memory" })
         XCTAssertFalse(outcome.output.contains("All checks passed"))
         XCTAssertEqual(outcome.errors, "jobs: 1 check failed; the fix lines above say what to do\n")
+
+        // A path with control characters is shown escaped, not run by the terminal.
+        let odd = harness.directory.file("m\u{1B}]0;x\u{7}\u{202E}.gguf")
+        let oddOutcome = harness.run("doctor", "--model", odd, "--kv-memory", "64M")
+        XCTAssertEqual(try DoctorOutput(oddOutcome.output)["model"].text,
+                       "no model file at \(harness.directory.file("m\\u001B]0;x\\u0007\\u202E.gguf")) (--model)")
+        XCTAssertFalse(oddOutcome.output.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 || $0.value == 0x202E })
     }
 
     func testMissingDefaultModelPointsAtTheInstaller() throws {

@@ -38,6 +38,10 @@ final class QueueCommandsTests: XCTestCase {
         // may carry escape sequences.
         let escaped = harness.run("wait", "--batch", "\u{1B}[2J\u{202E}x")
         XCTAssertEqual(escaped.errors, "jobs: no batch named \\u001B[2J\\u202Ex; known batches: p\n")
+        // A newline in what a message quotes cannot print a line of its own.
+        let forged = harness.run("show", "x\njobs: everything is fine\n")
+        XCTAssertEqual(forged.errors.filter { $0 == "\n" }.count, 1, forged.errors)
+        XCTAssertTrue(forged.errors.hasPrefix("jobs: no job x\\u000Ajobs: everything is fine\\u000A; "), forged.errors)
         let usage = harness.run("list", "--state", "\u{1B}[2J")
         XCTAssertTrue(usage.errors.hasPrefix("jobs list: "), usage.errors)
         XCTAssertTrue(usage.errors.contains("\\u001B[2J") && !usage.errors.contains("\u{1B}"), usage.errors)

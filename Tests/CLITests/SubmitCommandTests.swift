@@ -42,7 +42,7 @@ final class SubmitCommandTests: XCTestCase {
         let oddFile = harness.file("odd.jsonl", odd)
         let noted = harness.run("submit", oddFile)
         XCTAssertEqual(noted.code, 0, noted.errors)
-        XCTAssertEqual(noted.errors, #"note: \#(oddFile) names models " ", "a\nb\u202E", "\#(String(repeating: "m", count: 39))…" and 2 more; "#
+        XCTAssertEqual(noted.errors, #"note: \#(oddFile) names models " ", "a\nb\u202e", "\#(String(repeating: "m", count: 39))…" and 2 more; "#
                        + "jobsd runs the model it was started with, and each result records which\n")
 
         // Nothing queued, no note: a taken name, or a bad one (checked before the file is read).
@@ -86,14 +86,22 @@ final class SubmitCommandTests: XCTestCase {
             #"{"id": "a\u001b[2J", "prompt": "p"}"#,
             #"{"id": "b", "prompt": "p", "\u001b]0;pwned\u0007x": 1}"#,
             #"{"id": "c", "prompt": "p", "\u202etemp": 1}"#,
+            #"{"id": "d", "prompt": "p", "a\nb: fake\nhidden.jsonl:9: id": 1}"#,
         ])
         let outcome = harness.run("submit", file)
         XCTAssertEqual(outcome.code, 1)
         let lines = outcome.errors.split(separator: "\n").map(String.init)
-        XCTAssertEqual(lines.count, 4, outcome.errors)
+        XCTAssertEqual(lines.count, 5, outcome.errors)
         XCTAssertEqual(lines[0], "\(file):2: id: duplicate id \"a\\u001b[2J\" (first used on line 1)")
         XCTAssertTrue(lines[1].hasPrefix("\(file):3: \\u001B]0;pwned\\u0007x: unknown field; allowed: "), lines[1])
         XCTAssertTrue(lines[2].hasPrefix("\(file):4: \\u202Etemp: unknown field"), lines[2])
+        XCTAssertTrue(lines[3].hasPrefix("\(file):5: a\\u000Ab: fake\\u000Ahidden.jsonl:9: id: unknown field"), lines[3])
+        // The file's own name is shown escaped in every message that names it.
+        let oddName = harness.file("m\u{1B}[2J.jsonl", [#"{"id": "a", "prompt": "p"}"#])
+        let first = harness.run("submit", oddName), again = harness.run("submit", oddName)
+        XCTAssertEqual(first.code, 0, first.errors)
+        XCTAssertTrue(again.output.contains("m\\u001B[2J.jsonl was already submitted"), again.output)
+        XCTAssertFalse((first.output + first.errors + again.output + again.errors).contains("\u{1B}"))
         XCTAssertFalse(outcome.errors.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 || $0.value == 0x202E })
     }
 

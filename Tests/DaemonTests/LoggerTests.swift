@@ -15,7 +15,8 @@ final class LoggerTests: XCTestCase {
     func testValuesWithSpacesQuotesAndControlCharactersAreQuotedAndParseBack() throws {
         let capture = LogCapture()
         let logger = Logger(level: .debug, sink: capture.sink)
-        let awkward = ["two words", "say \"hi\"", "a=b", "back\\slash", "line\nbreak\ttab", "", "bell\u{7}", "naïve ✓"]
+        let awkward = ["two words", "say \"hi\"", "a=b", "back\\slash", "line\nbreak\ttab", "", "bell\u{7}", "naïve ✓",
+                       "csi\u{9B}2J", "rtl\u{202E}x\u{2066}"]
         logger.log(.warn, "test", awkward.enumerated().map { ("v\($0.offset)", $0.element) })
         let line = try XCTUnwrap(capture.all.first)
         XCTAssertFalse(line.contains("\n"))
@@ -25,6 +26,10 @@ final class LoggerTests: XCTestCase {
         }
         XCTAssertTrue(line.contains(#"v7="naïve ✓""#), line)
         XCTAssertTrue(line.contains(#"v0="two words""#))
+        // C1 controls and bidi overrides are escaped too: the line is safe to tail on a terminal.
+        XCTAssertTrue(line.contains(#"v8="csi\u009b2J""#), line)
+        XCTAssertTrue(line.contains(#"v9="rtl\u202ex\u2066""#), line)
+        XCTAssertFalse(line.unicodeScalars.contains { (0x80...0x9F).contains($0.value) || $0.value == 0x202E }, line)
     }
 
     func testNilFieldsAreLeftOutAndNumbersArePlain() throws {

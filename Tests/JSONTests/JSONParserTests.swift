@@ -97,6 +97,19 @@ final class JSONParserTests: XCTestCase {
         XCTAssertEqual(reparsed, value)
     }
 
+    /// Characters that act on a terminal without being JSON's business (DEL, C1 controls, bidi
+    /// embeddings, overrides and isolates, line and paragraph separators) are written escaped;
+    /// their neighbours (other punctuation of the same lead bytes: U+2026, U+201C, U+2065,
+    /// U+206A, U+00A0, U+202F) are copied as they are.
+    func testTerminalControlsAreWrittenEscapedAndReadBack() throws {
+        let text = "a\u{7F}b\u{80}\u{9B}c\u{A0}d\u{2026}\u{201C}\u{2027}\u{2028}\u{2029}\u{202A}\u{202E}\u{202F}"
+            + "\u{2065}\u{2066}\u{2069}\u{206A}e\u{1F600}"
+        let written = JSONValue.string(text).serialized()
+        XCTAssertEqual(written, "\"a\\u007fb\\u0080\\u009bc\u{A0}d\u{2026}\u{201C}\u{2027}\\u2028\\u2029\\u202a\\u202e\u{202F}"
+                       + "\u{2065}\\u2066\\u2069\u{206A}e\u{1F600}\"")
+        XCTAssertEqual(try JSONParser.parse(written), .string(text))
+    }
+
     func testNonFiniteNumbersSerializeAsNull() {
         XCTAssertEqual(JSONValue.double(.infinity).serialized(), "null")
         XCTAssertEqual(JSONValue.double(.nan).serialized(), "null")

@@ -41,7 +41,7 @@ public enum JobsCommandLine {
             report(error, console: console)
             return error.exitCode.rawValue
         } catch {
-            console.errors.line("jobs: " + TextFormat.visible("\(error)"))
+            console.errors.line("jobs: " + TextFormat.visibleLine("\(error)"))
             return ExitCode.userError.rawValue
         }
     }
@@ -123,7 +123,7 @@ public enum JobsCommandLine {
         case .usage(let commandName, let message):
             let command = commands.first { $0.spec.name == commandName }
             if !message.isEmpty {
-                console.errors.line("jobs\(command.map { " " + $0.spec.name } ?? ""): " + TextFormat.visible(message))
+                console.errors.line("jobs\(command.map { " " + $0.spec.name } ?? ""): " + TextFormat.visibleLine(message))
             }
             if let command {
                 console.errors.line("Usage: \(command.spec.usageLine)")
@@ -134,7 +134,7 @@ public enum JobsCommandLine {
         case .user(let message):
             // Messages quote what they were given (a batch name, an option's value, a file
             // name), which may hold escape sequences: shown, not run by the terminal.
-            console.errors.line("jobs: " + TextFormat.visible(message))
+            console.errors.line("jobs: " + TextFormat.visibleLine(message))
         }
     }
 

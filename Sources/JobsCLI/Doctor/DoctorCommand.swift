@@ -116,12 +116,13 @@ struct DoctorCommand: JobsCommand {
         let width = 100 - indent.count
         var text = ""
         for finding in findings {
-            let lines = HelpTable.wrap(finding.finding, width: width)
+            // Findings quote paths and file contents (a model's metadata): shown, not run.
+            let lines = HelpTable.wrap(TextFormat.visibleLine(finding.finding), width: width)
             let status = finding.status.label.padding(toLength: 6, withPad: " ", startingAt: 0)
             text += "  " + status + finding.check.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
                 + lines.joined(separator: "\n" + indent) + "\n"
             if let fix = finding.fix {
-                text += indent + HelpTable.wrap("fix: " + fix, width: width).joined(separator: "\n" + indent + "     ") + "\n"
+                text += indent + HelpTable.wrap("fix: " + TextFormat.visibleLine(fix), width: width).joined(separator: "\n" + indent + "     ") + "\n"
             }
         }
         let failures = findings.filter { $0.status == .fail }.count

@@ -90,7 +90,7 @@ struct GenerateCommand: JobsCommand {
                 + "give the text to continue, or use --chat for an empty user message")
         }
         let loaded = try ModelLocation.load(option: modelOption, environment: context.environment)
-        if chat, let note = loaded.chatTemplate?.note { context.errors.line("note: " + TextFormat.visible(note)) }
+        if chat, let note = loaded.chatTemplate?.note { context.errors.line("note: " + TextFormat.visibleLine(note)) }
         let tokens: [Int32]
         do {
             tokens = try GenerationRequestBuilder(model: loaded).promptTokens(

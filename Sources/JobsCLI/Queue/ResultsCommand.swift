@@ -69,11 +69,11 @@ struct ResultsCommand: JobsCommand {
             context.errors.line("Wrote \(TextFormat.count(succeededOnly ? written.succeeded : written.finished, "result")) "
                 + (succeededOnly ? "" : "(\(TextFormat.count(written.succeeded)) succeeded, \(TextFormat.count(written.failed)) failed, "
                     + "\(TextFormat.count(written.cancelled)) cancelled) ")
-                + "to \(outputPath).")
+                + "to \(TextFormat.visibleLine(outputPath)).")
         }
         if let errorsPath {
             context.errors.line("Wrote \(TextFormat.count(written.failed + written.cancelled, "error")) "
-                + "(\(TextFormat.count(written.failed)) failed, \(TextFormat.count(written.cancelled)) cancelled) to \(errorsPath).")
+                + "(\(TextFormat.count(written.failed)) failed, \(TextFormat.count(written.cancelled)) cancelled) to \(TextFormat.visibleLine(errorsPath)).")
         }
         let unfinished = counts.queued + counts.running
         if unfinished > 0 {

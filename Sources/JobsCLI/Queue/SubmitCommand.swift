@@ -57,7 +57,8 @@ struct SubmitCommand: JobsCommand {
     }
 
     func run(_ context: CommandContext) throws {
-        let displayName = file == "-" ? "stdin" : file
+        // Shown in messages, escaped: a file name may hold control characters too.
+        let displayName = file == "-" ? "stdin" : TextFormat.visibleLine(file)
         let bytes = file == "-" ? try context.console.readInput() : try FileReader.read(path: file)
         let digest = bytes.withUnsafeBufferPointer { BatchSubmission.digest(of: $0) }
         let store = try context.openStore(create: true)
@@ -70,7 +71,7 @@ struct SubmitCommand: JobsCommand {
         let parsed = bytes.withUnsafeBufferPointer { BatchFileParser.parse($0) }
         // A problem quotes the file (a field's name, a value): shown, not run by the terminal.
         for problem in parsed.problems {
-            context.errors.line(TextFormat.visible(problem.formatted(file: displayName)))
+            context.errors.line(TextFormat.visibleLine(problem.formatted(file: displayName)))
         }
         guard parsed.nonBlankLineCount > 0 else {
             throw CLIError.user("\(displayName) has no jobs (\(bytes.isEmpty ? "it is empty" : "only blank lines"))")

@@ -53,7 +53,7 @@ struct ReportCommand: JobsCommand {
             throw error
         }
         let counts = data.stats.counts
-        context.errors.line("Wrote \(outputPath): \(TextFormat.count(counts.total, "job")), "
+        context.errors.line("Wrote \(TextFormat.visibleLine(outputPath)): \(TextFormat.count(counts.total, "job")), "
             + "\(TextFormat.count(data.finished.count, "finished job")), "
             + "\(TextFormat.count(data.samples.count, "engine sample")).")
     }
