@@ -56,12 +56,12 @@ public enum JobStoreError: Error, CustomStringConvertible, Sendable {
             return "custom id \(reference) is used in several batches; name one of: \(candidates.joined(separator: ", "))"
         case .unknownBatch(let name, let known, let differingInCase):
             if !differingInCase.isEmpty {
-                return "no batch named \(name); batch names are case-sensitive: did you mean "
+                return "no batch named \"\(name)\"; batch names are case-sensitive: did you mean "
                     + differingInCase.joined(separator: " or ") + "?"
             }
             let hint = known.isEmpty ? "there are no batches yet"
                 : "known batches: \(known.prefix(10).joined(separator: ", "))\(known.count > 10 ? ", …" : "")"
-            return "no batch named \(name); \(hint)"
+            return "no batch named \"\(name)\"; \(hint)"
         case .batchNameTaken(let name):
             return "a batch named \(name) already exists; choose another name with --batch"
         case .invalidBatchName(let name):

@@ -29,15 +29,15 @@ final class QueueCommandsTests: XCTestCase {
         XCTAssertEqual(harness.run("list", "--state", "failed").output, "No jobs (failed).\n")
         let unknown = harness.run("list", "--batch", "zzz")
         XCTAssertEqual(unknown.code, 1)
-        XCTAssertEqual(unknown.errors, "jobs: no batch named zzz; known batches: p\n")
+        XCTAssertEqual(unknown.errors, "jobs: no batch named \"zzz\"; known batches: p\n")
         // A name that differs only by case (as a cron line typed by hand may) is pointed at.
         let wrongCase = harness.run("wait", "--batch", "P")
         XCTAssertEqual(wrongCase.code, 1)
-        XCTAssertEqual(wrongCase.errors, "jobs: no batch named P; batch names are case-sensitive: did you mean p?\n")
+        XCTAssertEqual(wrongCase.errors, "jobs: no batch named \"P\"; batch names are case-sensitive: did you mean p?\n")
         // What an error quotes is shown, not run by the terminal: a name from a script's variable
         // may carry escape sequences.
         let escaped = harness.run("wait", "--batch", "\u{1B}[2J\u{202E}x")
-        XCTAssertEqual(escaped.errors, "jobs: no batch named \\u001B[2J\\u202Ex; known batches: p\n")
+        XCTAssertEqual(escaped.errors, "jobs: no batch named \"\\u001B[2J\\u202Ex\"; known batches: p\n")
         // A newline in what a message quotes cannot print a line of its own.
         let forged = harness.run("show", "x\njobs: everything is fine\n")
         XCTAssertEqual(forged.errors.filter { $0 == "\n" }.count, 1, forged.errors)

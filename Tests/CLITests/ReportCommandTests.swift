@@ -119,7 +119,7 @@ final class ReportCommandTests: XCTestCase {
         XCTAssertTrue(missing.errors.hasPrefix("jobs report: missing --output FILE\n"), missing.errors)
         let unknown = harness.run("report", "--batch", "nope", "-o", "-")
         XCTAssertEqual(unknown.code, 1)
-        XCTAssertEqual(unknown.errors, "jobs: no batch named nope; there are no batches yet\n")
+        XCTAssertEqual(unknown.errors, "jobs: no batch named \"nope\"; there are no batches yet\n")
         let unwritable = harness.run("report", "-o", harness.directory.file("missing-folder/report.html"))
         XCTAssertEqual(unwritable.code, 1)
         XCTAssertEqual(unwritable.errors,

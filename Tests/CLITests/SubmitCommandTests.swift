@@ -163,8 +163,19 @@ final class SubmitCommandTests: XCTestCase {
         let twin = harness.run("submit", harness.file("b.jsonl", [#"{"id": "x", "prompt": "other"}"#]), "--batch", "Nightly-1")
         XCTAssertEqual(twin.code, 0, twin.errors)
         XCTAssertEqual(twin.errors, "note: batch Nightly-1 is new, though a batch named nightly-1 exists: batch names are case-sensitive\n")
+        let third = harness.run("submit", harness.file("d.jsonl", [#"{"id": "z", "prompt": "third"}"#]), "--batch", "NIGHTLY-1")
+        XCTAssertEqual(third.errors, "note: batch NIGHTLY-1 is new, though batches named nightly-1 and Nightly-1 exist: "
+                       + "batch names are case-sensitive\n")
         let other = harness.run("submit", harness.file("c.jsonl", [#"{"id": "y", "prompt": "more"}"#]), "--batch", "nightly-2")
         XCTAssertEqual(other.errors, "")
+    }
+
+    /// With no valid line, the error does not offer --skip-invalid (it would submit nothing).
+    func testAFileWithNoValidLineIsNotOfferedSkipInvalid() {
+        let harness = CLIHarness()
+        let outcome = harness.run("submit", harness.file("none.jsonl", [#"{"id": "a"}"#, #"{"id": "b", "prompt": 5}"#]))
+        XCTAssertEqual(outcome.code, 1)
+        XCTAssertTrue(outcome.errors.hasSuffix("jobs: 2 lines of 2 are invalid; nothing was submitted. Fix them\n"), outcome.errors)
     }
 
     func testSubmitsFromStandardInput() throws {

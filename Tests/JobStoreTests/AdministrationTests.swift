@@ -37,11 +37,11 @@ final class AdministrationTests: XCTestCase {
         XCTAssertEqual([counts.succeeded, counts.cancelled, counts.queued], [1, 2, 0])
         XCTAssertEqual(try fixture.store.counts(batch: "other").queued, 1)
         XCTAssertThrowsError(try fixture.store.cancel(batch: "nope")) {
-            XCTAssertEqual("\($0)", "no batch named nope; known batches: other, b")
+            XCTAssertEqual("\($0)", "no batch named \"nope\"; known batches: other, b")
         }
         try fixture.submitJobs(1, name: "Other")
         XCTAssertThrowsError(try fixture.store.cancel(batch: "OTHER")) {
-            XCTAssertEqual("\($0)", "no batch named OTHER; batch names are case-sensitive: did you mean Other or other?")
+            XCTAssertEqual("\($0)", "no batch named \"OTHER\"; batch names are case-sensitive: did you mean Other or other?")
         }
     }
 

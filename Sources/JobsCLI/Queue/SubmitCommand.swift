@@ -79,8 +79,8 @@ struct SubmitCommand: JobsCommand {
         let invalid = parsed.invalidLineCount
         if invalid > 0, !skipInvalid {
             throw CLIError.user("\(TextFormat.count(invalid, "line")) of \(TextFormat.count(parsed.nonBlankLineCount)) "
-                + "\(invalid == 1 ? "is" : "are") invalid; nothing was submitted. Fix \(invalid == 1 ? "it" : "them"), "
-                + "or use --skip-invalid to submit the \(TextFormat.count(parsed.jobs.count, "valid line"))")
+                + "\(invalid == 1 ? "is" : "are") invalid; nothing was submitted. Fix \(invalid == 1 ? "it" : "them")"
+                + (parsed.jobs.isEmpty ? "" : ", or use --skip-invalid to submit the \(TextFormat.count(parsed.jobs.count, "valid line"))"))
         }
         guard !parsed.jobs.isEmpty else {
             throw CLIError.user("no valid lines in \(displayName); nothing was submitted")
@@ -102,9 +102,10 @@ struct SubmitCommand: JobsCommand {
             if let note = modelNote(parsed.jobs, displayName) { context.errors.line(note) }
             // Names are case-sensitive; `Nightly-1` beside `nightly-1` is more often a typo than a wish.
             let lowered = info.name.lowercased()
-            if let twin = try store.batches().first(where: { $0.name != info.name && $0.name.lowercased() == lowered }) {
-                context.errors.line("note: batch \(info.name) is new, though a batch named \(twin.name) exists: "
-                    + "batch names are case-sensitive")
+            let twins = try store.batches().filter { $0.name != info.name && $0.name.lowercased() == lowered }.map(\.name)
+            if !twins.isEmpty {
+                context.errors.line("note: batch \(info.name) is new, though \(twins.count == 1 ? "a batch" : "batches") named "
+                    + "\(twins.joined(separator: " and ")) exist\(twins.count == 1 ? "s" : ""): batch names are case-sensitive")
             }
             context.output.line("Follow it with: jobs wait --batch \(info.name)")
         }
