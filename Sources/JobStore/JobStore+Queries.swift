@@ -171,7 +171,20 @@ extension JobStore {
         case .qualified(let batch, let customID):
             let batchID = try db.prepare("SELECT id FROM batches WHERE name = ?").bind(.text(batch))
                 .firstRow { $0.int64(0) }
-            guard let batchID else { return try resolve(.customID(reference.description), db) }
+            guard let batchID else {
+                do {
+                    return try resolve(.customID(reference.description), db)
+                } catch JobStoreError.unknownJob {
+                    // Batches whose name differs only by case and that hold this custom id (names
+                    // are ASCII, `BatchName`, so NOCASE's ASCII folding finds every case twin).
+                    let twins = try db.prepare("""
+                        SELECT b.name FROM batches b JOIN jobs j ON j.batch_id = b.id AND j.custom_id = ?
+                        WHERE b.name = ? COLLATE NOCASE ORDER BY b.id DESC
+                        """).bind(.text(customID), .text(batch)).rows { $0.string(0) }
+                    throw JobStoreError.unknownJob(reference: reference.description,
+                                                   differingInCase: twins.map { "\($0)/\(customID)" })
+                }
+            }
             guard let id = try db.prepare("SELECT id FROM jobs WHERE batch_id = ? AND custom_id = ?")
                 .bind(.integer(batchID), .text(customID)).firstRow({ $0.int64(0) }) else {
                 throw JobStoreError.unknownJob(reference: reference.description)

@@ -13,7 +13,8 @@ public enum JobStoreError: Error, CustomStringConvertible, Sendable {
     case upgradeNeedsWriting(path: String, databaseVersion: Int, newestKnownVersion: Int)
     /// A migration left rows referring to rows that do not exist; it was rolled back.
     case migrationBrokeForeignKeys(path: String, migration: String, rows: [DanglingReference])
-    case unknownJob(reference: String)
+    /// `differingInCase`: `BATCH/ID` references to batches whose names differ only by case.
+    case unknownJob(reference: String, differingInCase: [String] = [])
     case ambiguousJob(reference: String, candidates: [String])
     case unknownBatch(name: String, known: [String], differingInCase: [String])
     case batchNameTaken(name: String)
@@ -50,7 +51,9 @@ public enum JobStoreError: Error, CustomStringConvertible, Sendable {
                 + "row\(rows.count == 1 ? "" : "s") referred to missing rows (\(listed)), so it was rolled back and "
                 + "the database is unchanged. If jobs doctor lists them too (references), they were dangling before "
                 + "(was the database edited by hand?), and it says how to remove them; otherwise please report it"
-        case .unknownJob(let reference):
+        case .unknownJob(let reference, let differingInCase) where !differingInCase.isEmpty:
+            return "no job \(reference); batch names are case-sensitive: did you mean \(differingInCase.joined(separator: " or "))?"
+        case .unknownJob(let reference, _):
             return "no job \(reference); use a job number (jobs list), BATCH/CUSTOM_ID, or a custom id"
         case .ambiguousJob(let reference, let candidates):
             return "custom id \(reference) is used in several batches; name one of: \(candidates.joined(separator: ", "))"

@@ -31,6 +31,15 @@ final class QueryTests: XCTestCase {
             XCTAssertEqual("\($0)", "no job 99; use a job number (jobs list), BATCH/CUSTOM_ID, or a custom id")
         }
         XCTAssertThrowsError(try fixture.store.job(JobReference(parsing: "one/zzz")))
+        // A batch named with the wrong case is pointed at, where that batch holds the id.
+        try fixture.submit([#"{"id": "a", "prompt": "4"}"#], name: "ONE")
+        XCTAssertThrowsError(try fixture.store.job(JobReference(parsing: "One/a"))) {
+            XCTAssertEqual("\($0)", "no job One/a; batch names are case-sensitive: did you mean ONE/a or one/a?")
+        }
+        XCTAssertThrowsError(try fixture.store.job(JobReference(parsing: "TWO/x/y"))) {
+            XCTAssertEqual("\($0)", "no job TWO/x/y; use a job number (jobs list), BATCH/CUSTOM_ID, or a custom id",
+                           "two holds no x/y, so it is not offered")
+        }
     }
 
     func testListFiltersByStateAndBatchWithLimit() throws {
