@@ -175,12 +175,7 @@ extension JobStore {
                 do {
                     return try resolve(.customID(reference.description), db)
                 } catch JobStoreError.unknownJob {
-                    // Batches whose name differs only by case and that hold this custom id (names
-                    // are ASCII, `BatchName`, so NOCASE's ASCII folding finds every case twin).
-                    let twins = try db.prepare("""
-                        SELECT b.name FROM batches b JOIN jobs j ON j.batch_id = b.id AND j.custom_id = ?
-                        WHERE b.name = ? COLLATE NOCASE ORDER BY b.id DESC
-                        """).bind(.text(customID), .text(batch)).rows { $0.string(0) }
+                    let twins = try JobStore.batchNames(differingOnlyInCaseFrom: batch, holding: customID, db)
                     throw JobStoreError.unknownJob(reference: reference.description,
                                                    differingInCase: twins.map { "\($0)/\(customID)" })
                 }

@@ -171,6 +171,24 @@ public final class JobStore: @unchecked Sendable {
         }
     }
 
+    /// Names of the other batches whose name differs from `name` only by letter case, newest
+    /// first. Batch names are ASCII (`BatchName`), so SQLite's NOCASE (ASCII folding) finds every
+    /// one.
+    public func batchNames(differingOnlyInCaseFrom name: String) throws -> [String] {
+        try withConnection { try Self.batchNames(differingOnlyInCaseFrom: name, holding: nil, $0) }
+    }
+
+    /// As the public form; with `customID`, only the batches that hold a job with that custom id.
+    static func batchNames(differingOnlyInCaseFrom name: String, holding customID: String?,
+                           _ db: Connection) throws -> [String] {
+        try db.prepare("""
+            SELECT b.name FROM batches b
+            WHERE b.name = ?1 COLLATE NOCASE AND b.name != ?1
+              AND (?2 IS NULL OR EXISTS (SELECT 1 FROM jobs j WHERE j.batch_id = b.id AND j.custom_id = ?2))
+            ORDER BY b.id DESC
+            """).bind(.text(name), customID.map { .text($0) } ?? .null).rows { $0.string(0) }
+    }
+
     static func batch(sha256: String, _ db: Connection) throws -> BatchInfo? {
         try db.prepare("SELECT \(BatchInfo.selectColumns) FROM batches b WHERE b.sha256 = ? ORDER BY b.id DESC LIMIT 1")
             .bind(.text(sha256)).firstRow { BatchInfo(row: $0) }
@@ -211,9 +229,7 @@ public final class JobStore: @unchecked Sendable {
         }
         let known = try db.prepare("SELECT name FROM batches ORDER BY id DESC LIMIT 11")
             .rows { $0.string(0) }
-        // Names are ASCII (`BatchName`), so NOCASE's ASCII folding finds every case twin.
-        let differingInCase = try db.prepare("SELECT name FROM batches WHERE name = ? COLLATE NOCASE ORDER BY id DESC")
-            .bind(.text(name)).rows { $0.string(0) }
-        throw JobStoreError.unknownBatch(name: name, known: known, differingInCase: differingInCase)
+        throw JobStoreError.unknownBatch(name: name, known: known,
+                                         differingInCase: try batchNames(differingOnlyInCaseFrom: name, holding: nil, db))
     }
 }

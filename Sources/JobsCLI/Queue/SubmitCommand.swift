@@ -101,8 +101,8 @@ struct SubmitCommand: JobsCommand {
             context.output.line(message + ".")
             if let note = modelNote(parsed.jobs, displayName) { context.errors.line(note) }
             // Names are case-sensitive; `Nightly-1` beside `nightly-1` is more often a typo than a wish.
-            let lowered = info.name.lowercased()
-            let twins = try store.batches().filter { $0.name != info.name && $0.name.lowercased() == lowered }.map(\.name)
+            // Named oldest first, in the order they were created.
+            let twins = Array(try store.batchNames(differingOnlyInCaseFrom: info.name).reversed())
             if !twins.isEmpty {
                 context.errors.line("note: batch \(info.name) is new, though \(twins.count == 1 ? "a batch" : "batches") named "
                     + "\(twins.joined(separator: " and ")) exist\(twins.count == 1 ? "s" : ""): batch names are case-sensitive")
