@@ -67,12 +67,12 @@ let package = Package(
         .target(name: "JSON"),
         .target(name: "JobStore", dependencies: ["CSQLite", "JSON"]),
         .target(name: "RequestFormats", dependencies: ["JobStore", "JSON", "StructuredOutput"]),
-        .target(name: "Daemon", dependencies: ["JobStore", "RequestFormats", "Engine", "Model", "Tokenizer", "StructuredOutput"]),
+        .target(name: "Daemon", dependencies: ["JobStore", "RequestFormats", "JSON", "Engine", "Model", "Tokenizer", "StructuredOutput"]),
         // The command lines: CommandLineKit is what both executables share (parsing, help,
         // errors, text output, defaults from the environment); JobsCLI is the `jobs` commands;
         // jobsd keeps its own command line in Sources/jobsd, so the daemon binary does not link
         // the report, doctor or bench code (nor OpenBLAS, which only `jobs bench` and the tests use).
-        .target(name: "CommandLineKit", dependencies: ["KernelInterface"]),
+        .target(name: "CommandLineKit", dependencies: ["KernelInterface", "JSON"]),
         .target(name: "JobsCLI", dependencies: ["CommandLineKit", "JobStore", "RequestFormats", "JSON", "Engine", "Model",
                                                 "Daemon", "GGUF", "Kernels", "KVCache", "StructuredOutput", "Tokenizer", "COpenBLAS"]),
         .executableTarget(name: "jobs", dependencies: ["JobsCLI"]),

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// How numbers, durations and times read in human output.
 public enum TextFormat {
@@ -84,11 +85,7 @@ public enum TextFormat {
     }
 
     private static func isHidden(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar.value {
-        case 0x09, 0x0A: return false
-        case 0x00...0x1F, 0x7F...0x9F, 0x202A...0x202E, 0x2066...0x2069: return true
-        default: return false
-        }
+        scalar.isTerminalControl && scalar != "\n" && scalar != "\t"
     }
 
     /// The first line of `text`, at most `limit` characters, with `…` when cut.

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Synchronization
 
 /// Structured log lines in logfmt, one line per event:
@@ -78,7 +79,7 @@ public final class Logger: Sendable {
 
     static func quote(_ text: String) -> String {
         let needsQuotes = text.isEmpty || text.unicodeScalars.contains {
-            $0 == " " || $0 == "=" || $0 == "\"" || $0 == "\\" || isControl($0)
+            $0 == " " || $0 == "=" || $0 == "\"" || $0 == "\\" || $0.isTerminalControl
         }
         guard needsQuotes else { return text }
         var quoted = "\""
@@ -90,7 +91,7 @@ public final class Logger: Sendable {
             case "\r": quoted += "\\r"
             case "\t": quoted += "\\t"
             default:
-                if isControl(scalar) {
+                if scalar.isTerminalControl {
                     quoted += String(format: "\\u%04x", scalar.value)
                 } else {
                     quoted.unicodeScalars.append(scalar)
@@ -98,16 +99,6 @@ public final class Logger: Sendable {
             }
         }
         return quoted + "\""
-    }
-
-    /// C0 and C1 controls, DEL, and the bidi embedding, override and isolate controls
-    /// (U+202A-U+202E, U+2066-U+2069): written as `\uXXXX`, so a custom id or an error message in
-    /// a log line cannot act on the terminal that tails it or reorder what it shows.
-    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar.value {
-        case 0x00...0x1F, 0x7F...0x9F, 0x202A...0x202E, 0x2066...0x2069: return true
-        default: return false
-        }
     }
 
     /// RFC 3339 in UTC with milliseconds: `2026-11-26T10:00:00.123Z`.

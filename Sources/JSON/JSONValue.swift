@@ -82,11 +82,12 @@ public enum JSONValue: Equatable, Sendable {
     }
 
     /// Writes `text` quoted, copying runs of plain bytes at once (prompts are long and rarely
-    /// need escapes). Besides what JSON requires (quote, backslash, U+0000-U+001F), DEL, the C1
-    /// controls (U+0080-U+009F), the bidirectional embedding, override and isolate controls
-    /// (U+202A-U+202E, U+2066-U+2069) and the line and paragraph separators (U+2028, U+2029) are
-    /// written as `\uXXXX`: the same text to a parser, but output that reaches a terminal (`jobs
-    /// results`, `--json`) cannot move its cursor or reorder what it draws.
+    /// need escapes). Besides what JSON requires (quote, backslash, U+0000-U+001F), the rest of
+    /// `Unicode.Scalar.isTerminalControl` (DEL, the C1 controls U+0080-U+009F, the bidirectional
+    /// embedding, override and isolate controls U+202A-U+202E and U+2066-U+2069) and the line and
+    /// paragraph separators (U+2028, U+2029) are written as `\uXXXX`, matched on their UTF-8
+    /// bytes: the same text to a parser, but output that reaches a terminal (`jobs results`,
+    /// `--json`) cannot move its cursor or reorder what it draws.
     private static func writeString(_ text: String, to output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
         var text = text
