@@ -39,7 +39,7 @@ enum ModelChecks {
         let resident = DoctorFinding.ok("resident size", "about \(ByteCount.format(expectedWeights + kvMemory)) once jobsd "
             + "runs: \(ByteCount.format(expectedWeights)) of weights as loaded (the file is "
             + "\(ByteCount.format(file.fileSize))) + the \(ByteCount.format(kvMemory)) KV pool (--kv-memory), "
-            + "which fills as jobs run")
+            + "made resident as jobsd starts")
         guard canRunKernels else {
             return Outcome(findings: [.warn("model", "\(path) (\(source)): \(file.architecture ?? "no architecture"), "
                 + "\(parameters) parameters; not loaded, since the decoder's kernels cannot run here (see cpu)",
