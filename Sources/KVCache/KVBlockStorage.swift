@@ -28,6 +28,7 @@ public final class KVBlockStorage: @unchecked Sendable {
         case tooSmall(requested: Int, blockBytes: Int)
         case mapFailed(bytes: Int, errno: Int32)
         case populateFailed(bytes: Int, errno: Int32)
+        case moreThanAvailable(bytes: Int, available: Int)
 
         public var description: String {
             switch self {
@@ -38,24 +39,39 @@ public final class KVBlockStorage: @unchecked Sendable {
             case let .populateFailed(bytes, code):
                 return "could not make \(bytes) bytes of KV memory resident: \(String(cString: strerror(code))); "
                     + "lower --kv-memory (jobs doctor --kv-memory SIZE checks a size against free memory)"
+            case let .moreThanAvailable(bytes, available):
+                return "KV memory of \(mebibytes(bytes)) MiB is more than the \(available >> 20) MiB this machine has "
+                    + "available (MemAvailable in /proc/meminfo), and the pool is made resident as it is reserved; "
+                    + "lower --kv-memory (jobs doctor --kv-memory SIZE checks a size against free memory)"
             }
         }
+
+        private func mebibytes(_ bytes: Int) -> Int { (bytes + (1 << 20) - 1) >> 20 }
     }
 
-    /// Reserves as many blocks as fit in `memoryBytes`.
-    public convenience init(layout: KVCacheLayout, memoryBytes: Int) throws {
+    /// Reserves as many blocks as fit in `memoryBytes` and makes them resident.
+    /// - Parameter availableMemory: bytes the machine can give (default: `AvailableMemory.now()`;
+    ///   nil skips the check).
+    /// - Throws: `AllocationError`: no block fits, more than `availableMemory`, or the kernel
+    ///   refuses the mapping or its pages.
+    public convenience init(layout: KVCacheLayout, memoryBytes: Int, availableMemory: Int? = AvailableMemory.now()) throws {
         let count = memoryBytes / layout.bytesPerBlock
         guard count > 0 else { throw AllocationError.tooSmall(requested: memoryBytes, blockBytes: layout.bytesPerBlock) }
-        try self.init(layout: layout, blockCount: count)
+        try self.init(layout: layout, blockCount: count, availableMemory: availableMemory)
     }
 
-    public init(layout: KVCacheLayout, blockCount: Int) throws {
+    public init(layout: KVCacheLayout, blockCount: Int, availableMemory: Int? = AvailableMemory.now()) throws {
         precondition(blockCount > 0)
         self.layout = layout
         self.blockCount = blockCount
         elementsPerSlot = layout.keyElementsPerLayerBlock + layout.valueElementsPerLayerBlock
         elementsPerBlock = elementsPerSlot * layout.layersPerGroup
         mappedBytes = blockCount * layout.bytesPerBlock
+        // Making more resident than is available would wake the kernel's OOM killer, which
+        // picks the largest process: this one, as a bare "Killed".
+        if let availableMemory, mappedBytes > availableMemory {
+            throw AllocationError.moreThanAvailable(bytes: mappedBytes, available: availableMemory)
+        }
         let pointer = mmap(nil, mappedBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
         guard let pointer, pointer != MAP_FAILED else {
             throw AllocationError.mapFailed(bytes: mappedBytes, errno: errno)

@@ -105,4 +105,25 @@ final class KVBlockStorageTests: XCTestCase {
             XCTAssertGreaterThan(resident.count, 10_000)
         }
     }
+
+    /// A pool larger than the memory available is refused before anything is mapped, with a
+    /// message naming both sizes and the option: made resident, it would have woken the OOM
+    /// killer instead.
+    func testAPoolLargerThanTheAvailableMemoryIsRefused() throws {
+        let layout = KVCacheLayout(windows: [nil], keyDim: 256, valueDim: 256, blockSize: 16, precision: .f32)
+        XCTAssertThrowsError(try KVBlockStorage(layout: layout, memoryBytes: 64 << 20, availableMemory: 48 << 20)) { error in
+            XCTAssertEqual(String(describing: error), "KV memory of 64 MiB is more than the 48 MiB this machine has available "
+                + "(MemAvailable in /proc/meminfo), and the pool is made resident as it is reserved; lower --kv-memory "
+                + "(jobs doctor --kv-memory SIZE checks a size against free memory)")
+        }
+        XCTAssertNoThrow(try KVBlockStorage(layout: layout, memoryBytes: 48 << 20, availableMemory: 48 << 20))
+        XCTAssertNoThrow(try KVBlockStorage(layout: layout, memoryBytes: 64 << 20, availableMemory: nil))
+    }
+
+    func testAvailableMemoryIsMemAvailableInKibibytes() {
+        XCTAssertEqual(AvailableMemory.bytes(meminfo: "MemTotal:       32000000 kB\nMemAvailable:    1048576 kB\n"), 1 << 30)
+        XCTAssertNil(AvailableMemory.bytes(meminfo: "MemTotal:       32000000 kB\nMemFree:    1048576 kB\n"))
+        XCTAssertNil(AvailableMemory.bytes(meminfo: "MemAvailable: lots kB\n"))
+        XCTAssertNotNil(AvailableMemory.now(), "this test machine has /proc/meminfo")
+    }
 }

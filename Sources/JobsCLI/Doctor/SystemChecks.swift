@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import Glibc
 import Kernels
+import KVCache
 import Model
 
 /// `jobs doctor`'s checks of the machine: the CPU's instructions, OpenBLAS's kernels, free
@@ -62,7 +63,7 @@ enum SystemChecks {
             + "\(ByteCount.format(kvMemory)) of KV cache"
         let fix = "free memory, give jobsd less KV cache memory (check a size with jobs doctor --kv-memory SIZE), "
             + "or use a smaller model"
-        guard let available = meminfo.flatMap(availableMemory) else {
+        guard let available = meminfo.flatMap(AvailableMemory.bytes(meminfo:)) else {
             return .warn("memory", "cannot read MemAvailable from /proc/meminfo; jobsd needs about \(ByteCount.format(needed)) "
                 + "(\(parts))", fix: "make sure that much memory is free")
         }
@@ -70,14 +71,6 @@ enum SystemChecks {
         if available < needed { return .fail("memory", finding, fix: fix) }
         if available < needed + needed / 4 { return .warn("memory", finding + ", less than 25% to spare", fix: fix) }
         return .ok("memory", finding)
-    }
-
-    /// Bytes of `MemAvailable` in /proc/meminfo text (given in kB, meaning KiB).
-    static func availableMemory(meminfo: String) -> Int? {
-        guard let line = meminfo.split(separator: "\n").first(where: { $0.hasPrefix("MemAvailable:") }) else { return nil }
-        let fields = line.split(separator: " ")
-        guard fields.count >= 2, let kibibytes = Int(fields[1]) else { return nil }
-        return kibibytes * 1024
     }
 
     /// Free space for the database: SQLite fails writes on a full disk, and VACUUM needs room
