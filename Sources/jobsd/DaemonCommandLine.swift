@@ -26,7 +26,7 @@ public enum DaemonCommandLine {
             OptionSpec(name: "max-seqs", valueName: "N", help: "most sequences generated at once (default 64)"),
             OptionSpec(name: "max-batch-tokens", valueName: "N",
                        help: "most tokens in one forward pass: one per running sequence plus prompt chunks (default 512)"),
-            OptionSpec(name: "kv-memory", valueName: "SIZE", help: "memory reserved for the KV cache, e.g. 512MiB, 2GiB (default 2GiB)"),
+            OptionSpec(name: "kv-memory", valueName: "SIZE", help: "memory for the KV cache, made resident at start, e.g. 512MiB, 2GiB (default 2GiB)"),
             KVTypeOption.option,
             OptionSpec(name: "no-prefix-cache", help: "do not share the KV cache of identical prompt prefixes between jobs"),
             OptionSpec(name: "reuse-results", help: "answer a greedy or seeded request identical to one that already succeeded on this model from its stored result"),
