@@ -84,7 +84,8 @@ public final class Daemon {
     /// Whether the last claim found the queue empty (so a drain may be over).
     private var queueLooksEmpty = false
 
-    /// Reserves the engine's KV memory; throws `EngineError` when it cannot.
+    /// Reserves the engine's KV memory; throws `EngineError` when it cannot, `.stopped` when
+    /// `shutdown` was requested meanwhile.
     public convenience init(store: JobStore, model: LoadedModel, engineOptions: EngineOptions,
                             configuration: DaemonConfiguration, logger: Logger, metrics: DaemonMetrics = DaemonMetrics(),
                             shutdown: ShutdownRequest = ShutdownRequest()) throws {
@@ -101,7 +102,7 @@ public final class Daemon {
          engineOptions: EngineOptions, configuration: DaemonConfiguration, logger: Logger, metrics: DaemonMetrics,
          shutdown: ShutdownRequest, attentionClock: (@Sendable () -> Double)? = nil) throws {
         engine = try Engine(model: languageModel, tokenizer: requests.tokenizer, options: engineOptions,
-                            attentionClock: attentionClock)
+                            attentionClock: attentionClock, stopRequested: { shutdown.count > 0 })
         self.store = store
         self.configuration = configuration
         self.logger = logger

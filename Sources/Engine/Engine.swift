@@ -53,14 +53,20 @@ public final class Engine {
     /// decoder's `TransformerModel.attentionSeconds`); nil leaves attention out of the profile.
     private let attentionClock: (@Sendable () -> Double)?
 
-    /// Reserves the KV memory (`options.kvMemoryBytes`) for the model's layout.
+    /// Reserves the KV memory (`options.kvMemoryBytes`) for the model's layout, resident as
+    /// `options.kvResidency` says.
+    /// - Parameter stopRequested: asked while the pool is made resident; true stops it, and
+    ///   the init throws `EngineError.stopped`.
     public init(model: any LanguageModel, tokenizer: any Tokenizer, options: EngineOptions,
-                attentionClock: (@Sendable () -> Double)? = nil) throws {
+                attentionClock: (@Sendable () -> Double)? = nil, stopRequested: (@Sendable () -> Bool)? = nil) throws {
         self.attentionClock = attentionClock
         try options.validate()
         let layout = model.kvLayout.with(blockSize: options.blockSize, precision: options.kvPrecision)
         do {
-            storage = try KVBlockStorage(layout: layout, memoryBytes: options.kvMemoryBytes)
+            storage = try KVBlockStorage(layout: layout, memoryBytes: options.kvMemoryBytes, residency: options.kvResidency,
+                                         stopRequested: stopRequested)
+        } catch KVBlockStorage.AllocationError.interrupted {
+            throw EngineError.stopped
         } catch {
             throw EngineError.kvMemory(String(describing: error))
         }

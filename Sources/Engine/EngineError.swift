@@ -18,6 +18,8 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
     case exceedsKVCache(tokens: Int, promptTokens: Int, blocksNeeded: Int, blockCount: Int, blockBytes: Int)
     /// The KV memory could not be reserved (from `KVBlockStorage`).
     case kvMemory(String)
+    /// A stop was requested while the KV memory was being made resident.
+    case stopped
     /// The model's forward pass threw; nothing was advanced.
     case forwardFailed(String)
     /// No token of the vocabulary can continue the structured output (a format whose next
@@ -57,6 +59,8 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
             return "the prompt of \(prompt) tokens and \(tokens - prompt) generated need \(needed) KV blocks \(cache) or shorten the prompt or max_tokens"
         case let .kvMemory(message):
             return message
+        case .stopped:
+            return "stopped while the KV memory was being made resident"
         case let .forwardFailed(message):
             return "forward pass failed: \(message)"
         case let .outputFormatUnreachable(generated):

@@ -1,4 +1,5 @@
 import Kernels
+import KVCache
 
 /// How the engine is sized (the daemon's command line sets these; `validate` reports a bad one
 /// as an `Option`, which the command line names with its flag).
@@ -21,19 +22,24 @@ public struct EngineOptions: Sendable, Equatable {
     /// The number format of cached keys and values (`--kv-type`): f16 holds twice the tokens
     /// in `kvMemoryBytes`.
     public var kvPrecision: KVPrecision
+    /// When the KV pool's pages become resident: at start (a daemon, whose jobs fill the pool
+    /// anyway: no page faults inside attention) or as first written (`jobs generate`).
+    public var kvResidency: KVBlockStorage.Residency
 
     /// The `--kv-type` a command uses when none is given (`KVPrecision.default`, f32; why is
     /// measured there).
     public static let defaultKVPrecision: KVPrecision = .default
 
     public init(maxSequences: Int = 64, maxBatchTokens: Int = 512, kvMemoryBytes: Int = 2 << 30,
-                blockSize: Int = 16, prefixCaching: Bool = true, kvPrecision: KVPrecision = EngineOptions.defaultKVPrecision) {
+                blockSize: Int = 16, prefixCaching: Bool = true, kvPrecision: KVPrecision = EngineOptions.defaultKVPrecision,
+                kvResidency: KVBlockStorage.Residency = .atStart) {
         self.maxSequences = maxSequences
         self.maxBatchTokens = maxBatchTokens
         self.kvMemoryBytes = kvMemoryBytes
         self.blockSize = blockSize
         self.prefixCaching = prefixCaching
         self.kvPrecision = kvPrecision
+        self.kvResidency = kvResidency
     }
 
     public func validate() throws {

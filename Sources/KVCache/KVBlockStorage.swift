@@ -29,38 +29,70 @@ public final class KVBlockStorage: @unchecked Sendable {
         case mapFailed(bytes: Int, errno: Int32)
         case populateFailed(bytes: Int, errno: Int32)
         case moreThanAvailable(bytes: Int, available: Int)
+        /// `stopRequested` answered true while the pool was being made resident.
+        case interrupted
 
         public var description: String {
+            let check = "(jobs doctor --kv-memory SIZE checks a size against free memory)"
             switch self {
             case let .tooSmall(requested, blockBytes):
-                return "KV memory of \(requested) bytes holds no block (one block is \(blockBytes) bytes); raise --kv-memory"
+                return "KV memory of \(Self.size(requested)) holds no block (one block is \(Self.size(blockBytes))); "
+                    + "raise --kv-memory to at least \(Self.size(blockBytes))"
             case let .mapFailed(bytes, code):
-                return "could not reserve \(bytes) bytes of KV memory: \(String(cString: strerror(code))); lower --kv-memory"
+                return "could not reserve \(Self.size(bytes)) of KV memory: \(String(cString: strerror(code))); "
+                    + "lower --kv-memory \(check)"
             case let .populateFailed(bytes, code):
-                return "could not make \(bytes) bytes of KV memory resident: \(String(cString: strerror(code))); "
-                    + "lower --kv-memory (jobs doctor --kv-memory SIZE checks a size against free memory)"
+                return "could not make \(Self.size(bytes)) of KV memory resident: \(String(cString: strerror(code))); "
+                    + "lower --kv-memory \(check)"
             case let .moreThanAvailable(bytes, available):
-                return "KV memory of \(mebibytes(bytes)) MiB is more than the \(available >> 20) MiB this machine has "
+                return "KV memory of \(Self.size(bytes)) is more than the \(Self.size(available)) this machine has "
                     + "available (MemAvailable in /proc/meminfo), and the pool is made resident as it is reserved; "
-                    + "lower --kv-memory (jobs doctor --kv-memory SIZE checks a size against free memory)"
+                    + "lower --kv-memory \(check)"
+            case .interrupted:
+                return "stopped while the KV memory was being made resident"
             }
         }
 
-        private func mebibytes(_ bytes: Int) -> Int { (bytes + (1 << 20) - 1) >> 20 }
+        /// Bytes in binary units, one decimal ("2 GiB", "22.3 GiB", "96 KiB"), as `jobs`
+        /// writes sizes (`ByteCount.format`, which the command lines own).
+        static func size(_ bytes: Int) -> String {
+            let units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
+            var value = Double(bytes), unit = 0
+            while value >= 1024, unit < units.count - 1 { value /= 1024; unit += 1 }
+            if bytes == 1 { return "1 byte" }
+            if unit == 0 || value == value.rounded() { return "\(Int(value)) \(units[unit])" }
+            return "\((value * 10).rounded() / 10) \(units[unit])"
+        }
     }
 
-    /// Reserves as many blocks as fit in `memoryBytes` and makes them resident.
-    /// - Parameter availableMemory: bytes the machine can give (default: `AvailableMemory.now()`;
-    ///   nil skips the check).
-    /// - Throws: `AllocationError`: no block fits, more than `availableMemory`, or the kernel
-    ///   refuses the mapping or its pages.
-    public convenience init(layout: KVCacheLayout, memoryBytes: Int, availableMemory: Int? = AvailableMemory.now()) throws {
+    /// When the pool's pages become resident.
+    public enum Residency: Sendable, Equatable {
+        /// All of them as the pool is reserved (a daemon's or a benchmark's pool, which its
+        /// jobs fill anyway): see `populate`.
+        case atStart
+        /// Each as it is first written (`jobs generate`, whose pool is sized for the longest
+        /// answer it allows and seldom filled).
+        case onFirstWrite
+    }
+
+    /// Reserves as many blocks as fit in `memoryBytes`.
+    /// - Parameters:
+    ///   - availableMemory: bytes the machine can give (default `AvailableMemory.now()`; nil
+    ///     skips the check); checked only when the pool is made resident at start.
+    ///   - stopRequested: asked between parts of the populate; true stops it.
+    /// - Throws: `AllocationError`: no block fits, more than `availableMemory`, the kernel
+    ///   refuses the mapping or its pages, or `stopRequested`.
+    public convenience init(layout: KVCacheLayout, memoryBytes: Int, residency: Residency = .atStart,
+                            availableMemory: Int? = AvailableMemory.now(),
+                            stopRequested: (@Sendable () -> Bool)? = nil) throws {
         let count = memoryBytes / layout.bytesPerBlock
         guard count > 0 else { throw AllocationError.tooSmall(requested: memoryBytes, blockBytes: layout.bytesPerBlock) }
-        try self.init(layout: layout, blockCount: count, availableMemory: availableMemory)
+        try self.init(layout: layout, blockCount: count, residency: residency, availableMemory: availableMemory,
+                      stopRequested: stopRequested)
     }
 
-    public init(layout: KVCacheLayout, blockCount: Int, availableMemory: Int? = AvailableMemory.now()) throws {
+    public init(layout: KVCacheLayout, blockCount: Int, residency: Residency = .atStart,
+                availableMemory: Int? = AvailableMemory.now(), stopRequested: (@Sendable () -> Bool)? = nil) throws {
         precondition(blockCount > 0)
         self.layout = layout
         self.blockCount = blockCount
@@ -69,7 +101,7 @@ public final class KVBlockStorage: @unchecked Sendable {
         mappedBytes = blockCount * layout.bytesPerBlock
         // Making more resident than is available would wake the kernel's OOM killer, which
         // picks the largest process: this one, as a bare "Killed".
-        if let availableMemory, mappedBytes > availableMemory {
+        if residency == .atStart, let availableMemory, mappedBytes > availableMemory {
             throw AllocationError.moreThanAvailable(bytes: mappedBytes, available: availableMemory)
         }
         let pointer = mmap(nil, mappedBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
@@ -80,47 +112,65 @@ public final class KVBlockStorage: @unchecked Sendable {
         case .f32: pointer.bindMemory(to: Float.self, capacity: mappedBytes / 4)
         case .f16: pointer.bindMemory(to: Float16.self, capacity: mappedBytes / 2)
         }
-        do {
-            try Self.populate(pointer, bytes: mappedBytes)
-        } catch {
-            munmap(pointer, mappedBytes)
-            throw error
+        if residency == .atStart {
+            do {
+                try Self.populate(pointer, bytes: mappedBytes, stopRequested: stopRequested)
+            } catch {
+                munmap(pointer, mappedBytes)
+                throw error
+            }
         }
         base = pointer
     }
 
     deinit { munmap(base, mappedBytes) }
 
-    /// Makes every page of the mapping resident now, a part per core in parallel:
-    /// `madvise(MADV_POPULATE_WRITE)` (Linux 5.14+), or one write per page where the kernel
-    /// lacks it. Otherwise the first write to each 4 KiB page faults inside `store`, in the
-    /// attention step, where the kernel's zeroing of the page then runs: on the long-prompt
-    /// benchmark (32 prompts of 1,306 tokens, 1.6 GiB of KV written) that was 10-13 ms of a
-    /// 130-140 ms step (AMD EPYC Zen 5). llama.cpp pays the same at load, clearing its KV
-    /// buffers. A pool the machine cannot hold fails here, before any job starts.
-    /// - Throws: `AllocationError.populateFailed` when the kernel has no memory for it.
-    private static func populate(_ start: UnsafeMutableRawPointer, bytes: Int) throws {
+    /// Bytes each thread makes resident at a time: short enough that a thread that starts late
+    /// (a Dispatch worker's first `mmap` waits for the mapping lock a populating thread holds)
+    /// still finds work, and that a stop request is seen within a fraction of a second.
+    static let populateChunkBytes = 64 << 20
+
+    /// Makes every page of the mapping resident now, in chunks that every core takes from a
+    /// shared counter: `madvise(MADV_POPULATE_WRITE)` (Linux 5.14+), or one write per page where
+    /// the kernel lacks it. Otherwise the first write to each 4 KiB page faults inside `store`,
+    /// in the attention step, where the kernel's zeroing of the page then runs: on the
+    /// long-prompt benchmark (32 prompts of 1,306 tokens, 1.6 GiB of KV written) that was
+    /// 10-13 ms of a 130-140 ms step (AMD EPYC Zen 5). llama.cpp pays the same at load, clearing
+    /// its KV buffers. Two threads took 0.36 s for 2 GiB where one took 0.68-1.03 s (a C probe
+    /// on the same machine, memory already backed by the VM's host).
+    /// - Throws: `AllocationError.populateFailed` when the kernel has no memory for it,
+    ///   `.interrupted` when `stopRequested` says so.
+    private static func populate(_ start: UnsafeMutableRawPointer, bytes: Int,
+                                 stopRequested: (@Sendable () -> Bool)?) throws {
         let page = max(4096, Int(sysconf(Int32(_SC_PAGESIZE))))
-        let pages = (bytes + page - 1) / page
-        let parts = max(1, min(ProcessInfo.processInfo.activeProcessorCount, pages / 4096))
-        let failure = Mutex<Int32>(0)
+        let chunk = max(page, populateChunkBytes / page * page)
+        let chunks = (bytes + chunk - 1) / chunk
+        let next = Atomic<Int>(0)
+        let failure = Mutex<AllocationError?>(nil)
         let address = Int(bitPattern: start)
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
-            let first = pages * part / parts, end = pages * (part + 1) / parts
-            let from = UnsafeMutableRawPointer(bitPattern: address)! + first * page, count = min(end * page, bytes) - first * page
-            if madvise(from, count, MADV_POPULATE_WRITE) == 0 { return }
-            let code = errno
-            if code == ENOMEM {
-                failure.withLock { $0 = code }
-                return
-            }
-            // EINVAL: a kernel before 5.14.
-            for offset in stride(from: 0, to: count, by: page) {
-                from.storeBytes(of: 0, toByteOffset: offset, as: UInt8.self)
+        DispatchQueue.concurrentPerform(iterations: min(chunks, ProcessInfo.processInfo.activeProcessorCount)) { _ in
+            while true {
+                let index = next.add(1, ordering: .relaxed).oldValue
+                guard index < chunks, failure.withLock({ $0 == nil }) else { return }
+                if stopRequested?() == true {
+                    failure.withLock { $0 = $0 ?? .interrupted }
+                    return
+                }
+                let from = UnsafeMutableRawPointer(bitPattern: address)! + index * chunk
+                let count = min(chunk, bytes - index * chunk)
+                if madvise(from, count, MADV_POPULATE_WRITE) == 0 { continue }
+                let code = errno
+                guard code == EINVAL else {
+                    failure.withLock { $0 = $0 ?? .populateFailed(bytes: bytes, errno: code) }
+                    return
+                }
+                // A kernel before 5.14.
+                for offset in stride(from: 0, to: count, by: page) {
+                    from.storeBytes(of: 0, toByteOffset: offset, as: UInt8.self)
+                }
             }
         }
-        let code = failure.withLock { $0 }
-        if code != 0 { throw AllocationError.populateFailed(bytes: bytes, errno: code) }
+        if let error = failure.withLock({ $0 }) { throw error }
     }
 
     // MARK: Where a token's key and value live: the one definition.

@@ -132,8 +132,20 @@ public enum DaemonCommandLine {
         if let address = options.metricsAddress {
             server = try MetricsServer(address: address, registry: metrics.registry)
         }
-        let daemon = try Daemon(store: store, model: model, engineOptions: options.engine,
+        // Making the KV pool resident takes about 0.2-1.5 s a GiB (more where a VM's host backs
+        // guest memory lazily); say so, so a silent start is not taken for a hang.
+        logger.info("reserve", ("kv_memory", ByteCount.format(options.engine.kvMemoryBytes)),
+                    ("detail", "making the KV pool resident"))
+        let reserveStart = DispatchTime.now().uptimeNanoseconds
+        let daemon: Daemon
+        do {
+            daemon = try Daemon(store: store, model: model, engineOptions: options.engine,
                                 configuration: options.daemon, logger: logger, metrics: metrics, shutdown: shutdown)
+        } catch EngineError.stopped {
+            logger.info("stop", ("reason", "shutdown"), ("detail", "stopped while making the KV pool resident"))
+            return
+        }
+        let reserveSeconds = Double(DispatchTime.now().uptimeNanoseconds - reserveStart) / 1e9
         let engine = daemon.engine
         let kvBytes = engine.kvBlockCount * engine.kvLayout.bytesPerBlock
         logger.info("start", ("owner", options.daemon.owner), ("db", options.databasePath),
@@ -141,6 +153,7 @@ public enum DaemonCommandLine {
                     ("activations", model.model.activations.rawValue),
                     ("max_seqs", options.engine.maxSequences), ("max_batch_tokens", options.engine.maxBatchTokens),
                     ("kv_memory", ByteCount.format(kvBytes)), ("kv_memory_bytes", kvBytes),
+                    ("kv_resident_seconds", reserveSeconds),
                     ("kv_blocks", engine.kvBlockCount), ("kv_type", engine.options.kvPrecision.rawValue), ("kv_block_tokens", engine.options.blockSize),
                     // Tokens with every layer's keys and values held (as `jobs doctor` counts them): a
                     // block serves one group of layers, so blocks × block size overstates it.

@@ -325,6 +325,9 @@ final class DaemonProcessTests: XCTestCase {
         // one of its two layer groups each, so blocks × block size would be twice as many.
         XCTAssertEqual(start["kv_tokens"], String(kvBytes / fixture.model.model.kvLayout.bytesPerToken))
         XCTAssertTrue(start["owner"]?.contains(":") ?? false)
+        // The pool is made resident between these two lines, and the start line says how long it took.
+        XCTAssertEqual(DaemonProcess.events("reserve", in: run.stderr).first?["kv_memory"], "16 MiB")
+        XCTAssertNotNil(Double(start["kv_resident_seconds"] ?? ""), run.stderr)
         XCTAssertEqual(DaemonProcess.events("stop", in: run.stderr).first?["reason"], "drained")
     }
 }

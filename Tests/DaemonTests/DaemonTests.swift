@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import TestSupport
 import XCTest
@@ -7,6 +8,22 @@ import XCTest
 /// The daemon in-process, with the real engine and decoder on tiny models: what it writes for
 /// good and bad jobs, result reuse, cancellation, dynamic batching, draining and shutdown.
 final class DaemonTests: XCTestCase {
+    /// A stop requested before (or while) the KV pool is made resident ends the start with
+    /// `EngineError.stopped`, which jobsd logs as a clean stop; nothing is claimed.
+    func testAShutdownWhileTheKVPoolIsMadeResidentStopsTheStart() throws {
+        let fixture = try DaemonFixture()
+        try fixture.submit([("c0", DaemonFixture.completion("the cat", maxTokens: 2))])
+        let shutdown = ShutdownRequest()
+        shutdown.request()
+        XCTAssertThrowsError(try Daemon(store: fixture.store, model: fixture.model,
+                                        engineOptions: EngineOptions(maxSequences: 2, kvMemoryBytes: 256 << 20),
+                                        configuration: DaemonFixture.configuration(), logger: Logger(level: .debug, sink: fixture.logs.sink),
+                                        shutdown: shutdown)) {
+            XCTAssertEqual($0 as? EngineError, .stopped)
+        }
+        XCTAssertEqual(try fixture.jobs().map(\.state), [.queued])
+    }
+
     func testCompletionAndChatJobsSucceedWithTimings() throws {
         let fixture = try DaemonFixture()
         try fixture.submit([

@@ -398,6 +398,20 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(try H.run(engine)[1]?.tokens.count, 4)
     }
 
+    /// A stop requested while the KV pool is made resident ends the start with `.stopped`
+    /// (jobsd then logs a clean stop), and a pool that waits for its writes never asks.
+    func testAStopDuringTheKVPopulateEndsTheStart() {
+        let model = FakeLanguageModel()
+        XCTAssertThrowsError(try Engine(model: model, tokenizer: FakeTokenizer(), options: EngineOptions(kvMemoryBytes: 256 << 20),
+                                        stopRequested: { true })) {
+            XCTAssertEqual($0 as? EngineError, .stopped)
+            XCTAssertEqual(String(describing: $0), "stopped while the KV memory was being made resident")
+        }
+        XCTAssertNoThrow(try Engine(model: model, tokenizer: FakeTokenizer(),
+                                    options: EngineOptions(kvMemoryBytes: 256 << 20, kvResidency: .onFirstWrite),
+                                    stopRequested: { true }))
+    }
+
     func testKVMemoryTooSmallForOneBlockFailsAtStart() {
         let model = FakeLanguageModel()
         XCTAssertThrowsError(try Engine(model: model, tokenizer: FakeTokenizer(),

@@ -1,5 +1,5 @@
 import Foundation
-import KVCache
+@testable import KVCache
 import Kernels
 import XCTest
 
@@ -90,34 +90,67 @@ final class KVBlockStorageTests: XCTestCase {
         }
     }
 
-    /// The pool is resident as soon as it is reserved (written through in parallel), so no
-    /// step of a batch pays the first-write page faults: `mincore` reports every page of a
-    /// 48 MiB pool resident before anything is stored, in both number formats.
-    func testThePoolIsResidentOnceReserved() throws {
+    /// The pool is resident as soon as it is reserved (written through in parallel, in chunks
+    /// of `populateChunkBytes`), so no step of a batch pays the first-write page faults:
+    /// `mincore` reports every page of a pool of 2.5 chunks resident before anything is stored,
+    /// in both number formats. With `.onFirstWrite` (jobs generate) pages wait for their writes.
+    func testThePoolIsResidentOnceReservedUnlessAskedToWaitForWrites() throws {
+        func residentPages(_ storage: KVBlockStorage) -> (resident: Int, pages: Int) {
+            let bytes = storage.blockCount * storage.layout.bytesPerBlock
+            let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+            var vector = [UInt8](repeating: 0, count: (bytes + page - 1) / page)
+            XCTAssertEqual(mincore(storage.base, bytes, &vector), 0)
+            return (vector.filter { $0 & 1 == 1 }.count, vector.count)
+        }
         for precision in KVPrecision.allCases {
             let layout = KVCacheLayout(windows: [nil, 8], keyDim: 256, valueDim: 256, blockSize: 16, precision: precision)
-            let storage = try KVBlockStorage(layout: layout, memoryBytes: 48 << 20)
-            let bytes = storage.blockCount * layout.bytesPerBlock
-            let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-            var resident = [UInt8](repeating: 0, count: (bytes + page - 1) / page)
-            XCTAssertEqual(mincore(storage.base, bytes, &resident), 0)
-            XCTAssertEqual(resident.filter { $0 & 1 == 0 }.count, 0, "\(precision): pages not resident")
-            XCTAssertGreaterThan(resident.count, 10_000)
+            let bytes = KVBlockStorage.populateChunkBytes * 5 / 2
+            let storage = try KVBlockStorage(layout: layout, memoryBytes: bytes)
+            let (resident, pages) = residentPages(storage)
+            XCTAssertEqual(resident, pages, "\(precision): pages not resident")
+            XCTAssertGreaterThan(pages, 2 * KVBlockStorage.populateChunkBytes / 4096)
+            let lazy = try KVBlockStorage(layout: layout, memoryBytes: bytes, residency: .onFirstWrite)
+            XCTAssertLessThan(residentPages(lazy).resident, residentPages(lazy).pages / 100, "\(precision)")
         }
     }
 
     /// A pool larger than the memory available is refused before anything is mapped, with a
     /// message naming both sizes and the option: made resident, it would have woken the OOM
-    /// killer instead.
+    /// killer instead. A pool that waits for its writes is not checked (jobs generate's, sized
+    /// for the longest answer).
     func testAPoolLargerThanTheAvailableMemoryIsRefused() throws {
         let layout = KVCacheLayout(windows: [nil], keyDim: 256, valueDim: 256, blockSize: 16, precision: .f32)
-        XCTAssertThrowsError(try KVBlockStorage(layout: layout, memoryBytes: 64 << 20, availableMemory: 48 << 20)) { error in
-            XCTAssertEqual(String(describing: error), "KV memory of 64 MiB is more than the 48 MiB this machine has available "
+        XCTAssertThrowsError(try KVBlockStorage(layout: layout, memoryBytes: 64 << 20, availableMemory: (47 << 20) + (1 << 19))) { error in
+            XCTAssertEqual(String(describing: error), "KV memory of 64 MiB is more than the 47.5 MiB this machine has available "
                 + "(MemAvailable in /proc/meminfo), and the pool is made resident as it is reserved; lower --kv-memory "
                 + "(jobs doctor --kv-memory SIZE checks a size against free memory)")
         }
         XCTAssertNoThrow(try KVBlockStorage(layout: layout, memoryBytes: 48 << 20, availableMemory: 48 << 20))
         XCTAssertNoThrow(try KVBlockStorage(layout: layout, memoryBytes: 64 << 20, availableMemory: nil))
+        XCTAssertNoThrow(try KVBlockStorage(layout: layout, memoryBytes: 64 << 20, residency: .onFirstWrite, availableMemory: 1 << 20))
+    }
+
+    /// Sizes in messages are in binary units, as the command lines write them.
+    func testSizesInMessagesAreReadable() {
+        let layout = KVCacheLayout(windows: [nil], keyDim: 256, valueDim: 256, blockSize: 16, precision: .f32)
+        XCTAssertThrowsError(try KVBlockStorage(layout: layout, memoryBytes: 1)) { error in
+            XCTAssertEqual(String(describing: error), "KV memory of 1 byte holds no block (one block is 32 KiB); "
+                + "raise --kv-memory to at least 32 KiB")
+        }
+        XCTAssertTrue(KVBlockStorage.AllocationError.moreThanAvailable(bytes: 100 << 40, available: 23_402 << 20).description
+            .hasPrefix("KV memory of 100 TiB is more than the 22.9 GiB this machine has available"))
+        XCTAssertEqual(KVBlockStorage.AllocationError.size(1023), "1023 bytes")
+        XCTAssertEqual(KVBlockStorage.AllocationError.size(1536), "1.5 KiB")
+    }
+
+    /// A stop request while the pool is made resident ends the populate between chunks.
+    func testAStopRequestInterruptsThePopulate() throws {
+        let layout = KVCacheLayout(windows: [nil], keyDim: 256, valueDim: 256, blockSize: 16, precision: .f32)
+        XCTAssertThrowsError(try KVBlockStorage(layout: layout, memoryBytes: 4 * KVBlockStorage.populateChunkBytes,
+                                                stopRequested: { true })) { error in
+            guard case KVBlockStorage.AllocationError.interrupted = error else { return XCTFail("\(error)") }
+        }
+        XCTAssertNoThrow(try KVBlockStorage(layout: layout, memoryBytes: 16 << 20, stopRequested: { false }))
     }
 
     func testAvailableMemoryIsMemAvailableInKibibytes() {

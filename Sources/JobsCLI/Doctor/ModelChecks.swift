@@ -60,11 +60,19 @@ enum ModelChecks {
                 + TextFormat.duration(loaded.model.loadSeconds)),
         ]
         findings.append(resident)
-        let perToken = configuration.kvLayout().with(precision: kvPrecision).bytesPerToken
+        let layout = configuration.kvLayout().with(blockSize: EngineOptions().blockSize, precision: kvPrecision)
+        let perToken = layout.bytesPerToken
         let tokens = kvMemory / perToken
-        findings.append(.ok("model memory", "\(ByteCount.format(loaded.model.weightBytes)) of weights; \(kvPrecision) KV cache "
+        let memory = "\(ByteCount.format(loaded.model.weightBytes)) of weights; \(kvPrecision) KV cache "
             + "\(ByteCount.format(perToken)) per token, so \(ByteCount.format(kvMemory)) holds \(TextFormat.count(tokens)) tokens "
-            + "(\(String(format: "%.1f", Double(tokens) / Double(configuration.contextLength))) full contexts)"))
+            + "(\(String(format: "%.1f", Double(tokens) / Double(configuration.contextLength))) full contexts)"
+        if kvMemory < layout.bytesPerBlock {
+            // jobsd refuses a pool that holds no block (KVBlockStorage.AllocationError.tooSmall).
+            findings.append(.fail("model memory", memory + "; jobsd needs at least one KV block of "
+                + ByteCount.format(layout.bytesPerBlock), fix: "raise --kv-memory to at least \(ByteCount.format(layout.bytesPerBlock))"))
+        } else {
+            findings.append(.ok("model memory", memory))
+        }
         if let template = loaded.chatTemplate {
             var text = template.format.name + (template.note.map { "; \($0)" } ?? "")
             if let system = template.defaultSystemMessage {

@@ -104,7 +104,8 @@ struct GenerateCommand: JobsCommand {
         let positions = min(tokens.count + parameters.maxTokens, loaded.model.contextLength)
         let engine = try Engine(model: loaded.model, tokenizer: loaded.tokenizer, options: EngineOptions(
             maxSequences: 1, maxBatchTokens: 512, kvMemoryBytes: KVSizing.bytes(tokens: positions, layout: layout),
-            prefixCaching: false, kvPrecision: kvPrecision))
+            // Sized for the longest answer -n allows, seldom reached: pages as they are written.
+            prefixCaching: false, kvPrecision: kvPrecision, kvResidency: .onFirstWrite))
         do {
             try engine.submit(GenerationRequest(id: 1, promptTokens: tokens, parameters: parameters))
         } catch {
