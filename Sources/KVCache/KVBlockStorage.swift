@@ -12,8 +12,9 @@ import Synchronization
 /// consecutive memory), in `layout.precision` elements: f32, or f16 rounded once as `store`
 /// writes them.
 /// Which sequence owns which block is the allocator's business; this type only hands out
-/// pointers. The memory is an anonymous mapping, made resident as it is reserved (see
-/// `populate`), so the pool costs its full size in RSS from the start.
+/// pointers. The memory is an anonymous mapping, made resident as it is reserved
+/// (`Residency.atStart`, see `populate`: the pool costs its full size in RSS from the start)
+/// or page by page as it is first written (`.onFirstWrite`).
 public final class KVBlockStorage: @unchecked Sendable {
     public let layout: KVCacheLayout
     public let blockCount: Int

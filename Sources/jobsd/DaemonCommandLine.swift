@@ -132,8 +132,8 @@ public enum DaemonCommandLine {
         if let address = options.metricsAddress {
             server = try MetricsServer(address: address, registry: metrics.registry)
         }
-        // Making the KV pool resident takes about 0.2-1.5 s a GiB (more where a VM's host backs
-        // guest memory lazily); say so, so a silent start is not taken for a hang.
+        // Making the KV pool resident takes 0.2-0.6 s a GiB on 2 cores (more where a VM's host
+        // backs guest memory lazily): say so, so that a silent start is not taken for a hang.
         logger.info("reserve", ("kv_memory", ByteCount.format(options.engine.kvMemoryBytes)),
                     ("detail", "making the KV pool resident"))
         let reserveStart = DispatchTime.now().uptimeNanoseconds
