@@ -1,8 +1,22 @@
 import Foundation
 
-/// Memory the kernel can give a process without swapping: `MemAvailable` of /proc/meminfo
-/// (Linux 3.14+; free memory plus the page cache and slab it can reclaim).
+/// Memory this process can be given without swapping or being killed: the machine's
+/// `MemAvailable` (/proc/meminfo, Linux 3.14+: free memory plus the page cache and slab it can
+/// reclaim), or less where the process's cgroup has a memory limit (systemd's `MemoryMax=`, a
+/// container's `--memory`).
 public enum AvailableMemory {
+    /// A number of bytes and where it comes from, for messages.
+    public struct Limit: Sendable, Equatable {
+        public var bytes: Int
+        /// "MemAvailable in /proc/meminfo", or "the memory limit of cgroup PATH".
+        public var source: String
+
+        public init(bytes: Int, source: String) {
+            self.bytes = bytes
+            self.source = source
+        }
+    }
+
     /// Bytes of `MemAvailable` in /proc/meminfo text (given in kB, meaning KiB); nil when the
     /// line is missing or unreadable.
     public static func bytes(meminfo: String) -> Int? {
@@ -12,8 +26,47 @@ public enum AvailableMemory {
         return kibibytes * 1024
     }
 
-    /// This machine's available memory now, or nil where /proc/meminfo cannot be read.
-    public static func now() -> Int? {
-        (try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8)).flatMap(bytes(meminfo:))
+    /// The tightest of `MemAvailable` and the room under the memory limits of this process's
+    /// cgroup and its ancestors; nil when none can be read. `read` returns a file's text.
+    public static func now(read: (String) -> String? = { try? String(contentsOfFile: $0, encoding: .utf8) }) -> Limit? {
+        let machine = read("/proc/meminfo").flatMap(bytes(meminfo:)).map { Limit(bytes: $0, source: "MemAvailable in /proc/meminfo") }
+        let cgroup = read("/proc/self/cgroup").flatMap { cgroupRoom(membership: $0, read: read) }
+        return [machine, cgroup].compactMap { $0 }.min { $0.bytes < $1.bytes }
+    }
+
+    /// Room under the tightest memory limit on the path from this process's cgroup to the root:
+    /// limit minus usage, from cgroup v2's `memory.max` and `memory.current` (the `0::PATH`
+    /// line of /proc/self/cgroup) or v1's `memory.limit_in_bytes` and `memory.usage_in_bytes`
+    /// (the `N:memory:PATH` line). "max" and v1's near-2^63 "no limit" are no limit.
+    static func cgroupRoom(membership: String, read: (String) -> String?) -> Limit? {
+        var tightest: Limit?
+        for line in membership.split(separator: "\n") {
+            let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+            guard fields.count == 3, fields[2].hasPrefix("/") else { continue }
+            let (root, limitFile, usageFile): (String, String, String)
+            if fields[0] == "0" && fields[1].isEmpty {
+                (root, limitFile, usageFile) = ("/sys/fs/cgroup", "memory.max", "memory.current")
+            } else if fields[1].split(separator: ",").contains("memory") {
+                (root, limitFile, usageFile) = ("/sys/fs/cgroup/memory", "memory.limit_in_bytes", "memory.usage_in_bytes")
+            } else {
+                continue
+            }
+            var path = String(fields[2])
+            while true {
+                let directory = root + (path == "/" ? "" : path)
+                if let limit = read(directory + "/" + limitFile).flatMap({ Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }),
+                   limit < 1 << 62 {
+                    let usage = read(directory + "/" + usageFile).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 0
+                    let room = max(0, limit - usage)
+                    if room < tightest?.bytes ?? Int.max {
+                        tightest = Limit(bytes: room, source: "the memory limit of cgroup \(path)")
+                    }
+                }
+                guard path != "/" else { break }
+                path = path.split(separator: "/").dropLast().reduce("") { $0 + "/" + $1 }
+                if path.isEmpty { path = "/" }
+            }
+        }
+        return tightest
     }
 }

@@ -29,7 +29,7 @@ public final class KVBlockStorage: @unchecked Sendable {
         case tooSmall(requested: Int, blockBytes: Int)
         case mapFailed(bytes: Int, errno: Int32)
         case populateFailed(bytes: Int, errno: Int32)
-        case moreThanAvailable(bytes: Int, available: Int)
+        case moreThanAvailable(bytes: Int, available: AvailableMemory.Limit)
         /// `stopRequested` answered true while the pool was being made resident.
         case interrupted
 
@@ -46,8 +46,8 @@ public final class KVBlockStorage: @unchecked Sendable {
                 return "could not make \(Self.size(bytes)) of KV memory resident: \(String(cString: strerror(code))); "
                     + "lower --kv-memory \(check)"
             case let .moreThanAvailable(bytes, available):
-                return "KV memory of \(Self.size(bytes)) is more than the \(Self.size(available)) this machine has "
-                    + "available (MemAvailable in /proc/meminfo), and the pool is made resident as it is reserved; "
+                return "KV memory of \(Self.size(bytes)) is more than the \(Self.size(available.bytes)) available "
+                    + "(\(available.source)), and the pool is made resident as it is reserved; "
                     + "lower --kv-memory \(check)"
             case .interrupted:
                 return "stopped while the KV memory was being made resident"
@@ -78,13 +78,14 @@ public final class KVBlockStorage: @unchecked Sendable {
 
     /// Reserves as many blocks as fit in `memoryBytes`.
     /// - Parameters:
-    ///   - availableMemory: bytes the machine can give (default `AvailableMemory.now()`; nil
-    ///     skips the check); checked only when the pool is made resident at start.
+    ///   - availableMemory: what the process can be given (default `AvailableMemory.now()`:
+    ///     MemAvailable or a cgroup's limit; nil skips the check); checked only when the pool
+    ///     is made resident at start.
     ///   - stopRequested: asked between parts of the populate; true stops it.
     /// - Throws: `AllocationError`: no block fits, more than `availableMemory`, the kernel
     ///   refuses the mapping or its pages, or `stopRequested`.
     public convenience init(layout: KVCacheLayout, memoryBytes: Int, residency: Residency = .atStart,
-                            availableMemory: Int? = AvailableMemory.now(),
+                            availableMemory: AvailableMemory.Limit? = AvailableMemory.now(),
                             stopRequested: (@Sendable () -> Bool)? = nil) throws {
         let count = memoryBytes / layout.bytesPerBlock
         guard count > 0 else { throw AllocationError.tooSmall(requested: memoryBytes, blockBytes: layout.bytesPerBlock) }
@@ -93,7 +94,7 @@ public final class KVBlockStorage: @unchecked Sendable {
     }
 
     public init(layout: KVCacheLayout, blockCount: Int, residency: Residency = .atStart,
-                availableMemory: Int? = AvailableMemory.now(), stopRequested: (@Sendable () -> Bool)? = nil) throws {
+                availableMemory: AvailableMemory.Limit? = AvailableMemory.now(), stopRequested: (@Sendable () -> Bool)? = nil) throws {
         precondition(blockCount > 0)
         self.layout = layout
         self.blockCount = blockCount
@@ -102,7 +103,7 @@ public final class KVBlockStorage: @unchecked Sendable {
         mappedBytes = blockCount * layout.bytesPerBlock
         // Making more resident than is available would wake the kernel's OOM killer, which
         // picks the largest process: this one, as a bare "Killed".
-        if residency == .atStart, let availableMemory, mappedBytes > availableMemory {
+        if residency == .atStart, let availableMemory, mappedBytes > availableMemory.bytes {
             throw AllocationError.moreThanAvailable(bytes: mappedBytes, available: availableMemory)
         }
         let pointer = mmap(nil, mappedBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)

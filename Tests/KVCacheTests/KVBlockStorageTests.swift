@@ -120,14 +120,15 @@ final class KVBlockStorageTests: XCTestCase {
     /// for the longest answer).
     func testAPoolLargerThanTheAvailableMemoryIsRefused() throws {
         let layout = KVCacheLayout(windows: [nil], keyDim: 256, valueDim: 256, blockSize: 16, precision: .f32)
-        XCTAssertThrowsError(try KVBlockStorage(layout: layout, memoryBytes: 64 << 20, availableMemory: (47 << 20) + (1 << 19))) { error in
-            XCTAssertEqual(String(describing: error), "KV memory of 64 MiB is more than the 47.5 MiB this machine has available "
+        func limit(_ bytes: Int) -> AvailableMemory.Limit { .init(bytes: bytes, source: "MemAvailable in /proc/meminfo") }
+        XCTAssertThrowsError(try KVBlockStorage(layout: layout, memoryBytes: 64 << 20, availableMemory: limit((47 << 20) + (1 << 19)))) { error in
+            XCTAssertEqual(String(describing: error), "KV memory of 64 MiB is more than the 47.5 MiB available "
                 + "(MemAvailable in /proc/meminfo), and the pool is made resident as it is reserved; lower --kv-memory "
                 + "(jobs doctor --kv-memory SIZE checks a size against free memory)")
         }
-        XCTAssertNoThrow(try KVBlockStorage(layout: layout, memoryBytes: 48 << 20, availableMemory: 48 << 20))
+        XCTAssertNoThrow(try KVBlockStorage(layout: layout, memoryBytes: 48 << 20, availableMemory: limit(48 << 20)))
         XCTAssertNoThrow(try KVBlockStorage(layout: layout, memoryBytes: 64 << 20, availableMemory: nil))
-        XCTAssertNoThrow(try KVBlockStorage(layout: layout, memoryBytes: 64 << 20, residency: .onFirstWrite, availableMemory: 1 << 20))
+        XCTAssertNoThrow(try KVBlockStorage(layout: layout, memoryBytes: 64 << 20, residency: .onFirstWrite, availableMemory: limit(1 << 20)))
     }
 
     /// Sizes in messages are in binary units, as the command lines write them.
@@ -137,8 +138,9 @@ final class KVBlockStorageTests: XCTestCase {
             XCTAssertEqual(String(describing: error), "KV memory of 1 byte holds no block (one block is 32 KiB); "
                 + "raise --kv-memory to at least 32 KiB")
         }
-        XCTAssertTrue(KVBlockStorage.AllocationError.moreThanAvailable(bytes: 100 << 40, available: 23_402 << 20).description
-            .hasPrefix("KV memory of 100 TiB is more than the 22.9 GiB this machine has available"))
+        let cgroup = AvailableMemory.Limit(bytes: 23_402 << 20, source: "the memory limit of cgroup /system.slice/jobsd.service")
+        XCTAssertTrue(KVBlockStorage.AllocationError.moreThanAvailable(bytes: 100 << 40, available: cgroup).description
+            .hasPrefix("KV memory of 100 TiB is more than the 22.9 GiB available (the memory limit of cgroup /system.slice/jobsd.service)"))
         XCTAssertEqual(KVBlockStorage.AllocationError.size(1023), "1023 bytes")
         XCTAssertEqual(KVBlockStorage.AllocationError.size(1536), "1.5 KiB")
     }
@@ -158,5 +160,39 @@ final class KVBlockStorageTests: XCTestCase {
         XCTAssertNil(AvailableMemory.bytes(meminfo: "MemTotal:       32000000 kB\nMemFree:    1048576 kB\n"))
         XCTAssertNil(AvailableMemory.bytes(meminfo: "MemAvailable: lots kB\n"))
         XCTAssertNotNil(AvailableMemory.now(), "this test machine has /proc/meminfo")
+    }
+
+    /// Under a cgroup memory limit (systemd's MemoryMax=, a container's), the room left under the
+    /// tightest limit on the way to the root counts, when it is less than MemAvailable: v2's
+    /// memory.max − memory.current ("max": none), v1's limit_in_bytes − usage_in_bytes (near
+    /// 2^63: none).
+    func testACgroupMemoryLimitTighterThanMemAvailableIsTheLimit() {
+        let meminfo = "MemTotal:       32000000 kB\nMemAvailable:   20971520 kB\n"   // 20 GiB
+        let v2: [String: String] = [
+            "/proc/meminfo": meminfo,
+            "/proc/self/cgroup": "0::/system.slice/jobsd.service\n",
+            "/sys/fs/cgroup/system.slice/jobsd.service/memory.max": "max\n",
+            "/sys/fs/cgroup/system.slice/jobsd.service/memory.current": "1073741824\n",
+            "/sys/fs/cgroup/system.slice/memory.max": "4294967296\n",        // 4 GiB
+            "/sys/fs/cgroup/system.slice/memory.current": "1073741824\n",    // 1 GiB used
+        ]
+        XCTAssertEqual(AvailableMemory.now { v2[$0] },
+                       .init(bytes: 3 << 30, source: "the memory limit of cgroup /system.slice"))
+        let v1: [String: String] = [
+            "/proc/meminfo": meminfo,
+            "/proc/self/cgroup": "9:name=systemd:/\n4:memory:/process_api/abc\n0::/\n",
+            "/sys/fs/cgroup/memory/process_api/abc/memory.limit_in_bytes": "2147483648\n",
+            "/sys/fs/cgroup/memory/process_api/abc/memory.usage_in_bytes": "536870912\n",
+            "/sys/fs/cgroup/memory/memory.limit_in_bytes": "9223372036854771712\n",
+        ]
+        XCTAssertEqual(AvailableMemory.now { v1[$0] },
+                       .init(bytes: 3 << 29, source: "the memory limit of cgroup /process_api/abc"))
+        // No limit set, or none readable: MemAvailable.
+        let open: [String: String] = ["/proc/meminfo": meminfo, "/proc/self/cgroup": "0::/user.slice\n",
+                                      "/sys/fs/cgroup/user.slice/memory.max": "max\n"]
+        XCTAssertEqual(AvailableMemory.now { open[$0] }, .init(bytes: 20 << 30, source: "MemAvailable in /proc/meminfo"))
+        // A limit looser than MemAvailable leaves MemAvailable the tighter.
+        let loose = v2.merging(["/sys/fs/cgroup/system.slice/memory.max": "\(64 << 30)\n"]) { $1 }
+        XCTAssertEqual(AvailableMemory.now { loose[$0] }?.source, "MemAvailable in /proc/meminfo")
     }
 }
