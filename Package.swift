@@ -93,6 +93,6 @@ let package = Package(
         .testTarget(name: "RequestFormatsTests", dependencies: ["RequestFormats", "JobStore", "JSON", "TestSupport", "StructuredOutput"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Engine", "JobStore", "RequestFormats", "JSON", "Model",
                                                         "TestSupport", "StructuredOutput"]),
-        .testTarget(name: "CLITests", dependencies: ["CommandLineKit", "JobsCLI", "JobStore", "RequestFormats", "JSON", "Model", "TestSupport", "StructuredOutput"]),
+        .testTarget(name: "CLITests", dependencies: ["CommandLineKit", "JobsCLI", "KVCache", "JobStore", "RequestFormats", "JSON", "Model", "TestSupport", "StructuredOutput"]),
     ] + kernelLevelTargets
 )

@@ -37,17 +37,23 @@ public enum AvailableMemory {
     /// Room under the tightest memory limit on the path from this process's cgroup to the root:
     /// limit minus usage, from cgroup v2's `memory.max` and `memory.current` (the `0::PATH`
     /// line of /proc/self/cgroup) or v1's `memory.limit_in_bytes` and `memory.usage_in_bytes`
-    /// (the `N:memory:PATH` line). "max" and v1's near-2^63 "no limit" are no limit.
+    /// (the `N:memory:PATH` line). "max" and v1's near-2^63 "no limit" are no limit. Usage
+    /// counts the page cache of files read in the cgroup (the model file, first of all), which
+    /// the kernel reclaims before it kills anything: its file pages (`memory.stat`'s
+    /// `active_file` + `inactive_file`, v1 `total_active_file` + `total_inactive_file`) are not
+    /// counted as used.
     static func cgroupRoom(membership: String, read: (String) -> String?) -> Limit? {
         var tightest: Limit?
         for line in membership.split(separator: "\n") {
             let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
             guard fields.count == 3, fields[2].hasPrefix("/") else { continue }
-            let (root, limitFile, usageFile): (String, String, String)
+            let (root, limitFile, usageFile, filePages): (String, String, String, [String])
             if fields[0] == "0" && fields[1].isEmpty {
-                (root, limitFile, usageFile) = ("/sys/fs/cgroup", "memory.max", "memory.current")
+                (root, limitFile, usageFile, filePages) = ("/sys/fs/cgroup", "memory.max", "memory.current",
+                                                           ["active_file", "inactive_file"])
             } else if fields[1].split(separator: ",").contains("memory") {
-                (root, limitFile, usageFile) = ("/sys/fs/cgroup/memory", "memory.limit_in_bytes", "memory.usage_in_bytes")
+                (root, limitFile, usageFile, filePages) = ("/sys/fs/cgroup/memory", "memory.limit_in_bytes", "memory.usage_in_bytes",
+                                                           ["total_active_file", "total_inactive_file"])
             } else {
                 continue
             }
@@ -57,7 +63,9 @@ public enum AvailableMemory {
                 if let limit = read(directory + "/" + limitFile).flatMap({ Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }),
                    limit < 1 << 62 {
                     let usage = read(directory + "/" + usageFile).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 0
-                    let room = max(0, limit - usage)
+                    let stat = read(directory + "/memory.stat").map(statValues) ?? [:]
+                    let cache = filePages.reduce(0) { $0 + (stat[$1] ?? 0) }
+                    let room = max(0, limit - max(0, usage - cache))
                     if room < tightest?.bytes ?? Int.max {
                         tightest = Limit(bytes: room, source: "the memory limit of cgroup \(path)")
                     }
@@ -68,5 +76,15 @@ public enum AvailableMemory {
             }
         }
         return tightest
+    }
+
+    /// `memory.stat`'s "name value" lines.
+    private static func statValues(_ text: String) -> [String: Int] {
+        var values: [String: Int] = [:]
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            if fields.count == 2, let value = Int(fields[1]) { values[String(fields[0])] = value }
+        }
+        return values
     }
 }

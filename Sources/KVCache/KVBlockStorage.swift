@@ -40,15 +40,17 @@ public final class KVBlockStorage: @unchecked Sendable {
                 return "KV memory of \(Self.size(requested)) holds no block (one block is \(Self.size(blockBytes))); "
                     + "raise --kv-memory to at least \(Self.size(blockBytes))"
             case let .mapFailed(bytes, code):
-                return "could not reserve \(Self.size(bytes)) of KV memory: \(String(cString: strerror(code))); "
+                // ENOMEM from mmap with memory free: an address-space limit (RLIMIT_AS).
+                let limit = code == ENOMEM ? " (an address-space limit, ulimit -v, counts it too)" : ""
+                return "could not reserve \(Self.size(bytes)) of KV memory: \(String(cString: strerror(code)))\(limit); "
                     + "lower --kv-memory \(check)"
             case let .populateFailed(bytes, code):
                 return "could not make \(Self.size(bytes)) of KV memory resident: \(String(cString: strerror(code))); "
                     + "lower --kv-memory \(check)"
             case let .moreThanAvailable(bytes, available):
-                return "KV memory of \(Self.size(bytes)) is more than the \(Self.size(available.bytes)) available "
-                    + "(\(available.source)), and the pool is made resident as it is reserved; "
-                    + "lower --kv-memory \(check)"
+                return "KV memory of \(Self.size(bytes)) and \(Self.size(KVBlockStorage.workingMemory)) of working memory are "
+                    + "more than the \(Self.size(available.bytes)) available (\(available.source)), and the pool is made "
+                    + "resident as it is reserved; lower --kv-memory \(check)"
             case .interrupted:
                 return "stopped while the KV memory was being made resident"
             }
@@ -102,8 +104,9 @@ public final class KVBlockStorage: @unchecked Sendable {
         elementsPerBlock = elementsPerSlot * layout.layersPerGroup
         mappedBytes = blockCount * layout.bytesPerBlock
         // Making more resident than is available would wake the kernel's OOM killer, which
-        // picks the largest process: this one, as a bare "Killed".
-        if residency == .atStart, let availableMemory, mappedBytes > availableMemory.bytes {
+        // picks the largest process: this one, as a bare "Killed"; so would a pool that leaves
+        // the forward pass no room (a 1 GiB cgroup: a 700 MiB pool was killed at the first batch).
+        if residency == .atStart, let availableMemory, mappedBytes + Self.workingMemory > availableMemory.bytes {
             throw AllocationError.moreThanAvailable(bytes: mappedBytes, available: availableMemory)
         }
         let pointer = mmap(nil, mappedBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
@@ -127,10 +130,17 @@ public final class KVBlockStorage: @unchecked Sendable {
 
     deinit { munmap(base, mappedBytes) }
 
-    /// Bytes each thread makes resident at a time: short enough that a thread that starts late
-    /// (a Dispatch worker's first `mmap` waits for the mapping lock a populating thread holds)
-    /// still finds work, and that a stop request is seen within a fraction of a second.
-    static let populateChunkBytes = 64 << 20
+    /// Memory a process needs besides its weights and KV pool, which the start's check keeps
+    /// free: the forward pass's activations and logits (about 100-150 MiB at 512 batch tokens
+    /// and 64 sequences for the models measured), the database, the runtime.
+    public static let workingMemory = 256 << 20
+
+    /// Bytes each thread makes resident at a time. `madvise` holds the process's mapping lock
+    /// for a chunk, and whatever maps memory meanwhile waits: a Dispatch worker's first `mmap`
+    /// (so a late thread must still find chunks left) and the thread that runs a signal's
+    /// handler (its stack). With 64 MiB chunks SIGTERM during a 4 GiB populate was acted on
+    /// 0.6-1.9 s later; with 8 MiB, 0.2-0.5 s, and 2 GiB took 0.36-0.38 s against 0.44-0.53 s.
+    static let populateChunkBytes = 8 << 20
 
     /// Makes every page of the mapping resident now, in chunks that every core takes from a
     /// shared counter: `madvise(MADV_POPULATE_WRITE)` (Linux 5.14+), or one write per page where

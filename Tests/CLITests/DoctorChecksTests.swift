@@ -1,5 +1,6 @@
 @testable import JobsCLI
 import Kernels
+import KVCache
 import XCTest
 
 /// The machine checks of `jobs doctor` on made-up readings, and its size arithmetic.
@@ -85,17 +86,26 @@ final class DoctorChecksTests: XCTestCase {
     }
 
     func testMemoryFailsBelowWeightsPlusKVCacheAndWarnsWithLittleToSpare() {
-        func meminfo(_ gib: Double) -> String {
-            "MemTotal:       32000000 kB\nMemAvailable:   \(Int(gib * 1024 * 1024)) kB\n"
+        func available(_ gib: Double) -> AvailableMemory.Limit {
+            .init(bytes: Int(gib * 1024 * 1024 * 1024), source: "MemAvailable in /proc/meminfo")
         }
         let weights = 512 << 20, kv = 2 << 30
-        let short = SystemChecks.memory(meminfo: meminfo(2), weights: weights, kvMemory: kv)
+        let short = SystemChecks.memory(available: available(2), weights: weights, kvMemory: kv)
         XCTAssertEqual(short.status, .fail)
-        XCTAssertEqual(short.finding, "2 GiB available; jobsd needs about 2.5 GiB (512 MiB of weights + 2 GiB of KV cache)")
+        XCTAssertEqual(short.finding, "2 GiB available; jobsd needs about 2.8 GiB (512 MiB of weights + 2 GiB of KV cache "
+            + "+ 256 MiB of working memory)")
         XCTAssertTrue(short.fix?.contains("--kv-memory") == true)
-        XCTAssertEqual(SystemChecks.memory(meminfo: meminfo(2.8), weights: weights, kvMemory: kv).status, .warn)
-        XCTAssertEqual(SystemChecks.memory(meminfo: meminfo(8), weights: weights, kvMemory: kv).status, .ok)
-        XCTAssertEqual(SystemChecks.memory(meminfo: "MemTotal: 1 kB\n", weights: nil, kvMemory: kv).status, .warn)
+        // 2.7 GiB: below weights + pool + working memory (2.75 GiB), which jobsd refuses.
+        XCTAssertEqual(SystemChecks.memory(available: available(2.7), weights: weights, kvMemory: kv).status, .fail)
+        XCTAssertEqual(SystemChecks.memory(available: available(2.8), weights: weights, kvMemory: kv).status, .warn)
+        XCTAssertEqual(SystemChecks.memory(available: available(8), weights: weights, kvMemory: kv).status, .ok)
+        XCTAssertEqual(SystemChecks.memory(available: nil, weights: nil, kvMemory: kv).status, .warn)
+        // Under a cgroup limit, doctor names it, as jobsd does.
+        let cgroup = SystemChecks.memory(available: .init(bytes: 763 << 20, source: "the memory limit of cgroup /t2"),
+                                         weights: 245 << 20, kvMemory: 2 << 30)
+        XCTAssertEqual(cgroup.status, .fail)
+        XCTAssertEqual(cgroup.finding, "763 MiB available (the memory limit of cgroup /t2); jobsd needs about 2.5 GiB "
+            + "(245 MiB of weights + 2 GiB of KV cache + 256 MiB of working memory)")
     }
 
     func testDiskFailsWhenNearlyFullAndWarnsBelowTheDatabaseSize() {

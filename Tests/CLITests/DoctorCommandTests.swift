@@ -53,7 +53,7 @@ final class DoctorCommandTests: XCTestCase {
         let bad = harness.run("doctor", "--model", model, "--kv-type", "q8")
         XCTAssertEqual(bad.code, 2, bad.errors)
         XCTAssertTrue(bad.errors.contains("--kv-type: expected f16 or f32, got 'q8'"), bad.errors)
-        XCTAssertTrue(report["memory"].text.contains(" of weights + 64 MiB of KV cache)"), outcome.output)
+        XCTAssertTrue(report["memory"].text.contains(" of weights + 64 MiB of KV cache + 256 MiB of working memory)"), outcome.output)
         for finding in report.findings {
             XCTAssertEqual(finding.fix == nil, finding.status == "ok", "\(finding)")
         }
@@ -89,7 +89,7 @@ final class DoctorCommandTests: XCTestCase {
         XCTAssertEqual(report["model"].text, "no model file at \(missing) (--model)")
         XCTAssertEqual(report["model"].fix, "check the path given by --model, or leave it out to use the default model "
             + "(Scripts/install-model installs it)")
-        XCTAssertTrue(report["memory"].text.contains("(model weights unknown + 64 MiB of KV cache)"), outcome.output)
+        XCTAssertTrue(report["memory"].text.contains("(model weights unknown + 64 MiB of KV cache + 256 MiB of working memory)"), outcome.output)
         XCTAssertFalse(report.findings.contains { $0.check == "model memory" })
         XCTAssertFalse(outcome.output.contains("All checks passed"))
         XCTAssertEqual(outcome.errors, "jobs: 1 check failed; the fix lines above say what to do\n")

@@ -122,11 +122,13 @@ final class KVBlockStorageTests: XCTestCase {
         let layout = KVCacheLayout(windows: [nil], keyDim: 256, valueDim: 256, blockSize: 16, precision: .f32)
         func limit(_ bytes: Int) -> AvailableMemory.Limit { .init(bytes: bytes, source: "MemAvailable in /proc/meminfo") }
         XCTAssertThrowsError(try KVBlockStorage(layout: layout, memoryBytes: 64 << 20, availableMemory: limit((47 << 20) + (1 << 19)))) { error in
-            XCTAssertEqual(String(describing: error), "KV memory of 64 MiB is more than the 47.5 MiB available "
-                + "(MemAvailable in /proc/meminfo), and the pool is made resident as it is reserved; lower --kv-memory "
-                + "(jobs doctor --kv-memory SIZE checks a size against free memory)")
+            XCTAssertEqual(String(describing: error), "KV memory of 64 MiB and 256 MiB of working memory are more than the "
+                + "47.5 MiB available (MemAvailable in /proc/meminfo), and the pool is made resident as it is reserved; "
+                + "lower --kv-memory (jobs doctor --kv-memory SIZE checks a size against free memory)")
         }
-        XCTAssertNoThrow(try KVBlockStorage(layout: layout, memoryBytes: 48 << 20, availableMemory: limit(48 << 20)))
+        // The pool and the working memory beside it (the forward pass's) must both fit.
+        XCTAssertThrowsError(try KVBlockStorage(layout: layout, memoryBytes: 48 << 20, availableMemory: limit((48 << 20) + (256 << 20) - 1)))
+        XCTAssertNoThrow(try KVBlockStorage(layout: layout, memoryBytes: 48 << 20, availableMemory: limit((48 << 20) + (256 << 20))))
         XCTAssertNoThrow(try KVBlockStorage(layout: layout, memoryBytes: 64 << 20, availableMemory: nil))
         XCTAssertNoThrow(try KVBlockStorage(layout: layout, memoryBytes: 64 << 20, residency: .onFirstWrite, availableMemory: limit(1 << 20)))
     }
@@ -140,7 +142,8 @@ final class KVBlockStorageTests: XCTestCase {
         }
         let cgroup = AvailableMemory.Limit(bytes: 23_402 << 20, source: "the memory limit of cgroup /system.slice/jobsd.service")
         XCTAssertTrue(KVBlockStorage.AllocationError.moreThanAvailable(bytes: 100 << 40, available: cgroup).description
-            .hasPrefix("KV memory of 100 TiB is more than the 22.9 GiB available (the memory limit of cgroup /system.slice/jobsd.service)"))
+            .hasPrefix("KV memory of 100 TiB and 256 MiB of working memory are more than the 22.9 GiB available "
+                + "(the memory limit of cgroup /system.slice/jobsd.service)"))
         XCTAssertEqual(KVBlockStorage.AllocationError.size(1023), "1023 bytes")
         XCTAssertEqual(KVBlockStorage.AllocationError.size(1536), "1.5 KiB")
     }
@@ -187,6 +190,14 @@ final class KVBlockStorageTests: XCTestCase {
         ]
         XCTAssertEqual(AvailableMemory.now { v1[$0] },
                        .init(bytes: 3 << 29, source: "the memory limit of cgroup /process_api/abc"))
+        // The page cache charged to the cgroup (the model file read there) is not counted as used:
+        // 1 GiB used of which 768 MiB are file pages leaves 3.75 GiB under the 4 GiB limit.
+        let cached = v2.merging(["/sys/fs/cgroup/system.slice/memory.stat":
+                                    "anon 268435456\nfile 805306368\nactive_file 268435456\ninactive_file 536870912\n"]) { $1 }
+        XCTAssertEqual(AvailableMemory.now { cached[$0] }?.bytes, (4 << 30) - (256 << 20))
+        let cachedV1 = v1.merging(["/sys/fs/cgroup/memory/process_api/abc/memory.stat":
+                                      "cache 402653184\nrss 134217728\ntotal_active_file 134217728\ntotal_inactive_file 268435456\n"]) { $1 }
+        XCTAssertEqual(AvailableMemory.now { cachedV1[$0] }?.bytes, (2 << 30) - (128 << 20))
         // No limit set, or none readable: MemAvailable.
         let open: [String: String] = ["/proc/meminfo": meminfo, "/proc/self/cgroup": "0::/user.slice\n",
                                       "/sys/fs/cgroup/user.slice/memory.max": "max\n"]

@@ -1,6 +1,7 @@
 import CommandLineKit
 import Engine
 import Foundation
+import KVCache
 import JSON
 import JobStore
 import Kernels
@@ -92,7 +93,7 @@ struct DoctorCommand: JobsCommand {
 
         // Read before the model check loads the weights into this process, which would
         // otherwise count them twice.
-        let meminfo = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8)
+        let available = AvailableMemory.now()
         let cpu = SystemChecks.cpu(capabilities: .current, forced: environment[KernelLevel.environmentKey])
         findings.append(cpu)
         findings.append(SystemChecks.openBLAS(.current(), capabilities: .current))
@@ -101,7 +102,7 @@ struct DoctorCommand: JobsCommand {
                                     canRunKernels: cpu.status != .fail, kvMemory: kvMemory,
                                     kvPrecision: kvPrecision)
         findings += model.findings
-        findings.append(SystemChecks.memory(meminfo: meminfo, weights: model.weightBytes, kvMemory: kvMemory))
+        findings.append(SystemChecks.memory(available: available, weights: model.weightBytes, kvMemory: kvMemory))
         findings.append(SystemChecks.disk(folder: databaseFolder, databaseBytes: databaseBytes))
         return findings
     }

@@ -56,18 +56,23 @@ enum SystemChecks {
         return .ok("openblas", "\(version), \(info.coreName) kernels, \(TextFormat.count(info.threads, "thread")); \(role)")
     }
 
+    /// `available`: `AvailableMemory.now()` (MemAvailable, or the room under a cgroup memory
+    /// limit, as jobsd checks it), read before the weights are loaded here; nil when unreadable.
     /// `weights` nil: the model could not be loaded (its own finding says why).
-    static func memory(meminfo: String?, weights: Int?, kvMemory: Int) -> DoctorFinding {
-        let needed = (weights ?? 0) + kvMemory
+    static func memory(available limit: AvailableMemory.Limit?, weights: Int?, kvMemory: Int) -> DoctorFinding {
+        // jobsd keeps KVBlockStorage.workingMemory free besides its pool when it starts.
+        let needed = (weights ?? 0) + kvMemory + KVBlockStorage.workingMemory
         let parts = "\(weights.map { "\(ByteCount.format($0)) of weights" } ?? "model weights unknown") + "
-            + "\(ByteCount.format(kvMemory)) of KV cache"
+            + "\(ByteCount.format(kvMemory)) of KV cache + \(ByteCount.format(KVBlockStorage.workingMemory)) of working memory"
         let fix = "free memory, give jobsd less KV cache memory (check a size with jobs doctor --kv-memory SIZE), "
             + "or use a smaller model"
-        guard let available = meminfo.flatMap(AvailableMemory.bytes(meminfo:)) else {
+        guard let limit else {
             return .warn("memory", "cannot read MemAvailable from /proc/meminfo; jobsd needs about \(ByteCount.format(needed)) "
                 + "(\(parts))", fix: "make sure that much memory is free")
         }
-        let finding = "\(ByteCount.format(available)) available; jobsd needs about \(ByteCount.format(needed)) (\(parts))"
+        let available = limit.bytes
+        let source = limit.source.hasPrefix("MemAvailable") ? "" : " (\(limit.source))"
+        let finding = "\(ByteCount.format(available)) available\(source); jobsd needs about \(ByteCount.format(needed)) (\(parts))"
         if available < needed { return .fail("memory", finding, fix: fix) }
         if available < needed + needed / 4 { return .warn("memory", finding + ", less than 25% to spare", fix: fix) }
         return .ok("memory", finding)
