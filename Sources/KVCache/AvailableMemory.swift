@@ -5,15 +5,29 @@ import Foundation
 /// reclaim), or less where the process's cgroup has a memory limit (systemd's `MemoryMax=`, a
 /// container's `--memory`).
 public enum AvailableMemory {
-    /// A number of bytes and where it comes from, for messages.
+    /// A number of bytes and where it comes from.
     public struct Limit: Sendable, Equatable {
         public var bytes: Int
-        /// "MemAvailable in /proc/meminfo", or "the memory limit of cgroup PATH".
-        public var source: String
+        public var source: Source
 
-        public init(bytes: Int, source: String) {
+        public init(bytes: Int, source: Source) {
             self.bytes = bytes
             self.source = source
+        }
+    }
+
+    /// Which figure a `Limit` is; its description is how messages name it.
+    public enum Source: Sendable, Equatable, CustomStringConvertible {
+        /// The machine's `MemAvailable`.
+        case memAvailable
+        /// The room under the memory limit of the cgroup at this path (from the hierarchy's root).
+        case cgroup(path: String)
+
+        public var description: String {
+            switch self {
+            case .memAvailable: return "MemAvailable in /proc/meminfo"
+            case .cgroup(let path): return "the memory limit of cgroup \(path)"
+            }
         }
     }
 
@@ -29,7 +43,7 @@ public enum AvailableMemory {
     /// The tightest of `MemAvailable` and the room under the memory limits of this process's
     /// cgroup and its ancestors; nil when none can be read. `read` returns a file's text.
     public static func now(read: (String) -> String? = { try? String(contentsOfFile: $0, encoding: .utf8) }) -> Limit? {
-        let machine = read("/proc/meminfo").flatMap(bytes(meminfo:)).map { Limit(bytes: $0, source: "MemAvailable in /proc/meminfo") }
+        let machine = read("/proc/meminfo").flatMap(bytes(meminfo:)).map { Limit(bytes: $0, source: .memAvailable) }
         let cgroup = read("/proc/self/cgroup").flatMap { cgroupRoom(membership: $0, read: read) }
         return [machine, cgroup].compactMap { $0 }.min { $0.bytes < $1.bytes }
     }
@@ -67,7 +81,7 @@ public enum AvailableMemory {
                     let cache = filePages.reduce(0) { $0 + (stat[$1] ?? 0) }
                     let room = max(0, limit - max(0, usage - cache))
                     if room < tightest?.bytes ?? Int.max {
-                        tightest = Limit(bytes: room, source: "the memory limit of cgroup \(path)")
+                        tightest = Limit(bytes: room, source: .cgroup(path: path))
                     }
                 }
                 guard path != "/" else { break }

@@ -87,7 +87,7 @@ final class DoctorChecksTests: XCTestCase {
 
     func testMemoryFailsBelowWeightsPlusKVCacheAndWarnsWithLittleToSpare() {
         func available(_ gib: Double) -> AvailableMemory.Limit {
-            .init(bytes: Int(gib * 1024 * 1024 * 1024), source: "MemAvailable in /proc/meminfo")
+            .init(bytes: Int(gib * 1024 * 1024 * 1024), source: .memAvailable)
         }
         let weights = 512 << 20, kv = 2 << 30
         let short = SystemChecks.memory(available: available(2), weights: weights, kvMemory: kv)
@@ -101,7 +101,7 @@ final class DoctorChecksTests: XCTestCase {
         XCTAssertEqual(SystemChecks.memory(available: available(8), weights: weights, kvMemory: kv).status, .ok)
         XCTAssertEqual(SystemChecks.memory(available: nil, weights: nil, kvMemory: kv).status, .warn)
         // Under a cgroup limit, doctor names it, as jobsd does.
-        let cgroup = SystemChecks.memory(available: .init(bytes: 763 << 20, source: "the memory limit of cgroup /t2"),
+        let cgroup = SystemChecks.memory(available: .init(bytes: 763 << 20, source: .cgroup(path: "/t2")),
                                          weights: 245 << 20, kvMemory: 2 << 30)
         XCTAssertEqual(cgroup.status, .fail)
         XCTAssertEqual(cgroup.finding, "763 MiB available (the memory limit of cgroup /t2); jobsd needs about 2.5 GiB "

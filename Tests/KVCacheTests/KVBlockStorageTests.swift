@@ -120,7 +120,7 @@ final class KVBlockStorageTests: XCTestCase {
     /// for the longest answer).
     func testAPoolLargerThanTheAvailableMemoryIsRefused() throws {
         let layout = KVCacheLayout(windows: [nil], keyDim: 256, valueDim: 256, blockSize: 16, precision: .f32)
-        func limit(_ bytes: Int) -> AvailableMemory.Limit { .init(bytes: bytes, source: "MemAvailable in /proc/meminfo") }
+        func limit(_ bytes: Int) -> AvailableMemory.Limit { .init(bytes: bytes, source: .memAvailable) }
         XCTAssertThrowsError(try KVBlockStorage(layout: layout, memoryBytes: 64 << 20, availableMemory: limit((47 << 20) + (1 << 19)))) { error in
             XCTAssertEqual(String(describing: error), "KV memory of 64 MiB and 256 MiB of working memory are more than the "
                 + "47.5 MiB available (MemAvailable in /proc/meminfo), and the pool is made resident as it is reserved; "
@@ -140,7 +140,7 @@ final class KVBlockStorageTests: XCTestCase {
             XCTAssertEqual(String(describing: error), "KV memory of 1 byte holds no block (one block is 32 KiB); "
                 + "raise --kv-memory to at least 32 KiB")
         }
-        let cgroup = AvailableMemory.Limit(bytes: 23_402 << 20, source: "the memory limit of cgroup /system.slice/jobsd.service")
+        let cgroup = AvailableMemory.Limit(bytes: 23_402 << 20, source: .cgroup(path: "/system.slice/jobsd.service"))
         XCTAssertTrue(KVBlockStorage.AllocationError.moreThanAvailable(bytes: 100 << 40, available: cgroup).description
             .hasPrefix("KV memory of 100 TiB and 256 MiB of working memory are more than the 22.9 GiB available "
                 + "(the memory limit of cgroup /system.slice/jobsd.service)"))
@@ -180,7 +180,7 @@ final class KVBlockStorageTests: XCTestCase {
             "/sys/fs/cgroup/system.slice/memory.current": "1073741824\n",    // 1 GiB used
         ]
         XCTAssertEqual(AvailableMemory.now { v2[$0] },
-                       .init(bytes: 3 << 30, source: "the memory limit of cgroup /system.slice"))
+                       .init(bytes: 3 << 30, source: .cgroup(path: "/system.slice")))
         let v1: [String: String] = [
             "/proc/meminfo": meminfo,
             "/proc/self/cgroup": "9:name=systemd:/\n4:memory:/process_api/abc\n0::/\n",
@@ -189,7 +189,7 @@ final class KVBlockStorageTests: XCTestCase {
             "/sys/fs/cgroup/memory/memory.limit_in_bytes": "9223372036854771712\n",
         ]
         XCTAssertEqual(AvailableMemory.now { v1[$0] },
-                       .init(bytes: 3 << 29, source: "the memory limit of cgroup /process_api/abc"))
+                       .init(bytes: 3 << 29, source: .cgroup(path: "/process_api/abc")))
         // The page cache charged to the cgroup (the model file read there) is not counted as used:
         // 1 GiB used of which 768 MiB are file pages leaves 3.75 GiB under the 4 GiB limit.
         let cached = v2.merging(["/sys/fs/cgroup/system.slice/memory.stat":
@@ -201,9 +201,12 @@ final class KVBlockStorageTests: XCTestCase {
         // No limit set, or none readable: MemAvailable.
         let open: [String: String] = ["/proc/meminfo": meminfo, "/proc/self/cgroup": "0::/user.slice\n",
                                       "/sys/fs/cgroup/user.slice/memory.max": "max\n"]
-        XCTAssertEqual(AvailableMemory.now { open[$0] }, .init(bytes: 20 << 30, source: "MemAvailable in /proc/meminfo"))
+        XCTAssertEqual(AvailableMemory.now { open[$0] }, .init(bytes: 20 << 30, source: .memAvailable))
         // A limit looser than MemAvailable leaves MemAvailable the tighter.
         let loose = v2.merging(["/sys/fs/cgroup/system.slice/memory.max": "\(64 << 30)\n"]) { $1 }
-        XCTAssertEqual(AvailableMemory.now { loose[$0] }?.source, "MemAvailable in /proc/meminfo")
+        XCTAssertEqual(AvailableMemory.now { loose[$0] }?.source, .memAvailable)
+        // How messages name the two sources.
+        XCTAssertEqual("\(AvailableMemory.Source.memAvailable)", "MemAvailable in /proc/meminfo")
+        XCTAssertEqual("\(AvailableMemory.Source.cgroup(path: "/t2"))", "the memory limit of cgroup /t2")
     }
 }

@@ -71,7 +71,7 @@ enum SystemChecks {
                 + "(\(parts))", fix: "make sure that much memory is free")
         }
         let available = limit.bytes
-        let source = limit.source.hasPrefix("MemAvailable") ? "" : " (\(limit.source))"
+        let source = limit.source == .memAvailable ? "" : " (\(limit.source))"
         let finding = "\(ByteCount.format(available)) available\(source); jobsd needs about \(ByteCount.format(needed)) (\(parts))"
         if available < needed { return .fail("memory", finding, fix: fix) }
         if available < needed + needed / 4 { return .warn("memory", finding + ", less than 25% to spare", fix: fix) }
