@@ -46,6 +46,11 @@ public final class Engine {
     private var tokenTrie: TokenTrie?
     private let clockStart = DispatchTime.now().uptimeNanoseconds
 
+    /// Bytes the process needs beside weights and KV pool, which the pool's start check keeps
+    /// free: the model's working memory for this engine's largest step (`options.maxBatchTokens`
+    /// tokens, `options.maxSequences` logit rows), allocated at start, + `KVBlockStorage.processOverhead`.
+    public let workingMemoryBytes: Int
+
     /// Step profiles added up since start-up or the last `resetProfile()`.
     public private(set) var profile = EngineProfile()
 
@@ -54,7 +59,7 @@ public final class Engine {
     private let attentionClock: (@Sendable () -> Double)?
 
     /// Reserves the KV memory (`options.kvMemoryBytes`) for the model's layout, resident as
-    /// `options.kvResidency` says.
+    /// `options.kvResidency` says, and the model's working memory for the largest step.
     /// - Parameter stopRequested: asked while the pool is made resident; true stops it, and
     ///   the init throws `EngineError.stopped`.
     public init(model: any LanguageModel, tokenizer: any Tokenizer, options: EngineOptions,
@@ -62,14 +67,19 @@ public final class Engine {
         self.attentionClock = attentionClock
         try options.validate()
         let layout = model.kvLayout.with(blockSize: options.blockSize, precision: options.kvPrecision)
+        // A step holds at most maxBatchTokens tokens and one logit row per sequence.
+        workingMemoryBytes = model.workingMemoryBytes(tokens: options.maxBatchTokens, rows: options.maxSequences)
+            + KVBlockStorage.processOverhead
         do {
             storage = try KVBlockStorage(layout: layout, memoryBytes: options.kvMemoryBytes, residency: options.kvResidency,
+                                         workingMemory: workingMemoryBytes,
                                          stopRequested: stopRequested)
         } catch KVBlockStorage.AllocationError.interrupted {
             throw EngineError.stopped
         } catch {
             throw EngineError.kvMemory(String(describing: error))
         }
+        model.reserveWorkingMemory(tokens: options.maxBatchTokens, rows: options.maxSequences)
         self.options = options
         self.model = model
         self.tokenizer = tokenizer

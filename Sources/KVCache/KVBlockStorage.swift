@@ -29,7 +29,8 @@ public final class KVBlockStorage: @unchecked Sendable {
         case tooSmall(requested: Int, blockBytes: Int)
         case mapFailed(bytes: Int, errno: Int32)
         case populateFailed(bytes: Int, errno: Int32)
-        case moreThanAvailable(bytes: Int, available: AvailableMemory.Limit)
+        /// The pool and `workingMemory` (what the process needs beside it) do not fit.
+        case moreThanAvailable(bytes: Int, workingMemory: Int, available: AvailableMemory.Limit)
         /// `stopRequested` answered true while the pool was being made resident.
         case interrupted
 
@@ -47,10 +48,12 @@ public final class KVBlockStorage: @unchecked Sendable {
             case let .populateFailed(bytes, code):
                 return "could not make \(Self.size(bytes)) of KV memory resident: \(String(cString: strerror(code))); "
                     + "lower --kv-memory \(check)"
-            case let .moreThanAvailable(bytes, available):
-                return "KV memory of \(Self.size(bytes)) and \(Self.size(KVBlockStorage.workingMemory)) of working memory are "
-                    + "more than the \(Self.size(available.bytes)) available (\(available.source)), and the pool is made "
-                    + "resident as it is reserved; lower --kv-memory \(check)"
+            case let .moreThanAvailable(bytes, workingMemory, available):
+                return "KV memory of \(Self.size(bytes)) and \(Self.size(workingMemory)) of working memory (activations "
+                    + "for --max-batch-tokens, logits, the runtime) are more than the \(Self.size(available.bytes)) "
+                    + "available (\(available.source)), and the pool is made resident as it is reserved; lower "
+                    + "--kv-memory or --max-batch-tokens (jobs doctor --kv-memory SIZE --max-batch-tokens N checks them "
+                    + "against free memory)"
             case .interrupted:
                 return "stopped while the KV memory was being made resident"
             }
@@ -83,20 +86,24 @@ public final class KVBlockStorage: @unchecked Sendable {
     ///   - availableMemory: what the process can be given (default `AvailableMemory.now()`:
     ///     MemAvailable or a cgroup's limit; nil skips the check); checked only when the pool
     ///     is made resident at start.
+    ///   - workingMemory: what the process will need beside the pool, which must fit too: the
+    ///     model's working memory (`LanguageModel.workingMemoryBytes`) + `processOverhead`.
     ///   - stopRequested: asked between parts of the populate; true stops it.
     /// - Throws: `AllocationError`: no block fits, more than `availableMemory`, the kernel
     ///   refuses the mapping or its pages, or `stopRequested`.
     public convenience init(layout: KVCacheLayout, memoryBytes: Int, residency: Residency = .atStart,
                             availableMemory: AvailableMemory.Limit? = AvailableMemory.now(),
+                            workingMemory: Int = KVBlockStorage.processOverhead,
                             stopRequested: (@Sendable () -> Bool)? = nil) throws {
         let count = memoryBytes / layout.bytesPerBlock
         guard count > 0 else { throw AllocationError.tooSmall(requested: memoryBytes, blockBytes: layout.bytesPerBlock) }
         try self.init(layout: layout, blockCount: count, residency: residency, availableMemory: availableMemory,
-                      stopRequested: stopRequested)
+                      workingMemory: workingMemory, stopRequested: stopRequested)
     }
 
     public init(layout: KVCacheLayout, blockCount: Int, residency: Residency = .atStart,
-                availableMemory: AvailableMemory.Limit? = AvailableMemory.now(), stopRequested: (@Sendable () -> Bool)? = nil) throws {
+                availableMemory: AvailableMemory.Limit? = AvailableMemory.now(),
+                workingMemory: Int = KVBlockStorage.processOverhead, stopRequested: (@Sendable () -> Bool)? = nil) throws {
         precondition(blockCount > 0)
         self.layout = layout
         self.blockCount = blockCount
@@ -106,8 +113,9 @@ public final class KVBlockStorage: @unchecked Sendable {
         // Making more resident than is available would wake the kernel's OOM killer, which
         // picks the largest process: this one, as a bare "Killed"; so would a pool that leaves
         // the forward pass no room (a 1 GiB cgroup: a 700 MiB pool was killed at the first batch).
-        if residency == .atStart, let availableMemory, mappedBytes + Self.workingMemory > availableMemory.bytes {
-            throw AllocationError.moreThanAvailable(bytes: mappedBytes, available: availableMemory)
+        if residency == .atStart, let availableMemory, mappedBytes + workingMemory > availableMemory.bytes {
+            throw AllocationError.moreThanAvailable(bytes: mappedBytes, workingMemory: workingMemory,
+                                                    available: availableMemory)
         }
         let pointer = mmap(nil, mappedBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
         guard let pointer, pointer != MAP_FAILED else {
@@ -130,10 +138,11 @@ public final class KVBlockStorage: @unchecked Sendable {
 
     deinit { munmap(base, mappedBytes) }
 
-    /// Memory a process needs besides its weights and KV pool, which the start's check keeps
-    /// free: the forward pass's activations and logits (about 100-150 MiB at 512 batch tokens
-    /// and 64 sequences for the models measured), the database, the runtime.
-    public static let workingMemory = 256 << 20
+    /// Memory a process running a model needs besides its weights, KV pool and the forward
+    /// pass's working memory: the runtime and libraries, the tokenizer, the database. Measured
+    /// about 30 MiB (jobsd's RSS after the load, less weights and pool, for Gemma 3 270M and
+    /// Qwen2.5 1.5B); twice that is kept.
+    public static let processOverhead = 64 << 20
 
     /// Bytes each thread makes resident at a time. `madvise` holds the process's mapping lock
     /// for a chunk, and whatever maps memory meanwhile waits: a Dispatch worker's first `mmap`

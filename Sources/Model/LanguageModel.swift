@@ -15,6 +15,13 @@ public protocol LanguageModel: AnyObject, Sendable {
     /// `vocabularySize` logits per entry of `batch.logitTokens`. The returned rows stay valid
     /// until the next call.
     func forward(_ batch: ForwardBatch, cache: KVBlockStorage) throws -> Logits
+
+    /// Bytes `forward` works in, besides weights and the KV cache, for batches of up to
+    /// `tokens` tokens and `rows` logit rows: activations, logits, per-thread scratch.
+    func workingMemoryBytes(tokens: Int, rows: Int) -> Int
+
+    /// Allocates that working memory now, so batches within it never reallocate.
+    func reserveWorkingMemory(tokens: Int, rows: Int)
 }
 
 /// Rows of next-token logits: [rowCount][vocabularySize], owned by the model.

@@ -43,12 +43,8 @@ public final class TransformerModel: LanguageModel, @unchecked Sendable {
     public init(file: GGUFFile, pool: WorkerPool = .shared, activations: MatrixActivations = .default) throws {
         try CPUFeatures.check()
         let start = Date()
-        guard let family = ArchitectureRegistry.family(named: file.architecture) else {
-            throw ModelError.unknownArchitecture(path: file.path, name: file.architecture,
-                                                 supported: ArchitectureRegistry.supportedNames)
-        }
-        var configuration = try ModelConfiguration(file: file, architecture: file.architecture!)
-        try family.configure(&configuration, file: file)
+        let family = try Self.family(of: file)
+        let configuration = try Self.configuration(of: file)
         architecture = try family.init(loader: WeightLoader(file: file, activations: activations),
                                        configuration: configuration)
         self.activations = activations == .int8 && !MatrixActivations.int8Supported ? .float32 : activations
@@ -58,6 +54,36 @@ public final class TransformerModel: LanguageModel, @unchecked Sendable {
         weightBytes = architecture.weightBytes
         parameterCount = file.tensors.reduce(0) { $0 + $1.elementCount }
         loadSeconds = Date().timeIntervalSince(start)
+    }
+
+    /// Bytes the forward pass works in once batches of up to `tokens` tokens and `rows` logit
+    /// rows have run, besides weights and KV cache (see `WorkingMemory`).
+    public func workingMemoryBytes(tokens: Int, rows: Int) -> Int {
+        WorkingMemory.bytes(configuration: configuration, tokens: tokens, rows: rows, threads: pool.threadCount,
+                            int8: activations == .int8)
+    }
+
+    /// Allocates the activation and logit buffers for batches of up to `tokens` tokens and
+    /// `rows` logit rows now, so that such batches never reallocate them (a buffer grown twofold
+    /// could otherwise end up twice the largest batch). Pages become resident as batches write them.
+    public func reserveWorkingMemory(tokens: Int, rows: Int) {
+        lock.withLock { _ in buffers.reserve(tokens: tokens, rows: rows, configuration: configuration) }
+    }
+
+    private static func family(of file: GGUFFile) throws -> any Architecture.Type {
+        guard let family = ArchitectureRegistry.family(named: file.architecture) else {
+            throw ModelError.unknownArchitecture(path: file.path, name: file.architecture,
+                                                 supported: ArchitectureRegistry.supportedNames)
+        }
+        return family
+    }
+
+    /// The hyperparameters of the model in `file`, from its header.
+    static func configuration(of file: GGUFFile) throws -> ModelConfiguration {
+        let family = try Self.family(of: file)
+        var configuration = try ModelConfiguration(file: file, architecture: file.architecture!)
+        try family.configure(&configuration, file: file)
+        return configuration
     }
 
     public func forward(_ batch: ForwardBatch, cache: KVBlockStorage) throws -> Logits {

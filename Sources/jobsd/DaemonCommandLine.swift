@@ -154,6 +154,7 @@ public enum DaemonCommandLine {
                     ("max_seqs", options.engine.maxSequences), ("max_batch_tokens", options.engine.maxBatchTokens),
                     ("kv_memory", ByteCount.format(kvBytes)), ("kv_memory_bytes", kvBytes),
                     ("kv_resident_seconds", reserveSeconds),
+                    ("working_memory", ByteCount.format(engine.workingMemoryBytes)),
                     ("kv_blocks", engine.kvBlockCount), ("kv_type", engine.options.kvPrecision.rawValue), ("kv_block_tokens", engine.options.blockSize),
                     // Tokens with every layer's keys and values held (as `jobs doctor` counts them): a
                     // block serves one group of layers, so blocks × block size overstates it.

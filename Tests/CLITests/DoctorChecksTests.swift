@@ -89,20 +89,27 @@ final class DoctorChecksTests: XCTestCase {
         func available(_ gib: Double) -> AvailableMemory.Limit {
             .init(bytes: Int(gib * 1024 * 1024 * 1024), source: .memAvailable)
         }
-        let weights = 512 << 20, kv = 2 << 30
-        let short = SystemChecks.memory(available: available(2), weights: weights, kvMemory: kv)
+        let weights = 512 << 20, kv = 2 << 30, working = 256 << 20
+        let short = SystemChecks.memory(available: available(2), weights: weights, kvMemory: kv, workingMemory: working)
         XCTAssertEqual(short.status, .fail)
         XCTAssertEqual(short.finding, "2 GiB available; jobsd needs about 2.8 GiB (512 MiB of weights + 2 GiB of KV cache "
             + "+ 256 MiB of working memory)")
         XCTAssertTrue(short.fix?.contains("--kv-memory") == true)
+        XCTAssertTrue(short.fix?.contains("--max-batch-tokens") == true)
         // 2.7 GiB: below weights + pool + working memory (2.75 GiB), which jobsd refuses.
-        XCTAssertEqual(SystemChecks.memory(available: available(2.7), weights: weights, kvMemory: kv).status, .fail)
-        XCTAssertEqual(SystemChecks.memory(available: available(2.8), weights: weights, kvMemory: kv).status, .warn)
-        XCTAssertEqual(SystemChecks.memory(available: available(8), weights: weights, kvMemory: kv).status, .ok)
+        XCTAssertEqual(SystemChecks.memory(available: available(2.7), weights: weights, kvMemory: kv, workingMemory: working).status, .fail)
+        XCTAssertEqual(SystemChecks.memory(available: available(2.8), weights: weights, kvMemory: kv, workingMemory: working).status, .warn)
+        XCTAssertEqual(SystemChecks.memory(available: available(8), weights: weights, kvMemory: kv, workingMemory: working).status, .ok)
         XCTAssertEqual(SystemChecks.memory(available: nil, weights: nil, kvMemory: kv).status, .warn)
+        // A larger working memory (more batch tokens) can make the same pool not fit.
+        XCTAssertEqual(SystemChecks.memory(available: available(2.8), weights: weights, kvMemory: kv,
+                                           workingMemory: 1 << 30).status, .fail)
+        // Without the model's figure, the runtime's share is counted.
+        XCTAssertTrue(SystemChecks.memory(available: available(8), weights: weights, kvMemory: kv).finding
+            .hasSuffix("+ 64 MiB of working memory)"))
         // Under a cgroup limit, doctor names it, as jobsd does.
         let cgroup = SystemChecks.memory(available: .init(bytes: 763 << 20, source: .cgroup(path: "/t2")),
-                                         weights: 245 << 20, kvMemory: 2 << 30)
+                                         weights: 245 << 20, kvMemory: 2 << 30, workingMemory: working)
         XCTAssertEqual(cgroup.status, .fail)
         XCTAssertEqual(cgroup.finding, "763 MiB available (the memory limit of cgroup /t2); jobsd needs about 2.5 GiB "
             + "(245 MiB of weights + 2 GiB of KV cache + 256 MiB of working memory)")

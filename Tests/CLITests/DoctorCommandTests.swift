@@ -1,5 +1,7 @@
 import CommandLineKit
 import Foundation
+import KVCache
+import GGUF
 @testable import JobStore
 import Model
 import TestSupport
@@ -53,7 +55,25 @@ final class DoctorCommandTests: XCTestCase {
         let bad = harness.run("doctor", "--model", model, "--kv-type", "q8")
         XCTAssertEqual(bad.code, 2, bad.errors)
         XCTAssertTrue(bad.errors.contains("--kv-type: expected f16 or f32, got 'q8'"), bad.errors)
-        XCTAssertTrue(report["memory"].text.contains(" of weights + 64 MiB of KV cache + 256 MiB of working memory)"), outcome.output)
+        // The working memory jobsd keeps beside its pool: the tiny model's forward pass for 512
+        // batch tokens and 64 sequences, and the runtime's 64 MiB; more batch tokens, more memory.
+        let working = try XCTUnwrap(WorkingMemory.estimatedBytes(of: GGUFFile(path: model), tokens: 512, rows: 64))
+            + KVBlockStorage.processOverhead
+        XCTAssertTrue(report["memory"].text.contains(" of weights + 64 MiB of KV cache + "
+            + "\(ByteCount.format(working)) of working memory)"), outcome.output)
+        XCTAssertTrue(report["resident size"].text.hasSuffix(" + \(ByteCount.format(working)) of working memory (activations "
+            + "and logits for 512 batch tokens and 64 sequences, --max-batch-tokens and --max-seqs; the runtime)"),
+                      outcome.output)
+        let larger = try DoctorOutput(harness.run("doctor", "--model", model, "--kv-memory", "64M",
+                                                  "--max-batch-tokens", "8192", "--max-seqs", "8").output)
+        let largerWorking = try WorkingMemory.estimatedBytes(of: GGUFFile(path: model), tokens: 8192, rows: 8)
+            + KVBlockStorage.processOverhead
+        XCTAssertGreaterThan(largerWorking, working)
+        XCTAssertTrue(larger["memory"].text.contains(" + \(ByteCount.format(largerWorking)) of working memory)"), "\(larger.findings)")
+        XCTAssertTrue(larger["resident size"].text.contains("for 8,192 batch tokens and 8 sequences"), "\(larger.findings)")
+        let badTokens = harness.run("doctor", "--model", model, "--max-batch-tokens", "0")
+        XCTAssertEqual(badTokens.code, 2, badTokens.errors)
+        XCTAssertTrue(badTokens.errors.contains("--max-batch-tokens must be an integer from 1 to 1048576, got '0'"), badTokens.errors)
         for finding in report.findings {
             XCTAssertEqual(finding.fix == nil, finding.status == "ok", "\(finding)")
         }
@@ -89,7 +109,7 @@ final class DoctorCommandTests: XCTestCase {
         XCTAssertEqual(report["model"].text, "no model file at \(missing) (--model)")
         XCTAssertEqual(report["model"].fix, "check the path given by --model, or leave it out to use the default model "
             + "(Scripts/install-model installs it)")
-        XCTAssertTrue(report["memory"].text.contains("(model weights unknown + 64 MiB of KV cache + 256 MiB of working memory)"), outcome.output)
+        XCTAssertTrue(report["memory"].text.contains("(model weights unknown + 64 MiB of KV cache + 64 MiB of working memory)"), outcome.output)
         XCTAssertFalse(report.findings.contains { $0.check == "model memory" })
         XCTAssertFalse(outcome.output.contains("All checks passed"))
         XCTAssertEqual(outcome.errors, "jobs: 1 check failed; the fix lines above say what to do\n")

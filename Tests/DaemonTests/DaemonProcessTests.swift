@@ -1,4 +1,5 @@
 import Foundation
+import CommandLineKit
 import TestSupport
 import XCTest
 @testable import Daemon
@@ -328,6 +329,10 @@ final class DaemonProcessTests: XCTestCase {
         // The pool is made resident between these two lines, and the start line says how long it took.
         XCTAssertEqual(DaemonProcess.events("reserve", in: run.stderr).first?["kv_memory"], "16 MiB")
         XCTAssertNotNil(Double(start["kv_resident_seconds"] ?? ""), run.stderr)
+        // What the start check kept free beside the pool: the forward pass's memory for 5
+        // sequences and the default 512 batch tokens, and the runtime's share.
+        XCTAssertEqual(start["working_memory"], ByteCount.format(fixture.model.model.workingMemoryBytes(tokens: 512, rows: 5)
+            + KVBlockStorage.processOverhead), run.stderr)
         XCTAssertEqual(DaemonProcess.events("stop", in: run.stderr).first?["reason"], "drained")
     }
 }

@@ -20,6 +20,8 @@ final class FailingModel: LanguageModel {
     var vocabularySize: Int { inner.vocabularySize }
     var contextLength: Int { inner.contextLength }
     var kvLayout: KVCacheLayout { inner.kvLayout }
+    func workingMemoryBytes(tokens: Int, rows: Int) -> Int { inner.workingMemoryBytes(tokens: tokens, rows: rows) }
+    func reserveWorkingMemory(tokens: Int, rows: Int) { inner.reserveWorkingMemory(tokens: tokens, rows: rows) }
 
     func forward(_ batch: ForwardBatch, cache: KVBlockStorage) throws -> Logits {
         let fail = failures.withLock { remaining in

@@ -412,6 +412,23 @@ final class EngineTests: XCTestCase {
                                     stopRequested: { true }))
     }
 
+    /// The KV pool's start check keeps the model's working memory for the largest step free
+    /// beside the pool (a 1.5B model at --max-batch-tokens 8192 needs 1.3 GiB of it, which a flat
+    /// allowance missed), and the engine allocates that memory at start.
+    func testTheStartCheckCountsTheModelsWorkingMemory() throws {
+        guard AvailableMemory.now() != nil else { throw XCTSkip("no MemAvailable to check against") }
+        let hungry = FakeLanguageModel(extraWorkingMemory: 1 << 50)
+        XCTAssertThrowsError(try Engine(model: hungry, tokenizer: FakeTokenizer(), options: EngineOptions(kvMemoryBytes: 1 << 20))) {
+            XCTAssertTrue(String(describing: $0).hasPrefix("KV memory of 1 MiB and 1.0 PiB of working memory (activations "
+                + "for --max-batch-tokens, logits, the runtime) are more than the "), "\($0)")
+        }
+        let model = FakeLanguageModel()
+        let engine = try Engine(model: model, tokenizer: FakeTokenizer(),
+                                options: EngineOptions(maxSequences: 8, maxBatchTokens: 100, kvMemoryBytes: 1 << 20))
+        XCTAssertEqual(engine.workingMemoryBytes, 4 * 8 * model.vocabularySize + KVBlockStorage.processOverhead)
+        XCTAssertEqual(model.logitRowCapacity, 8)
+    }
+
     func testKVMemoryTooSmallForOneBlockFailsAtStart() {
         let model = FakeLanguageModel()
         XCTAssertThrowsError(try Engine(model: model, tokenizer: FakeTokenizer(),

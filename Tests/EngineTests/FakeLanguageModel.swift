@@ -38,15 +38,19 @@ final class FakeLanguageModel: LanguageModel, @unchecked Sendable {
     private var logits: UnsafeMutablePointer<Float>
     private var logitsCapacity = 0
     private var failuresToInject = 0
+    private let extraWorkingMemory: Int
 
-    /// - Parameter windows: one entry per layer (nil: full attention); layer 0 must be full.
+    /// - Parameters:
+    ///   - windows: one entry per layer (nil: full attention); layer 0 must be full.
+    ///   - extraWorkingMemory: bytes `workingMemoryBytes` claims besides the logit rows.
     init(vocabularySize: Int = 64, contextLength: Int = 4096, windows: [Int?] = [nil, nil],
-         blockSize: Int = 4, script: @escaping Script = FakeLanguageModel.hashedLogits) {
+         blockSize: Int = 4, extraWorkingMemory: Int = 0, script: @escaping Script = FakeLanguageModel.hashedLogits) {
         precondition(windows.first! == nil, "the fake reads histories from a full-attention group")
         self.vocabularySize = vocabularySize
         self.contextLength = contextLength
         self.kvLayout = KVCacheLayout(windows: windows, keyDim: 4, valueDim: 4, blockSize: blockSize)
         self.script = script
+        self.extraWorkingMemory = extraWorkingMemory
         self.logits = UnsafeMutablePointer<Float>.allocate(capacity: 1)
     }
 
@@ -56,6 +60,23 @@ final class FakeLanguageModel: LanguageModel, @unchecked Sendable {
 
     /// Makes the next `count` forward passes throw before touching the cache.
     func injectFailures(_ count: Int) { lock.withLock { failuresToInject = count } }
+
+    /// Its logit rows (4 bytes a logit) and `extraWorkingMemory`.
+    func workingMemoryBytes(tokens: Int, rows: Int) -> Int { 4 * rows * vocabularySize + extraWorkingMemory }
+
+    /// Logit rows allocated so far.
+    var logitRowCapacity: Int { lock.withLock { logitsCapacity / vocabularySize } }
+
+    /// Grows the logit rows to `rows` (forward grows them too, when a batch needs more).
+    func reserveWorkingMemory(tokens: Int, rows: Int) {
+        lock.withLock {
+            if rows * vocabularySize > logitsCapacity {
+                logits.deallocate()
+                logitsCapacity = rows * vocabularySize
+                logits = .allocate(capacity: logitsCapacity)
+            }
+        }
+    }
 
     func forward(_ batch: ForwardBatch, cache: KVBlockStorage) throws -> Logits {
         try lock.withLock {

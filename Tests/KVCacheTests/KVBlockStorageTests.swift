@@ -122,13 +122,20 @@ final class KVBlockStorageTests: XCTestCase {
         let layout = KVCacheLayout(windows: [nil], keyDim: 256, valueDim: 256, blockSize: 16, precision: .f32)
         func limit(_ bytes: Int) -> AvailableMemory.Limit { .init(bytes: bytes, source: .memAvailable) }
         XCTAssertThrowsError(try KVBlockStorage(layout: layout, memoryBytes: 64 << 20, availableMemory: limit((47 << 20) + (1 << 19)))) { error in
-            XCTAssertEqual(String(describing: error), "KV memory of 64 MiB and 256 MiB of working memory are more than the "
-                + "47.5 MiB available (MemAvailable in /proc/meminfo), and the pool is made resident as it is reserved; "
-                + "lower --kv-memory (jobs doctor --kv-memory SIZE checks a size against free memory)")
+            XCTAssertEqual(String(describing: error), "KV memory of 64 MiB and 64 MiB of working memory (activations for "
+                + "--max-batch-tokens, logits, the runtime) are more than the 47.5 MiB available (MemAvailable in "
+                + "/proc/meminfo), and the pool is made resident as it is reserved; lower --kv-memory or "
+                + "--max-batch-tokens (jobs doctor --kv-memory SIZE --max-batch-tokens N checks them against free memory)")
         }
-        // The pool and the working memory beside it (the forward pass's) must both fit.
-        XCTAssertThrowsError(try KVBlockStorage(layout: layout, memoryBytes: 48 << 20, availableMemory: limit((48 << 20) + (256 << 20) - 1)))
-        XCTAssertNoThrow(try KVBlockStorage(layout: layout, memoryBytes: 48 << 20, availableMemory: limit((48 << 20) + (256 << 20))))
+        // The pool and the working memory beside it (the process's at least, or what the caller
+        // says its forward pass needs) must both fit.
+        let overhead = KVBlockStorage.processOverhead
+        XCTAssertThrowsError(try KVBlockStorage(layout: layout, memoryBytes: 48 << 20, availableMemory: limit((48 << 20) + overhead - 1)))
+        XCTAssertNoThrow(try KVBlockStorage(layout: layout, memoryBytes: 48 << 20, availableMemory: limit((48 << 20) + overhead)))
+        XCTAssertThrowsError(try KVBlockStorage(layout: layout, memoryBytes: 48 << 20, availableMemory: limit((48 << 20) + (300 << 20) - 1),
+                                                workingMemory: 300 << 20))
+        XCTAssertNoThrow(try KVBlockStorage(layout: layout, memoryBytes: 48 << 20, availableMemory: limit((48 << 20) + (300 << 20)),
+                                            workingMemory: 300 << 20))
         XCTAssertNoThrow(try KVBlockStorage(layout: layout, memoryBytes: 64 << 20, availableMemory: nil))
         XCTAssertNoThrow(try KVBlockStorage(layout: layout, memoryBytes: 64 << 20, residency: .onFirstWrite, availableMemory: limit(1 << 20)))
     }
@@ -141,9 +148,10 @@ final class KVBlockStorageTests: XCTestCase {
                 + "raise --kv-memory to at least 32 KiB")
         }
         let cgroup = AvailableMemory.Limit(bytes: 23_402 << 20, source: .cgroup(path: "/system.slice/jobsd.service"))
-        XCTAssertTrue(KVBlockStorage.AllocationError.moreThanAvailable(bytes: 100 << 40, available: cgroup).description
-            .hasPrefix("KV memory of 100 TiB and 256 MiB of working memory are more than the 22.9 GiB available "
-                + "(the memory limit of cgroup /system.slice/jobsd.service)"))
+        XCTAssertTrue(KVBlockStorage.AllocationError.moreThanAvailable(bytes: 100 << 40, workingMemory: 1_234 << 20,
+                                                                       available: cgroup).description
+            .hasPrefix("KV memory of 100 TiB and 1.2 GiB of working memory (activations for --max-batch-tokens, logits, "
+                + "the runtime) are more than the 22.9 GiB available (the memory limit of cgroup /system.slice/jobsd.service)"))
         XCTAssertEqual(KVBlockStorage.AllocationError.size(1023), "1023 bytes")
         XCTAssertEqual(KVBlockStorage.AllocationError.size(1536), "1.5 KiB")
     }

@@ -1,4 +1,6 @@
 import Foundation
+import Kernels
+import GGUF
 @testable import Model
 import TestSupport
 import XCTest
@@ -22,5 +24,31 @@ final class ForwardBuffersTests: XCTestCase {
         }
         // From 40 (the rows above): at least 16 tokens, then doubling or the request, the larger.
         XCTAssertEqual(tokenCapacities, [40, 40, 40, 40, 40, 100, 200, 512])
+    }
+
+    /// `ForwardBuffers.bytes` is what `reserve` allocates on empty buffers (the figure jobs
+    /// doctor states and the KV pool's start check keeps free), for a family with sliding-window
+    /// rotary tables and one without; a budget reserved first is never outgrown by batches within it.
+    func testBytesAreWhatReserveAllocates() throws {
+        let directory = TemporaryDirectory()
+        for family in [TinyModel.Family.gemma3, .llama] {
+            let model = try TransformerModel(path: TinyModel.write(family, to: directory.file("\(family).gguf")))
+            for (tokens, rows) in [(1, 1), (100, 3), (512, 64)] {
+                let buffers = ForwardBuffers()
+                buffers.reserve(tokens: tokens, rows: rows, configuration: model.configuration)
+                let floats = [buffers.residual, buffers.normed, buffers.qkv, buffers.attention, buffers.projected,
+                              buffers.gateUp, buffers.activated, buffers.cosines, buffers.sines, buffers.localCosines,
+                              buffers.localSines, buffers.selected, buffers.logits].reduce(0) { $0 + $1.count }
+                XCTAssertEqual(ForwardBuffers.bytes(tokens: tokens, rows: rows, configuration: model.configuration),
+                               4 * floats, "\(family) \(tokens) tokens, \(rows) rows")
+                buffers.reserve(tokens: tokens - 1, rows: rows, configuration: model.configuration)
+                XCTAssertEqual(buffers.tokenCapacity, max(tokens, 16))
+                XCTAssertEqual(buffers.rowCapacity, rows)
+            }
+            // The header-only estimate is the loaded model's figure.
+            XCTAssertEqual(try WorkingMemory.estimatedBytes(of: GGUFFile(path: model.path), tokens: 512, rows: 64,
+                                                            threads: WorkerPool.shared.threadCount),
+                           model.workingMemoryBytes(tokens: 512, rows: 64))
+        }
     }
 }

@@ -18,6 +18,8 @@ final class PerplexityWindowTests: XCTestCase {
         var vocabularySize: Int { model.vocabularySize }
         var contextLength: Int { model.contextLength }
         var kvLayout: KVCacheLayout { model.kvLayout }
+        func workingMemoryBytes(tokens: Int, rows: Int) -> Int { model.workingMemoryBytes(tokens: tokens, rows: rows) }
+        func reserveWorkingMemory(tokens: Int, rows: Int) { model.reserveWorkingMemory(tokens: tokens, rows: rows) }
         func forward(_ batch: ForwardBatch, cache: KVBlockStorage) throws -> Logits {
             if batch.positions.first == 0 { windowStarts.append(batch.tokens) }
             return try model.forward(batch, cache: cache)

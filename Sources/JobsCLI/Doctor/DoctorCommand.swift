@@ -7,7 +7,7 @@ import JobStore
 import Kernels
 import Model
 
-/// `jobs doctor [--model PATH] [--kv-memory SIZE] [--json]`
+/// `jobs doctor [--model PATH] [--kv-memory SIZE] [--max-batch-tokens N] [--max-seqs N] [--json]`
 struct DoctorCommand: JobsCommand {
     static let spec = CommandSpec(
         name: "doctor",
@@ -18,14 +18,18 @@ struct DoctorCommand: JobsCommand {
             be written, its schema version against this jobs, WAL mode and SQLite's quick_check; the
             model for loading as jobsd loads it, its parameters, context, weight and KV cache memory,
             and its chat format; then the CPU's instructions, OpenBLAS's kernels and threads, free
-            memory against weights plus KV cache, and free disk beside the database. Nothing is
-            created or changed. Exits 1 when any check fails.
+            memory against weights, KV cache and working memory (which --max-batch-tokens sizes), and
+            free disk beside the database. Nothing is created or changed. Exits 1 when any check fails.
             """,
         options: [
             OptionSpec(name: "model", valueName: "PATH",
                        help: "the model to check (default: $JOBS_MODEL, else the default model's install location)"),
             OptionSpec(name: "kv-memory", valueName: "SIZE",
                        help: "KV cache memory the daemon will use, for the memory check: 4G, 512M (default 2G)"),
+            OptionSpec(name: "max-batch-tokens", valueName: "N",
+                       help: "jobsd's --max-batch-tokens, which sizes its activation memory (default 512)"),
+            OptionSpec(name: "max-seqs", valueName: "N",
+                       help: "jobsd's --max-seqs, which sizes its logit memory (default 64)"),
             KVTypeOption.option,
             OptionSpec(name: "json", help: "print one JSON object instead of text"),
         ],
@@ -38,11 +42,16 @@ struct DoctorCommand: JobsCommand {
     var kvMemory: Int
     var json: Bool
     var kvPrecision: KVPrecision
+    var maxBatchTokens: Int
+    var maxSequences: Int
 
     init(_ arguments: ParsedArguments) throws {
         modelPath = arguments.value("model")
         json = arguments.flag("json")
         kvPrecision = try KVTypeOption.parse(arguments, command: DoctorCommand.spec.name)
+        // The ranges jobsd accepts.
+        maxBatchTokens = try arguments.integer("max-batch-tokens", in: 1...1_048_576) ?? EngineOptions().maxBatchTokens
+        maxSequences = try arguments.integer("max-seqs", in: 1...4096) ?? EngineOptions().maxSequences
         if let text = arguments.value("kv-memory") {
             do {
                 kvMemory = try ByteCount.parse(text)
@@ -100,9 +109,10 @@ struct DoctorCommand: JobsCommand {
         let model = ModelChecks.run(path: modelPath ?? DefaultModel.path(environment: environment),
                                     source: source(option: modelPath, optionName: "--model", variable: "JOBS_MODEL"),
                                     canRunKernels: cpu.status != .fail, kvMemory: kvMemory,
-                                    kvPrecision: kvPrecision)
+                                    kvPrecision: kvPrecision, maxBatchTokens: maxBatchTokens, maxSequences: maxSequences)
         findings += model.findings
-        findings.append(SystemChecks.memory(available: available, weights: model.weightBytes, kvMemory: kvMemory))
+        findings.append(SystemChecks.memory(available: available, weights: model.weightBytes, kvMemory: kvMemory,
+                                            workingMemory: model.workingMemory))
         findings.append(SystemChecks.disk(folder: databaseFolder, databaseBytes: databaseBytes))
         return findings
     }

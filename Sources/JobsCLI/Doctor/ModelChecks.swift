@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import GGUF
 import Kernels
+import KVCache
 import Model
 
 /// `jobs doctor`'s model checks: the file exists and loads as the daemon loads it, and what it
@@ -12,12 +13,18 @@ enum ModelChecks {
         var findings: [DoctorFinding]
         /// Bytes of prepared weights; nil when the model did not load.
         var weightBytes: Int?
+        /// Bytes jobsd works in beside weights and KV pool (forward pass and runtime); nil
+        /// when the file's header does not give them.
+        var workingMemory: Int? = nil
     }
 
     /// `source` says where the path came from: `--model`, `JOBS_MODEL` or `default`.
     /// `canRunKernels` false (the CPU check failed) reads only the file's header.
+    /// `maxBatchTokens` and `maxSequences` are jobsd's, which size its working memory.
     static func run(path: String, source: String, canRunKernels: Bool, kvMemory: Int,
-                    kvPrecision: KVPrecision = EngineOptions.defaultKVPrecision) -> Outcome {
+                    kvPrecision: KVPrecision = EngineOptions.defaultKVPrecision,
+                    maxBatchTokens: Int = EngineOptions().maxBatchTokens,
+                    maxSequences: Int = EngineOptions().maxSequences) -> Outcome {
         guard FileManager.default.fileExists(atPath: path) else {
             let fix = source == "default"
                 ? "install the default model (Gemma 3 270M, 253 MB) with Scripts/install-model, or give --model PATH or set JOBS_MODEL"
@@ -36,15 +43,21 @@ enum ModelChecks {
         let parameters = parameterCount(file.tensors.reduce(0) { $0 + $1.elementCount })
         // Stated before loading, so it is there even when the model does not load here.
         let expectedWeights = WeightMemory.estimatedBytes(of: file)
-        let resident = DoctorFinding.ok("resident size", "about \(ByteCount.format(expectedWeights + kvMemory)) once jobsd "
-            + "runs: \(ByteCount.format(expectedWeights)) of weights as loaded (the file is "
+        let working = (try? WorkingMemory.estimatedBytes(of: file, tokens: maxBatchTokens, rows: maxSequences))
+            .map { $0 + KVBlockStorage.processOverhead }
+        let workingText = working.map {
+            " + \(ByteCount.format($0)) of working memory (activations and logits for \(TextFormat.count(maxBatchTokens)) "
+                + "batch tokens and \(TextFormat.count(maxSequences)) sequences, --max-batch-tokens and --max-seqs; the runtime)"
+        } ?? ""
+        let resident = DoctorFinding.ok("resident size", "about \(ByteCount.format(expectedWeights + kvMemory + (working ?? 0))) "
+            + "once jobsd runs: \(ByteCount.format(expectedWeights)) of weights as loaded (the file is "
             + "\(ByteCount.format(file.fileSize))) + the \(ByteCount.format(kvMemory)) KV pool (--kv-memory), "
-            + "made resident as jobsd starts")
+            + "made resident as jobsd starts" + workingText)
         guard canRunKernels else {
             return Outcome(findings: [.warn("model", "\(path) (\(source)): \(file.architecture ?? "no architecture"), "
                 + "\(parameters) parameters; not loaded, since the decoder's kernels cannot run here (see cpu)",
                 fix: "fix what the cpu line says; on a CPU without AVX2, run jobs doctor on the machine that runs jobsd"),
-                resident], weightBytes: nil)
+                resident], weightBytes: nil, workingMemory: working)
         }
         let loaded: LoadedModel
         do {
@@ -90,7 +103,7 @@ enum ModelChecks {
                                   fix: "submit prompts (\"prompt\", /v1/completions) instead of messages, or use a model "
                                       + "whose GGUF has a Gemma, Llama 3 or ChatML chat template"))
         }
-        return Outcome(findings: findings, weightBytes: loaded.model.weightBytes)
+        return Outcome(findings: findings, weightBytes: loaded.model.weightBytes, workingMemory: working)
     }
 
     /// `268M`, `1.5B`, `7.6B`, `420k`.

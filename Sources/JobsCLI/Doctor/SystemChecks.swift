@@ -58,14 +58,17 @@ enum SystemChecks {
 
     /// `available`: `AvailableMemory.now()` (MemAvailable, or the room under a cgroup memory
     /// limit, as jobsd checks it), read before the weights are loaded here; nil when unreadable.
-    /// `weights` nil: the model could not be loaded (its own finding says why).
-    static func memory(available limit: AvailableMemory.Limit?, weights: Int?, kvMemory: Int) -> DoctorFinding {
-        // jobsd keeps KVBlockStorage.workingMemory free besides its pool when it starts.
-        let needed = (weights ?? 0) + kvMemory + KVBlockStorage.workingMemory
+    /// `weights` nil: the model could not be loaded (its own finding says why). `workingMemory`:
+    /// what jobsd keeps free beside its pool (`ModelChecks.Outcome.workingMemory`); nil counts
+    /// the runtime's share only.
+    static func memory(available limit: AvailableMemory.Limit?, weights: Int?, kvMemory: Int,
+                       workingMemory: Int? = nil) -> DoctorFinding {
+        let working = workingMemory ?? KVBlockStorage.processOverhead
+        let needed = (weights ?? 0) + kvMemory + working
         let parts = "\(weights.map { "\(ByteCount.format($0)) of weights" } ?? "model weights unknown") + "
-            + "\(ByteCount.format(kvMemory)) of KV cache + \(ByteCount.format(KVBlockStorage.workingMemory)) of working memory"
-        let fix = "free memory, give jobsd less KV cache memory (check a size with jobs doctor --kv-memory SIZE), "
-            + "or use a smaller model"
+            + "\(ByteCount.format(kvMemory)) of KV cache + \(ByteCount.format(working)) of working memory"
+        let fix = "free memory, give jobsd less KV cache memory or fewer batch tokens (check them with jobs doctor "
+            + "--kv-memory SIZE --max-batch-tokens N), or use a smaller model"
         guard let limit else {
             return .warn("memory", "cannot read MemAvailable from /proc/meminfo; jobsd needs about \(ByteCount.format(needed)) "
                 + "(\(parts))", fix: "make sure that much memory is free")
