@@ -10,12 +10,14 @@ import Kernels
 /// activations per token, so 8,192 batch tokens take 1.1 GiB where 512 take 70 MiB.
 public enum WorkingMemory {
     /// `TransformerModel.workingMemoryBytes` of the model in `file`, from its header alone
-    /// (before the weights load), with int8 activations where this CPU has them.
+    /// (before the weights load), with int8 activations where this CPU has them; on a CPU no
+    /// kernel level runs on, as if it had none (doctor still states a figure there).
     /// - Throws: `ModelError` for an architecture jobs does not run or a header it cannot use.
     public static func estimatedBytes(of file: GGUFFile, tokens: Int, rows: Int,
                                       threads: Int = WorkerPool.shared.threadCount) throws -> Int {
-        bytes(configuration: try TransformerModel.configuration(of: file), tokens: tokens, rows: rows,
-              threads: threads, int8: MatrixActivations.int8Supported)
+        let int8 = (try? KernelLevel.selected.get())?.kernels.int8DotAvailable ?? false
+        return bytes(configuration: try TransformerModel.configuration(of: file), tokens: tokens, rows: rows,
+                     threads: threads, int8: int8)
     }
 
     /// Bytes for batches of up to `tokens` tokens and `rows` logit rows, sequences up to the
