@@ -46,9 +46,10 @@ public final class Engine {
     private var tokenTrie: TokenTrie?
     private let clockStart = DispatchTime.now().uptimeNanoseconds
 
-    /// Bytes the process needs beside weights and KV pool, which the pool's start check keeps
-    /// free: the model's working memory for this engine's largest step (`options.maxBatchTokens`
-    /// tokens, `options.maxSequences` logit rows), allocated at start, + `KVBlockStorage.processOverhead`.
+    /// Bytes the process needs beside weights and KV pool, as `jobs doctor` counts them: the
+    /// model's working memory for this engine's largest step (`options.maxBatchTokens` tokens and
+    /// at most one logit row per sequence, so `min(options.maxSequences, options.maxBatchTokens)`
+    /// rows), allocated at start, + `KVBlockStorage.processOverhead`.
     public let workingMemoryBytes: Int
 
     /// Step profiles added up since start-up or the last `resetProfile()`.
@@ -67,19 +68,22 @@ public final class Engine {
         self.attentionClock = attentionClock
         try options.validate()
         let layout = model.kvLayout.with(blockSize: options.blockSize, precision: options.kvPrecision)
-        // A step holds at most maxBatchTokens tokens and one logit row per sequence.
-        workingMemoryBytes = model.workingMemoryBytes(tokens: options.maxBatchTokens, rows: options.maxSequences)
-            + KVBlockStorage.processOverhead
+        // A step holds at most maxBatchTokens tokens and one logit row per sequence, and each
+        // sequence in it has at least one of its tokens.
+        let largestStep = (tokens: options.maxBatchTokens, rows: min(options.maxSequences, options.maxBatchTokens))
+        let forwardBytes = model.workingMemoryBytes(tokens: largestStep.tokens, rows: largestStep.rows)
+        workingMemoryBytes = forwardBytes + KVBlockStorage.processOverhead
         do {
+            // The model is loaded: the runtime's share is resident already, and counted as used.
             storage = try KVBlockStorage(layout: layout, memoryBytes: options.kvMemoryBytes, residency: options.kvResidency,
-                                         workingMemory: workingMemoryBytes,
+                                         workingMemory: forwardBytes + KVBlockStorage.allocationHeadroom,
                                          stopRequested: stopRequested)
         } catch KVBlockStorage.AllocationError.interrupted {
             throw EngineError.stopped
         } catch {
             throw EngineError.kvMemory(String(describing: error))
         }
-        model.reserveWorkingMemory(tokens: options.maxBatchTokens, rows: options.maxSequences)
+        model.reserveWorkingMemory(tokens: largestStep.tokens, rows: largestStep.rows)
         self.options = options
         self.model = model
         self.tokenizer = tokenizer

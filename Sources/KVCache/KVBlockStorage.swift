@@ -49,11 +49,14 @@ public final class KVBlockStorage: @unchecked Sendable {
                 return "could not make \(Self.size(bytes)) of KV memory resident: \(String(cString: strerror(code))); "
                     + "lower --kv-memory \(check)"
             case let .moreThanAvailable(bytes, workingMemory, available):
+                // The shortfall in so many words: rounded sizes alone ("1023.8 MiB and 1.3 GiB are
+                // more than 2.3 GiB") can read as if they fit.
                 return "KV memory of \(Self.size(bytes)) and \(Self.size(workingMemory)) of working memory (activations "
-                    + "for --max-batch-tokens, logits, the runtime) are more than the \(Self.size(available.bytes)) "
-                    + "available (\(available.source)), and the pool is made resident as it is reserved; lower "
-                    + "--kv-memory or --max-batch-tokens (jobs doctor --kv-memory SIZE --max-batch-tokens N checks them "
-                    + "against free memory)"
+                    + "and logits for --max-batch-tokens and --max-seqs, and what the process allocates as it runs) "
+                    + "need \(Self.size(bytes + workingMemory)), \(Self.size(bytes + workingMemory - available.bytes)) more "
+                    + "than the \(Self.size(available.bytes)) available (\(available.source)), and the pool is made "
+                    + "resident as it is reserved; lower --kv-memory, --max-batch-tokens or --max-seqs (jobs doctor "
+                    + "--kv-memory SIZE --max-batch-tokens N --max-seqs N checks them against free memory)"
             case .interrupted:
                 return "stopped while the KV memory was being made resident"
             }
@@ -86,14 +89,15 @@ public final class KVBlockStorage: @unchecked Sendable {
     ///   - availableMemory: what the process can be given (default `AvailableMemory.now()`:
     ///     MemAvailable or a cgroup's limit; nil skips the check); checked only when the pool
     ///     is made resident at start.
-    ///   - workingMemory: what the process will need beside the pool, which must fit too: the
-    ///     model's working memory (`LanguageModel.workingMemoryBytes`) + `processOverhead`.
+    ///   - workingMemory: what the process will still allocate beside the pool, which must fit
+    ///     too: a loaded model's working memory (`LanguageModel.workingMemoryBytes`) +
+    ///     `allocationHeadroom`.
     ///   - stopRequested: asked between parts of the populate; true stops it.
     /// - Throws: `AllocationError`: no block fits, more than `availableMemory`, the kernel
     ///   refuses the mapping or its pages, or `stopRequested`.
     public convenience init(layout: KVCacheLayout, memoryBytes: Int, residency: Residency = .atStart,
                             availableMemory: AvailableMemory.Limit? = AvailableMemory.now(),
-                            workingMemory: Int = KVBlockStorage.processOverhead,
+                            workingMemory: Int = KVBlockStorage.allocationHeadroom,
                             stopRequested: (@Sendable () -> Bool)? = nil) throws {
         let count = memoryBytes / layout.bytesPerBlock
         guard count > 0 else { throw AllocationError.tooSmall(requested: memoryBytes, blockBytes: layout.bytesPerBlock) }
@@ -103,7 +107,7 @@ public final class KVBlockStorage: @unchecked Sendable {
 
     public init(layout: KVCacheLayout, blockCount: Int, residency: Residency = .atStart,
                 availableMemory: AvailableMemory.Limit? = AvailableMemory.now(),
-                workingMemory: Int = KVBlockStorage.processOverhead, stopRequested: (@Sendable () -> Bool)? = nil) throws {
+                workingMemory: Int = KVBlockStorage.allocationHeadroom, stopRequested: (@Sendable () -> Bool)? = nil) throws {
         precondition(blockCount > 0)
         self.layout = layout
         self.blockCount = blockCount
@@ -139,10 +143,17 @@ public final class KVBlockStorage: @unchecked Sendable {
     deinit { munmap(base, mappedBytes) }
 
     /// Memory a process running a model needs besides its weights, KV pool and the forward
-    /// pass's working memory: the runtime and libraries, the tokenizer, the database. Measured
-    /// about 30 MiB (jobsd's RSS after the load, less weights and pool, for Gemma 3 270M and
-    /// Qwen2.5 1.5B); twice that is kept.
-    public static let processOverhead = 64 << 20
+    /// pass's working memory: `runtimeBytes` + `allocationHeadroom`.
+    public static let processOverhead = runtimeBytes + allocationHeadroom
+
+    /// The runtime and libraries, the tokenizer and the database connection, resident once a
+    /// model is loaded: jobsd's RSS after the load, less weights and pool, measured about 30 MiB
+    /// for Gemma 3 270M and Qwen2.5 1.5B. A check made after the load finds it already used.
+    public static let runtimeBytes = 32 << 20
+
+    /// What a running process allocates beyond its forward pass: the database's page cache,
+    /// sampling's candidate lists, results on their way to the database.
+    public static let allocationHeadroom = 32 << 20
 
     /// Bytes each thread makes resident at a time. `madvise` holds the process's mapping lock
     /// for a chunk, and whatever maps memory meanwhile waits: a Dispatch worker's first `mmap`

@@ -23,9 +23,10 @@ public enum DaemonCommandLine {
                        help: "lease on claimed jobs, renewed every third of it; a crashed daemon's jobs run again after this long (default 60)"),
             OptionSpec(name: "max-attempts", valueName: "N",
                        help: "at most N attempts for jobs that fail while running, if lower than the job's own limit (default: the job's, from jobs submit --max-attempts)"),
-            OptionSpec(name: "max-seqs", valueName: "N", help: "most sequences generated at once (default 64)"),
+            OptionSpec(name: "max-seqs", valueName: "N",
+                       help: "most sequences generated at once (default 64); with --max-batch-tokens it sizes the working memory the start's memory check counts (jobs doctor states it)"),
             OptionSpec(name: "max-batch-tokens", valueName: "N",
-                       help: "most tokens in one forward pass: one per running sequence plus prompt chunks (default 512)"),
+                       help: "most tokens in one forward pass: one per running sequence plus prompt chunks (default 512); sizes the activation memory"),
             OptionSpec(name: "kv-memory", valueName: "SIZE", help: "memory for the KV cache, made resident at start, e.g. 512MiB, 2GiB (default 2GiB)"),
             KVTypeOption.option,
             OptionSpec(name: "no-prefix-cache", help: "do not share the KV cache of identical prompt prefixes between jobs"),
@@ -135,7 +136,7 @@ public enum DaemonCommandLine {
         // Making the KV pool resident takes 0.2-0.6 s a GiB on 2 cores (more where a VM's host
         // backs guest memory lazily): say so, so that a silent start is not taken for a hang.
         logger.info("reserve", ("kv_memory", ByteCount.format(options.engine.kvMemoryBytes)),
-                    ("detail", "making the KV pool resident"))
+                    ("detail", "checking free memory, then making the KV pool resident"))
         let reserveStart = DispatchTime.now().uptimeNanoseconds
         let daemon: Daemon
         do {

@@ -93,9 +93,10 @@ final class DoctorChecksTests: XCTestCase {
         let short = SystemChecks.memory(available: available(2), weights: weights, kvMemory: kv, workingMemory: working)
         XCTAssertEqual(short.status, .fail)
         XCTAssertEqual(short.finding, "2 GiB available; jobsd needs about 2.8 GiB (512 MiB of weights + 2 GiB of KV cache "
-            + "+ 256 MiB of working memory)")
-        XCTAssertTrue(short.fix?.contains("--kv-memory") == true)
-        XCTAssertTrue(short.fix?.contains("--max-batch-tokens") == true)
+            + "+ 256 MiB of working memory): 768 MiB short")
+        for option in ["--kv-memory", "--max-batch-tokens", "--max-seqs"] {
+            XCTAssertTrue(short.fix?.contains(option) == true, option)
+        }
         // 2.7 GiB: below weights + pool + working memory (2.75 GiB), which jobsd refuses.
         XCTAssertEqual(SystemChecks.memory(available: available(2.7), weights: weights, kvMemory: kv, workingMemory: working).status, .fail)
         XCTAssertEqual(SystemChecks.memory(available: available(2.8), weights: weights, kvMemory: kv, workingMemory: working).status, .warn)
@@ -112,7 +113,7 @@ final class DoctorChecksTests: XCTestCase {
                                          weights: 245 << 20, kvMemory: 2 << 30, workingMemory: working)
         XCTAssertEqual(cgroup.status, .fail)
         XCTAssertEqual(cgroup.finding, "763 MiB available (the memory limit of cgroup /t2); jobsd needs about 2.5 GiB "
-            + "(245 MiB of weights + 2 GiB of KV cache + 256 MiB of working memory)")
+            + "(245 MiB of weights + 2 GiB of KV cache + 256 MiB of working memory): 1.7 GiB short")
     }
 
     func testDiskFailsWhenNearlyFullAndWarnsBelowTheDatabaseSize() {

@@ -71,6 +71,13 @@ final class DoctorCommandTests: XCTestCase {
         XCTAssertGreaterThan(largerWorking, working)
         XCTAssertTrue(larger["memory"].text.contains(" + \(ByteCount.format(largerWorking)) of working memory)"), "\(larger.findings)")
         XCTAssertTrue(larger["resident size"].text.contains("for 8,192 batch tokens and 8 sequences"), "\(larger.findings)")
+        // More sequences than batch tokens: a step still has at most one logit row per token.
+        let one = try DoctorOutput(harness.run("doctor", "--model", model, "--kv-memory", "64M",
+                                               "--max-batch-tokens", "1", "--max-seqs", "4096").output)
+        let oneWorking = try WorkingMemory.estimatedBytes(of: GGUFFile(path: model), tokens: 1, rows: 1)
+            + KVBlockStorage.processOverhead
+        XCTAssertTrue(one["resident size"].text.contains(" + \(ByteCount.format(oneWorking)) of working memory (activations "
+            + "and logits for 1 batch token and 4,096 sequences"), "\(one.findings)")
         let badTokens = harness.run("doctor", "--model", model, "--max-batch-tokens", "0")
         XCTAssertEqual(badTokens.code, 2, badTokens.errors)
         XCTAssertTrue(badTokens.errors.contains("--max-batch-tokens must be an integer from 1 to 1048576, got '0'"), badTokens.errors)

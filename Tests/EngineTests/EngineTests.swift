@@ -420,13 +420,20 @@ final class EngineTests: XCTestCase {
         let hungry = FakeLanguageModel(extraWorkingMemory: 1 << 50)
         XCTAssertThrowsError(try Engine(model: hungry, tokenizer: FakeTokenizer(), options: EngineOptions(kvMemoryBytes: 1 << 20))) {
             XCTAssertTrue(String(describing: $0).hasPrefix("KV memory of 1 MiB and 1.0 PiB of working memory (activations "
-                + "for --max-batch-tokens, logits, the runtime) are more than the "), "\($0)")
+                + "and logits for --max-batch-tokens and --max-seqs, and what the process allocates as it runs) need "), "\($0)")
         }
         let model = FakeLanguageModel()
         let engine = try Engine(model: model, tokenizer: FakeTokenizer(),
                                 options: EngineOptions(maxSequences: 8, maxBatchTokens: 100, kvMemoryBytes: 1 << 20))
         XCTAssertEqual(engine.workingMemoryBytes, 4 * 8 * model.vocabularySize + KVBlockStorage.processOverhead)
         XCTAssertEqual(model.logitRowCapacity, 8)
+        // A step has at most one logit row per sequence and one token per sequence in it: more
+        // sequences than batch tokens never have rows of their own at once.
+        let many = FakeLanguageModel()
+        let manyEngine = try Engine(model: many, tokenizer: FakeTokenizer(),
+                                    options: EngineOptions(maxSequences: 4096, maxBatchTokens: 100, kvMemoryBytes: 1 << 20))
+        XCTAssertEqual(manyEngine.workingMemoryBytes, 4 * 100 * many.vocabularySize + KVBlockStorage.processOverhead)
+        XCTAssertEqual(many.logitRowCapacity, 100)
     }
 
     func testKVMemoryTooSmallForOneBlockFailsAtStart() {

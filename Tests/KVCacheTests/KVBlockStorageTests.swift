@@ -122,14 +122,15 @@ final class KVBlockStorageTests: XCTestCase {
         let layout = KVCacheLayout(windows: [nil], keyDim: 256, valueDim: 256, blockSize: 16, precision: .f32)
         func limit(_ bytes: Int) -> AvailableMemory.Limit { .init(bytes: bytes, source: .memAvailable) }
         XCTAssertThrowsError(try KVBlockStorage(layout: layout, memoryBytes: 64 << 20, availableMemory: limit((47 << 20) + (1 << 19)))) { error in
-            XCTAssertEqual(String(describing: error), "KV memory of 64 MiB and 64 MiB of working memory (activations for "
-                + "--max-batch-tokens, logits, the runtime) are more than the 47.5 MiB available (MemAvailable in "
-                + "/proc/meminfo), and the pool is made resident as it is reserved; lower --kv-memory or "
-                + "--max-batch-tokens (jobs doctor --kv-memory SIZE --max-batch-tokens N checks them against free memory)")
+            XCTAssertEqual(String(describing: error), "KV memory of 64 MiB and 32 MiB of working memory (activations and "
+                + "logits for --max-batch-tokens and --max-seqs, and what the process allocates as it runs) need 96 MiB, "
+                + "48.5 MiB more than the 47.5 MiB available (MemAvailable in /proc/meminfo), and the pool is made "
+                + "resident as it is reserved; lower --kv-memory, --max-batch-tokens or --max-seqs (jobs doctor "
+                + "--kv-memory SIZE --max-batch-tokens N --max-seqs N checks them against free memory)")
         }
-        // The pool and the working memory beside it (the process's at least, or what the caller
-        // says its forward pass needs) must both fit.
-        let overhead = KVBlockStorage.processOverhead
+        // The pool and the working memory beside it (the process's headroom at least, or what the
+        // caller says its forward pass needs) must both fit.
+        let overhead = KVBlockStorage.allocationHeadroom
         XCTAssertThrowsError(try KVBlockStorage(layout: layout, memoryBytes: 48 << 20, availableMemory: limit((48 << 20) + overhead - 1)))
         XCTAssertNoThrow(try KVBlockStorage(layout: layout, memoryBytes: 48 << 20, availableMemory: limit((48 << 20) + overhead)))
         XCTAssertThrowsError(try KVBlockStorage(layout: layout, memoryBytes: 48 << 20, availableMemory: limit((48 << 20) + (300 << 20) - 1),
@@ -150,8 +151,14 @@ final class KVBlockStorageTests: XCTestCase {
         let cgroup = AvailableMemory.Limit(bytes: 23_402 << 20, source: .cgroup(path: "/system.slice/jobsd.service"))
         XCTAssertTrue(KVBlockStorage.AllocationError.moreThanAvailable(bytes: 100 << 40, workingMemory: 1_234 << 20,
                                                                        available: cgroup).description
-            .hasPrefix("KV memory of 100 TiB and 1.2 GiB of working memory (activations for --max-batch-tokens, logits, "
-                + "the runtime) are more than the 22.9 GiB available (the memory limit of cgroup /system.slice/jobsd.service)"))
+            .hasPrefix("KV memory of 100 TiB and 1.2 GiB of working memory (activations and logits for --max-batch-tokens "
+                + "and --max-seqs, and what the process allocates as it runs) need 100.0 TiB, 100.0 TiB more than the 22.9 GiB "
+                + "available (the memory limit of cgroup /system.slice/jobsd.service)"))
+        // Near the boundary, rounded sizes alone would read as if they fit; the shortfall says it.
+        let close = AvailableMemory.Limit(bytes: (2_340 << 20) - (40 << 20), source: .memAvailable)
+        XCTAssertTrue(KVBlockStorage.AllocationError.moreThanAvailable(bytes: 1_024 << 20, workingMemory: 1_316 << 20,
+                                                                       available: close).description
+            .contains("need 2.3 GiB, 40 MiB more than the 2.2 GiB available"))
         XCTAssertEqual(KVBlockStorage.AllocationError.size(1023), "1023 bytes")
         XCTAssertEqual(KVBlockStorage.AllocationError.size(1536), "1.5 KiB")
     }

@@ -43,11 +43,15 @@ enum ModelChecks {
         let parameters = parameterCount(file.tensors.reduce(0) { $0 + $1.elementCount })
         // Stated before loading, so it is there even when the model does not load here.
         let expectedWeights = WeightMemory.estimatedBytes(of: file)
-        let working = (try? WorkingMemory.estimatedBytes(of: file, tokens: maxBatchTokens, rows: maxSequences))
+        // As the engine counts it: a step has at most one logit row per sequence, and each of
+        // its sequences at least one token.
+        let working = (try? WorkingMemory.estimatedBytes(of: file, tokens: maxBatchTokens,
+                                                         rows: min(maxSequences, maxBatchTokens)))
             .map { $0 + KVBlockStorage.processOverhead }
         let workingText = working.map {
-            " + \(ByteCount.format($0)) of working memory (activations and logits for \(TextFormat.count(maxBatchTokens)) "
-                + "batch tokens and \(TextFormat.count(maxSequences)) sequences, --max-batch-tokens and --max-seqs; the runtime)"
+            " + \(ByteCount.format($0)) of working memory (activations and logits for "
+                + "\(TextFormat.count(maxBatchTokens, "batch token")) and \(TextFormat.count(maxSequences, "sequence")), "
+                + "--max-batch-tokens and --max-seqs; the runtime)"
         } ?? ""
         let resident = DoctorFinding.ok("resident size", "about \(ByteCount.format(expectedWeights + kvMemory + (working ?? 0))) "
             + "once jobsd runs: \(ByteCount.format(expectedWeights)) of weights as loaded (the file is "

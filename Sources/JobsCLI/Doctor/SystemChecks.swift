@@ -67,8 +67,8 @@ enum SystemChecks {
         let needed = (weights ?? 0) + kvMemory + working
         let parts = "\(weights.map { "\(ByteCount.format($0)) of weights" } ?? "model weights unknown") + "
             + "\(ByteCount.format(kvMemory)) of KV cache + \(ByteCount.format(working)) of working memory"
-        let fix = "free memory, give jobsd less KV cache memory or fewer batch tokens (check them with jobs doctor "
-            + "--kv-memory SIZE --max-batch-tokens N), or use a smaller model"
+        let fix = "free memory, give jobsd less KV cache memory, fewer batch tokens or fewer sequences (check them with "
+            + "jobs doctor --kv-memory SIZE --max-batch-tokens N --max-seqs N), or use a smaller model"
         guard let limit else {
             return .warn("memory", "cannot read MemAvailable from /proc/meminfo; jobsd needs about \(ByteCount.format(needed)) "
                 + "(\(parts))", fix: "make sure that much memory is free")
@@ -76,7 +76,9 @@ enum SystemChecks {
         let available = limit.bytes
         let source = limit.source == .memAvailable ? "" : " (\(limit.source))"
         let finding = "\(ByteCount.format(available)) available\(source); jobsd needs about \(ByteCount.format(needed)) (\(parts))"
-        if available < needed { return .fail("memory", finding, fix: fix) }
+        if available < needed {
+            return .fail("memory", finding + ": \(ByteCount.format(needed - available)) short", fix: fix)
+        }
         if available < needed + needed / 4 { return .warn("memory", finding + ", less than 25% to spare", fix: fix) }
         return .ok("memory", finding)
     }
