@@ -18,8 +18,9 @@ struct DoctorCommand: JobsCommand {
             be written, its schema version against this jobs, WAL mode and SQLite's quick_check; the
             model for loading as jobsd loads it, its parameters, context, weight and KV cache memory,
             and its chat format; then the CPU's instructions, OpenBLAS's kernels and threads, free
-            memory against weights, KV cache and working memory (which --max-batch-tokens sizes), and
-            free disk beside the database. Nothing is created or changed. Exits 1 when any check fails.
+            memory against weights, KV cache and working memory (which --max-batch-tokens and
+            --max-seqs size), and free disk beside the database. Nothing is created or changed. Exits
+            1 when any check fails.
             """,
         options: [
             OptionSpec(name: "model", valueName: "PATH",
