@@ -26,7 +26,7 @@ public struct EngineOptions: Sendable, Equatable {
     /// anyway: no page faults inside attention) or as first written (`jobs generate`).
     public var kvResidency: KVBlockStorage.Residency
 
-    /// The `--kv-type` a command uses when none is given (`KVPrecision.default`, f32; why is
+    /// The `--kv-type` a command uses when none is given (`KVPrecision.default`, f16; why is
     /// measured there).
     public static let defaultKVPrecision: KVPrecision = .default
 

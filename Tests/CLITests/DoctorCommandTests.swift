@@ -36,22 +36,23 @@ final class DoctorCommandTests: XCTestCase {
         XCTAssertEqual(report["references"].text, "every job, result and checkpoint refers to a row that exists")
         XCTAssertTrue(report["model"].text.hasPrefix("\(model) (--model): tiny gemma3, gemma3, "), outcome.output)
         XCTAssertTrue(report["model"].text.contains(" parameters, context 512 tokens, loaded in "), outcome.output)
+        // The default KV type, f16.
         XCTAssertTrue(report["model memory"].text.hasSuffix(
-            " of weights; f32 KV cache 512 B per token, so 64 MiB holds 131,072 tokens (256.0 full contexts)"), outcome.output)
+            " of weights; f16 KV cache 256 B per token, so 64 MiB holds 262,144 tokens (512.0 full contexts)"), outcome.output)
         XCTAssertTrue(report["resident size"].text.hasPrefix("about "), outcome.output)
         XCTAssertTrue(report["resident size"].text.contains(" of weights as loaded (the file is "), outcome.output)
         XCTAssertTrue(report["resident size"].text.contains(" + the 64 MiB KV pool (--kv-memory)"), outcome.output)
-        let f16 = try DoctorOutput(harness.run("doctor", "--model", model, "--kv-memory", "64M", "--kv-type", "f16").output)
-        XCTAssertTrue(f16["model memory"].text.hasSuffix(
-            " of weights; f16 KV cache 256 B per token, so 64 MiB holds 262,144 tokens (512.0 full contexts)"))
+        let f32 = try DoctorOutput(harness.run("doctor", "--model", model, "--kv-memory", "64M", "--kv-type", "f32").output)
+        XCTAssertTrue(f32["model memory"].text.hasSuffix(
+            " of weights; f32 KV cache 512 B per token, so 64 MiB holds 131,072 tokens (256.0 full contexts)"))
         // A pool that holds no block: jobsd refuses it (tooSmall), so doctor fails it too.
         let tiny = harness.run("doctor", "--model", model, "--kv-memory", "1KiB")
         XCTAssertEqual(tiny.code, 1, tiny.output)
         let tinyReport = try DoctorOutput(tiny.output)
         XCTAssertEqual(tinyReport["model memory"].status, "FAIL", tiny.output)
         XCTAssertTrue(tinyReport["model memory"].text.hasSuffix(
-            "so 1 KiB holds 2 tokens (0.0 full contexts); jobsd needs at least one KV block of 4 KiB"), tiny.output)
-        XCTAssertEqual(tinyReport["model memory"].fix, "raise --kv-memory to at least 4 KiB")
+            "so 1 KiB holds 4 tokens (0.0 full contexts); jobsd needs at least one KV block of 2 KiB"), tiny.output)
+        XCTAssertEqual(tinyReport["model memory"].fix, "raise --kv-memory to at least 2 KiB")
         let bad = harness.run("doctor", "--model", model, "--kv-type", "q8")
         XCTAssertEqual(bad.code, 2, bad.errors)
         XCTAssertTrue(bad.errors.contains("--kv-type: expected f16 or f32, got 'q8'"), bad.errors)

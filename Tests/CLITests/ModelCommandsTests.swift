@@ -111,9 +111,9 @@ final class ModelCommandsTests: XCTestCase {
             XCTAssertTrue(int8.output.contains("int8 activations"), int8.output)
             XCTAssertNotEqual(f32.output.split(separator: "\n").last, int8.output.split(separator: "\n").last)
         }
-        XCTAssertTrue(int8.output.contains("f32 KV cache"), int8.output)
-        let f16KV = harness.run("perplexity", "--model", model, "--ctx", "64", "--kv-type", "f16", text)
-        XCTAssertTrue(f16KV.output.contains("f16 KV cache"), f16KV.output)
+        XCTAssertTrue(int8.output.contains("f16 KV cache"), int8.output)
+        let f32KV = harness.run("perplexity", "--model", model, "--ctx", "64", "--kv-type", "f32", text)
+        XCTAssertTrue(f32KV.output.contains("f32 KV cache"), f32KV.output)
         let bad = harness.run("perplexity", "--model", model, "--activations", "fp8", text)
         XCTAssertEqual(bad.code, 2)
         XCTAssertTrue(bad.errors.contains("expected int8 or f32, got 'fp8'"), bad.errors)

@@ -324,7 +324,8 @@ final class DaemonProcessTests: XCTestCase {
         XCTAssertGreaterThan(kvBytes, 15 << 20)
         // Tokens with every layer held, as `jobs doctor` counts them; the tiny Gemma's blocks serve
         // one of its two layer groups each, so blocks × block size would be twice as many.
-        XCTAssertEqual(start["kv_tokens"], String(kvBytes / fixture.model.model.kvLayout.bytesPerToken))
+        let layout = fixture.model.model.kvLayout.with(blockSize: 16, precision: .default)
+        XCTAssertEqual(start["kv_tokens"], String(kvBytes / layout.bytesPerToken))
         XCTAssertTrue(start["owner"]?.contains(":") ?? false)
         // The pool is made resident between these two lines, and the start line says how long it took.
         XCTAssertEqual(DaemonProcess.events("reserve", in: run.stderr).first?["kv_memory"], "16 MiB")

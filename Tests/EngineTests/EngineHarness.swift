@@ -13,7 +13,9 @@ enum EngineHarness {
                        kvBlocks: Int = 256, blockSize: Int = 4, prefixCaching: Bool = true) throws -> Engine {
         let options = EngineOptions(maxSequences: maxSequences, maxBatchTokens: maxBatchTokens,
                                     kvMemoryBytes: kvBytes(blocks: kvBlocks, model: model, blockSize: blockSize),
-                                    blockSize: blockSize, prefixCaching: prefixCaching)
+                                    // The fake model's keys hold exact integers (positions, chain
+                                    // hashes) that an f16 cache would round.
+                                    blockSize: blockSize, prefixCaching: prefixCaching, kvPrecision: .f32)
         return try Engine(model: model, tokenizer: FakeTokenizer(vocabularySize: model.vocabularySize), options: options)
     }
 
