@@ -47,9 +47,8 @@ public final class Engine {
     private let clockStart = DispatchTime.now().uptimeNanoseconds
 
     /// Bytes the process needs beside weights and KV pool, as `jobs doctor` counts them: the
-    /// model's working memory for this engine's largest step (`options.maxBatchTokens` tokens and
-    /// at most one logit row per sequence, so `min(options.maxSequences, options.maxBatchTokens)`
-    /// rows), allocated at start, + `KVBlockStorage.processOverhead`.
+    /// model's working memory for this engine's largest step (`EngineOptions.largestStep`),
+    /// allocated at start, + `KVBlockStorage.processOverhead`.
     public let workingMemoryBytes: Int
 
     /// Step profiles added up since start-up or the last `resetProfile()`.
@@ -68,10 +67,8 @@ public final class Engine {
         self.attentionClock = attentionClock
         try options.validate()
         let layout = model.kvLayout.with(blockSize: options.blockSize, precision: options.kvPrecision)
-        // A step holds at most maxBatchTokens tokens and one logit row per sequence, and each
-        // sequence in it has at least one of its tokens.
-        let largestStep = (tokens: options.maxBatchTokens, rows: min(options.maxSequences, options.maxBatchTokens))
-        let forwardBytes = model.workingMemoryBytes(tokens: largestStep.tokens, rows: largestStep.rows)
+        let largestStep = options.largestStep
+        let forwardBytes = model.workingMemoryBytes(tokens: largestStep.tokens, rows: largestStep.logitRows)
         workingMemoryBytes = forwardBytes + KVBlockStorage.processOverhead
         do {
             // The model is loaded: the runtime's share is resident already, and counted as used.
@@ -83,7 +80,7 @@ public final class Engine {
         } catch {
             throw EngineError.kvMemory(String(describing: error))
         }
-        model.reserveWorkingMemory(tokens: largestStep.tokens, rows: largestStep.rows)
+        model.reserveWorkingMemory(tokens: largestStep.tokens, rows: largestStep.logitRows)
         self.options = options
         self.model = model
         self.tokenizer = tokenizer

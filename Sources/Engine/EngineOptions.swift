@@ -42,6 +42,13 @@ public struct EngineOptions: Sendable, Equatable {
         self.kvResidency = kvResidency
     }
 
+    /// The largest forward pass these options allow, which sizes the model's working memory:
+    /// `maxBatchTokens` tokens and one logit row per sequence, each sequence in a step having at
+    /// least one of its tokens there, so at most `min(maxSequences, maxBatchTokens)` rows.
+    public var largestStep: (tokens: Int, logitRows: Int) {
+        (maxBatchTokens, min(maxSequences, maxBatchTokens))
+    }
+
     public func validate() throws {
         guard maxSequences >= 1 else {
             throw EngineError.invalidOption(.maxSequences, value: maxSequences, expected: "at least 1")

@@ -36,7 +36,7 @@ public enum WeightMemory {
 
     /// Whether the selected kernel level has int8 products; false (the repack) where no level
     /// can run, so doctor can still state an estimate on such a CPU instead of stopping.
-    private static var int8DotAvailable: Bool {
+    static var int8DotAvailable: Bool {
         (try? KernelLevel.selected.get())?.kernels.int8DotAvailable ?? false
     }
 }

@@ -15,9 +15,8 @@ public enum WorkingMemory {
     /// - Throws: `ModelError` for an architecture jobs does not run or a header it cannot use.
     public static func estimatedBytes(of file: GGUFFile, tokens: Int, rows: Int,
                                       threads: Int = WorkerPool.shared.threadCount) throws -> Int {
-        let int8 = (try? KernelLevel.selected.get())?.kernels.int8DotAvailable ?? false
-        return bytes(configuration: try TransformerModel.configuration(of: file), tokens: tokens, rows: rows,
-                     threads: threads, int8: int8)
+        bytes(configuration: try TransformerModel.configuration(of: file), tokens: tokens, rows: rows,
+              threads: threads, int8: WeightMemory.int8DotAvailable)
     }
 
     /// Bytes for batches of up to `tokens` tokens and `rows` logit rows, sequences up to the

@@ -69,12 +69,15 @@ final class FakeLanguageModel: LanguageModel, @unchecked Sendable {
 
     /// Grows the logit rows to `rows` (forward grows them too, when a batch needs more).
     func reserveWorkingMemory(tokens: Int, rows: Int) {
-        lock.withLock {
-            if rows * vocabularySize > logitsCapacity {
-                logits.deallocate()
-                logitsCapacity = rows * vocabularySize
-                logits = .allocate(capacity: logitsCapacity)
-            }
+        lock.withLock { growLogits(rows: rows) }
+    }
+
+    /// Called with the lock held.
+    private func growLogits(rows: Int) {
+        if rows * vocabularySize > logitsCapacity {
+            logits.deallocate()
+            logitsCapacity = rows * vocabularySize
+            logits = .allocate(capacity: logitsCapacity)
         }
     }
 
@@ -88,11 +91,7 @@ final class FakeLanguageModel: LanguageModel, @unchecked Sendable {
                                        sequenceOfToken: batch.sequenceOfToken, logitTokens: batch.logitTokens,
                                        sequenceCount: batch.sequences.count))
             let rows = batch.logitTokens.count
-            if rows * vocabularySize > logitsCapacity {
-                logits.deallocate()
-                logitsCapacity = rows * vocabularySize
-                logits = .allocate(capacity: logitsCapacity)
-            }
+            growLogits(rows: rows)
             let wanted = Dictionary(uniqueKeysWithValues: batch.logitTokens.enumerated().map { (Int($1), $0) })
             for i in 0..<batch.tokenCount {
                 let sequence = batch.sequences[Int(batch.sequenceOfToken[i])]

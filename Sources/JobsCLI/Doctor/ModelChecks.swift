@@ -43,10 +43,9 @@ enum ModelChecks {
         let parameters = parameterCount(file.tensors.reduce(0) { $0 + $1.elementCount })
         // Stated before loading, so it is there even when the model does not load here.
         let expectedWeights = WeightMemory.estimatedBytes(of: file)
-        // As the engine counts it: a step has at most one logit row per sequence, and each of
-        // its sequences at least one token.
-        let working = (try? WorkingMemory.estimatedBytes(of: file, tokens: maxBatchTokens,
-                                                         rows: min(maxSequences, maxBatchTokens)))
+        // As the engine counts it.
+        let largestStep = EngineOptions(maxSequences: maxSequences, maxBatchTokens: maxBatchTokens).largestStep
+        let working = (try? WorkingMemory.estimatedBytes(of: file, tokens: largestStep.tokens, rows: largestStep.logitRows))
             .map { $0 + KVBlockStorage.processOverhead }
         let workingText = working.map {
             " + \(ByteCount.format($0)) of working memory (activations and logits for "
