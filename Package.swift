@@ -16,11 +16,16 @@ func kernelLevel(_ cpu: String, parseStdlib: Bool = false) -> [SwiftSetting] {
 
 /// The int8 products reach their instructions through `Builtin` (hence `-parse-stdlib`):
 /// `vpdpbusd` (AVX-512 VNNI, compiled for Cascade Lake and run only where cpuid reports VNNI, so
-/// nothing else can pick up those instructions) and `vpmaddubsw`/`vpmaddwd` (AVX2).
+/// nothing else can pick up those instructions) and `vpmaddubsw`/`vpmaddwd` (AVX2). bf16
+/// attention's `vdpbf16ps` comes from a C header (CBF16: `Builtin` cannot name LLVM's bfloat
+/// vectors) inlined into BF16Kernels, compiled for Cooper Lake and run only where cpuid reports
+/// AVX512_BF16.
 #if arch(x86_64)
 let kernelLevelTargets: [Target] = [
-    .target(name: "KernelsAVX512", dependencies: ["KernelInterface", "VNNIKernels"], swiftSettings: kernelLevel("skylake-avx512")),
+    .target(name: "KernelsAVX512", dependencies: ["KernelInterface", "VNNIKernels", "BF16Kernels"], swiftSettings: kernelLevel("skylake-avx512")),
     .target(name: "VNNIKernels", dependencies: ["KernelInterface"], swiftSettings: kernelLevel("cascadelake", parseStdlib: true)),
+    .target(name: "BF16Kernels", dependencies: ["KernelInterface", "VNNIKernels", "CBF16"], swiftSettings: kernelLevel("cooperlake")),
+    .target(name: "CBF16"),
     .target(name: "KernelsAVX2", dependencies: ["KernelInterface", "AVX2Int8Kernels"], swiftSettings: kernelLevel("haswell")),
     .target(name: "AVX2Int8Kernels", dependencies: ["KernelInterface"], swiftSettings: kernelLevel("haswell", parseStdlib: true)),
 ]
@@ -72,7 +77,7 @@ let package = Package(
         // errors, text output, defaults from the environment); JobsCLI is the `jobs` commands;
         // jobsd keeps its own command line in Sources/jobsd, so the daemon binary does not link
         // the report, doctor or bench code (nor OpenBLAS, which only `jobs bench` and the tests use).
-        .target(name: "CommandLineKit", dependencies: ["KernelInterface", "JSON"]),
+        .target(name: "CommandLineKit", dependencies: ["KernelInterface", "Kernels", "JSON"]),
         .target(name: "JobsCLI", dependencies: ["CommandLineKit", "JobStore", "RequestFormats", "JSON", "Engine", "Model",
                                                 "Daemon", "GGUF", "Kernels", "KVCache", "StructuredOutput", "Tokenizer", "COpenBLAS"]),
         .executableTarget(name: "jobs", dependencies: ["JobsCLI"]),

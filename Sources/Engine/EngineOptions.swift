@@ -26,8 +26,8 @@ public struct EngineOptions: Sendable, Equatable {
     /// anyway: no page faults inside attention) or as first written (`jobs generate`).
     public var kvResidency: KVBlockStorage.Residency
 
-    /// The `--kv-type` a command uses when none is given (`KVPrecision.default`, f16; why is
-    /// measured there).
+    /// The `--kv-type` a command uses when none is given (`KVPrecision.default`: bf16 with
+    /// AVX-512 BF16, else f16; why is measured at `KVPrecision.preferred`).
     public static let defaultKVPrecision: KVPrecision = .default
 
     public init(maxSequences: Int = 64, maxBatchTokens: Int = 512, kvMemoryBytes: Int = 2 << 30,
@@ -61,6 +61,10 @@ public struct EngineOptions: Sendable, Equatable {
         }
         guard blockSize >= 1, blockSize <= 1024 else {
             throw EngineError.invalidOption(.blockSize, value: blockSize, expected: "1 to 1024 tokens")
+        }
+        // bf16 stores values in pairs of positions inside a block (`AttentionLayout`).
+        guard kvPrecision != .bf16 || blockSize % 2 == 0 else {
+            throw EngineError.invalidOption(.blockSize, value: blockSize, expected: "an even number of tokens with a bf16 KV cache")
         }
     }
 }

@@ -128,6 +128,7 @@ public final class KVBlockStorage: @unchecked Sendable {
         switch layout.precision {
         case .f32: pointer.bindMemory(to: Float.self, capacity: mappedBytes / 4)
         case .f16: pointer.bindMemory(to: Float16.self, capacity: mappedBytes / 2)
+        case .bf16: pointer.bindMemory(to: UInt16.self, capacity: mappedBytes / 2)
         }
         if residency == .atStart {
             do {
@@ -241,6 +242,22 @@ public final class KVBlockStorage: @unchecked Sendable {
                 let keys = keys.assumingMemoryBound(to: Float16.self)
                 for d in 0..<keyDim { keys[d * blockSize] = half[d] }
             }
+        case .bf16:
+            // Rounded into consecutive bf16, where each 32-bit word is a pair (elements 2j and
+            // 2j+1): a key's pairs of dimensions go to their rows of the block whole.
+            withUnsafeTemporaryAllocation(of: UInt16.self, capacity: max(keyDim, layout.valueDim)) { rounded in
+                let rounded = rounded.baseAddress!
+                BFloat16Conversion.convert(key, count: keyDim, into: rounded)
+                for j in 0..<keyDim / 2 {
+                    let pair = UnsafeRawPointer(rounded).load(fromByteOffset: 4 * j, as: UInt32.self)
+                    keys.storeBytes(of: pair, toByteOffset: 4 * j * blockSize, as: UInt32.self)
+                }
+                BFloat16Conversion.convert(value, count: layout.valueDim, into: rounded)
+                let values = values.assumingMemoryBound(to: UInt16.self), odd = position % 2
+                forEachValueChunk(position) { start, width, offset in
+                    for k in 0..<width { values[offset + 2 * k + odd] = rounded[start + k] }
+                }
+            }
         }
     }
 
@@ -263,6 +280,13 @@ public final class KVBlockStorage: @unchecked Sendable {
             let values = values.assumingMemoryBound(to: Float16.self)
             forEachValueChunk(position) { start, width, offset in
                 HalfPrecision.convert(values + offset, count: width, into: value + start)
+            }
+        case .bf16:
+            let keys = keys.assumingMemoryBound(to: UInt16.self)
+            for d in 0..<layout.keyDim { key[d] = BFloat16Bits.widened(keys[d / 2 * 2 * blockSize + d % 2]) }
+            let values = values.assumingMemoryBound(to: UInt16.self), odd = position % 2
+            forEachValueChunk(position) { start, width, offset in
+                for k in 0..<width { value[start + k] = BFloat16Bits.widened(values[offset + 2 * k + odd]) }
             }
         }
     }
@@ -298,7 +322,9 @@ public final class KVBlockStorage: @unchecked Sendable {
         let blockSize = layout.blockSize, valueDim = layout.valueDim, i = position % blockSize
         for start in stride(from: 0, to: valueDim, by: 16) {
             let width = min(16, valueDim - start)
-            body(start, width, start * blockSize + i * width)
+            // bf16: the pair of positions (i & ~1, i | 1) interleaved; `store` adds i % 2.
+            let slot = layout.precision == .bf16 ? (i & ~1) * width : i * width
+            body(start, width, start * blockSize + slot)
         }
     }
 

@@ -2,7 +2,7 @@ import Kernels
 
 /// How a model's keys and values are laid out in paged KV memory.
 ///
-/// Every key and value is one `precision` element (f32 or f16).
+/// Every key and value is one `precision` element (f32, f16 or bf16).
 ///
 /// Layers with the same attention span (full causal, or a sliding window of W positions) are put
 /// in *groups* of equal size, so every block in the pool has the same byte size whatever group
@@ -38,6 +38,9 @@ public struct KVCacheLayout: Sendable, Equatable, CustomStringConvertible {
     /// - Parameter windows: one entry per model layer; nil for full causal attention.
     public init(windows: [Int?], keyDim: Int, valueDim: Int, blockSize: Int = 16, precision: KVPrecision = .f32) {
         precondition(!windows.isEmpty && keyDim > 0 && valueDim > 0 && blockSize > 0)
+        // bf16 stores pairs: of a key's dimensions, and of a block's positions.
+        precondition(precision != .bf16 || (keyDim % 2 == 0 && blockSize % 2 == 0),
+                     "bf16 keys and values need an even key dimension and block size")
         var kinds: [(window: Int?, layers: [Int])] = []
         for (layer, window) in windows.enumerated() {
             if let i = kinds.firstIndex(where: { $0.window == window }) {

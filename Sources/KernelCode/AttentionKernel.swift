@@ -26,13 +26,15 @@ import KernelInterface
 /// over the dimensions, with no horizontal sums. Values are stored by chunks of 16 dimensions
 /// and inside a chunk by position (`[dimension / 16][blockSize][16]`), so the weighted sum's
 /// sweep over the positions of a chunk reads consecutive memory within a block. f16 elements
-/// are widened to f32 as they are loaded (`vcvtph2ps`, F16C); all arithmetic is f32.
+/// are widened to f32 as they are loaded (`vcvtph2ps`, F16C); all arithmetic is f32. bf16 keys
+/// and values, stored in pairs, go to `PairAttention` (the same tiling, with pair products).
 enum PagedAttention {
     static func attend(_ tile: AttentionTile) {
         precondition(tile.headDim % 16 == 0 && tile.groupHeads >= 1 && tile.queryCount >= 1)
         switch tile.layout.precision {
         case .f32: attend(tile, element: Float.self)
         case .f16: attend(tile, element: Float16.self)
+        case .bf16: LevelPairAttention.attend(tile)
         }
     }
 

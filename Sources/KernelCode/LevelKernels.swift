@@ -37,6 +37,17 @@ public enum LevelKernels: KernelSet {
         PagedAttention.attend(tile)
     }
 
+    public static var pairProductInstruction: Bool { LevelPairAttention.instruction }
+
+    public static func attendEmulatingPairProducts(_ tile: AttentionTile) {
+        precondition(tile.layout.precision == .bf16)
+        LevelPairAttention.attendEmulated(tile)
+    }
+
+    public static func convertToBFloat16(_ x: UnsafePointer<Float>, count: Int, into out: UnsafeMutablePointer<UInt16>) {
+        BFloat16Vector.convert(x, count: count, into: UnsafeMutableRawPointer(out))
+    }
+
     public static func convertToHalf(_ x: UnsafePointer<Float>, count: Int, into out: UnsafeMutablePointer<Float16>) {
         HalfConversion.toHalf(x, count: count, into: out)
     }

@@ -35,6 +35,13 @@ public protocol KernelSet: Sendable {
 
     /// Causal paged attention of one tile (see `PagedAttention.attend`).
     static func attend(_ tile: AttentionTile)
+    /// Whether this level's bf16 attention uses AVX-512 BF16's `vdpbf16ps` on this CPU.
+    static var pairProductInstruction: Bool { get }
+    /// bf16 attention with the pair products emulated even where the CPU has `vdpbf16ps`: the
+    /// same bits but for sums below 2⁻¹²⁶ (tests compare the two).
+    static func attendEmulatingPairProducts(_ tile: AttentionTile)
+    /// out[i] = x[i] rounded to bf16 (`BFloat16Bits.rounded`), for KV elements.
+    static func convertToBFloat16(_ x: UnsafePointer<Float>, count: Int, into out: UnsafeMutablePointer<UInt16>)
     /// out[i] = x[i] rounded to f16 (nearest even), for KV elements.
     static func convertToHalf(_ x: UnsafePointer<Float>, count: Int, into out: UnsafeMutablePointer<Float16>)
     /// out[i] = x[i] widened to f32 (exact).

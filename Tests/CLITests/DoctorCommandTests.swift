@@ -1,6 +1,7 @@
 import CommandLineKit
 import Foundation
 import KVCache
+import Kernels
 import GGUF
 @testable import JobStore
 import Model
@@ -36,9 +37,9 @@ final class DoctorCommandTests: XCTestCase {
         XCTAssertEqual(report["references"].text, "every job, result and checkpoint refers to a row that exists")
         XCTAssertTrue(report["model"].text.hasPrefix("\(model) (--model): tiny gemma3, gemma3, "), outcome.output)
         XCTAssertTrue(report["model"].text.contains(" parameters, context 512 tokens, loaded in "), outcome.output)
-        // The default KV type, f16.
+        // The default KV type (bf16 with AVX-512 BF16, else f16): 2 bytes an element either way.
         XCTAssertTrue(report["model memory"].text.hasSuffix(
-            " of weights; f16 KV cache 256 B per token, so 64 MiB holds 262,144 tokens (512.0 full contexts)"), outcome.output)
+            " of weights; \(KVPrecision.default) KV cache 256 B per token, so 64 MiB holds 262,144 tokens (512.0 full contexts)"), outcome.output)
         XCTAssertTrue(report["resident size"].text.hasPrefix("about "), outcome.output)
         XCTAssertTrue(report["resident size"].text.contains(" of weights as loaded (the file is "), outcome.output)
         XCTAssertTrue(report["resident size"].text.contains(" + the 64 MiB KV pool (--kv-memory)"), outcome.output)
@@ -55,7 +56,7 @@ final class DoctorCommandTests: XCTestCase {
         XCTAssertEqual(tinyReport["model memory"].fix, "raise --kv-memory to at least 2 KiB")
         let bad = harness.run("doctor", "--model", model, "--kv-type", "q8")
         XCTAssertEqual(bad.code, 2, bad.errors)
-        XCTAssertTrue(bad.errors.contains("--kv-type: expected f16 or f32, got 'q8'"), bad.errors)
+        XCTAssertTrue(bad.errors.contains("--kv-type: expected f16, bf16 or f32, got 'q8'"), bad.errors)
         // The working memory jobsd keeps beside its pool: the tiny model's forward pass for 512
         // batch tokens and 64 sequences, and the runtime's 64 MiB; more batch tokens, more memory.
         let working = try XCTUnwrap(WorkingMemory.estimatedBytes(of: GGUFFile(path: model), tokens: 512, rows: 64))

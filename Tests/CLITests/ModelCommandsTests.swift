@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import Model
+import Kernels
 import XCTest
 
 /// `generate`, `perplexity` and `bench` on a tiny model written by the test.
@@ -81,9 +82,12 @@ final class ModelCommandsTests: XCTestCase {
         XCTAssertTrue(f16.errors.contains("finish: length"), f16.errors)
         let f32 = harness.run("generate", "--model", model, "--temperature", "0", "--max-tokens", "12", "--kv-type", "f32", "the cat")
         XCTAssertEqual(f32.code, 0, f32.errors)
+        let bf16 = harness.run("generate", "--model", model, "--temperature", "0", "--max-tokens", "12", "--kv-type", "BF16", "the cat")
+        XCTAssertEqual(bf16.code, 0, bf16.errors)
+        XCTAssertTrue(bf16.errors.contains("generated: 12 tokens"), bf16.errors)
         let bad = harness.run("generate", "--model", model, "--kv-type", "q4_0", "the cat")
         XCTAssertEqual(bad.code, 2)
-        XCTAssertTrue(bad.errors.contains("--kv-type: expected f16 or f32, got 'q4_0'"), bad.errors)
+        XCTAssertTrue(bad.errors.contains("--kv-type: expected f16, bf16 or f32, got 'q4_0'"), bad.errors)
     }
 
     func testGenerateRejectsBadSamplingValuesAsUsageErrors() {
@@ -111,7 +115,7 @@ final class ModelCommandsTests: XCTestCase {
             XCTAssertTrue(int8.output.contains("int8 activations"), int8.output)
             XCTAssertNotEqual(f32.output.split(separator: "\n").last, int8.output.split(separator: "\n").last)
         }
-        XCTAssertTrue(int8.output.contains("f16 KV cache"), int8.output)
+        XCTAssertTrue(int8.output.contains("\(KVPrecision.default) KV cache"), int8.output)
         let f32KV = harness.run("perplexity", "--model", model, "--ctx", "64", "--kv-type", "f32", text)
         XCTAssertTrue(f32KV.output.contains("f32 KV cache"), f32KV.output)
         let bad = harness.run("perplexity", "--model", model, "--activations", "fp8", text)

@@ -451,5 +451,10 @@ final class EngineTests: XCTestCase {
             XCTAssertEqual(value, 0)
             XCTAssertEqual(String(describing: $0), "maxSequences is 0; expected at least 1")
         }
+        // A bf16 cache pairs the positions of a block: an odd block size is refused, not a crash.
+        XCTAssertThrowsError(try Engine(model: model, tokenizer: FakeTokenizer(),
+                                        options: EngineOptions(blockSize: 5, kvPrecision: .bf16))) {
+            XCTAssertEqual(String(describing: $0), "blockSize is 5; expected an even number of tokens with a bf16 KV cache")
+        }
     }
 }

@@ -27,8 +27,15 @@ final class KVBlockStorageTests: XCTestCase {
                 tables[layout.locations[layer].group].withUnsafeBufferPointer { body($0.baseAddress!) }
             }
             func element(_ pointer: UnsafeRawPointer, _ index: Int) -> Float {
-                precision == .f16 ? Float(pointer.load(fromByteOffset: index * 2, as: Float16.self))
-                    : pointer.load(fromByteOffset: index * 4, as: Float.self)
+                switch precision {
+                case .f32: return pointer.load(fromByteOffset: index * 4, as: Float.self)
+                case .f16: return Float(pointer.load(fromByteOffset: index * 2, as: Float16.self))
+                case .bf16: return BFloat16Bits.widened(pointer.load(fromByteOffset: index * 2, as: UInt16.self))
+                }
+            }
+            // What the format keeps of a value: bf16 keeps 8 significant bits (integers to 256).
+            func stored(_ values: [Float]) -> [Float] {
+                precision == .bf16 ? values.map { BFloat16Bits.widened(BFloat16Bits.rounded($0)) } : values
             }
             for layer in 0..<4 {
                 withTable(layer) { blockTable in
@@ -43,20 +50,28 @@ final class KVBlockStorageTests: XCTestCase {
                     for position in positions {
                         var k = [Float](repeating: 0, count: 32), v = [Float](repeating: 0, count: 64)
                         storage.load(layer: layer, position: position, blockTable: blockTable, key: &k, value: &v)
-                        XCTAssertEqual(k, key(layer, position), "\(precision)")
-                        XCTAssertEqual(v, value(layer, position), "\(precision)")
+                        XCTAssertEqual(k, stored(key(layer, position)), "\(precision)")
+                        XCTAssertEqual(v, stored(value(layer, position)), "\(precision)")
+                        if precision == .bf16 && key(layer, position).contains(where: { $0 > 256 }) {
+                            XCTAssertNotEqual(k, key(layer, position), "bf16 rounds integers above 256")
+                        }
                         for head in 0..<2 {
                             let view = storage.attentionView(layer: layer, kvHead: head, keyLength: 16, valueLength: 32)
                             XCTAssertEqual(view.precision, precision)
                             let key = view.key(blockTable, position)
                             for d in 0..<16 {
-                                XCTAssertEqual(element(key, d * view.blockSize), k[head * 16 + d],
+                                // bf16: pairs of dimensions, a block's positions two elements apart.
+                                let index = precision == .bf16 ? d / 2 * 2 * view.blockSize + d % 2 : d * view.blockSize
+                                XCTAssertEqual(element(key, index), k[head * 16 + d],
                                                "\(precision) layer \(layer) head \(head) dim \(d)")
                             }
-                            // Dimension d of the head: chunk d / 16, 16 elements per position.
+                            // Dimension d of the head: chunk d / 16, 16 elements per position;
+                            // bf16: the pair of positions holding this one, interleaved.
                             let values = view.value(blockTable, position)
-                            XCTAssertEqual((0..<32).map { element(values, $0 / 16 * view.valueChunkStride + $0 % 16) },
-                                           Array(v[head * 32..<head * 32 + 32]), "\(precision)")
+                            XCTAssertEqual((0..<32).map {
+                                element(values, $0 / 16 * view.valueChunkStride
+                                            + (precision == .bf16 ? $0 % 16 * 2 + position % 2 : $0 % 16))
+                            }, Array(v[head * 32..<head * 32 + 32]), "\(precision)")
                         }
                     }
                 }
@@ -87,6 +102,35 @@ final class KVBlockStorageTests: XCTestCase {
             XCTAssertEqual(k.map(\.bitPattern), key.map { Float(Float16($0)).bitPattern })
             XCTAssertEqual(v.map(\.bitPattern), value.map { Float(Float16($0)).bitPattern })
             XCTAssertNotEqual(k, key, "values were really rounded")
+        }
+    }
+
+    /// bf16 storage rounds each element once as `BFloat16Bits.rounded` (nearest even, subnormals
+    /// to zero), and `load` gives exactly that value back; neighbouring positions of a pair and
+    /// neighbouring dimensions of a key pair keep their own values.
+    func testBFloat16RoundTripIsOneRoundingToNearest() throws {
+        let layout = KVCacheLayout(windows: [nil], keyDim: 48, valueDim: 40, blockSize: 16, precision: .bf16)
+        let storage = try KVBlockStorage(layout: layout, blockCount: 2)
+        let table: [Int32] = [1, 0]
+        var state: UInt64 = 7
+        func random() -> Float {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let unit = Float(state >> 40) / Float(1 << 24)
+            return (unit * 2 - 1) * [1, 30, 1e-39, 3e38][Int(state >> 20) % 4]
+        }
+        let positions = [0, 1, 6, 7, 16, 17, 31]
+        let keys = positions.map { _ in (0..<48).map { _ in random() } }, values = positions.map { _ in (0..<40).map { _ in random() } }
+        table.withUnsafeBufferPointer { t in
+            for (n, position) in positions.enumerated() {
+                storage.store(layer: 0, position: position, blockTable: t.baseAddress!, key: keys[n], value: values[n])
+            }
+            for (n, position) in positions.enumerated() {
+                var k = [Float](repeating: 0, count: 48), v = [Float](repeating: 0, count: 40)
+                storage.load(layer: 0, position: position, blockTable: t.baseAddress!, key: &k, value: &v)
+                XCTAssertEqual(k.map(\.bitPattern), keys[n].map { BFloat16Bits.widened(BFloat16Bits.rounded($0)).bitPattern })
+                XCTAssertEqual(v.map(\.bitPattern), values[n].map { BFloat16Bits.widened(BFloat16Bits.rounded($0)).bitPattern })
+                XCTAssertNotEqual(k, keys[n], "values were really rounded")
+            }
         }
     }
 

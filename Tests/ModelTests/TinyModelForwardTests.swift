@@ -35,8 +35,8 @@ final class TinyModelForwardTests: XCTestCase {
                                                         blockSize: blockSize, precision: precision), blockCount: blocks)
     }
 
-    /// Block sizes off (4) and on (16) the vector score path, in both KV formats.
-    static let cacheShapes: [(blockSize: Int, precision: KVPrecision)] = [(4, .f32), (16, .f32), (4, .f16), (16, .f16)]
+    /// Block sizes off (4) and on (16) the vector score path, in every KV format.
+    static let cacheShapes: [(blockSize: Int, precision: KVPrecision)] = [(4, .f32), (16, .f32), (4, .f16), (16, .f16), (4, .bf16), (16, .bf16)]
 
     func sequences(_ count: Int, seed: UInt64) -> [[Int32]] {
         var rng = SplitMix64(seed: seed)
