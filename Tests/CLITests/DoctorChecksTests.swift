@@ -13,6 +13,12 @@ final class DoctorChecksTests: XCTestCase {
         c.avx512vnni = true
         return c
     }()
+    /// Zen 4 and newer, Sapphire Rapids and newer.
+    static let avx512WithBF16: CPUCapabilities = {
+        var c = avx512
+        c.avx512bf16 = true
+        return c
+    }()
     /// Nehalem: SSE4.2, no AVX.
     static let sse = CPUCapabilities()
 
@@ -38,6 +44,11 @@ final class DoctorChecksTests: XCTestCase {
         XCTAssertEqual(avx2.finding, "8 cores, kernels: avx2 (int8 dot products with vpmaddubsw)")
         let avx512 = SystemChecks.cpu(capabilities: DoctorChecksTests.avx512, forced: nil, cores: 8)
         XCTAssertEqual(avx512.finding, "8 cores, kernels: avx512 (int8 dot products with avx512_vnni)")
+        let bf16 = SystemChecks.cpu(capabilities: DoctorChecksTests.avx512WithBF16, forced: nil, cores: 2)
+        XCTAssertEqual(bf16.finding, "2 cores, kernels: avx512 (int8 dot products with avx512_vnni; attention's bf16 "
+            + "products with avx512_bf16, so the KV cache is bf16 by default)")
+        let bf16Forced = SystemChecks.cpu(capabilities: DoctorChecksTests.avx512WithBF16, forced: "avx2", cores: 2)
+        XCTAssertEqual(bf16Forced.finding, "2 cores, kernels: avx2, forced by JOBS_KERNELS (int8 dot products with vpmaddubsw)")
         let forced = SystemChecks.cpu(capabilities: DoctorChecksTests.avx512, forced: "avx2", cores: 2)
         XCTAssertEqual(forced.finding, "2 cores, kernels: avx2, forced by JOBS_KERNELS (int8 dot products with vpmaddubsw)")
     }

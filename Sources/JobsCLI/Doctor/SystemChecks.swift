@@ -35,6 +35,9 @@ enum SystemChecks {
                 + "with int8 dot products",
                 fix: "nothing to fix to run jobs; for speed, try JOBS_KERNELS=avx2 (int8 products with AVX2), or an "
                     + "Intel Cascade Lake, Ice Lake or newer CPU or an AMD Zen 4 or newer, which have AVX-512 VNNI")
+        case .avx512 where capabilities.avx512bf16:
+            return .ok("cpu", "\(cpu) (int8 dot products with avx512_vnni; attention's bf16 products with avx512_bf16, "
+                + "so the KV cache is bf16 by default)")
         case .avx512:
             return .ok("cpu", "\(cpu) (int8 dot products with avx512_vnni)")
         case .avx2:
