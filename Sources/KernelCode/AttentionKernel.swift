@@ -47,7 +47,7 @@ enum PagedAttention {
         // positions aligned to multiples of 16; spans change which loads a row shares and where
         // its running sums wait between spans (in `out`, exactly as they were), never an
         // operation of a row.
-        let span = passWidth(left: rows) == rows ? Int.max / 2
+        let span = AttentionPasses.width(left: rows) == rows ? Int.max / 2
             : AttentionTile.spanPositions(headDim: tile.headDim, elementBytes: E.bytes, spanBytes: LevelTuning.attentionSpanBytes)
         let spanned = span < Int.max / 2
         if spanned {
@@ -60,7 +60,7 @@ enum PagedAttention {
         var spanStart = low / 16 * 16
         while spanStart <= high {
             let spanEnd = min(high, spanStart + span - 1)
-            forEachPass(rows) { first, width in
+            AttentionPasses.forEach(rows) { first, width in
                 switch width {
                 case 16: Pass<E, 16>(tile: tile, firstRow: first).scores(from: spanStart, to: spanEnd, onlyPass: !spanned)
                 case 8: Pass<E, 8>(tile: tile, firstRow: first).scores(from: spanStart, to: spanEnd, onlyPass: !spanned)
@@ -84,7 +84,7 @@ enum PagedAttention {
         spanStart = low / 16 * 16
         while spanStart <= high {
             let spanEnd = min(high, spanStart + span - 1)
-            forEachPass(rows) { first, width in
+            AttentionPasses.forEach(rows) { first, width in
                 switch width {
                 case 16: Pass<E, 16>(tile: tile, firstRow: first).values(from: spanStart, to: spanEnd, resume: spanned)
                 case 8: Pass<E, 8>(tile: tile, firstRow: first).values(from: spanStart, to: spanEnd, resume: spanned)
@@ -98,50 +98,16 @@ enum PagedAttention {
         }
     }
 
-    /// Rows of the next pass when `left` rows remain: the widest the registers allow first,
-    /// the rest in narrower passes. Which pass a row lands in changes only which loads it
-    /// shares.
-    @inline(__always)
-    private static func passWidth(left: Int) -> Int {
-        if left >= 16 && LevelTuning.attentionRows >= 16 { return 16 }
-        if left >= 8 && LevelTuning.attentionRows >= 8 { return 8 }
-        if left >= 6 && LevelTuning.attentionRows >= 6 { return 6 }
-        if left >= 4 && LevelTuning.attentionRows >= 4 { return 4 }
-        return left >= 2 ? 2 : 1
-    }
-
-    @inline(__always)
-    private static func forEachPass(_ rows: Int, _ body: (_ firstRow: Int, _ width: Int) -> Void) {
-        var row = 0
-        while row < rows {
-            let width = passWidth(left: rows - row)
-            body(row, width)
-            row += width
-        }
-    }
-
     /// R rows of one tile, over one span of positions: the scores, or the weighted sum of
     /// values.
     private struct Pass<E: KVElement, let R: Int> {
         let tile: AttentionTile
-        let rows: Rows<R>
+        let rows: AttentionRows<R>
 
         @inline(__always)
         init(tile t: AttentionTile, firstRow: Int) {
             tile = t
-            var rows = Rows<R>(query: .init(repeating: t.queries), first: .init(repeating: 0),
-                               last: .init(repeating: 0), scores: .init(repeating: t.scores),
-                               out: .init(repeating: t.out))
-            for r in 0..<R {
-                let row = firstRow + r
-                let i = row / t.groupHeads, h = row % t.groupHeads
-                rows.query[r] = t.queries + i * t.queryStride + h * t.headDim
-                rows.first[r] = t.first(i)
-                rows.last[r] = t.position + i
-                rows.scores[r] = t.scores + row * t.scoreRowStride
-                rows.out[r] = t.out + i * t.outStride + h * t.headDim
-            }
-            self.rows = rows
+            rows = AttentionRows<R>(tile: t, firstRow: firstRow)
         }
 
         /// Scores of the rows' positions in `from...to` (`from` a multiple of 16); `onlyPass`
@@ -205,22 +171,8 @@ enum PagedAttention {
             let dimensionBytes = blockSize * E.bytes
             var groupStart = low / 16 * 16
             while groupStart <= high {
-                var keys = InlineArray<N, UnsafeRawPointer>(repeating: UnsafeRawPointer(layout.key(table, groupStart)))
-                var starts = InlineArray<N, Int>(repeating: -1)
-                for j in 0..<N {
-                    let start = groupStart + j * 16
-                    guard start <= high else { break }
-                    keys[j] = UnsafeRawPointer(layout.key(table, start))
-                    starts[j] = start
-                }
-                // The next step's groups (past `high`: this step's again, already in cache).
-                var next = keys
-                if prefetch {
-                    for j in 0..<N {
-                        let start = groupStart + (N + j) * 16
-                        if start <= high { next[j] = UnsafeRawPointer(layout.key(table, start)) }
-                    }
-                }
+                let group = KeyGroups<N>(layout, table, from: groupStart, high: high, ahead: prefetch)
+                let keys = group.keys, next = group.next
                 var acc = InlineArray<R, InlineArray<N, SIMD16<Float>>>(repeating: .init(repeating: SIMD16<Float>()))
                 for d in 0..<headDim {
                     if prefetch {
@@ -233,20 +185,7 @@ enum PagedAttention {
                         for j in 0..<N { acc[r][j] = acc[r][j].addingProduct(q, k[j]) }
                     }
                 }
-                for j in 0..<N where starts[j] >= 0 {
-                    let start = starts[j]
-                    for r in 0..<R {
-                        let first = rows.first[r], last = rows.last[r]
-                        if start >= first && start + 15 <= last {
-                            // The whole group is in the row's range: one vector store.
-                            VectorMath.store(acc[r][j] * scale, rows.scores[r] + start - first)
-                        } else if start + 15 >= first && start <= last {
-                            for lane in max(0, first - start)...min(15, last - start) {
-                                rows.scores[r][start + lane - first] = acc[r][j][lane] * scale
-                            }
-                        }
-                    }
-                }
+                rows.storeScores(acc, starts: group.starts, scale: scale)
                 groupStart += N * 16
             }
         }
@@ -412,20 +351,6 @@ enum PagedAttention {
             }
             acc = sums
         }
-    }
-
-    /// The R rows of one pass: query vector, range of positions, score row and output of each.
-    private struct Rows<let R: Int> {
-        var query: InlineArray<R, UnsafePointer<Float>>
-        var first: InlineArray<R, Int>
-        var last: InlineArray<R, Int>
-        var scores: InlineArray<R, UnsafeMutablePointer<Float>>
-        var out: InlineArray<R, UnsafeMutablePointer<Float>>
-
-        var lowestFirst: Int { var m = first[0]; for r in 1..<R { m = min(m, first[r]) }; return m }
-        var highestFirst: Int { var m = first[0]; for r in 1..<R { m = max(m, first[r]) }; return m }
-        var lowestLast: Int { var m = last[0]; for r in 1..<R { m = min(m, last[r]) }; return m }
-        var highestLast: Int { var m = last[0]; for r in 1..<R { m = max(m, last[r]) }; return m }
     }
 }
 

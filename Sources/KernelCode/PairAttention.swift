@@ -28,7 +28,7 @@ enum PairAttention {
                      && tile.groupHeads >= 1 && tile.queryCount >= 1)
         let rows = tile.queryCount * tile.groupHeads
         let low = tile.first(0), high = tile.position + tile.queryCount - 1
-        let span = passWidth(left: rows) == rows ? Int.max / 2
+        let span = AttentionPasses.width(left: rows) == rows ? Int.max / 2
             : AttentionTile.spanPositions(headDim: tile.headDim, elementBytes: 2, spanBytes: LevelTuning.attentionSpanBytes)
         let spanned = span < Int.max / 2
         // Every row's query as bf16 pairs, once per tile: word j of row r is dimensions 2j and
@@ -51,8 +51,9 @@ enum PairAttention {
         var spanStart = low / 16 * 16
         while spanStart <= high {
             let spanEnd = min(high, spanStart + span - 1)
-            forEachPass(rows) { first, width in
+            AttentionPasses.forEach(rows) { first, width in
                 switch width {
+                case 16: Pass<16>(tile: tile, firstRow: first).scores(queryPairs + first * pairs, from: spanStart, to: spanEnd, onlyPass: !spanned)
                 case 8: Pass<8>(tile: tile, firstRow: first).scores(queryPairs + first * pairs, from: spanStart, to: spanEnd, onlyPass: !spanned)
                 case 6: Pass<6>(tile: tile, firstRow: first).scores(queryPairs + first * pairs, from: spanStart, to: spanEnd, onlyPass: !spanned)
                 case 4: Pass<4>(tile: tile, firstRow: first).scores(queryPairs + first * pairs, from: spanStart, to: spanEnd, onlyPass: !spanned)
@@ -75,8 +76,9 @@ enum PairAttention {
         spanStart = low / 16 * 16
         while spanStart <= high {
             let spanEnd = min(high, spanStart + span - 1)
-            forEachPass(rows) { first, width in
+            AttentionPasses.forEach(rows) { first, width in
                 switch width {
+                case 16: Pass<16>(tile: tile, firstRow: first).values(from: spanStart, to: spanEnd, resume: spanned)
                 case 8: Pass<8>(tile: tile, firstRow: first).values(from: spanStart, to: spanEnd, resume: spanned)
                 case 6: Pass<6>(tile: tile, firstRow: first).values(from: spanStart, to: spanEnd, resume: spanned)
                 case 4: Pass<4>(tile: tile, firstRow: first).values(from: spanStart, to: spanEnd, resume: spanned)
@@ -85,24 +87,6 @@ enum PairAttention {
                 }
             }
             spanStart += span
-        }
-    }
-
-    @inline(__always)
-    private static func passWidth(left: Int) -> Int {
-        if left >= 8 && LevelTuning.attentionRows >= 8 { return 8 }
-        if left >= 6 && LevelTuning.attentionRows >= 6 { return 6 }
-        if left >= 4 && LevelTuning.attentionRows >= 4 { return 4 }
-        return left >= 2 ? 2 : 1
-    }
-
-    @inline(__always)
-    private static func forEachPass(_ rows: Int, _ body: (_ firstRow: Int, _ width: Int) -> Void) {
-        var row = 0
-        while row < rows {
-            let width = passWidth(left: rows - row)
-            body(row, width)
-            row += width
         }
     }
 
@@ -137,38 +121,19 @@ enum PairAttention {
     /// R rows of one tile, over one span of positions.
     private struct Pass<let R: Int> {
         let tile: AttentionTile
-        var first: InlineArray<R, Int>
-        var last: InlineArray<R, Int>
-        var scores: InlineArray<R, UnsafeMutablePointer<Float>>
-        var out: InlineArray<R, UnsafeMutablePointer<Float>>
+        let rows: AttentionRows<R>
 
         @inline(__always)
         init(tile t: AttentionTile, firstRow: Int) {
             tile = t
-            first = .init(repeating: 0)
-            last = .init(repeating: 0)
-            scores = .init(repeating: t.scores)
-            out = .init(repeating: t.out)
-            for r in 0..<R {
-                let row = firstRow + r
-                let i = row / t.groupHeads, h = row % t.groupHeads
-                first[r] = t.first(i)
-                last[r] = t.position + i
-                scores[r] = t.scores + row * t.scoreRowStride
-                out[r] = t.out + i * t.outStride + h * t.headDim
-            }
+            rows = AttentionRows<R>(tile: t, firstRow: firstRow)
         }
-
-        var lowestFirst: Int { var m = first[0]; for r in 1..<R { m = min(m, first[r]) }; return m }
-        var highestFirst: Int { var m = first[0]; for r in 1..<R { m = max(m, first[r]) }; return m }
-        var lowestLast: Int { var m = last[0]; for r in 1..<R { m = min(m, last[r]) }; return m }
-        var highestLast: Int { var m = last[0]; for r in 1..<R { m = max(m, last[r]) }; return m }
 
         /// Scores of the rows' positions in `from...to` (`from` a multiple of 16), from their
         /// queries as bf16 pairs (`words`, `headDim / 2` a row).
         @inline(__always)
         func scores(_ words: UnsafeMutablePointer<UInt32>, from: Int, to: Int, onlyPass: Bool) {
-            let low = max(from, lowestFirst), high = min(to, highestLast)
+            let low = max(from, rows.lowestFirst), high = min(to, rows.highestLast)
             guard low <= high else { return }
             if tile.layout.blockSize % 16 == 0 {
                 if R * 2 <= LevelTuning.accumulators {
@@ -191,21 +156,8 @@ enum PairAttention {
             let pairRowBytes = layout.blockSize * 4
             var groupStart = low / 16 * 16
             while groupStart <= high {
-                var keys = InlineArray<N, UnsafeRawPointer>(repeating: UnsafeRawPointer(layout.key(table, groupStart)))
-                var starts = InlineArray<N, Int>(repeating: -1)
-                for j in 0..<N {
-                    let start = groupStart + j * 16
-                    guard start <= high else { break }
-                    keys[j] = UnsafeRawPointer(layout.key(table, start))
-                    starts[j] = start
-                }
-                var next = keys
-                if prefetch {
-                    for j in 0..<N {
-                        let start = groupStart + (N + j) * 16
-                        if start <= high { next[j] = UnsafeRawPointer(layout.key(table, start)) }
-                    }
-                }
+                let group = KeyGroups<N>(layout, table, from: groupStart, high: high, ahead: prefetch)
+                let keys = group.keys, next = group.next
                 var acc = InlineArray<R, InlineArray<N, SIMD16<Float>>>(repeating: .init(repeating: SIMD16<Float>()))
                 for d in 0..<pairs {
                     if prefetch {
@@ -218,19 +170,7 @@ enum PairAttention {
                         for j in 0..<N { acc[r][j] = PairProduct.accumulate(acc[r][j], broadcast: q, k[j]) }
                     }
                 }
-                for j in 0..<N where starts[j] >= 0 {
-                    let start = starts[j]
-                    for r in 0..<R {
-                        let first = first[r], last = last[r]
-                        if start >= first && start + 15 <= last {
-                            VectorMath.store(acc[r][j] * scale, scores[r] + start - first)
-                        } else if start + 15 >= first && start <= last {
-                            for lane in max(0, first - start)...min(15, last - start) {
-                                scores[r][start + lane - first] = acc[r][j][lane] * scale
-                            }
-                        }
-                    }
-                }
+                rows.storeScores(acc, starts: group.starts, scale: scale)
                 groupStart += N * 16
             }
         }
@@ -242,7 +182,7 @@ enum PairAttention {
             let layout = tile.layout, table = tile.blockTable, pairs = tile.headDim / 2
             let pairRowBytes = layout.blockSize * 4
             for r in 0..<R {
-                let from = max(low, first[r]), to = min(high, last[r])
+                let from = max(low, rows.first[r]), to = min(high, rows.last[r])
                 guard from <= to else { continue }
                 for p in from...to {
                     let column = UnsafeRawPointer(layout.key(table, p))
@@ -251,7 +191,7 @@ enum PairAttention {
                         dot = PairProduct.scalar(dot, words[r * pairs + d],
                                                  column.loadUnaligned(fromByteOffset: d * pairRowBytes, as: UInt32.self))
                     }
-                    scores[r][p - first[r]] = dot * tile.scale
+                    rows.scores[r][p - rows.first[r]] = dot * tile.scale
                 }
             }
         }
@@ -276,14 +216,14 @@ enum PairAttention {
         /// are swept before and after it, and a row outside a pair keeps its sum untouched.
         @inline(__always)
         func weightedValues<let C: Int>(from: Int, to: Int, resume: Bool, chunks: InlineArray<C, Int>) {
-            let low = max(from, lowestFirst), high = min(to, highestLast)
+            let low = max(from, rows.lowestFirst), high = min(to, rows.highestLast)
             guard low <= high else { return }
             let lowPair = low / 2, highPair = high / 2
-            let commonLow = max(lowPair, highestFirst / 2), commonHigh = min(highPair, lowestLast / 2)
+            let commonLow = max(lowPair, rows.highestFirst / 2), commonHigh = min(highPair, rows.lowestLast / 2)
             // weights[r][P] is row r's bf16 pair of positions 2P, 2P+1.
-            var weights = InlineArray<R, UnsafePointer<UInt32>>(repeating: UnsafePointer(OpaquePointer(scores[0])))
+            var weights = InlineArray<R, UnsafePointer<UInt32>>(repeating: UnsafePointer(OpaquePointer(rows.scores[0])))
             for r in 0..<R {
-                weights[r] = UnsafePointer<UInt32>(OpaquePointer(scores[r])) - first[r] / 2
+                weights[r] = UnsafePointer<UInt32>(OpaquePointer(rows.scores[r])) - rows.first[r] / 2
             }
             // The value slot past the tile's last position may never have been written.
             let topPair = (tile.position + tile.queryCount) % 2 == 1 ? (tile.position + tile.queryCount - 1) / 2 : Int.max
@@ -295,7 +235,7 @@ enum PairAttention {
                 var acc = InlineArray<R, InlineArray<C, SIMD16<Float>>>(repeating: .init(repeating: SIMD16<Float>()))
                 if resume {
                     for r in 0..<R {
-                        for c in 0..<C { acc[r][c] = VectorMath.load(out[r] + (c0 + c) * 16) }
+                        for c in 0..<C { acc[r][c] = VectorMath.load(rows.out[r] + (c0 + c) * 16) }
                     }
                 }
                 if commonLow <= commonHigh {
@@ -306,7 +246,7 @@ enum PairAttention {
                     sweep(&acc, weights, c0: c0, from: lowPair, to: highPair, topPair: topPair, masked: true)
                 }
                 for r in 0..<R {
-                    for c in 0..<C { VectorMath.store(acc[r][c], out[r] + (c0 + c) * 16) }
+                    for c in 0..<C { VectorMath.store(acc[r][c], rows.out[r] + (c0 + c) * 16) }
                 }
             }
         }
@@ -337,7 +277,7 @@ enum PairAttention {
                     var sums = InlineArray<R, InlineArray<C, SIMD16<Float>>>(repeating: .init(repeating: SIMD16<Float>()))
                     if pair != lowPair {
                         for r in 0..<R {
-                            for c in 0..<C { sums[r][c] = VectorMath.load(out[r] + (c0 + c) * 16) }
+                            for c in 0..<C { sums[r][c] = VectorMath.load(rows.out[r] + (c0 + c) * 16) }
                         }
                     }
                     for q in pair...end {
@@ -351,7 +291,7 @@ enum PairAttention {
                         }
                     }
                     for r in 0..<R {
-                        for c in 0..<C { VectorMath.store(sums[r][c], out[r] + (c0 + c) * 16) }
+                        for c in 0..<C { VectorMath.store(sums[r][c], rows.out[r] + (c0 + c) * 16) }
                     }
                 }
                 pair = end + 1
@@ -379,7 +319,7 @@ enum PairAttention {
                 for r in 0..<R {
                     let w = weights[r][pair]
                     if masked {
-                        let inRange = 2 * pair + 1 >= first[r] && 2 * pair <= last[r]
+                        let inRange = 2 * pair + 1 >= rows.first[r] && 2 * pair <= rows.last[r]
                         for c in 0..<C {
                             sums[r][c] = inRange ? PairProduct.accumulate(sums[r][c], broadcast: w, v[c]) : sums[r][c]
                         }
