@@ -26,7 +26,8 @@ public final class KVBlockStorage: @unchecked Sendable {
     private let elementsPerSlot: Int
 
     public enum AllocationError: Error, CustomStringConvertible {
-        case tooSmall(requested: Int, blockBytes: Int)
+        /// Fewer blocks than one token of one sequence takes: a block of each group of layers.
+        case tooSmall(requested: Int, blockBytes: Int, blocksNeeded: Int)
         case mapFailed(bytes: Int, errno: Int32)
         case populateFailed(bytes: Int, errno: Int32)
         /// The pool and `workingMemory` (what the process needs beside it) do not fit.
@@ -37,9 +38,13 @@ public final class KVBlockStorage: @unchecked Sendable {
         public var description: String {
             let check = "(jobs doctor --kv-memory SIZE checks a size against free memory)"
             switch self {
-            case let .tooSmall(requested, blockBytes):
+            case let .tooSmall(requested, blockBytes, 1):
                 return "KV memory of \(Self.size(requested)) holds no block (one block is \(Self.size(blockBytes))); "
                     + "raise --kv-memory to at least \(Self.size(blockBytes))"
+            case let .tooSmall(requested, blockBytes, needed):
+                return "KV memory of \(Self.size(requested)) holds \(requested / blockBytes) of the \(needed) blocks of "
+                    + "\(Self.size(blockBytes)) one sequence needs (one for each group of the model's layers); "
+                    + "raise --kv-memory to at least \(Self.size(needed * blockBytes))"
             case let .mapFailed(bytes, code):
                 // ENOMEM from mmap with memory free: an address-space limit (RLIMIT_AS).
                 let limit = code == ENOMEM ? " (an address-space limit, ulimit -v, counts it too)" : ""
@@ -93,14 +98,17 @@ public final class KVBlockStorage: @unchecked Sendable {
     ///     too: a loaded model's working memory (`LanguageModel.workingMemoryBytes`) +
     ///     `allocationHeadroom`.
     ///   - stopRequested: asked between parts of the populate; true stops it.
-    /// - Throws: `AllocationError`: no block fits, more than `availableMemory`, the kernel
+    /// - Throws: `AllocationError`: fewer blocks fit than one sequence needs, more than `availableMemory`, the kernel
     ///   refuses the mapping or its pages, or `stopRequested`.
     public convenience init(layout: KVCacheLayout, memoryBytes: Int, residency: Residency = .atStart,
                             availableMemory: AvailableMemory.Limit? = AvailableMemory.now(),
                             workingMemory: Int = KVBlockStorage.allocationHeadroom,
                             stopRequested: (@Sendable () -> Bool)? = nil) throws {
         let count = memoryBytes / layout.bytesPerBlock
-        guard count > 0 else { throw AllocationError.tooSmall(requested: memoryBytes, blockBytes: layout.bytesPerBlock) }
+        guard count >= layout.minimumBlockCount else {
+            throw AllocationError.tooSmall(requested: memoryBytes, blockBytes: layout.bytesPerBlock,
+                                           blocksNeeded: layout.minimumBlockCount)
+        }
         try self.init(layout: layout, blockCount: count, residency: residency, availableMemory: availableMemory,
                       workingMemory: workingMemory, stopRequested: stopRequested)
     }

@@ -81,6 +81,14 @@ public struct KVCacheLayout: Sendable, Equatable, CustomStringConvertible {
         layersPerGroup * (keyElementsPerLayerBlock + valueElementsPerLayerBlock) * precision.elementBytes
     }
 
+    /// Blocks the smallest usable pool has: one token of one sequence takes a block of every
+    /// group of layers.
+    public var minimumBlockCount: Int { groups.count }
+
+    /// Whole-block tokens a pool of `bytes` holds with every layer's keys and values (what jobsd
+    /// logs as `kv_tokens` and `jobs doctor` states): the blocks that fit, as tokens.
+    public func tokens(inPoolOf bytes: Int) -> Int { bytes / bytesPerBlock * bytesPerBlock / bytesPerToken }
+
     /// Bytes of KV memory one token takes across all layers when nothing is released.
     public var bytesPerToken: Int { layerCount * (keyDim + valueDim) * precision.elementBytes }
 

@@ -159,7 +159,7 @@ public enum DaemonCommandLine {
                     ("kv_blocks", engine.kvBlockCount), ("kv_type", engine.options.kvPrecision.rawValue), ("kv_block_tokens", engine.options.blockSize),
                     // Tokens with every layer's keys and values held (as `jobs doctor` counts them): a
                     // block serves one group of layers, so blocks × block size overstates it.
-                    ("kv_tokens", kvBytes / engine.kvLayout.bytesPerToken),
+                    ("kv_tokens", engine.kvLayout.tokens(inPoolOf: kvBytes)),
                     ("prefix_cache", options.engine.prefixCaching), ("reuse_results", options.daemon.reuseResults),
                     ("max_wait_ms", Int(options.daemon.maxWait * 1000)), ("lease_seconds", options.daemon.leaseSeconds),
                     ("max_attempts", options.daemon.maxAttempts), ("drain", options.daemon.drain),

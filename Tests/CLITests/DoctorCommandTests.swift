@@ -46,14 +46,22 @@ final class DoctorCommandTests: XCTestCase {
         let f32 = try DoctorOutput(harness.run("doctor", "--model", model, "--kv-memory", "64M", "--kv-type", "f32").output)
         XCTAssertTrue(f32["model memory"].text.hasSuffix(
             " of weights; f32 KV cache 512 B per token, so 64 MiB holds 131,072 tokens (256.0 full contexts)"))
-        // A pool that holds no block: jobsd refuses it (tooSmall), so doctor fails it too.
-        let tiny = harness.run("doctor", "--model", model, "--kv-memory", "1KiB")
-        XCTAssertEqual(tiny.code, 1, tiny.output)
-        let tinyReport = try DoctorOutput(tiny.output)
-        XCTAssertEqual(tinyReport["model memory"].status, "FAIL", tiny.output)
-        XCTAssertTrue(tinyReport["model memory"].text.hasSuffix(
-            "so 1 KiB holds 4 tokens (0.0 full contexts); jobsd needs at least one KV block of 2 KiB"), tiny.output)
-        XCTAssertEqual(tinyReport["model memory"].fix, "raise --kv-memory to at least 2 KiB")
+        // A pool with fewer blocks than one sequence takes (a block of each of the tiny model's
+        // two groups of layers): jobsd refuses it (tooSmall), so doctor fails it too; the tokens
+        // are counted in whole blocks, as jobsd counts them.
+        for size in ["1KiB", "3KiB"] {
+            let tiny = harness.run("doctor", "--model", model, "--kv-memory", size)
+            XCTAssertEqual(tiny.code, 1, tiny.output)
+            let tinyReport = try DoctorOutput(tiny.output)
+            XCTAssertEqual(tinyReport["model memory"].status, "FAIL", tiny.output)
+            XCTAssertTrue(tinyReport["model memory"].text.hasSuffix(
+                "jobsd needs at least 2 KV blocks of 2 KiB, one for each group of the model's layers"), tiny.output)
+            XCTAssertEqual(tinyReport["model memory"].fix, "raise --kv-memory to at least 4 KiB")
+        }
+        let smallest = try DoctorOutput(harness.run("doctor", "--model", model, "--kv-memory", "4KiB").output)
+        XCTAssertEqual(smallest["model memory"].status, "ok")
+        XCTAssertTrue(smallest["model memory"].text.hasSuffix("so 4 KiB holds 16 tokens (0.0 full contexts)"),
+                      smallest["model memory"].text)
         let bad = harness.run("doctor", "--model", model, "--kv-type", "q8")
         XCTAssertEqual(bad.code, 2, bad.errors)
         XCTAssertTrue(bad.errors.contains("--kv-type: expected f16, bf16 or f32, got 'q8'"), bad.errors)

@@ -192,6 +192,15 @@ final class KVBlockStorageTests: XCTestCase {
             XCTAssertEqual(String(describing: error), "KV memory of 1 byte holds no block (one block is 32 KiB); "
                 + "raise --kv-memory to at least 32 KiB")
         }
+        // Two groups of layers (full and windowed): one token of one sequence takes a block of each.
+        let grouped = KVCacheLayout(windows: [nil, 4], keyDim: 256, valueDim: 256, blockSize: 16, precision: .f32)
+        XCTAssertEqual(grouped.minimumBlockCount, 2)
+        XCTAssertThrowsError(try KVBlockStorage(layout: grouped, memoryBytes: 40 << 10)) { error in
+            XCTAssertEqual(String(describing: error), "KV memory of 40 KiB holds 1 of the 2 blocks of 32 KiB one sequence "
+                + "needs (one for each group of the model's layers); raise --kv-memory to at least 64 KiB")
+        }
+        XCTAssertNoThrow(try KVBlockStorage(layout: grouped, memoryBytes: 64 << 10, residency: .onFirstWrite))
+        XCTAssertEqual(grouped.tokens(inPoolOf: (64 << 10) + 100), 16, "whole blocks: one of each group, 16 tokens of every layer")
         let cgroup = AvailableMemory.Limit(bytes: 23_402 << 20, source: .cgroup(path: "/system.slice/jobsd.service"))
         XCTAssertTrue(KVBlockStorage.AllocationError.moreThanAvailable(bytes: 100 << 40, workingMemory: 1_234 << 20,
                                                                        available: cgroup).description

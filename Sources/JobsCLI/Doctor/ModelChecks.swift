@@ -78,14 +78,19 @@ enum ModelChecks {
         findings.append(resident)
         let layout = configuration.kvLayout().with(blockSize: EngineOptions().blockSize, precision: kvPrecision)
         let perToken = layout.bytesPerToken
-        let tokens = kvMemory / perToken
+        // Whole blocks, as jobsd reserves and counts them (`kv_tokens` on its start line).
+        let tokens = layout.tokens(inPoolOf: kvMemory)
         let memory = "\(ByteCount.format(loaded.model.weightBytes)) of weights; \(kvPrecision) KV cache "
-            + "\(ByteCount.format(perToken)) per token, so \(ByteCount.format(kvMemory)) holds \(TextFormat.count(tokens)) tokens "
+            + "\(ByteCount.format(perToken)) per token, so \(ByteCount.format(kvMemory)) holds \(TextFormat.count(tokens, "token")) "
             + "(\(String(format: "%.1f", Double(tokens) / Double(configuration.contextLength))) full contexts)"
-        if kvMemory < layout.bytesPerBlock {
-            // jobsd refuses a pool that holds no block (KVBlockStorage.AllocationError.tooSmall).
-            findings.append(.fail("model memory", memory + "; jobsd needs at least one KV block of "
-                + ByteCount.format(layout.bytesPerBlock), fix: "raise --kv-memory to at least \(ByteCount.format(layout.bytesPerBlock))"))
+        let smallest = layout.minimumBlockCount * layout.bytesPerBlock
+        if kvMemory < smallest {
+            // jobsd refuses a pool with fewer blocks than one sequence needs (AllocationError.tooSmall).
+            let blocks = layout.minimumBlockCount == 1 ? "one KV block of \(ByteCount.format(layout.bytesPerBlock))"
+                : "\(layout.minimumBlockCount) KV blocks of \(ByteCount.format(layout.bytesPerBlock)), one for each group of "
+                    + "the model's layers"
+            findings.append(.fail("model memory", memory + "; jobsd needs at least " + blocks,
+                                  fix: "raise --kv-memory to at least \(ByteCount.format(smallest))"))
         } else {
             findings.append(.ok("model memory", memory))
         }

@@ -18,7 +18,7 @@ struct PerplexityCommand: JobsCommand {
 
             --activations f32 keeps activations in f32 for every matrix product, to see what the
             default int8 activations (llama.cpp's way, 2-3x faster) cost in perplexity; --kv-type
-            f32 does the same for the f16 KV cache.
+            f32 does the same for the default 16-bit KV cache (bf16 with AVX-512 BF16, else f16).
             """,
         arguments: [ArgumentSpec(name: "FILE", help: "a UTF-8 text file")],
         options: [
