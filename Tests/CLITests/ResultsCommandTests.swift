@@ -55,6 +55,11 @@ final class ResultsCommandTests: XCTestCase {
         XCTAssertTrue(outcome.errors.hasPrefix("Wrote 2 results (1 succeeded, 1 failed, 0 cancelled) to \(path).\n"), outcome.errors)
         XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), harness.run("results").output)
         XCTAssertFalse(FileManager.default.fileExists(atPath: path + ".partial"))
+        // "-" is standard output, as for `jobs report -o -`, not a file named "-".
+        let dash = harness.run("results", "--batch", "p", "-o", "-")
+        XCTAssertEqual(dash.code, 0, dash.errors)
+        XCTAssertEqual(dash.output, try String(contentsOfFile: path, encoding: .utf8))
+        XCTAssertFalse(dash.errors.contains("Wrote"), dash.errors)
         let unwritable = harness.run("results", "-o", "/nonexistent-dir/out.jsonl")
         XCTAssertEqual(unwritable.code, 1)
         XCTAssertEqual(unwritable.errors, "jobs: cannot write /nonexistent-dir/out.jsonl.partial: No such file or directory\n")

@@ -20,7 +20,7 @@ struct ResultsCommand: JobsCommand {
         options: [
             OptionSpec(name: "batch", valueName: "B", help: "only the jobs of batch B"),
             OptionSpec(name: "output", short: "o", valueName: "FILE",
-                       help: "write to FILE (replaced only once complete) instead of standard output"),
+                       help: "write to FILE (replaced only once complete) instead of standard output (- is standard output)"),
             OptionSpec(name: "errors", valueName: "FILE",
                        help: "write failed and cancelled jobs to FILE (the Batch API's error file), the others to the output"),
         ],
@@ -33,7 +33,8 @@ struct ResultsCommand: JobsCommand {
 
     init(_ arguments: ParsedArguments) throws {
         batch = arguments.value("batch")
-        outputPath = arguments.value("output")
+        // "-" is standard output, as for `jobs report -o -` (and the default).
+        outputPath = arguments.value("output").flatMap { $0 == "-" ? nil : $0 }
         errorsPath = arguments.value("errors")
     }
 
