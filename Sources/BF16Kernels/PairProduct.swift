@@ -10,13 +10,6 @@ enum PairProduct {
         jobs_dpbf16ps(acc, SIMD16<UInt32>(repeating: word), pairs)
     }
 
-    /// One lane of `accumulate` (the block sizes off the vector path), as the emulation's.
-    @inline(__always)
-    static func scalar(_ acc: Float, _ a: UInt32, _ b: UInt32) -> Float {
-        acc.addingProduct(Float(bitPattern: a & 0xFFFF_0000), Float(bitPattern: b & 0xFFFF_0000))
-            .addingProduct(Float(bitPattern: a << 16), Float(bitPattern: b << 16))
-    }
-
     /// Each lane rounded to bf16: one `vcvtneps2bf16`, the same bits as `BFloat16Bits.rounded`
     /// (checked on 6.4 million values, subnormals, NaNs and ties among them).
     @inline(__always)

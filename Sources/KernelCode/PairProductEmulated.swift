@@ -14,12 +14,6 @@ enum PairProduct {
             .addingProduct(SIMD16<Float>(repeating: Float(bitPattern: word << 16)), low)
     }
 
-    @inline(__always)
-    static func scalar(_ acc: Float, _ a: UInt32, _ b: UInt32) -> Float {
-        acc.addingProduct(Float(bitPattern: a & 0xFFFF_0000), Float(bitPattern: b & 0xFFFF_0000))
-            .addingProduct(Float(bitPattern: a << 16), Float(bitPattern: b << 16))
-    }
-
     /// Each lane rounded to bf16 as `BFloat16Bits.rounded` (what `vcvtneps2bf16` computes):
     /// nearest even on the dropped 16 bits, NaN quieted, subnormals to a zero of their sign.
     /// Float comparisons, which compile to vector compares (integer ones went lane by lane).

@@ -1,0 +1,1 @@
+../KernelCode/PairProductScalar.swift
